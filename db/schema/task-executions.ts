@@ -1,0 +1,46 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { scheduledTasks } from './scheduled-tasks.js';
+
+export const executionStatuses = ['queued', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+
+export const executionTriggers = ['schedule', 'manual', 'queue'] as const;
+export type ExecutionTrigger = (typeof executionTriggers)[number];
+
+export const taskExecutions = pgTable(
+  'task_executions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    // Nulled when the task is deleted: history outlives the task.
+    scheduledTaskId: integer('scheduled_task_id').references(() => scheduledTasks.id, { onDelete: 'set null' }),
+    // Copied from the task so history stays meaningful after the task or connection is gone.
+    connectionId: integer('connection_id').notNull(),
+    taskType: text('task_type').notNull(),
+    taskParams: jsonb('task_params').$type<Record<string, unknown>>().notNull().default({}),
+    trigger: text('trigger').$type<ExecutionTrigger>().notNull(),
+    status: text('status').$type<ExecutionStatus>().notNull().default('queued'),
+    // The cron slot a scheduled run belongs to; unique per task so no slot is enqueued twice.
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    enqueuedAt: timestamp('enqueued_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    deadlineAt: timestamp('deadline_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    errorMessage: text('error_message'),
+  },
+  (t) => [
+    uniqueIndex('task_executions_slot_key').on(t.scheduledTaskId, t.scheduledFor),
+    index('task_executions_task_idx').on(t.scheduledTaskId, t.id),
+    index('task_executions_created_idx').on(t.createdAt),
+    index('task_executions_status_idx').on(t.status, t.id),
+    // Unfinished work is a tiny fraction of history; the tick's recovery scans only this.
+    index('task_executions_open_idx')
+      .on(t.status, t.deadlineAt)
+      .where(sql`${t.status} in ('queued', 'running')`),
+  ],
+);
+
+export type ExecutionRow = typeof taskExecutions.$inferSelect;

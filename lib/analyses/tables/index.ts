@@ -1,0 +1,4 @@
+import type { Check } from '../types.js';
+
+/** table_analysis: schema and maintenance problems of tables, indexes and sequences. */
+export const tableChecks: Check[] = [];

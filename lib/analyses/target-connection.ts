@@ -1,0 +1,63 @@
+import postgres from 'postgres';
+
+export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-full';
+
+export interface TargetOptions {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password?: string | null;
+  sslmode: SslMode;
+  /** Applied per statement on the server; query_timeout of the task, in seconds. */
+  statementTimeoutSeconds: number;
+}
+
+const sslOption: Record<SslMode, false | 'prefer' | 'require' | 'verify-full'> = {
+  disable: false,
+  prefer: 'prefer',
+  require: 'require',
+  'verify-full': 'verify-full',
+};
+
+/**
+ * One connection to a reviewed database. Read-only is enforced by the server
+ * (default_transaction_read_only), not by trusting our own SQL; the statement timeout
+ * bounds every query; application_name lets the DBA see and filter us in pg_stat_activity.
+ */
+export function openTarget(options: TargetOptions): postgres.Sql {
+  return postgres({
+    host: options.host,
+    port: options.port,
+    database: options.database,
+    username: options.username,
+    password: options.password ?? undefined,
+    ssl: sslOption[options.sslmode],
+    max: 1,
+    connect_timeout: 10,
+    idle_timeout: 5,
+    prepare: false,
+    onnotice: () => {},
+    connection: {
+      application_name: 'pg-reviewer',
+      statement_timeout: options.statementTimeoutSeconds * 1000,
+      lock_timeout: 5000,
+      idle_in_transaction_session_timeout: options.statementTimeoutSeconds * 1000 + 5000,
+      default_transaction_read_only: true,
+    },
+  });
+}
+
+/** A connection error means the review cannot happen at all; anything else is one check's problem. */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: string; errno?: string };
+  const code = e?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
+    code.startsWith('08') || // connection_exception class
+    code.startsWith('28') || // invalid_authorization_specification (bad password, no pg_hba entry)
+    code === '3D000' || // database does not exist
+    code === '57P01' || // admin_shutdown: our backend was terminated
+    code === '57P03'
+  );
+}

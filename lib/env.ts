@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+// Local defaults let `npm start` work on a developer machine with nothing configured;
+// a deployed stage sets every one of these explicitly (see README, "Deploy").
+const LOCAL_DEV_ENCRYPTION_KEY = 'cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=';
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/reviewer'),
+  UPSTASH_REDIS_REST_URL: z.string().url().default('http://127.0.0.1:8079'),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).default('local-dev-token'),
+  ENCRYPTION_KEY: z
+    .string()
+    .default(LOCAL_DEV_ENCRYPTION_KEY)
+    .refine((key) => Buffer.from(key, 'base64').length === 32, 'ENCRYPTION_KEY must be 32 bytes, base64-encoded'),
+  QUEUE_NAME: z.string().min(1).default('pg-reviewer:executions'),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // How long a queued execution may sit without a consumer before the tick pushes its id again
+  // (Redis may have lost the list, e.g. after a restart without persistence).
+  REQUEUE_AFTER_SECONDS: z.coerce.number().int().min(10).default(300),
+  // Extra time given to a running execution past its query_timeout before the tick declares its consumer dead.
+  RUNNING_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
+  EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  // Where the consumer is invoked asynchronously by `run` and the tick; serverless-offline's Lambda port locally.
+  LAMBDA_ENDPOINT: z.string().url().optional(),
+  CONSUMER_FUNCTION_NAME: z.string().default('pg-reviewer-dev-consumer'),
+  AWS_REGION: z.string().default('us-east-1'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+let parsed: Env | undefined;
+
+export function env(): Env {
+  if (!parsed) {
+    const result = envSchema.safeParse(process.env);
+    if (!result.success) {
+      const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new Error(`Invalid configuration: ${problems}`);
+    }
+    parsed = result.data;
+  }
+  return parsed;
+}

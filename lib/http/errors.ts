@@ -1,0 +1,62 @@
+export type ErrorCode =
+  | 'validation'
+  | 'bad_json'
+  | 'unsupported_media_type'
+  | 'not_found'
+  | 'conflict'
+  | 'inactive'
+  | 'unavailable'
+  | 'internal';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const statusByCode: Record<ErrorCode, number> = {
+  validation: 400,
+  bad_json: 400,
+  inactive: 400,
+  unsupported_media_type: 415,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const invalid = (message: string, errors?: FieldError[]) => new AppError('validation', message, errors);
+
+/** postgres.js errors carry the SQLSTATE in `code`; classify by it, never by message text. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export function appErrorFromDatabase(error: unknown): AppError | undefined {
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  switch (sqlState(cause) ?? sqlState(error)) {
+    case '23505':
+      return new AppError('conflict', 'A record with the same unique value already exists');
+    case '23503':
+      return new AppError('conflict', 'The record is referenced by or refers to another record');
+    case '22P02':
+    case '22003':
+      return new AppError('validation', 'A value in the request has the wrong format or is out of range');
+    case '57014':
+      return new AppError('unavailable', 'The database query timed out');
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,106 @@
+import middy from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { log } from '../log/logger.js';
+import { AppError, appErrorFromDatabase, statusByCode, type FieldError } from './errors.js';
+import { json } from './responses.js';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from './types.js';
+
+interface Schemas<B, P, Q> {
+  body?: z.ZodType<B>;
+  path?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+}
+
+export interface Request<B, P, Q> {
+  body: B;
+  path: P;
+  query: Q;
+  event: APIGatewayProxyEventV2;
+}
+
+export type Handler = (event: APIGatewayProxyEventV2, context?: unknown) => Promise<APIGatewayProxyResultV2>;
+
+/**
+ * The one middy stack: JSON body parser (only for endpoints that take a body), zod validation,
+ * the endpoint, and error mapping last so every failure leaves as the same JSON shape.
+ */
+export function createHandler<B = undefined, P = undefined, Q = undefined>(
+  schemas: Schemas<B, P, Q>,
+  endpoint: (request: Request<B, P, Q>) => Promise<APIGatewayProxyResultV2>,
+): Handler {
+  const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>();
+  if (schemas.body) stack.use(httpJsonBodyParser());
+  const handler = stack
+    .use({
+      before: async (request) => {
+        // Parsed values are kept on the event; the endpoint reads only these.
+        const event = request.event as APIGatewayProxyEventV2 & { parsed?: unknown };
+        event.parsed = {
+          body: parseWith(schemas.body, event.body, 'body'),
+          path: parseWith(schemas.path, event.pathParameters ?? {}, 'path'),
+          query: parseWith(schemas.query, event.queryStringParameters ?? {}, 'query'),
+        };
+      },
+    })
+    .use({ onError: errorResponse })
+    .handler(async (event) => {
+      const { parsed } = event as APIGatewayProxyEventV2 & { parsed: { body: B; path: P; query: Q } };
+      return endpoint({ ...parsed, event });
+    });
+  return handler as unknown as Handler;
+}
+
+function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = fieldErrors(result.error);
+  const first = errors[0];
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  const label = where === 'body' ? 'request body' : where === 'path' ? 'path' : 'query string';
+  throw new AppError('validation', `Invalid ${label}: ${first.path ? `${first.path}: ` : ''}${first.message}${more}`, errors);
+}
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: `Unknown field "${key}"` }));
+    }
+    return [{ path: base, message: issue.message }];
+  });
+}
+
+async function errorResponse(request: { error: unknown; event: APIGatewayProxyEventV2; response?: APIGatewayProxyResultV2 }) {
+  request.response = responseForError(request.error, request.event);
+}
+
+export function responseForError(error: unknown, event?: APIGatewayProxyEventV2): APIGatewayProxyResultV2 {
+  const appError = toAppError(error);
+  const status = statusByCode[appError.code];
+  if (status >= 500) {
+    const requestId = event?.requestContext?.requestId ?? randomUUID();
+    log.error('request failed', {
+      requestId,
+      route: event?.routeKey ?? event?.rawPath,
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    });
+    const detail = appError.code === 'internal' ? `Internal server error (request id ${requestId})` : appError.message;
+    return json(status, { detail });
+  }
+  return json(status, appError.errors ? { detail: appError.message, errors: appError.errors } : { detail: appError.message });
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const middyStatus = (error as { statusCode?: number; expose?: boolean })?.statusCode;
+  if (middyStatus === 415) {
+    const message = (error as Error).message;
+    return message === 'Unsupported Media Type'
+      ? new AppError('unsupported_media_type', 'Request body must be JSON: send Content-Type: application/json')
+      : new AppError('bad_json', 'Request body is missing or is not valid JSON');
+  }
+  return appErrorFromDatabase(error) ?? new AppError('internal', 'Internal server error');
+}

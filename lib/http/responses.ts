@@ -1,0 +1,11 @@
+import type { APIGatewayProxyResultV2 } from './types.js';
+
+const jsonHeaders = { 'content-type': 'application/json; charset=utf-8' };
+
+export function json(statusCode: number, body: unknown): APIGatewayProxyResultV2 {
+  return { statusCode, headers: jsonHeaders, body: JSON.stringify(body) };
+}
+
+export const ok = (body: unknown) => json(200, body);
+export const created = (body: unknown) => json(201, body);
+export const noContent = (): APIGatewayProxyResultV2 => ({ statusCode: 204, headers: {}, body: '' });
