@@ -5,9 +5,21 @@ export default defineConfig({
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
+        // Reviews run against a dedicated cluster with planted problems (scripts/target-cluster.sh).
+        test: {
+          name: 'analyses',
+          include: ['test/integration/analyses/**/*.test.ts'],
+          globalSetup: ['test/helpers/target-cluster-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          maxWorkers: 2,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: ['test/integration/analyses/**'],
           globalSetup: ['test/helpers/global-setup.ts'],
           setupFiles: ['test/helpers/isolated-service-db.ts'],
           testTimeout: 60_000,
