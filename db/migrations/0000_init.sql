@@ -55,4 +55,5 @@ CREATE UNIQUE INDEX "task_executions_slot_key" ON "task_executions" USING btree 
 CREATE INDEX "task_executions_task_idx" ON "task_executions" USING btree ("scheduled_task_id","id");--> statement-breakpoint
 CREATE INDEX "task_executions_created_idx" ON "task_executions" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "task_executions_status_idx" ON "task_executions" USING btree ("status","id");--> statement-breakpoint
-CREATE INDEX "task_executions_open_idx" ON "task_executions" USING btree ("status","deadline_at") WHERE "task_executions"."status" in ('queued', 'running');
+CREATE INDEX "task_executions_deadline_idx" ON "task_executions" USING btree ("deadline_at") WHERE "task_executions"."status" = 'running';--> statement-breakpoint
+CREATE INDEX "task_executions_open_idx" ON "task_executions" USING btree ("scheduled_task_id") WHERE "task_executions"."status" in ('queued', 'running');

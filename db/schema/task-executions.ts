@@ -36,9 +36,10 @@ export const taskExecutions = pgTable(
     index('task_executions_task_idx').on(t.scheduledTaskId, t.id),
     index('task_executions_created_idx').on(t.createdAt),
     index('task_executions_status_idx').on(t.status, t.id),
-    // Unfinished work is a tiny fraction of history; the tick's recovery scans only this.
+    index('task_executions_deadline_idx').on(t.deadlineAt).where(sql`${t.status} = 'running'`),
+    // Unfinished work is a tiny fraction of history: the tick's overlap check probes only this.
     index('task_executions_open_idx')
-      .on(t.status, t.deadlineAt)
+      .on(t.scheduledTaskId)
       .where(sql`${t.status} in ('queued', 'running')`),
   ],
 );

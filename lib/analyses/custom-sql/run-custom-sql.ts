@@ -1,9 +1,94 @@
 import type postgres from 'postgres';
+import { sqlState } from '../../http/errors.js';
 import type { ReviewResult, TaskParams } from '../types.js';
+import { checkCustomSql } from './check-custom-sql.js';
+import { describeColumnTypes, unknownColumnType } from './column-types.js';
+import { serializeValue } from './serialize-value.js';
+
+type CustomSqlData = NonNullable<ReviewResult['data']>;
+
+/** Rows as the server sent them in text format, one Buffer per value (null for SQL NULL). */
+type RawRows = Array<Array<Buffer | null>> & { columns?: Array<{ name: string; type: number }> };
+
+const defaultMaxRows = 1000;
+const maxRowsLimit = 10_000;
 
 /** Runs the task's one read statement in a READ ONLY transaction that is always rolled back. */
-export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promise<NonNullable<ReviewResult['data']>> {
-  const rows = await sql.begin('read only', async (tx) => tx.unsafe(params.custom_sql ?? '').values());
-  const columns = (rows.columns ?? []).map((c) => ({ name: c.name, type: String(c.type) }));
-  return { columns, rows: rows as unknown as unknown[][], row_count: rows.length, truncated: false };
+export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promise<CustomSqlData> {
+  const text = params.custom_sql ?? '';
+  // Checked again here, not only when the task was saved: the rules may have tightened since.
+  const verdict = await checkCustomSql(text);
+  if (!verdict.ok) throw new Error(verdict.reason);
+  const maxRows = Math.min(Math.max(Math.trunc(params.max_rows ?? defaultMaxRows), 1), maxRowsLimit);
+
+  const connection = await sql.reserve();
+  try {
+    await connection.unsafe('begin transaction read only');
+    try {
+      return await readResult(connection, text, maxRows, params.query_timeout);
+    } finally {
+      // Rolled back even on success: nothing the statement did in this transaction is kept.
+      await connection.unsafe('rollback');
+    }
+  } catch (error) {
+    throw readableError(error, params.query_timeout);
+  } finally {
+    connection.release();
+  }
+}
+
+async function readResult(connection: postgres.ReservedSql, text: string, maxRows: number, timeoutSeconds: number): Promise<CustomSqlData> {
+  // Transaction-local output settings make the text format predictable whatever the server's defaults.
+  // DateStyle 'ISO' sets only the output style; the day/month order the statement's literals are read with is kept.
+  await connection`
+    select set_config('statement_timeout', ${`${timeoutSeconds}s`}, true),
+           set_config('DateStyle', 'ISO', true),
+           set_config('bytea_output', 'hex', true),
+           set_config('extra_float_digits', '1', true)`;
+
+  // One row past the cap tells whether the result was truncated.
+  const rows = await fetchFirstRows(connection, text, maxRows + 1);
+  const columns = rows.columns ?? [];
+  const types = await describeColumnTypes(
+    connection,
+    columns.map((c) => c.type),
+  );
+  const columnTypes = columns.map((c) => types.get(c.type) ?? unknownColumnType(c.type));
+  const kept = rows.slice(0, maxRows);
+  return {
+    columns: columns.map((c, i) => ({ name: c.name, type: columnTypes[i].name })),
+    rows: kept.map((row) => row.map((value, i) => serializeValue(value === null ? null : value.toString('utf8'), columnTypes[i].format))),
+    row_count: kept.length,
+    truncated: rows.length > maxRows,
+  };
+}
+
+/**
+ * Reads at most `limit` rows through a portal, so a huge result is never produced in full: the
+ * cursor's first batch is kept and the portal closed. SHOW and EXPLAIN complete in one batch
+ * without calling back; their rows are in the query's own result.
+ */
+async function fetchFirstRows(connection: postgres.ReservedSql, text: string, limit: number): Promise<RawRows> {
+  let firstBatch: RawRows | undefined;
+  const completed = await connection
+    .unsafe(text)
+    .raw()
+    .cursor(limit, (batch) => {
+      firstBatch = batch as unknown as RawRows;
+      return connection.CLOSE;
+    });
+  return firstBatch ?? (completed as unknown as RawRows);
+}
+
+/** Classified by SQLSTATE; the server's message is kept, and the error itself stays as `cause`. */
+function readableError(error: unknown, timeoutSeconds: number): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  switch (sqlState(error)) {
+    case '57014':
+      return new Error(`The statement was cancelled: ${message} (query_timeout is ${timeoutSeconds} s)`, { cause: error });
+    case '25006':
+      return new Error(`The statement tried to write, which the read-only transaction refused: ${message}`, { cause: error });
+    default:
+      return error;
+  }
 }

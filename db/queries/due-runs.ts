@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+
+export interface DueTask {
+  id: number;
+  cronSchedule: string;
+  timezone: string;
+  nextRunAt: Date;
+}
+
+/**
+ * Locks up to `limit` due tasks. SKIP LOCKED lets ticks that overlap split the work instead of
+ * waiting; the caller advances next_run_at in the same transaction, so a slot is claimed once.
+ */
+export async function lockDueTasks(db: DbOrTx, now: Date, limit: number): Promise<DueTask[]> {
+  const rows = await db.execute<{ id: number; cron_schedule: string; timezone: string; next_run_at: string }>(sql`
+    select id, cron_schedule, timezone, next_run_at
+      from scheduled_tasks
+     where is_active and next_run_at <= ${now.toISOString()}::timestamptz
+     order by next_run_at
+     limit ${limit}
+       for update skip locked`);
+  return rows.map((r) => ({ id: r.id, cronSchedule: r.cron_schedule, timezone: r.timezone, nextRunAt: new Date(r.next_run_at) }));
+}
+
+export interface ClaimedRun {
+  id: number;
+  status: 'queued' | 'skipped';
+}
+
+/**
+ * Advances each task to its next slot and records the slot it was due for as an execution, in
+ * one statement. A task whose previous execution is still queued or running gets a `skipped`
+ * row for this slot instead of a second concurrent run. The unique (task, slot) key makes a
+ * repeated claim of the same slot a no-op.
+ */
+export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>): Promise<ClaimedRun[]> {
+  if (tasks.length === 0) return [];
+  const ids = tasks.map((t) => t.id);
+  const slots = tasks.map((t) => t.slot.toISOString());
+  const nexts = tasks.map((t) => t.next.toISOString());
+  const rows = await db.execute<{ id: string; status: 'queued' | 'skipped' }>(sql`
+    with due as (
+      select * from unnest(${sql.param(ids)}::int[], ${sql.param(slots)}::timestamptz[], ${sql.param(nexts)}::timestamptz[]) as d(task_id, slot, next)
+    ), advanced as (
+      update scheduled_tasks t set next_run_at = due.next from due where t.id = due.task_id
+      returning t.id, t.connection_id, t.task_type, t.task_params, due.slot
+    )
+    insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, completed_at, error_message)
+    select a.id, a.connection_id, a.task_type, a.task_params, 'schedule', s.status, a.slot,
+           case when s.status = 'skipped' then now() end,
+           case when s.status = 'skipped' then 'Skipped: the previous execution of this task was still queued or running' end
+      from advanced a
+      cross join lateral (
+        select case when exists (
+          select 1 from task_executions e where e.scheduled_task_id = a.id and e.status in ('queued', 'running')
+        ) then 'skipped' else 'queued' end as status
+      ) s
+    on conflict (scheduled_task_id, scheduled_for) do nothing
+    returning id, status`);
+  return rows.map((r) => ({ id: Number(r.id), status: r.status }));
+}

@@ -1,0 +1,102 @@
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+import { taskExecutions, type ExecutionRow, type ExecutionStatus, type ExecutionTrigger, type TaskRow } from '../schema/index.js';
+
+export async function insertExecution(db: DbOrTx, task: TaskRow, trigger: ExecutionTrigger): Promise<ExecutionRow> {
+  const [row] = await db
+    .insert(taskExecutions)
+    .values({ scheduledTaskId: task.id, connectionId: task.connectionId, taskType: task.taskType, taskParams: task.taskParams, trigger })
+    .returning();
+  return row;
+}
+
+export async function findExecution(db: DbOrTx, id: number): Promise<ExecutionRow | undefined> {
+  const [row] = await db.select().from(taskExecutions).where(eq(taskExecutions.id, id));
+  return row;
+}
+
+export interface ExecutionFilter {
+  connectionId?: number;
+  taskType?: string;
+  status?: ExecutionStatus;
+  taskId?: number;
+  limit: number;
+}
+
+export async function listExecutions(db: DbOrTx, filter: ExecutionFilter): Promise<ExecutionRow[]> {
+  return db
+    .select()
+    .from(taskExecutions)
+    .where(
+      and(
+        filter.connectionId === undefined ? undefined : eq(taskExecutions.connectionId, filter.connectionId),
+        filter.taskType === undefined ? undefined : eq(taskExecutions.taskType, filter.taskType),
+        filter.status === undefined ? undefined : eq(taskExecutions.status, filter.status),
+        filter.taskId === undefined ? undefined : eq(taskExecutions.scheduledTaskId, filter.taskId),
+      ),
+    )
+    .orderBy(desc(taskExecutions.id))
+    .limit(filter.limit);
+}
+
+export async function markEnqueued(db: DbOrTx, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(taskExecutions)
+    .set({ enqueuedAt: sql`now()` })
+    .where(and(inArray(taskExecutions.id, [...ids]), eq(taskExecutions.status, 'queued')));
+}
+
+/**
+ * Takes a queued execution for this consumer. The status guard makes a duplicate id on the list
+ * (a re-push, a second consumer) harmless: only one claim can succeed.
+ */
+export async function claimExecution(db: DbOrTx, id: number, graceSeconds: number): Promise<ExecutionRow | undefined> {
+  const rows = await db.execute<{ id: string }>(sql`
+    with claimed as (
+      update task_executions
+         set status = 'running', started_at = now(), attempts = attempts + 1,
+             deadline_at = now() + make_interval(secs => coalesce((task_params->>'query_timeout')::int, 300) + ${graceSeconds})
+       where id = ${id} and status = 'queued'
+       returning id, scheduled_task_id
+    ), touched as (
+      update scheduled_tasks t set last_run_at = now() from claimed c where t.id = c.scheduled_task_id
+    )
+    select id from claimed`);
+  return rows.length ? findExecution(db, id) : undefined;
+}
+
+export interface ExecutionOutcome {
+  status: 'completed' | 'failed';
+  result: Record<string, unknown> | null;
+  errorMessage: string | null;
+}
+
+/** Records the outcome unless the tick has already given this attempt up (then nothing is overwritten). */
+export async function finishExecution(db: DbOrTx, id: number, attempt: number, outcome: ExecutionOutcome): Promise<boolean> {
+  const rows = await db
+    .update(taskExecutions)
+    .set({ status: outcome.status, result: outcome.result, errorMessage: outcome.errorMessage, completedAt: sql`now()` })
+    .where(and(eq(taskExecutions.id, id), eq(taskExecutions.status, 'running'), eq(taskExecutions.attempts, attempt)))
+    .returning({ id: taskExecutions.id });
+  return rows.length > 0;
+}
+
+export async function findPreviousCompleted(db: DbOrTx, taskId: number, beforeId: number): Promise<ExecutionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(taskExecutions)
+    .where(and(eq(taskExecutions.scheduledTaskId, taskId), eq(taskExecutions.status, 'completed'), lt(taskExecutions.id, beforeId)))
+    .orderBy(desc(taskExecutions.id))
+    .limit(1);
+  return row;
+}
+
+export async function executionStatuses(db: DbOrTx, ids: readonly number[]): Promise<Map<number, ExecutionStatus>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: taskExecutions.id, status: taskExecutions.status })
+    .from(taskExecutions)
+    .where(inArray(taskExecutions.id, [...ids]));
+  return new Map(rows.map((r) => [r.id, r.status]));
+}

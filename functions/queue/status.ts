@@ -1,0 +1,5 @@
+import { createHandler } from '../../lib/http/handler.js';
+import { ok } from '../../lib/http/responses.js';
+import { readQueueStatus } from '../../lib/scheduling/status.js';
+
+export const handler = createHandler({}, async () => ok(await readQueueStatus()));

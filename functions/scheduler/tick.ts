@@ -1,0 +1,9 @@
+import { runTick } from '../../lib/scheduling/tick.js';
+import { startConsumer } from '../../lib/executions/start-consumer.js';
+
+/** Every minute: claim due runs, recover lost ones, push ids; then start a consumer if there is work. */
+export const handler = async () => {
+  const report = await runTick();
+  if (report.pushed > 0) await startConsumer();
+  return report;
+};

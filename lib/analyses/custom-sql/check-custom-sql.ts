@@ -1,0 +1,117 @@
+import { blockedFunctionReason } from './blocked-functions.js';
+import { statementName } from './statement-name.js';
+
+export type CustomSqlVerdict = { ok: true } | { ok: false; reason: string };
+
+type AstNode = Record<string, unknown>;
+
+/**
+ * Decides whether a custom_sql statement may run against a reviewed database: exactly one read
+ * statement (SELECT, WITH without data-modifying parts, VALUES, TABLE, SHOW, or EXPLAIN of one of
+ * those without ANALYZE) that calls none of the blocked functions. The text is parsed by the
+ * PostgreSQL parser itself (libpg-query), so comments, quoting and nesting cannot hide anything.
+ * Used when a task is saved (400 with the reason) and again right before the statement runs.
+ */
+export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
+  if (text.trim() === '') return refuse('The statement is empty');
+
+  let statements: AstNode[];
+  try {
+    statements = (await parseStatements(text)).map((s) => s.stmt as AstNode);
+  } catch (error) {
+    return refuse(syntaxErrorReason(error));
+  }
+  if (statements.length !== 1) return refuse(`Exactly one statement is allowed; found ${statements.length}`);
+
+  const reason = topLevelReason(statements[0]) ?? nestedReason(statements[0]);
+  return reason ? refuse(reason) : { ok: true };
+}
+
+// Loaded on first use: the parser compiles a 1.7 MB WebAssembly module, which only custom_sql tasks need.
+async function parseStatements(text: string): Promise<Array<{ stmt?: unknown }>> {
+  const { parse } = await import('libpg-query');
+  return (await parse(text)).stmts ?? [];
+}
+
+function topLevelReason(statement: AstNode): string | null {
+  const [type, body] = unwrap(statement);
+  if (type === 'SelectStmt' || type === 'VariableShowStmt') return null;
+  if (type !== 'ExplainStmt') return `Only read statements are allowed; found ${statementName(type, body)}`;
+
+  const options = (body.options as AstNode[] | undefined) ?? [];
+  // Refused even as ANALYZE false: one rule that needs no reading of option values.
+  if (options.some((o) => (o.DefElem as AstNode | undefined)?.defname === 'analyze')) {
+    return 'EXPLAIN ANALYZE executes the statement and is not allowed';
+  }
+  const [explainedType, explainedBody] = unwrap(body.query as AstNode);
+  if (explainedType !== 'SelectStmt') return `EXPLAIN is allowed only for a read statement; found ${statementName(explainedType, explainedBody)}`;
+  return null;
+}
+
+/** Walks the whole tree: subqueries, CTEs, FROM-clause functions, expressions in any position. */
+function nestedReason(statement: AstNode): string | null {
+  for (const [type, body] of nodesOf(statement)) {
+    if (['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'].includes(type)) {
+      return `Only read statements are allowed; found ${statementName(type, body)} in a WITH clause`;
+    }
+    if (type === 'SelectStmt' && body.intoClause) return 'SELECT INTO creates a table and is not allowed';
+    if (type === 'SelectStmt' && Array.isArray(body.lockingClause) && body.lockingClause.length > 0) {
+      return `SELECT ... ${lockingClauseName(body.lockingClause[0] as AstNode)} locks rows and is not allowed`;
+    }
+    if (type === 'FuncCall') {
+      const reason = blockedFunctionReason(functionName(body));
+      if (reason) return reason;
+    }
+  }
+  return null;
+}
+
+/**
+ * Every node of a libpg-query JSON tree as [type, body]. Node types are the only keys that start
+ * with a capital letter ({ "FuncCall": {...} }); field names never do.
+ */
+function* nodesOf(value: unknown): Generator<[string, AstNode]> {
+  if (Array.isArray(value)) {
+    for (const item of value) yield* nodesOf(item);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value)) {
+    if (/^[A-Z]/.test(key) && child !== null && typeof child === 'object' && !Array.isArray(child)) yield [key, child as AstNode];
+    yield* nodesOf(child);
+  }
+}
+
+function unwrap(node: AstNode): [string, AstNode] {
+  const [type, body] = Object.entries(node)[0] ?? ['unknown', {}];
+  return [type, (body ?? {}) as AstNode];
+}
+
+/** The called name without its schema: funcname is a list of String nodes, schema first. */
+function functionName(funcCall: AstNode): string {
+  const parts = (funcCall.funcname as AstNode[] | undefined) ?? [];
+  const last = parts[parts.length - 1]?.String as { sval?: string } | undefined;
+  return last?.sval ?? '';
+}
+
+function lockingClauseName(clause: AstNode): string {
+  const strength = (clause.LockingClause as AstNode | undefined)?.strength;
+  const names: Record<string, string> = {
+    LCS_FORUPDATE: 'FOR UPDATE',
+    LCS_FORNOKEYUPDATE: 'FOR NO KEY UPDATE',
+    LCS_FORSHARE: 'FOR SHARE',
+    LCS_FORKEYSHARE: 'FOR KEY SHARE',
+  };
+  return names[String(strength)] ?? 'FOR UPDATE';
+}
+
+/** The parser's own message and position; PostgreSQL counts characters from 1, libpg-query from 0. */
+function syntaxErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = (error as { sqlDetails?: { cursorPosition?: number } } | null)?.sqlDetails?.cursorPosition;
+  return position === undefined ? `The statement does not parse: ${message}` : `The statement does not parse: ${message} at character ${position + 1}`;
+}
+
+function refuse(reason: string): CustomSqlVerdict {
+  return { ok: false, reason };
+}

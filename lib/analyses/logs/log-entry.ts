@@ -1,0 +1,53 @@
+import { FIELD_CHARS } from './thresholds.js';
+
+/** One server log message with the lines that belong to it, whatever the file format. */
+export interface LogEntry {
+  /** As written by the server (log_timezone applies); null when the format does not carry it. */
+  time: string | null;
+  severity: string;
+  sqlstate: string | null;
+  message: string;
+  detail: string | null;
+  hint: string | null;
+  context: string | null;
+  statement: string | null;
+  user: string | null;
+  database: string | null;
+  host: string | null;
+  application: string | null;
+}
+
+export type EntrySink = (entry: LogEntry) => void;
+
+/** Severities that start an entry in a stderr log. */
+export const ENTRY_SEVERITIES = ['DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'LOG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'FATAL', 'PANIC'] as const;
+
+/** Labels of the extra lines the server writes after a message, with the same prefix. */
+export const ATTACHED_LABELS = ['DETAIL', 'HINT', 'QUERY', 'CONTEXT', 'STATEMENT', 'LOCATION'] as const;
+
+export function emptyEntry(): LogEntry {
+  return {
+    time: null,
+    severity: 'LOG',
+    sqlstate: null,
+    message: '',
+    detail: null,
+    hint: null,
+    context: null,
+    statement: null,
+    user: null,
+    database: null,
+    host: null,
+    application: null,
+  };
+}
+
+/** Entry text is bounded so one huge logged statement cannot grow memory. */
+export function capField(text: string): string {
+  return text.length > FIELD_CHARS ? text.slice(0, FIELD_CHARS) : text;
+}
+
+/** Empty strings in csv/json/prefix fields mean "not known". */
+export function orNull(value: string | undefined | null): string | null {
+  return value === undefined || value === null || value === '' || value === '[unknown]' ? null : value;
+}

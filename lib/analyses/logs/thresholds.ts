@@ -1,0 +1,60 @@
+/**
+ * The numbers behind the log_analysis checks, each with the tool it comes from, so a DBA can
+ * compare our verdicts with the tool they already trust. Where no anchor tool ships a number,
+ * the comment says so and gives the reasoning instead.
+ */
+
+// Reading. pgwatch's remote log parser reads pg_read_file in chunks of at most 10 MB
+// (maxChunkSize); 4 MB keeps two chunks in flight (one parsed, one prefetched) well under that
+// and was the fastest size measured over a local connection (bench/log-analysis.ts).
+export const CHUNK_BYTES = 4 * 1024 * 1024;
+
+// A run reads at most 256 MB of new log; the rest is left for the next run, and the coverage
+// finding says how much is left. At the measured ≥ 50 MB/s that is a few seconds of work.
+export const MAX_BYTES_PER_RUN = 256 * 1024 * 1024;
+
+// A first run has no position to continue from: it reads only the newest 64 MB (counted back
+// from the end of the newest file across older files) and marks everything older as seen,
+// so the first review describes the recent past instead of replaying months of history.
+export const FIRST_RUN_WINDOW_BYTES = 64 * 1024 * 1024;
+
+// Reading stops once half of query_timeout has gone, so the review itself never times out
+// because the log was large; what was not read is read by the next run.
+export const READ_TIME_SHARE = 0.5;
+
+// Positions are kept for the most recent files only; older files cannot grow any more.
+export const TRACKED_FILES = 200;
+
+// Memory bounds. Every text field of an entry is cut at 8 kB, a line longer than 16 MB is
+// skipped, and each tally keeps at most a few thousand keys, evicting the smallest half when full.
+export const FIELD_CHARS = 8 * 1024;
+export const MAX_LINE_CHARS = 16 * 1024 * 1024;
+export const MESSAGE_KEYS = 5_000;
+export const OBJECT_KEYS = 1_000;
+
+// pgBadger --top: "number of queries to store/display. Default: 20" — used for every ranked list
+// (most frequent errors, slowest statements).
+export const TOP_N = 20;
+// The slowest individual statements are kept in a heap of this size before grouping by text.
+export const SLOW_CANDIDATES = 50;
+
+// Any per-object list (per database, per table, per user@host) stops at 50 findings, worst first;
+// the findings say how many more there were.
+export const FINDINGS_CAP = 50;
+
+// Statement and message text kept in a finding, after normalization and redaction.
+export const QUERY_TEXT_CHARS = 500;
+export const MESSAGE_TEXT_CHARS = 300;
+
+// PgHero long_running_query_sec defaults to 60: a statement that ran ≥ 60 s is a warning;
+// shorter ones logged by log_min_duration_statement are listed as info.
+export const LONG_STATEMENT_MS = 60_000;
+
+// Autovacuum cancellations: no anchor tool ships a number. One cancellation is expected after an
+// occasional DDL on the table; two or more on the same table in one window mean vacuum keeps
+// losing its work there, which is what leads to bloat and wraparound pressure.
+export const AUTOVACUUM_CANCELS_WARNING = 2;
+
+// Failed logins. The CIS benchmark controls that PGDSAT checks (and DISA STIG SV-233553) treat
+// every unsuccessful logon as an audit event to be reviewed: one is enough for a warning.
+export const AUTH_FAILURES_WARNING = 1;

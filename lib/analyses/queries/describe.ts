@@ -1,0 +1,69 @@
+import { quoteIdent } from '../run-checks.js';
+import type { ServerFacts } from '../types.js';
+import type { StatementsRead, StatementStats } from './statements-source.js';
+
+export function formatMs(ms: number): string {
+  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (ms >= 1_000) return `${(ms / 1_000).toFixed(2)} s`;
+  return `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function percentOfTotal(s: StatementStats, read: StatementsRead): number {
+  return read.allTotalMs > 0 ? round((100 * s.totalMs) / read.allTotalMs, 1) : 0;
+}
+
+export function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** "statement 123 (select … from orders …)", or the role whose hidden statements these are. */
+export function statementLabel(s: StatementStats): string {
+  if (s.textHidden) return `the statements of role ${s.roles.join(', ')} (${s.entries}, texts hidden from the reviewing role)`;
+  const text = (s.query ?? '').replace(/\s+/g, ' ').trim();
+  return `statement ${s.queryid} (${text.length > 80 ? `${text.slice(0, 80)}…` : text})`;
+}
+
+/** The window pg_stat_statements has been counting over, for "since …" in details. */
+export function countingSince(read: StatementsRead): string {
+  return read.statsReset ? `since ${read.statsReset}` : 'since pg_stat_statements was last reset';
+}
+
+/** The raw numbers of a statement, as every statement finding carries them. */
+export function statementEvidence(s: StatementStats, read: StatementsRead): Record<string, unknown> {
+  return {
+    queryid: s.queryid,
+    query: s.query,
+    query_truncated: s.queryTruncated,
+    text_hidden: s.textHidden,
+    roles: s.roles,
+    entries: s.entries,
+    calls: s.calls,
+    total_ms: round(s.totalMs),
+    mean_ms: round(s.meanMs, 3),
+    max_ms: round(s.maxMs, 3),
+    rows: s.rows,
+    shared_blks_hit: s.sharedBlksHit,
+    shared_blks_read: s.sharedBlksRead,
+    temp_blks_written: s.tempBlksWritten,
+    percent_of_total_time: percentOfTotal(s, read),
+    counting_since: read.statsReset,
+  };
+}
+
+/**
+ * How a DBA gets the plan of a statement without running it: PostgreSQL 16 can plan the
+ * normalized text as is; before that the $n placeholders need values. Never EXPLAIN ANALYZE:
+ * the statement may write.
+ */
+export function explainRecommendation(s: StatementStats, server: Pick<ServerFacts, 'version_num' | 'current_user'>): string {
+  if (s.textHidden) return `GRANT pg_read_all_stats TO ${quoteIdent(server.current_user)};  -- to see these statements and their plans`;
+  if (s.queryTruncated) return `EXPLAIN <the full text of statement ${s.queryid}>;  -- its text is longer than the evidence keeps`;
+  const text = (s.query ?? '').trim().replace(/;\s*$/, '');
+  if (server.version_num >= 160000) return `EXPLAIN (GENERIC_PLAN) ${text};`;
+  return /\$\d/.test(text) ? `EXPLAIN ${text};  -- put representative values in place of $1, $2 …` : `EXPLAIN ${text};`;
+}

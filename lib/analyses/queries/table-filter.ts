@@ -1,0 +1,56 @@
+/**
+ * target_tables narrows the review to statements whose text names one of the tables.
+ *
+ * This is a text match, not a parse: a name is found where it stands as a whole word
+ * (so "orders" does not match "orders_archive"), case-insensitively, with or without
+ * double quotes. "sales.orders" matches "sales.orders" and a bare "orders", but not
+ * "other.orders"; a bare "orders" matches it in any schema. A column, alias or CTE with
+ * the same name also matches, and statements hidden from the reviewing role cannot match.
+ * The patterns are PostgreSQL regular expressions, evaluated by the server with `~*`.
+ */
+export function tablePatterns(targetTables: string[] | undefined): string[] | null {
+  if (!targetTables || targetTables.length === 0) return null;
+  return targetTables.map((name) => {
+    const parts = splitQualifiedName(name);
+    const table = quotable(parts[parts.length - 1]);
+    if (parts.length === 1) return `${START}${table}${END}`;
+    const schema = quotable(parts[0]);
+    // The bare name may not follow a dot (or dot-quote): that would be another schema's table.
+    return `${START}${schema}\\s*\\.\\s*${table}${END}|(?<![\\w$."])${table}${END}`;
+  });
+}
+
+// Identifier characters in PostgreSQL are letters, digits, _ and $; a name starts and ends where they stop.
+const START = '(?<![\\w$])';
+const END = '(?![\\w$])';
+
+const quotable = (part: string) => `"?${escapeRegex(part)}"?`;
+
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `sales.orders` → ["sales", "orders"]; `"My Schema"."Orders"` → ["My Schema", "Orders"]. */
+export function splitQualifiedName(name: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i];
+    if (ch === '"') {
+      if (quoted && name[i + 1] === '"') {
+        current += '"';
+        i++;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (ch === '.' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
+}

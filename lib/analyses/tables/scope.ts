@@ -1,0 +1,104 @@
+import type postgres from 'postgres';
+import type { Finding } from '../types.js';
+import { FINDINGS_CAP } from './thresholds.js';
+
+/** Tables a review is narrowed to: schema-qualified names, and bare names that match in any schema. */
+export interface TableScope {
+  qualified: string[]; // "schema.table", as stored (unquoted, case kept)
+  bare: string[];
+}
+
+/**
+ * Reads task_params.target_tables. Unquoted identifiers fold to lower case as PostgreSQL folds them;
+ * double-quoted ones keep their case. A bare "t" matches a table t in any schema.
+ */
+export function parseTargetTables(targetTables: string[] | undefined): TableScope | null {
+  if (!targetTables || targetTables.length === 0) return null;
+  const scope: TableScope = { qualified: [], bare: [] };
+  for (const name of targetTables) {
+    const parts = splitIdentifier(name);
+    if (parts.length === 1) scope.bare.push(parts[0]);
+    else if (parts.length === 2) scope.qualified.push(`${parts[0]}.${parts[1]}`);
+  }
+  return scope.qualified.length + scope.bare.length > 0 ? scope : null;
+}
+
+/** `Sales.Orders` → ["sales", "orders"]; `"My Schema"."Orders"` → ["My Schema", "Orders"]. */
+export function splitIdentifier(name: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  let wasQuoted = false;
+  const push = () => {
+    const part = wasQuoted ? current : current.trim().toLowerCase();
+    if (part.length > 0) parts.push(part);
+    current = '';
+    wasQuoted = false;
+  };
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i];
+    if (ch === '"') {
+      if (quoted && name[i + 1] === '"') {
+        current += '"';
+        i++;
+      } else {
+        quoted = !quoted;
+        wasQuoted = true;
+      }
+    } else if (ch === '.' && !quoted) {
+      push();
+    } else if (quoted || ch.trim() !== '') {
+      current += ch;
+    }
+  }
+  push();
+  return parts;
+}
+
+/**
+ * SQL condition keeping only the tables in scope; `true` when the task names no tables.
+ * `schema` and `table` are the SQL expressions of the table's schema and name.
+ */
+export function inScope(sql: postgres.Sql, scope: TableScope | null, schema: postgres.Fragment, table: postgres.Fragment): postgres.Fragment {
+  if (!scope) return sql`true`;
+  const qualified = scope.qualified.length > 0 ? sql`${schema} || '.' || ${table} = any(${sql.array(scope.qualified)}::text[])` : sql`false`;
+  const bare = scope.bare.length > 0 ? sql`${table}::text = any(${sql.array(scope.bare)}::text[])` : sql`false`;
+  return sql`(${qualified} or ${bare})`;
+}
+
+/** Schemas that hold no user data: the catalogs, TOAST storage and other sessions' temporary tables. */
+export function userSchema(sql: postgres.Sql, schema: postgres.Fragment): postgres.Fragment {
+  return sql`(${schema} not in ('pg_catalog', 'information_schema') and ${schema} !~ '^pg_toast' and ${schema} !~ '^pg_temp_')`;
+}
+
+/** Lists are capped; when more objects matched, every listed finding says how many were left out. */
+export function noteTruncation(findings: Finding[], total: number, noun: string): Finding[] {
+  const notListed = total - findings.length;
+  if (notListed <= 0) return findings;
+  for (const finding of findings) {
+    finding.detail += ` ${notListed} more ${noun} not listed (the list stops at the worst ${FINDINGS_CAP}).`;
+    finding.evidence.not_listed = notListed;
+  }
+  return findings;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Days since the statistics counters were last reset; null when they never were (or the server does not say). */
+export function statsAgeDays(statsReset: string | null, now: Date = new Date()): number | null {
+  if (!statsReset) return null;
+  return (now.getTime() - new Date(statsReset).getTime()) / 86_400_000;
+}

@@ -1,0 +1,21 @@
+import { getDb } from '../../db/client.js';
+import { findExecution, listExecutions as selectExecutions } from '../../db/queries/executions.js';
+import type { ExecutionRow } from '../../db/schema/index.js';
+import { notFound } from '../http/errors.js';
+import type { ListExecutionsQuery } from './execution-schemas.js';
+
+export async function listExecutions(query: ListExecutionsQuery): Promise<ExecutionRow[]> {
+  return selectExecutions(getDb(), {
+    connectionId: query.connection_id,
+    taskId: query.task_id,
+    taskType: query.task_type,
+    status: query.status_filter,
+    limit: query.limit,
+  });
+}
+
+export async function getExecution(id: number): Promise<ExecutionRow> {
+  const row = await findExecution(getDb(), id);
+  if (!row) throw notFound(`Execution ${id}`);
+  return row;
+}

@@ -1,0 +1,67 @@
+import { getDb, type Db } from '../../db/client.js';
+import { findConnection } from '../../db/queries/connections.js';
+import { claimExecution, findPreviousCompleted, finishExecution, type ExecutionOutcome } from '../../db/queries/executions.js';
+import type { ExecutionRow } from '../../db/schema/index.js';
+import { runAnalysis } from '../analyses/index.js';
+import type { ReviewResult, TaskParams, TaskType } from '../analyses/types.js';
+import { targetOptionsFor } from '../connections/target-options.js';
+import { env } from '../env.js';
+import { log } from '../log/logger.js';
+
+export type ExecutionReport =
+  | { id: number; outcome: 'completed' | 'failed'; durationMs: number }
+  | { id: number; outcome: 'not_claimed' | 'superseded' };
+
+/**
+ * Claims one queued execution, runs its analysis and records the outcome. Returns `not_claimed`
+ * when the id is not (or no longer) queued: another consumer has it, or it was cancelled.
+ */
+export async function runExecution(id: number, db: Db = getDb()): Promise<ExecutionReport> {
+  const execution = await claimExecution(db, id, env().RUNNING_GRACE_SECONDS);
+  if (!execution) {
+    log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: id });
+    return { id, outcome: 'not_claimed' };
+  }
+  const started = performance.now();
+  log.info('execution started', { executionId: id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
+
+  const outcome = await analyse(db, execution);
+  const recorded = await finishExecution(db, id, execution.attempts, outcome);
+  const durationMs = Math.round(performance.now() - started);
+  if (!recorded) {
+    log.warn('execution outcome discarded: the attempt was given up by the tick meanwhile', { executionId: id, attempt: execution.attempts });
+    return { id, outcome: 'superseded' };
+  }
+  log.info('execution finished', { executionId: id, status: outcome.status, durationMs, error: outcome.errorMessage ?? undefined });
+  return { id, outcome: outcome.status, durationMs };
+}
+
+async function analyse(db: Db, execution: ExecutionRow): Promise<ExecutionOutcome> {
+  const params = execution.taskParams as unknown as TaskParams;
+  try {
+    const connection = await findConnection(db, execution.connectionId);
+    if (!connection) return failed(`Connection ${execution.connectionId} no longer exists`);
+    const previous = execution.scheduledTaskId ? await findPreviousCompleted(db, execution.scheduledTaskId, execution.id) : undefined;
+    const result: ReviewResult = await runAnalysis({
+      taskType: execution.taskType as TaskType,
+      params,
+      target: targetOptionsFor(connection, params.query_timeout),
+      previous: previous?.result ? { executionId: previous.id, result: previous.result as Partial<ReviewResult> } : null,
+    });
+    return { status: 'completed', result: result as unknown as Record<string, unknown>, errorMessage: null };
+  } catch (error) {
+    return failed(describeFailure(error));
+  }
+}
+
+const failed = (errorMessage: string): ExecutionOutcome => ({ status: 'failed', result: null, errorMessage });
+
+/** A readable reason for the execution record: the server's message with its SQLSTATE, or the network error. */
+function describeFailure(error: unknown): string {
+  const e = error as { message?: string; code?: string; address?: string; port?: number };
+  const message = e?.message ?? String(error);
+  if (e?.code && /^[0-9A-Z]{5}$/.test(e.code)) return `${message} (SQLSTATE ${e.code})`;
+  if (e?.code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused at ${e.address ?? ''}:${e.port ?? ''}`.replace(/ at :$/, '');
+  if (e?.code) return `Could not connect to the target database: ${message} (${e.code})`;
+  return message;
+}

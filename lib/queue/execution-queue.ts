@@ -1,0 +1,47 @@
+import { env } from '../env.js';
+import { withRedis } from './redis.js';
+
+// Pushes go in pipelines of this many ids per RPUSH so 10,000 due runs cost a handful of HTTP requests.
+const PUSH_CHUNK = 1000;
+
+const queueKey = () => env().QUEUE_NAME;
+const processingKey = () => `${env().QUEUE_NAME}:processing`;
+
+/** Appends execution ids to the queue (FIFO: pushed right, taken from the left). */
+export async function pushExecutionIds(ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await withRedis(async (redis) => {
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < ids.length; i += PUSH_CHUNK) {
+      const chunk = ids.slice(i, i + PUSH_CHUNK).map(String);
+      pipeline.rpush(queueKey(), ...(chunk as [string, ...string[]]));
+    }
+    await pipeline.exec();
+  });
+}
+
+/**
+ * Moves the oldest id onto the processing list and returns it, atomically (LMOVE), so an id
+ * taken by a consumer that then dies is still visible on the processing list.
+ */
+export async function takeNextExecutionId(): Promise<string | null> {
+  return withRedis((redis) => redis.lmove<string>(queueKey(), processingKey(), 'left', 'right'));
+}
+
+export async function acknowledgeExecutionIds(ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await withRedis(async (redis) => {
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.lrem(processingKey(), 0, id);
+    await pipeline.exec();
+  });
+}
+
+export async function queueLength(): Promise<number> {
+  return withRedis((redis) => redis.llen(queueKey()));
+}
+
+/** The oldest entries of the processing list (bounded: the tick inspects at most this many per run). */
+export async function peekProcessing(limit = 1000): Promise<string[]> {
+  return withRedis((redis) => redis.lrange<string>(processingKey(), 0, limit - 1));
+}

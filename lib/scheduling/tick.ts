@@ -1,0 +1,109 @@
+import { getDb, type Db } from '../../db/client.js';
+import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
+import { executionStatuses, markEnqueued } from '../../db/queries/executions.js';
+import { deleteExpiredExecutions, findExecutionsToPush, recoverOverdueExecutions } from '../../db/queries/recovery.js';
+import { databaseNow } from '../../db/queries/tasks.js';
+import { env } from '../env.js';
+import { log } from '../log/logger.js';
+import { acknowledgeExecutionIds, peekProcessing, pushExecutionIds } from '../queue/execution-queue.js';
+import { nextRunAfter } from './cron.js';
+
+// Due tasks are claimed in batches of this size; each batch is one transaction, so a tick with a
+// huge backlog makes progress even if it is cut short.
+const CLAIM_BATCH = 5000;
+const RETENTION_BATCH = 1000;
+
+export interface TickReport {
+  now: string;
+  claimed: number;
+  skipped: number;
+  recovered: { requeued: number; failed: number };
+  pushed: number;
+  pushFailed: string | null;
+  expiredDeleted: number;
+  durationMs: number;
+}
+
+/**
+ * One scheduler tick: claim due slots, recover executions whose consumer died, push every queued
+ * id that is not known to be on the Redis list, and trim old history. `now` is an input so tests
+ * pin it; by default it is the database's clock.
+ */
+export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<TickReport> {
+  const started = performance.now();
+  const db = options.db ?? getDb();
+  const now = options.now ?? (await databaseNow(db));
+  const { MAX_ATTEMPTS, REQUEUE_AFTER_SECONDS, EXECUTION_RETENTION_DAYS } = env();
+
+  let claimed = 0;
+  let skipped = 0;
+  const nextSlot = memoizedNextSlot(now);
+  for (;;) {
+    const runs = await db.transaction(async (tx) => {
+      const due = await lockDueTasks(tx, now, CLAIM_BATCH);
+      const advanced = due.map((task) => ({ id: task.id, slot: task.nextRunAt, next: nextSlot(task) }));
+      return { count: due.length, runs: await advanceAndRecordRuns(tx, advanced) };
+    });
+    claimed += runs.runs.filter((r) => r.status === 'queued').length;
+    skipped += runs.runs.filter((r) => r.status === 'skipped').length;
+    if (runs.count < CLAIM_BATCH) break;
+  }
+
+  const recovered = await recoverOverdueExecutions(db, now, MAX_ATTEMPTS);
+  const toPush = await findExecutionsToPush(db, now, REQUEUE_AFTER_SECONDS);
+
+  let pushFailed: string | null = null;
+  try {
+    await pushExecutionIds(toPush);
+    await markEnqueued(db, toPush);
+    await trimProcessingList(db, recovered.map((r) => r.id));
+  } catch (error) {
+    // Rows stay queued with enqueued_at unset; the next tick pushes them again. Nothing is lost.
+    pushFailed = (error as Error).message;
+    log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', { error: pushFailed, waiting: toPush.length });
+  }
+
+  const cutoff = new Date(now.getTime() - EXECUTION_RETENTION_DAYS * 86_400_000);
+  const expiredDeleted = await deleteExpiredExecutions(db, cutoff, RETENTION_BATCH);
+
+  const report: TickReport = {
+    now: now.toISOString(),
+    claimed,
+    skipped,
+    recovered: { requeued: recovered.filter((r) => r.status === 'queued').length, failed: recovered.filter((r) => r.status === 'failed').length },
+    pushed: pushFailed ? 0 : toPush.length,
+    pushFailed,
+    expiredDeleted,
+    durationMs: Math.round(performance.now() - started),
+  };
+  log.info('tick', { ...report });
+  return report;
+}
+
+// Tasks sharing a schedule and zone share the computation: at 10,000 due tasks most do.
+function memoizedNextSlot(now: Date) {
+  const cache = new Map<string, Date>();
+  return (task: { cronSchedule: string; timezone: string }): Date => {
+    const key = `${task.timezone}\u0000${task.cronSchedule}`;
+    let next = cache.get(key);
+    if (!next) {
+      next = nextRunAfter(task.cronSchedule, task.timezone, now);
+      cache.set(key, next);
+    }
+    return next;
+  };
+}
+
+/** Drops processing-list entries whose execution is no longer running (finished, recovered or gone). */
+async function trimProcessingList(db: Db, recoveredIds: number[]): Promise<void> {
+  const entries = await peekProcessing();
+  if (entries.length === 0) return;
+  const ids = entries.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+  const statuses = await executionStatuses(db, ids);
+  const recovered = new Set(recoveredIds);
+  const stale = entries.filter((entry) => {
+    const id = Number(entry);
+    return recovered.has(id) || statuses.get(id) !== 'running';
+  });
+  await acknowledgeExecutionIds(stale);
+}

@@ -1,0 +1,338 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect, createServer } from 'node:net';
+import { Redis, type RedisConfigNodejs } from '@upstash/redis';
+import { Redis as IORedis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisRestServer, type RedisRestServer } from '../../scripts/redis-rest/server.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const TOKEN = 'redis-rest-test-token';
+
+let server: RedisRestServer;
+let direct: IORedis;
+const keys: string[] = [];
+
+function key(name: string): string {
+  const k = `test:redis-rest:${name}:${randomBytes(6).toString('hex')}`;
+  keys.push(k);
+  return k;
+}
+
+function client(options: Omit<RedisConfigNodejs, 'url' | 'token'> = {}): Redis {
+  return new Redis({ url: server.url, token: TOKEN, enableTelemetry: false, ...options });
+}
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+beforeAll(async () => {
+  server = await startRedisRestServer({ port: 0, token: TOKEN, redisUrl: REDIS_URL });
+  direct = new IORedis(REDIS_URL);
+});
+
+afterEach(async () => {
+  if (keys.length > 0) await direct.del(...keys.splice(0));
+});
+
+afterAll(async () => {
+  await server?.close();
+  direct?.disconnect();
+});
+
+describe('the Upstash-compatible REST endpoint', () => {
+  it('round-trips list commands through the real @upstash/redis client', async () => {
+    const redis = client();
+    const source = key('source');
+    const target = key('target');
+
+    expect(await redis.rpush(source, 'b', 'c')).toBe(2);
+    expect(await redis.lpush(source, 'a')).toBe(3);
+    expect(await redis.llen(source)).toBe(3);
+    expect(await redis.lrange(source, 0, -1)).toEqual(['a', 'b', 'c']);
+    expect(await redis.lmove(source, target, 'left', 'right')).toBe('a');
+    expect(await redis.lrange(target, 0, -1)).toEqual(['a']);
+    expect(await redis.lrem(source, 0, 'c')).toBe(1);
+    expect(await redis.lrange(source, 0, -1)).toEqual(['b']);
+    expect(await redis.lmove(key('empty'), target, 'left', 'right')).toBeNull();
+  });
+
+  it('answers concurrent calls that the client auto-pipelines, each with its own result', async () => {
+    const redis = client();
+    const list = key('auto');
+
+    const pushed = await Promise.all(Array.from({ length: 20 }, (_, i) => redis.rpush(list, `item-${i}`)));
+
+    expect([...pushed].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const [length, items] = await Promise.all([redis.llen(list), redis.lrange(list, 0, -1)]);
+    expect(length).toBe(20);
+    expect(new Set(items)).toEqual(new Set(Array.from({ length: 20 }, (_, i) => `item-${i}`)));
+  });
+
+  it('runs an explicit pipeline and returns results in command order', async () => {
+    const redis = client();
+    const list = key('pipeline');
+
+    const results = await redis.pipeline().rpush(list, 'x', 'y').lpush(list, 'w').llen(list).lrange(list, 0, -1).exec();
+
+    expect(results).toEqual([2, 3, 3, ['w', 'x', 'y']]);
+  });
+
+  it('runs a multi() transaction atomically and returns every result', async () => {
+    const redis = client();
+    const counter = key('counter');
+    const list = key('multi');
+
+    const results = await redis.multi().set(counter, 10).incr(counter).rpush(list, 'one').lrange(list, 0, -1).exec();
+
+    expect(results).toEqual(['OK', 11, 1, ['one']]);
+  });
+
+  it('keeps concurrent transactions from interleaving with each other', async () => {
+    const redis = client();
+    const list = key('interleave');
+
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        redis
+          .multi()
+          .rpush(list, `${i}-a`)
+          .rpush(list, `${i}-b`)
+          .rpush(list, `${i}-c`)
+          .exec(),
+      ),
+    );
+
+    const items = await redis.lrange<string>(list, 0, -1);
+    expect(items).toHaveLength(30);
+    for (let at = 0; at < items.length; at += 3) {
+      const transaction = items[at].split('-')[0];
+      expect(items.slice(at, at + 3)).toEqual([`${transaction}-a`, `${transaction}-b`, `${transaction}-c`]);
+    }
+  });
+
+  it('round-trips non-ASCII and control-character strings with base64 response encoding', async () => {
+    const redis = client({ automaticDeserialization: false });
+    const k = key('unicode');
+    const value = 'héllo wörld — 日本語 🚀 \u0000\u0001\u007f\u00ff tab\tnewline\n';
+
+    await redis.set(k, value);
+
+    expect(await redis.get(k)).toBe(value);
+    expect(await direct.getBuffer(k)).toEqual(Buffer.from(value, 'utf8'));
+    const listKey = key('unicode-list');
+    await redis.rpush(listKey, value, 'plain');
+    expect(await redis.lrange(listKey, 0, -1)).toEqual([value, 'plain']);
+  });
+
+  it('returns the raw bytes of a binary value as base64, nested arrays included', async () => {
+    const k = key('binary');
+    const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28, 0x0a]);
+    await direct.rpush(k, bytes, 'ok');
+
+    const single = await post('/', ['lindex', k, 0], { 'upstash-encoding': 'base64' });
+    const batch = await post('/pipeline', [['lrange', k, 0, -1], ['llen', k], ['get', key('missing')]], {
+      'upstash-encoding': 'base64',
+    });
+
+    expect(await single.json()).toEqual({ result: bytes.toString('base64') });
+    expect(await batch.json()).toEqual([
+      { result: [bytes.toString('base64'), Buffer.from('ok').toString('base64')] },
+      { result: 2 },
+      { result: null },
+    ]);
+  });
+
+  it('answers in plain UTF-8 when the client turns response encoding off', async () => {
+    const redis = client({ responseEncoding: false, automaticDeserialization: false });
+    const k = key('plain');
+
+    await redis.rpush(k, 'ünïcødé', '42');
+
+    expect(await redis.lrange(k, 0, -1)).toEqual(['ünïcødé', '42']);
+    expect(await (await post('/', ['lrange', k, 0, -1])).json()).toEqual({ result: ['ünïcødé', '42'] });
+  });
+
+  it('stringifies number and boolean arguments before sending them to Redis', async () => {
+    const k = key('args');
+
+    expect(await (await post('/', ['rpush', k, 1, 2.5, true])).json()).toEqual({ result: 3 });
+    expect(await direct.lrange(k, 0, -1)).toEqual(['1', '2.5', 'true']);
+  });
+
+  it('deserializes JSON-looking strings only when automatic deserialization is on', async () => {
+    const k = key('number');
+    await client().set(k, '123');
+
+    expect(await client().get(k)).toBe(123);
+    expect(await client({ automaticDeserialization: false }).get(k)).toBe('123');
+  });
+
+  it('rejects a wrong or missing token with 401 Unauthorized', async () => {
+    const wrong = new Redis({ url: server.url, token: 'not-the-token', enableTelemetry: false });
+
+    await expect(wrong.llen(key('unauthorized'))).rejects.toThrow(/Unauthorized/);
+    const missing = await fetch(`${server.url}/`, { method: 'POST', body: JSON.stringify(['ping']) });
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toEqual({ error: 'Unauthorized' });
+  });
+
+  it('fails only the command Redis refuses, in auto-pipelined calls and explicit pipelines alike', async () => {
+    const redis = client();
+    const list = key('wrongtype');
+    await redis.rpush(list, 'a');
+
+    const [pushed, wrong, length] = await Promise.allSettled([
+      redis.rpush(list, 'b'),
+      redis.incr(list),
+      redis.llen(list),
+    ]);
+
+    expect(pushed).toEqual({ status: 'fulfilled', value: 2 });
+    expect(wrong.status).toBe('rejected');
+    expect((wrong as PromiseRejectedResult).reason.message).toMatch(/WRONGTYPE/);
+    expect(length).toEqual({ status: 'fulfilled', value: 2 });
+    const results = await redis.pipeline().llen(list).incr(list).llen(list).exec({ keepErrors: true });
+    expect(results.map((r) => r.error ?? r.result)).toEqual([2, expect.stringMatching(/WRONGTYPE/), 2]);
+  });
+
+  it('answers a single refused command with 400 and the Redis error message', async () => {
+    const response = await post('/', ['incr']);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/^ERR wrong number of arguments/) });
+  });
+
+  it('aborts a whole transaction when Redis refuses to queue one of its commands', async () => {
+    const list = key('aborted');
+
+    const response = await post('/multi-exec', [['rpush', list, 'a'], ['incr']]);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/^EXECABORT .*wrong number of arguments/) });
+    expect(await direct.exists(list)).toBe(0);
+  });
+
+  it('refuses commands that would change the state of its shared connection, and keeps serving', async () => {
+    for (const command of [['subscribe', 'channel'], ['select', '1'], ['multi']]) {
+      const response = await post('/pipeline', [command]);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: expect.stringMatching(/not supported/) });
+    }
+
+    expect(await (await post('/', ['echo', 'still here'])).json()).toEqual({ result: 'still here' });
+  });
+
+  it('answers a malformed JSON body with 400', async () => {
+    const response = await post('/pipeline', '[["llen", "k"]');
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/^Invalid JSON body/) });
+  });
+
+  it('accepts the command in the path form', async () => {
+    const k = key('path');
+
+    expect(await (await post(`/rpush/${encodeURIComponent(k)}/a%20b`, '')).json()).toEqual({ result: 1 });
+    expect(await (await post(`/lrange/${encodeURIComponent(k)}/0/-1`, '')).json()).toEqual({ result: ['a b'] });
+  });
+});
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((done) => probe.close(() => done()));
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.end();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await canConnect(port))) {
+    if (Date.now() > deadline) throw new Error(`Nothing listens on port ${port} after 5 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the REST endpoint when Redis is unreachable', () => {
+  it('answers 503 within two seconds when nothing listens on the Redis port', async () => {
+    const unreachable = await startRedisRestServer({ port: 0, token: TOKEN, redisUrl: 'redis://127.0.0.1:6390' });
+    try {
+      const redis = new Redis({ url: unreachable.url, token: TOKEN, enableTelemetry: false });
+      const startedAt = Date.now();
+
+      const response = await fetch(`${unreachable.url}/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(['ping']),
+      });
+
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ error: expect.stringMatching(/^Redis unavailable: /) });
+      await expect(redis.llen('any')).rejects.toThrow(/Redis unavailable/);
+      await expect(redis.multi().llen('any').exec()).rejects.toThrow(/Redis unavailable/);
+      expect(Date.now() - startedAt).toBeLessThan(2_000);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+
+  // A private, throwaway redis-server: the machine's Redis is shared and must never be stopped.
+  it.skipIf(!hasRedisServer)('recovers by itself when Redis comes back, without a restart', async () => {
+    const port = await freePort();
+    const startRedis = async (): Promise<ChildProcess> => {
+      const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
+      await waitForPort(port);
+      return child;
+    };
+    const stopRedis = (child: ChildProcess) =>
+      new Promise<void>((done) => child.once('exit', () => done()).kill('SIGTERM'));
+
+    let redisProcess = await startRedis();
+    const endpoint = await startRedisRestServer({ port: 0, token: TOKEN, redisUrl: `redis://127.0.0.1:${port}` });
+    const ping = () =>
+      fetch(`${endpoint.url}/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(['ping']),
+      });
+    try {
+      expect((await ping()).status).toBe(200);
+
+      await stopRedis(redisProcess);
+      expect((await ping()).status).toBe(503);
+
+      redisProcess = await startRedis();
+      const deadline = Date.now() + 5_000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        status = (await ping()).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await endpoint.close();
+      await stopRedis(redisProcess);
+    }
+  });
+});
