@@ -36,12 +36,10 @@ export interface ClaimedRun {
  */
 export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>): Promise<ClaimedRun[]> {
   if (tasks.length === 0) return [];
-  const ids = tasks.map((t) => t.id);
-  const slots = tasks.map((t) => t.slot.toISOString());
-  const nexts = tasks.map((t) => t.next.toISOString());
+  const due = JSON.stringify(tasks.map((t) => ({ task_id: t.id, slot: t.slot.toISOString(), next: t.next.toISOString() })));
   const rows = await db.execute<{ id: string; status: 'queued' | 'skipped' }>(sql`
     with due as (
-      select * from unnest(${sql.param(ids)}::int[], ${sql.param(slots)}::timestamptz[], ${sql.param(nexts)}::timestamptz[]) as d(task_id, slot, next)
+      select * from json_to_recordset(${due}::json) as d(task_id int, slot timestamptz, next timestamptz)
     ), advanced as (
       update scheduled_tasks t set next_run_at = due.next from due where t.id = due.task_id
       returning t.id, t.connection_id, t.task_type, t.task_params, due.slot

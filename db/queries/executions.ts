@@ -1,11 +1,13 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { bigintArray } from './arrays.js';
 import type { DbOrTx } from '../client.js';
 import { taskExecutions, type ExecutionRow, type ExecutionStatus, type ExecutionTrigger, type TaskRow } from '../schema/index.js';
 
-export async function insertExecution(db: DbOrTx, task: TaskRow, trigger: ExecutionTrigger): Promise<ExecutionRow> {
+/** `enqueued: true` when the caller pushes the id itself right after (else the next tick does). */
+export async function insertExecution(db: DbOrTx, task: TaskRow, trigger: ExecutionTrigger, enqueued = false): Promise<ExecutionRow> {
   const [row] = await db
     .insert(taskExecutions)
-    .values({ scheduledTaskId: task.id, connectionId: task.connectionId, taskType: task.taskType, taskParams: task.taskParams, trigger })
+    .values({ scheduledTaskId: task.id, connectionId: task.connectionId, taskType: task.taskType, taskParams: task.taskParams, trigger, enqueuedAt: enqueued ? sql`now()` : null })
     .returning();
   return row;
 }
@@ -39,12 +41,13 @@ export async function listExecutions(db: DbOrTx, filter: ExecutionFilter): Promi
     .limit(filter.limit);
 }
 
-export async function markEnqueued(db: DbOrTx, ids: readonly number[]): Promise<void> {
+/** After a failed push: the next tick will push these again. */
+export async function markNotEnqueued(db: DbOrTx, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   await db
     .update(taskExecutions)
-    .set({ enqueuedAt: sql`now()` })
-    .where(and(inArray(taskExecutions.id, [...ids]), eq(taskExecutions.status, 'queued')));
+    .set({ enqueuedAt: null })
+    .where(and(sql`${taskExecutions.id} = any(${bigintArray(ids)})`, eq(taskExecutions.status, 'queued')));
 }
 
 /**
@@ -97,6 +100,6 @@ export async function executionStatuses(db: DbOrTx, ids: readonly number[]): Pro
   const rows = await db
     .select({ id: taskExecutions.id, status: taskExecutions.status })
     .from(taskExecutions)
-    .where(inArray(taskExecutions.id, [...ids]));
+    .where(sql`${taskExecutions.id} = any(${bigintArray(ids)})`);
   return new Map(rows.map((r) => [r.id, r.status]));
 }

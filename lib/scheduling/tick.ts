@@ -1,7 +1,7 @@
 import { getDb, type Db } from '../../db/client.js';
 import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
-import { executionStatuses, markEnqueued } from '../../db/queries/executions.js';
-import { deleteExpiredExecutions, findExecutionsToPush, recoverOverdueExecutions } from '../../db/queries/recovery.js';
+import { executionStatuses, markNotEnqueued } from '../../db/queries/executions.js';
+import { claimExecutionsToPush, deleteExpiredExecutions, recoverOverdueExecutions } from '../../db/queries/recovery.js';
 import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
@@ -26,8 +26,8 @@ export interface TickReport {
 
 /**
  * One scheduler tick: claim due slots, recover executions whose consumer died, push every queued
- * id that is not known to be on the Redis list, and trim old history. `now` is an input so tests
- * pin it; by default it is the database's clock.
+ * id that is not known to be on the Redis list, and trim old history. `now` decides which slots
+ * are due and is an input so tests pin it; by default it is the database's clock.
  */
 export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<TickReport> {
   const started = performance.now();
@@ -49,22 +49,21 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
     if (runs.count < CLAIM_BATCH) break;
   }
 
-  const recovered = await recoverOverdueExecutions(db, now, MAX_ATTEMPTS);
-  const toPush = await findExecutionsToPush(db, now, REQUEUE_AFTER_SECONDS);
+  const recovered = await recoverOverdueExecutions(db, MAX_ATTEMPTS);
+  const toPush = await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS);
 
   let pushFailed: string | null = null;
   try {
     await pushExecutionIds(toPush);
-    await markEnqueued(db, toPush);
-    await trimProcessingList(db, recovered.map((r) => r.id));
   } catch (error) {
-    // Rows stay queued with enqueued_at unset; the next tick pushes them again. Nothing is lost.
+    // Rows stay queued, marked not pushed; the next tick pushes them again. Nothing is lost.
     pushFailed = (error as Error).message;
+    await markNotEnqueued(db, toPush);
     log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', { error: pushFailed, waiting: toPush.length });
   }
+  if (!pushFailed) await trimProcessingList(db, recovered.map((r) => r.id)).catch(() => undefined);
 
-  const cutoff = new Date(now.getTime() - EXECUTION_RETENTION_DAYS * 86_400_000);
-  const expiredDeleted = await deleteExpiredExecutions(db, cutoff, RETENTION_BATCH);
+  const expiredDeleted = await deleteExpiredExecutions(db, EXECUTION_RETENTION_DAYS, RETENTION_BATCH);
 
   const report: TickReport = {
     now: now.toISOString(),

@@ -1,11 +1,12 @@
 import { getDb } from '../../db/client.js';
 import { findConnection } from '../../db/queries/connections.js';
-import { insertExecution, markEnqueued } from '../../db/queries/executions.js';
+import { insertExecution, markNotEnqueued } from '../../db/queries/executions.js';
 import { databaseNow, deleteTaskRow, findTask, insertTask, listTasks as selectTasks, lockTask, updateTaskRow, type NewTask } from '../../db/queries/tasks.js';
 import type { TaskRow } from '../../db/schema/index.js';
 import { checkCustomSql } from '../analyses/custom-sql/check-custom-sql.js';
 import type { TaskParams, TaskType } from '../analyses/types.js';
 import { AppError, invalid, notFound } from '../http/errors.js';
+import { log } from '../log/logger.js';
 import { pushExecutionIds } from '../queue/execution-queue.js';
 import { startConsumer } from '../executions/start-consumer.js';
 import { nextRunAfter } from '../scheduling/cron.js';
@@ -85,16 +86,16 @@ export async function runTaskNow(id: number): Promise<{ executionId: number }> {
 export async function queueTask(id: number): Promise<{ executionId: number }> {
   const db = getDb();
   const task = await getTask(id);
-  const execution = await insertExecution(db, task, 'queue');
-  // If Redis is down the execution stays queued and the next tick pushes it: the request still succeeds.
-  const pushed = await pushExecutionIds([execution.id]).then(
-    () => true,
-    () => false,
-  );
-  if (pushed) {
-    await markEnqueued(db, [execution.id]);
-    await startConsumer();
+  const execution = await insertExecution(db, task, 'queue', true);
+  try {
+    await pushExecutionIds([execution.id]);
+  } catch (error) {
+    // The execution is recorded; with Redis down the next tick pushes it. The request still succeeds.
+    log.warn('could not push a queued execution; the next tick will', { executionId: execution.id, error: (error as Error).message });
+    await markNotEnqueued(db, [execution.id]);
+    return { executionId: execution.id };
   }
+  await startConsumer();
   return { executionId: execution.id };
 }
 

@@ -19,6 +19,8 @@ export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
   try {
     statements = (await parseStatements(text)).map((s) => s.stmt as AstNode);
   } catch (error) {
+    // Only the parser's verdict refuses the statement; a parser that failed to load is our fault, not the task's.
+    if (!isSyntaxError(error)) throw error;
     return refuse(syntaxErrorReason(error));
   }
   if (statements.length !== 1) return refuse(`Exactly one statement is allowed; found ${statements.length}`);
@@ -105,11 +107,18 @@ function lockingClauseName(clause: AstNode): string {
   return names[String(strength)] ?? 'FOR UPDATE';
 }
 
+interface ParserError extends Error {
+  sqlDetails: { cursorPosition?: number };
+}
+
+function isSyntaxError(error: unknown): error is ParserError {
+  return error instanceof Error && typeof (error as Partial<ParserError>).sqlDetails === 'object';
+}
+
 /** The parser's own message and position; PostgreSQL counts characters from 1, libpg-query from 0. */
-function syntaxErrorReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = (error as { sqlDetails?: { cursorPosition?: number } } | null)?.sqlDetails?.cursorPosition;
-  return position === undefined ? `The statement does not parse: ${message}` : `The statement does not parse: ${message} at character ${position + 1}`;
+function syntaxErrorReason(error: ParserError): string {
+  const position = error.sqlDetails.cursorPosition;
+  return position === undefined ? `The statement does not parse: ${error.message}` : `The statement does not parse: ${error.message} at character ${position + 1}`;
 }
 
 function refuse(reason: string): CustomSqlVerdict {

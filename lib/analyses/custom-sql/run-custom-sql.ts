@@ -25,7 +25,7 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
   try {
     await connection.unsafe('begin transaction read only');
     try {
-      return await readResult(connection, text, maxRows, params.query_timeout);
+      return await readResult(connection, sql.CLOSE, text, maxRows, params.query_timeout);
     } finally {
       // Rolled back even on success: nothing the statement did in this transaction is kept.
       await connection.unsafe('rollback');
@@ -37,7 +37,7 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
   }
 }
 
-async function readResult(connection: postgres.ReservedSql, text: string, maxRows: number, timeoutSeconds: number): Promise<CustomSqlData> {
+async function readResult(connection: postgres.ReservedSql, close: object, text: string, maxRows: number, timeoutSeconds: number): Promise<CustomSqlData> {
   // Transaction-local output settings make the text format predictable whatever the server's defaults.
   // DateStyle 'ISO' sets only the output style; the day/month order the statement's literals are read with is kept.
   await connection`
@@ -47,7 +47,7 @@ async function readResult(connection: postgres.ReservedSql, text: string, maxRow
            set_config('extra_float_digits', '1', true)`;
 
   // One row past the cap tells whether the result was truncated.
-  const rows = await fetchFirstRows(connection, text, maxRows + 1);
+  const rows = await fetchFirstRows(connection, close, text, maxRows + 1);
   const columns = rows.columns ?? [];
   const types = await describeColumnTypes(
     connection,
@@ -67,15 +67,17 @@ async function readResult(connection: postgres.ReservedSql, text: string, maxRow
  * Reads at most `limit` rows through a portal, so a huge result is never produced in full: the
  * cursor's first batch is kept and the portal closed. SHOW and EXPLAIN complete in one batch
  * without calling back; their rows are in the query's own result.
+ * `close` is the pool's CLOSE marker: a reserved connection does not carry one at run time, and
+ * returning anything else from the callback makes postgres.js fetch the next batch, and the next.
  */
-async function fetchFirstRows(connection: postgres.ReservedSql, text: string, limit: number): Promise<RawRows> {
+async function fetchFirstRows(connection: postgres.ReservedSql, close: object, text: string, limit: number): Promise<RawRows> {
   let firstBatch: RawRows | undefined;
   const completed = await connection
     .unsafe(text)
     .raw()
     .cursor(limit, (batch) => {
       firstBatch = batch as unknown as RawRows;
-      return connection.CLOSE;
+      return close;
     });
   return firstBatch ?? (completed as unknown as RawRows);
 }

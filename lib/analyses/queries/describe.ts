@@ -60,10 +60,12 @@ export function statementEvidence(s: StatementStats, read: StatementsRead): Reco
  * normalized text as is; before that the $n placeholders need values. Never EXPLAIN ANALYZE:
  * the statement may write.
  */
-export function explainRecommendation(s: StatementStats, server: Pick<ServerFacts, 'version_num' | 'current_user'>): string {
+export function explainRecommendation(s: StatementStats, server: Pick<ServerFacts, 'version_num' | 'current_user'>): string | null {
   if (s.textHidden) return `GRANT pg_read_all_stats TO ${quoteIdent(server.current_user)};  -- to see these statements and their plans`;
   if (s.queryTruncated) return `EXPLAIN <the full text of statement ${s.queryid}>;  -- its text is longer than the evidence keeps`;
   const text = (s.query ?? '').trim().replace(/;\s*$/, '');
+  // Utility statements (DDL, VACUUM, COPY ...) have no plan to look at.
+  if (!/^(with|select|insert|update|delete|merge|values|table)\b/i.test(text)) return null;
   if (server.version_num >= 160000) return `EXPLAIN (GENERIC_PLAN) ${text};`;
   return /\$\d/.test(text) ? `EXPLAIN ${text};  -- put representative values in place of $1, $2 …` : `EXPLAIN ${text};`;
 }

@@ -38,12 +38,11 @@ export function detectReset(previous: StatementsSnapshot, current: CurrentCounte
       affected: previous.statements.length,
     };
   }
-  const affected = previous.statements
-    .filter((before) => {
-      const now = current.statements.get(before.queryid);
-      return !now || now.calls < before.calls || now.rows < before.rows || now.totalMs < before.total_ms - TIME_TOLERANCE_MS;
-    })
-    .map((s) => s.queryid);
+  const affectedStatements = previous.statements.filter((before) => {
+    const now = current.statements.get(before.queryid);
+    return !now || now.calls < before.calls || now.rows < before.rows || now.totalMs < before.total_ms - TIME_TOLERANCE_MS;
+  });
+  const affected = affectedStatements.map((s) => s.queryid);
   if (affected.length === 0) return { reset: false, restarted: [] };
 
   const lost = `${affected.length} of the ${previous.statements.length} statements kept by the previous run lost counts`;
@@ -52,8 +51,10 @@ export function detectReset(previous: StatementsSnapshot, current: CurrentCounte
   if ((current.dealloc as number) <= (previous.dealloc as number)) {
     return { reset: true, reason: `${lost} with no entry evicted since: they were reset with pg_stat_statements_reset()`, affected: affected.length };
   }
-  // Eviction drops the least used entries; the heaviest statements vanishing en masse is a reset.
-  if (affected.length * 2 >= previous.statements.length) {
+  // Eviction drops the least used entries (usage grows with calls); when the statements holding
+  // most of the previous calls lost counts, that was a reset, not eviction.
+  const callsOf = (list: typeof previous.statements) => list.reduce((sum, s) => sum + s.calls, 0);
+  if (callsOf(affectedStatements) * 2 >= callsOf(previous.statements)) {
     return { reset: true, reason: `${lost}, more than eviction (${current.dealloc! - previous.dealloc!} deallocations) explains`, affected: affected.length };
   }
   return { reset: false, restarted: affected };

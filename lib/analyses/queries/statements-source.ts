@@ -129,9 +129,15 @@ async function loadStatements(ctx: CheckContext): Promise<StatementsRead> {
            and s.calls > 0
            -- Monitoring reads of pg_stat_statements (ours included) are not the workload.
            and s.query !~* '(?<![\\w$])pg_stat_statements'
-           -- Nor are the reviewing role's catalog queries: every review of every family runs them here.
-           and not (s.userid = (select oid from pg_roles where rolname = current_user)
-                    and s.query ~* '(?<![\\w$])(pg_catalog|information_schema|pg_[a-z_]+)(?![\\w$])')
+           -- Nor are the reviewing role's queries on system catalogs and statistics views: every review
+           -- of every family runs them here. Matching names of actual pg_catalog relations (not any
+           -- pg_ word) keeps that role's own work with pg_sleep, pg_advisory_lock ... in the review.
+           and not case when s.userid = (select oid from pg_roles where rolname = current_user)
+                   then s.query ~* '(?<![\\w$])information_schema\\.'
+                        or exists (select 1
+                                     from regexp_matches(s.query, '(?<![\\w$])(pg_[a-z_0-9]+)(?![\\w$(])', 'gi') as word
+                                     join pg_class c on c.relname = lower(word[1]) and c.relnamespace = 'pg_catalog'::regnamespace)
+                   else false end
            ${patterns ? sql`and s.query ~* any(${sql.array(patterns)}::text[])` : sql``}
       ), statements as (
         select coalesce(queryid::text, 'hidden:' || userid::regrole::text) as key,

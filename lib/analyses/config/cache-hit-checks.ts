@@ -1,0 +1,91 @@
+import type { Check, Finding } from '../types.js';
+import { gradeBy, round } from './findings.js';
+
+/**
+ * Below this many block accesses the ratio says more about a recent restart or statistics reset
+ * (every first touch is a read) than about the cache being too small.
+ */
+export const MIN_BLOCK_ACCESSES = 10_000;
+
+/** PgHero's cache_hit_rate_threshold is 99%; postgresqltuner calls an index hit rate of 90% or less "too low". */
+export function gradeHitRatio(percent: number) {
+  return gradeBy(100 - percent, [
+    [10, 'critical'],
+    [1, 'warning'],
+  ]);
+}
+
+interface HitRatioSource {
+  check: string;
+  label: string;
+  totals: (ctx: Parameters<Check['run']>[0]) => Promise<{ hit: number; read: number }>;
+  topReaders: (ctx: Parameters<Check['run']>[0]) => Promise<Array<Record<string, unknown>>>;
+}
+
+function hitRatioCheck(source: HitRatioSource): Check {
+  return {
+    id: source.check,
+    targets: ['performance'],
+    async run(ctx) {
+      const { hit, read } = await source.totals(ctx);
+      const accesses = hit + read;
+      if (accesses < MIN_BLOCK_ACCESSES) return [];
+      const percent = round((100 * hit) / accesses, 2);
+      const severity = gradeHitRatio(percent);
+      if (!severity) return [];
+      const readers = await source.topReaders(ctx);
+      const finding: Finding = {
+        check: source.check,
+        severity,
+        object: ctx.server.database,
+        title: `${source.label} cache hit ratio is ${percent}% (expected at least 99%)`,
+        detail: `Since statistics were last reset${ctx.server.stats_reset ? ` (${ctx.server.stats_reset})` : ''}, ${round(read, 0)} of ${round(accesses, 0)} ${source.label.toLowerCase()} block accesses in ${ctx.server.database} had to be read from outside shared_buffers (the OS cache or disk). The relations read most are listed in the evidence.`,
+        recommendation: 'If the working set should fit in memory, raise shared_buffers (pgtune: about 25% of RAM, restart required) or add RAM; otherwise look at the queries scanning the relations listed (sequential scans of large tables, missing indexes).',
+        evidence: { value: round(100 - percent, 2), hit_percent: percent, blocks_hit: hit, blocks_read: read, most_read: readers },
+      };
+      return [finding];
+    },
+  };
+}
+
+const tableHitRatio = hitRatioCheck({
+  check: 'performance.table_cache_hit_ratio',
+  label: 'Table',
+  async totals(ctx) {
+    const [r] = await ctx.sql`
+      select coalesce(sum(heap_blks_hit), 0)::float8 as hit, coalesce(sum(heap_blks_read), 0)::float8 as read
+      from pg_catalog.pg_statio_user_tables`;
+    return { hit: r.hit, read: r.read };
+  },
+  async topReaders(ctx) {
+    const rows = await ctx.sql`
+      select schemaname || '.' || relname as relation, heap_blks_read::float8 as blocks_read, heap_blks_hit::float8 as blocks_hit
+      from pg_catalog.pg_statio_user_tables
+      where heap_blks_read > 0
+      order by heap_blks_read desc
+      limit 10`;
+    return rows.map((r) => ({ ...r }));
+  },
+});
+
+const indexHitRatio = hitRatioCheck({
+  check: 'performance.index_cache_hit_ratio',
+  label: 'Index',
+  async totals(ctx) {
+    const [r] = await ctx.sql`
+      select coalesce(sum(idx_blks_hit), 0)::float8 as hit, coalesce(sum(idx_blks_read), 0)::float8 as read
+      from pg_catalog.pg_statio_user_indexes`;
+    return { hit: r.hit, read: r.read };
+  },
+  async topReaders(ctx) {
+    const rows = await ctx.sql`
+      select schemaname || '.' || indexrelname as relation, idx_blks_read::float8 as blocks_read, idx_blks_hit::float8 as blocks_hit
+      from pg_catalog.pg_statio_user_indexes
+      where idx_blks_read > 0
+      order by idx_blks_read desc
+      limit 10`;
+    return rows.map((r) => ({ ...r }));
+  },
+});
+
+export const cacheHitChecks: Check[] = [tableHitRatio, indexHitRatio];

@@ -1,0 +1,42 @@
+import type { Check } from '../types.js';
+import { round } from './findings.js';
+
+/**
+ * None of the anchor tools publishes a number for requested versus timed checkpoints (pgwatch and
+ * PgHero only chart them); the PostgreSQL manual's rule is that max_wal_size should be large
+ * enough for checkpoints to be triggered mostly by checkpoint_timeout. "Mostly" is read as more
+ * than half, over at least ten checkpoints so that a few manual CHECKPOINTs or base backups after
+ * a restart do not decide the verdict.
+ */
+export const MIN_CHECKPOINTS = 10;
+export const MAX_REQUESTED_PERCENT = 50;
+
+const requestedCheckpoints: Check = {
+  id: 'performance.requested_checkpoints',
+  targets: ['performance'],
+  async run(ctx) {
+    // PostgreSQL 17 moved the checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer.
+    const [row] =
+      ctx.server.version_num >= 170000
+        ? await ctx.sql`select num_timed::float8 as timed, num_requested::float8 as requested, stats_reset from pg_catalog.pg_stat_checkpointer`
+        : await ctx.sql`select checkpoints_timed::float8 as timed, checkpoints_req::float8 as requested, stats_reset from pg_catalog.pg_stat_bgwriter`;
+    const total = row.timed + row.requested;
+    if (total < MIN_CHECKPOINTS) return [];
+    const percent = round((100 * row.requested) / total, 1);
+    if (percent <= MAX_REQUESTED_PERCENT) return [];
+    const since = row.stats_reset ? new Date(row.stats_reset).toISOString() : 'server start';
+    return [
+      {
+        check: 'performance.requested_checkpoints',
+        severity: 'warning',
+        object: 'checkpoints',
+        title: `${percent}% of checkpoints were requested rather than timed`,
+        detail: `Since ${since}: ${row.requested} requested and ${row.timed} timed checkpoints. Requested checkpoints usually mean WAL filled max_wal_size before checkpoint_timeout elapsed, so dirty pages are flushed in bursts and more full-page images are written; manual CHECKPOINT commands, base backups and CREATE DATABASE also count here.`,
+        recommendation: "Raise max_wal_size (ALTER SYSTEM SET max_wal_size = '<larger>'; SELECT pg_reload_conf();) until checkpoints are mostly timed; with log_checkpoints on, the log shows what triggered each one.",
+        evidence: { value: percent, requested: row.requested, timed: row.timed, since },
+      },
+    ];
+  },
+};
+
+export const checkpointChecks: Check[] = [requestedCheckpoints];

@@ -1,0 +1,106 @@
+import type { Check, Finding } from '../types.js';
+import { gradeBy, plural, round } from './findings.js';
+import { formatBytes } from './settings.js';
+
+interface DatabaseCounters {
+  tempFiles: number;
+  tempBytes: number;
+  deadlocks: number;
+  commits: number;
+  rollbacks: number;
+  statsReset: string | null;
+}
+
+// The counters of the reviewed database only: other databases on the server belong to other applications.
+async function readDatabaseCounters(ctx: Parameters<Check['run']>[0]): Promise<DatabaseCounters> {
+  const [r] = await ctx.sql`
+    select temp_files::float8, temp_bytes::float8, deadlocks::float8, xact_commit::float8, xact_rollback::float8, stats_reset
+    from pg_catalog.pg_stat_database
+    where datname = current_database()`;
+  return {
+    tempFiles: r.temp_files,
+    tempBytes: r.temp_bytes,
+    deadlocks: r.deadlocks,
+    commits: r.xact_commit,
+    rollbacks: r.xact_rollback,
+    statsReset: r.stats_reset ? new Date(r.stats_reset).toISOString() : null,
+  };
+}
+
+const since = (c: DatabaseCounters) => (c.statsReset ? `since ${c.statsReset}` : 'since statistics were last reset');
+
+const temporaryFiles: Check = {
+  id: 'performance.temp_files',
+  targets: ['performance'],
+  async run(ctx) {
+    const c = await readDatabaseCounters(ctx);
+    if (c.tempFiles === 0) return [];
+    // pgBadger's temporary-file report (fed by log_temp_files) lists every spill; there is no
+    // universal "too much", so the volume is reported as info with the way to find the queries.
+    return [
+      {
+        check: 'performance.temp_files',
+        severity: 'info',
+        object: ctx.server.database,
+        title: `Queries wrote ${formatBytes(c.tempBytes)} in ${plural(c.tempFiles, 'temporary file')}`,
+        detail: `${ctx.server.database} ${since(c)}: ${c.tempFiles} temporary files, ${formatBytes(c.tempBytes)} in all, written by sorts, hashes and materialisations larger than work_mem.`,
+        recommendation: "Log the spills with ALTER SYSTEM SET log_temp_files = '10MB'; SELECT pg_reload_conf(); then raise work_mem for the queries found (SET work_mem per role or per transaction) rather than globally.",
+        evidence: { value: c.tempBytes, temp_files: c.tempFiles, temp_bytes: c.tempBytes, stats_reset: c.statsReset },
+      },
+    ];
+  },
+};
+
+const deadlocks: Check = {
+  id: 'performance.deadlocks',
+  targets: ['performance'],
+  async run(ctx) {
+    const c = await readDatabaseCounters(ctx);
+    if (c.deadlocks === 0) return [];
+    // Every deadlock aborts a transaction with an ERROR (pgBadger lists each one); even one points at
+    // an application that takes locks in inconsistent order.
+    return [
+      {
+        check: 'performance.deadlocks',
+        severity: 'warning',
+        object: ctx.server.database,
+        title: `${plural(c.deadlocks, 'deadlock')} in ${ctx.server.database}`,
+        detail: `${ctx.server.database} ${since(c)}: ${c.deadlocks} transactions were aborted by the deadlock detector.`,
+        recommendation: "Read the 'deadlock detected' entries in the server log (they show both statements), then make the application lock rows and tables in a consistent order.",
+        evidence: { value: c.deadlocks, stats_reset: c.statsReset },
+      },
+    ];
+  },
+};
+
+// A handful of transactions after a reset or on an idle database says nothing about the application.
+export const MIN_TRANSACTIONS = 1000;
+
+const rollbackRatio: Check = {
+  id: 'performance.rollback_ratio',
+  targets: ['performance'],
+  async run(ctx) {
+    const c = await readDatabaseCounters(ctx);
+    const total = c.commits + c.rollbacks;
+    if (total < MIN_TRANSACTIONS) return [];
+    const commitPercent = round((100 * c.commits) / total, 1);
+    // check_postgres commitratio (documented example): warning below 90% commits, critical below 80%.
+    const severity = gradeBy(100 - commitPercent, [
+      [20, 'critical'],
+      [10, 'warning'],
+    ]);
+    if (!severity) return [];
+    const finding: Finding = {
+      check: 'performance.rollback_ratio',
+      severity,
+      object: ctx.server.database,
+      title: `${round(100 - commitPercent, 1)}% of transactions in ${ctx.server.database} roll back`,
+      detail: `${ctx.server.database} ${since(c)}: ${c.commits} commits and ${c.rollbacks} rollbacks (commit ratio ${commitPercent}%). Rollbacks count failed statements too, so a high share usually means errors the application retries or ignores.`,
+      recommendation: 'Look for ERROR lines in the server log (or the log_analysis review) to see which statements fail, and fix them in the application.',
+      evidence: { value: round(100 - commitPercent, 1), commits: c.commits, rollbacks: c.rollbacks, stats_reset: c.statsReset },
+    };
+    return [finding];
+  },
+};
+
+export const databaseStatsChecks: Check[] = [temporaryFiles, deadlocks, rollbackRatio];

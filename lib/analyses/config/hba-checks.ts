@@ -1,0 +1,170 @@
+import { quoteIdent } from '../run-checks.js';
+import { NotAssessableError, type Check, type Finding, type Severity } from '../types.js';
+import { LIST_CAP, noteTruncation } from './findings.js';
+import { addressScope } from './hba-address.js';
+
+interface HbaRule {
+  file: string;
+  line: number;
+  type: string;
+  databases: string[];
+  users: string[];
+  address: string | null;
+  netmask: string | null;
+  method: string;
+  error: string | null;
+}
+
+interface RuleProblem {
+  check: string;
+  severity: Severity;
+  title: string;
+  detail: string;
+  recommendation: string;
+}
+
+/**
+ * The pg_hba.conf problems PGDSAT looks for, per rule. Remote means any "host*" line; "local"
+ * lines (Unix socket) are only checked for trust.
+ */
+export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem[] {
+  if (rule.error) {
+    return [
+      {
+        check: 'security.hba_rule_error',
+        severity: 'warning',
+        title: `pg_hba.conf line ${rule.line} cannot be parsed`,
+        detail: `${rule.error}. The file on disk will not load as it is: the next reload keeps the old rules, and a restart fails.`,
+        recommendation: `Fix line ${rule.line} of ${rule.file} and SELECT pg_reload_conf();`,
+      },
+    ];
+  }
+  if (rule.method === 'reject') return [];
+  const remote = rule.type !== 'local';
+  const problems: RuleProblem[] = [];
+  const who = `${rule.type} ${rule.databases.join(',')} ${rule.users.join(',')}${rule.address ? ` ${rule.address}${rule.netmask ? `/${rule.netmask}` : ''}` : ''}`;
+
+  if (rule.method === 'trust') {
+    // PGDSAT 5.1/5.2: trust must not be used (critical). Over a Unix socket it still lets every OS
+    // user on the server log in as any role, which is a warning.
+    problems.push({
+      check: 'security.hba_trust',
+      severity: remote ? 'critical' : 'warning',
+      title: `pg_hba.conf line ${rule.line} lets clients in without a password (trust)`,
+      detail: `Rule "${who}" uses trust: ${remote ? 'anyone who can reach the server from those addresses' : 'any operating-system user on the server'} can connect as ${rule.users.includes('all') ? 'any role, superusers included' : rule.users.join(', ')} without credentials.`,
+      recommendation: `Change the method on line ${rule.line} to ${remote ? 'scram-sha-256' : 'peer'} and SELECT pg_reload_conf();`,
+    });
+  } else if (remote && rule.method === 'password') {
+    problems.push({
+      check: 'security.hba_weak_auth',
+      severity: 'critical',
+      title: `pg_hba.conf line ${rule.line} sends passwords in clear text (password)`,
+      detail: `Rule "${who}" uses the password method: the password crosses the network unhashed (PGDSAT 5.2: must not be used).`,
+      recommendation: `Change the method on line ${rule.line} to scram-sha-256 and SELECT pg_reload_conf();`,
+    });
+  } else if (remote && (rule.method === 'md5' || rule.method === 'ident')) {
+    // PGDSAT 5.2: md5 is open to replay of the stored hash; ident trusts whatever the client host says.
+    problems.push({
+      check: 'security.hba_weak_auth',
+      severity: 'warning',
+      title: `pg_hba.conf line ${rule.line} uses ${rule.method} authentication`,
+      detail:
+        rule.method === 'md5'
+          ? `Rule "${who}" uses md5: an MD5 hash obtained from a backup or replica is enough to log in, and MD5 is deprecated.`
+          : `Rule "${who}" uses ident over TCP: the client host's ident server decides who the user is.`,
+      recommendation: `Change the method on line ${rule.line} to scram-sha-256 (after setting passwords again with password_encryption = 'scram-sha-256') and SELECT pg_reload_conf();`,
+    });
+  }
+
+  if (remote) {
+    const scope = addressScope(rule.address, rule.netmask);
+    if (scope === 'any' || scope === 'wide') {
+      // PGDSAT 5.6: a 0.0.0.0 / :: mask (any source) is critical, a range above 65,536 addresses a warning.
+      problems.push({
+        check: 'security.hba_open_address',
+        severity: scope === 'any' ? 'critical' : 'warning',
+        title: scope === 'any' ? `pg_hba.conf line ${rule.line} accepts connections from any address` : `pg_hba.conf line ${rule.line} accepts a very wide address range`,
+        detail: `Rule "${who}" admits ${scope === 'any' ? 'every client address' : 'more than 65,536 client addresses'}; every host in the range can try to authenticate.`,
+        recommendation: `Narrow line ${rule.line} to the application servers' addresses (e.g. 10.0.1.0/24) and SELECT pg_reload_conf();`,
+      });
+    }
+    if (rule.databases.includes('all') && rule.users.includes('all')) {
+      // PGDSAT 5.7 warns on "all" for either field; both at once is where a rule stops meaning anything specific.
+      problems.push({
+        check: 'security.hba_all_all',
+        severity: 'warning',
+        title: `pg_hba.conf line ${rule.line} allows every role into every database`,
+        detail: `Rule "${who}" matches database all and user all, so any role can reach any database from those addresses.`,
+        recommendation: `Name the databases and roles (or +group) that need line ${rule.line} and SELECT pg_reload_conf();`,
+      });
+    }
+    const namedSuperusers = rule.users.filter((u) => superusers.has(u));
+    if (namedSuperusers.length > 0) {
+      // PGDSAT 5.8: superusers should not be allowed to connect remotely (critical); from loopback only, a warning.
+      const fromElsewhere = scope !== 'loopback';
+      problems.push({
+        check: 'security.hba_superuser_remote',
+        severity: fromElsewhere ? 'critical' : 'warning',
+        title: `pg_hba.conf line ${rule.line} lets superuser ${namedSuperusers.join(', ')} connect over TCP`,
+        detail: `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromElsewhere ? ' from other hosts' : ' (loopback only)'}; superuser access is safest through the local socket with peer authentication.`,
+        recommendation: `Remove ${namedSuperusers.join(', ')} from line ${rule.line} (administer through "local ... peer") and use predefined roles for remote tools.`,
+      });
+    }
+  }
+  return problems;
+}
+
+const hbaRules: Check = {
+  id: 'security.hba_rules',
+  targets: ['security'],
+  async run(ctx) {
+    const [access] = await ctx.sql`
+      select has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT')
+         and has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') as readable`;
+    if (!access.readable) {
+      const role = quoteIdent(ctx.server.current_user);
+      throw new NotAssessableError(
+        'pg_hba_file_rules (pg_hba.conf read over SQL) is readable only by superusers unless granted',
+        `GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ${role}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO ${role};`,
+      );
+    }
+    // file_name arrived in PostgreSQL 16 together with include directives in pg_hba.conf.
+    const fileName = ctx.server.version_num >= 160000 ? ctx.sql`file_name` : ctx.sql`current_setting('hba_file')`;
+    const rows = await ctx.sql`
+      select ${fileName} as file, line_number, type, database, user_name, address, netmask, auth_method, error
+      from pg_catalog.pg_hba_file_rules
+      order by line_number
+      limit 1000`;
+    const superusers = new Set((await ctx.sql`select rolname from pg_catalog.pg_roles where rolsuper`).map((r) => r.rolname as string));
+
+    const findings: Finding[] = [];
+    for (const r of rows) {
+      const rule: HbaRule = {
+        file: r.file ?? 'pg_hba.conf',
+        line: Number(r.line_number),
+        type: r.type ?? '',
+        databases: r.database ?? [],
+        users: r.user_name ?? [],
+        address: r.address,
+        netmask: r.netmask,
+        method: r.auth_method ?? '',
+        error: r.error,
+      };
+      for (const p of hbaProblems(rule, superusers)) {
+        findings.push({
+          check: p.check,
+          severity: p.severity,
+          // File and line identify the rule; the check id says which problem it has.
+          object: `${rule.file}:${rule.line}`,
+          title: p.title,
+          detail: `${p.detail} (As pg_hba.conf reads on disk now, which is what the server loads at the next reload.)`,
+          recommendation: p.recommendation,
+          evidence: { ...rule },
+        });
+      }
+    }
+    return noteTruncation(findings.slice(0, LIST_CAP), findings.length);
+  },
+};
+
+export const hbaChecks: Check[] = [hbaRules];

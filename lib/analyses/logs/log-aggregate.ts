@@ -1,0 +1,222 @@
+import { BoundedTally, type Counted } from './bounded-tally.js';
+import type { LogEntry } from './log-entry.js';
+import { normalizeError, normalizeQuery, truncate } from './normalize.js';
+import {
+  autovacuumTable,
+  connectionFailure,
+  isAutovacuumCancel,
+  isCrashMessage,
+  isDeadlock,
+  isLockTimeout,
+  isOutOfMemory,
+  isStatementTimeout,
+  type ConnectionFailure,
+} from './patterns.js';
+import { SlowStatements } from './slow-statements.js';
+import { MESSAGE_KEYS, MESSAGE_TEXT_CHARS, OBJECT_KEYS, QUERY_TEXT_CHARS } from './thresholds.js';
+
+// Per-record breakdowns (databases, users, reasons) keep their largest few keys only.
+const BREAKDOWN_KEYS = 10;
+
+export interface Occurrences extends Counted {
+  firstTime: string | null;
+  lastTime: string | null;
+  databases: Record<string, number>;
+  /** Normalized statement of the first occurrence that had one. */
+  statement: string | null;
+}
+
+export interface MessageTally extends Occurrences {
+  message: string;
+  severity: string;
+  sqlstate: string | null;
+  /** The entry's own fields, for the gravity rules. */
+  sample: LogEntry;
+}
+
+export interface LockWaitTally extends Occurrences {
+  maxWaitMs: number;
+  lockModes: Record<string, number>;
+}
+
+export interface TempFileTally extends Occurrences {
+  bytes: number;
+  maxBytes: number;
+}
+
+export interface ConnectionFailureTally extends Occurrences {
+  user: string | null;
+  host: string | null;
+  kinds: Record<string, number>;
+  reasons: Record<string, number>;
+}
+
+export interface CheckpointWarnings extends Counted {
+  minSecondsApart: number | null;
+  firstTime: string | null;
+  lastTime: string | null;
+}
+
+const PROBLEM_SEVERITIES = new Set(['WARNING', 'ERROR', 'FATAL', 'PANIC']);
+const KNOWN_SEVERITIES = new Set(['DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'LOG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'FATAL', 'PANIC']);
+
+// The same raw message repeats verbatim; normalizing it once saves most of the regex work.
+const NORMALIZED_CACHE_SIZE = 5_000;
+
+/**
+ * Everything the checks report, accumulated entry by entry: counters, bounded tallies and a
+ * small heap of the slowest statements. Nothing here grows with the size of the log.
+ */
+export class LogAggregate {
+  entries = 0;
+  firstTime: string | null = null;
+  lastTime: string | null = null;
+  readonly bySeverity: Record<string, number> = {};
+  readonly bySqlstateClass = new BoundedTally<Counted>(OBJECT_KEYS);
+  readonly errors = new BoundedTally<MessageTally>(MESSAGE_KEYS);
+  readonly fatals = new BoundedTally<MessageTally>(MESSAGE_KEYS);
+  readonly crashes = new BoundedTally<MessageTally>(OBJECT_KEYS);
+  readonly deadlocks = new BoundedTally<Occurrences>(OBJECT_KEYS);
+  readonly lockWaits = new BoundedTally<LockWaitTally>(OBJECT_KEYS);
+  readonly statementTimeouts = new BoundedTally<Occurrences>(OBJECT_KEYS);
+  readonly lockTimeouts = new BoundedTally<Occurrences>(OBJECT_KEYS);
+  readonly outOfMemory = new BoundedTally<Occurrences>(OBJECT_KEYS);
+  readonly tempFiles = new BoundedTally<TempFileTally>(OBJECT_KEYS);
+  readonly autovacuumCancels = new BoundedTally<Occurrences>(OBJECT_KEYS);
+  readonly authFailures = new BoundedTally<ConnectionFailureTally>(OBJECT_KEYS);
+  readonly rejectedConnections = new BoundedTally<ConnectionFailureTally>(OBJECT_KEYS);
+  readonly checkpointWarnings: CheckpointWarnings = { count: 0, minSecondsApart: null, firstTime: null, lastTime: null };
+  readonly slowStatements = new SlowStatements();
+  private normalizedCache = new Map<string, string>();
+
+  add(e: LogEntry): void {
+    this.entries++;
+    if (e.time) {
+      this.firstTime ??= e.time;
+      this.lastTime = e.time;
+    }
+    const severity = KNOWN_SEVERITIES.has(e.severity) ? e.severity : 'OTHER';
+    this.bySeverity[severity] = (this.bySeverity[severity] ?? 0) + 1;
+    if (e.sqlstate && PROBLEM_SEVERITIES.has(severity)) this.bySqlstateClass.bump(e.sqlstate.slice(0, 2), () => ({ count: 0 }));
+    switch (severity) {
+      case 'LOG':
+        return this.onLog(e);
+      case 'ERROR':
+        return this.onError(e);
+      case 'FATAL':
+        return this.onFatal(e);
+      case 'PANIC':
+        return this.bumpMessage(this.crashes, e);
+      case 'WARNING':
+        if (isCrashMessage(e.message)) this.bumpMessage(this.crashes, e);
+    }
+  }
+
+  private onLog(e: LogEntry): void {
+    const m = e.message;
+    if (m.startsWith('duration: ')) this.slowStatements.add(e);
+    else if (m.startsWith('temporary file: ')) this.onTempFile(e);
+    else if (m.includes(' still waiting for ')) this.onLockWait(e);
+    else if (m.startsWith('checkpoints are occurring too frequently')) this.onCheckpointWarning(e);
+    else if (isCrashMessage(m)) this.bumpMessage(this.crashes, e);
+  }
+
+  private onError(e: LogEntry): void {
+    if (isDeadlock(e)) this.bumpEvent(this.deadlocks, e.database, e);
+    else if (isStatementTimeout(e)) this.bumpEvent(this.statementTimeouts, e.database, e);
+    else if (isLockTimeout(e)) this.bumpEvent(this.lockTimeouts, e.database, e);
+    else if (isAutovacuumCancel(e)) this.bumpEvent(this.autovacuumCancels, autovacuumTable(e), e);
+    else if (isOutOfMemory(e)) this.bumpEvent(this.outOfMemory, e.database, e);
+    else this.bumpMessage(this.errors, e);
+  }
+
+  private onFatal(e: LogEntry): void {
+    const failure = connectionFailure(e);
+    if (failure) this.onConnectionFailure(failure, e);
+    else if (isCrashMessage(e.message)) this.bumpMessage(this.crashes, e);
+    else if (isOutOfMemory(e)) this.bumpEvent(this.outOfMemory, e.database, e);
+    else this.bumpMessage(this.fatals, e);
+  }
+
+  private onConnectionFailure(failure: ConnectionFailure, e: LogEntry): void {
+    const tally = failure.kind === 'password' || failure.kind === 'authentication' ? this.authFailures : this.rejectedConnections;
+    const key = `${failure.user ?? ''}@${failure.host ?? ''}`;
+    const t = tally.upsert(key, () => ({ ...occurrences(), user: failure.user, host: failure.host, kinds: {}, reasons: {} }));
+    this.touch(t, failure.database, e);
+    bumpKey(t.kinds, failure.method ? `${failure.method} authentication` : failure.kind);
+    if (e.detail) bumpKey(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS));
+  }
+
+  private onTempFile(e: LogEntry): void {
+    const size = Number(/, size (\d+)/.exec(e.message)?.[1] ?? 0);
+    const t = this.tempFiles.upsert(e.database ?? '', () => ({ ...occurrences(), bytes: 0, maxBytes: 0 }));
+    this.touch(t, e.database, e);
+    t.bytes += size;
+    // Keep the statement behind the largest file: the one a DBA would tune first.
+    if (size > t.maxBytes) {
+      t.maxBytes = size;
+      if (e.statement) t.statement = truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS);
+    }
+  }
+
+  private onLockWait(e: LogEntry): void {
+    const t = this.lockWaits.upsert(e.database ?? '', () => ({ ...occurrences(), maxWaitMs: 0, lockModes: {} }));
+    this.touch(t, e.database, e);
+    const r = / still waiting for (\w+) on .* after (\d+(?:\.\d+)?) ms/.exec(e.message);
+    if (r) {
+      bumpKey(t.lockModes, r[1]);
+      t.maxWaitMs = Math.max(t.maxWaitMs, Number(r[2]));
+    }
+  }
+
+  private onCheckpointWarning(e: LogEntry): void {
+    const c = this.checkpointWarnings;
+    c.count++;
+    c.firstTime ??= e.time;
+    c.lastTime = e.time ?? c.lastTime;
+    const apart = Number(/\((\d+) seconds? apart\)/.exec(e.message)?.[1]);
+    if (Number.isFinite(apart)) c.minSecondsApart = c.minSecondsApart === null ? apart : Math.min(c.minSecondsApart, apart);
+  }
+
+  private bumpEvent(tally: BoundedTally<Occurrences>, key: string | null, e: LogEntry): void {
+    this.touch(
+      tally.upsert(key ?? '', () => occurrences()),
+      e.database,
+      e,
+    );
+  }
+
+  private bumpMessage(tally: BoundedTally<MessageTally>, e: LogEntry): void {
+    const message = truncate(this.normalize(e.message), MESSAGE_TEXT_CHARS);
+    const t = tally.upsert(`${e.severity}\u0000${message}`, () => ({ ...occurrences(), message, severity: e.severity, sqlstate: e.sqlstate, sample: e }));
+    this.touch(t, e.database, e);
+  }
+
+  private touch(t: Occurrences, database: string | null, e: LogEntry): void {
+    t.count++;
+    t.firstTime ??= e.time;
+    t.lastTime = e.time ?? t.lastTime;
+    if (database) bumpKey(t.databases, database);
+    if (t.statement === null && e.statement) t.statement = truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS);
+  }
+
+  private normalize(text: string): string {
+    let normalized = this.normalizedCache.get(text);
+    if (normalized === undefined) {
+      if (this.normalizedCache.size >= NORMALIZED_CACHE_SIZE) this.normalizedCache = new Map();
+      normalized = normalizeError(text);
+      this.normalizedCache.set(text, normalized);
+    }
+    return normalized;
+  }
+}
+
+function occurrences(): Occurrences {
+  return { count: 0, firstTime: null, lastTime: null, databases: {}, statement: null };
+}
+
+/** Counts into a small breakdown; a key beyond the first few is folded into "(other)". */
+function bumpKey(breakdown: Record<string, number>, key: string): void {
+  if (key in breakdown || Object.keys(breakdown).length < BREAKDOWN_KEYS) breakdown[key] = (breakdown[key] ?? 0) + 1;
+  else breakdown['(other)'] = (breakdown['(other)'] ?? 0) + 1;
+}

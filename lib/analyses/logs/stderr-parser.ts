@@ -1,0 +1,114 @@
+import { buildLinePattern, fallbackLinePattern, type LinePattern } from './line-prefix.js';
+import { capField, emptyEntry, orNull, type EntrySink, type LogEntry } from './log-entry.js';
+import { LineSplitter } from './line-splitter.js';
+import { FIELD_CHARS } from './thresholds.js';
+
+type TextField = 'message' | 'detail' | 'hint' | 'context' | 'statement';
+
+const ATTACHED_FIELD: Record<string, TextField | null> = {
+  DETAIL: 'detail',
+  HINT: 'hint',
+  CONTEXT: 'context',
+  STATEMENT: 'statement',
+  QUERY: null, // the internal query of a PL/pgSQL error: not needed, and may hold literals
+  LOCATION: null,
+};
+
+// After this many lines in a row that do not match the current prefix, the file was written with
+// another log_line_prefix; from then on the severity label alone marks an entry.
+const FALLBACK_AFTER_UNMATCHED = 50;
+
+/**
+ * Parses a stderr log fed in arbitrary chunks. A line that starts with the prefix and a severity
+ * starts an entry; DETAIL/HINT/CONTEXT/STATEMENT lines with the same prefix attach to the entry
+ * before them; tab-indented lines and lines without a prefix continue the last field.
+ * Only the unfinished last line and the entry being built are held between chunks.
+ * Each message is one write by the server, so an entry never spans two files.
+ */
+export class StderrLogParser {
+  private readonly pattern: LinePattern;
+  private readonly lines: LineSplitter;
+  private fallback: LinePattern | null = null;
+  private pending: LogEntry | null = null;
+  private openField: TextField | null = null;
+  private unmatchedInRow = 0;
+
+  constructor(
+    logLinePrefix: string,
+    private readonly sink: EntrySink,
+    /** Set when reading starts mid-file: the first line is a fragment. */
+    dropFirstLine = false,
+  ) {
+    this.pattern = buildLinePattern(logLinePrefix);
+    this.lines = new LineSplitter((line) => this.line(line), dropFirstLine);
+  }
+
+  push(text: string): void {
+    this.lines.push(text);
+  }
+
+  /** Ends the file: emits the last entry and returns the unfinished last line, if any. */
+  end(): string {
+    const rest = this.lines.end();
+    this.flush();
+    return rest;
+  }
+
+  private line(line: string): void {
+    if (line.charCodeAt(0) === 9) {
+      this.continue(line.slice(1));
+      return;
+    }
+    const found = this.match(line);
+    if (!found) {
+      this.continue(line);
+      return;
+    }
+    const { match, pattern } = found;
+    const label = match[pattern.labelGroup];
+    const text = capField(line.slice(match[0].length));
+    if (label in ATTACHED_FIELD) {
+      const field = ATTACHED_FIELD[label];
+      this.openField = this.pending ? field : null;
+      if (this.pending && field) this.pending[field] = text;
+      return;
+    }
+    this.flush();
+    const entry = emptyEntry();
+    entry.severity = label;
+    entry.message = text;
+    pattern.fields.forEach((field, i) => {
+      const value = match[i + 1];
+      if (field === 'severity' || value === undefined) return;
+      if (field === 'sqlstate') entry.sqlstate = entry.sqlstate ?? orNull(value);
+      else entry[field] = orNull(value);
+    });
+    this.pending = entry;
+    this.openField = 'message';
+  }
+
+  private match(line: string): { match: RegExpExecArray; pattern: LinePattern } | null {
+    const match = this.pattern.regex.exec(line);
+    if (match) {
+      this.unmatchedInRow = 0;
+      return { match, pattern: this.pattern };
+    }
+    this.unmatchedInRow++;
+    if (!this.fallback && this.unmatchedInRow >= FALLBACK_AFTER_UNMATCHED) this.fallback = fallbackLinePattern();
+    const loose = this.fallback?.regex.exec(line);
+    return loose && this.fallback ? { match: loose, pattern: this.fallback } : null;
+  }
+
+  private continue(text: string): void {
+    const field = this.openField;
+    if (!this.pending || !field) return;
+    const current = this.pending[field] ?? '';
+    if (current.length < FIELD_CHARS) this.pending[field] = capField(`${current}\n${text}`);
+  }
+
+  private flush(): void {
+    if (this.pending) this.sink(this.pending);
+    this.pending = null;
+    this.openField = null;
+  }
+}

@@ -1,0 +1,111 @@
+import type postgres from 'postgres';
+import { quoteIdent } from '../run-checks.js';
+import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
+import { indexBloatQuery, tableBloatQuery } from './bloat-estimates.js';
+import { formatBytes, noteTruncation, parseTargetTables } from './scope.js';
+import { BLOAT_CRITICAL_BYTES, BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, BLOAT_WARNING_BYTES, FINDINGS_CAP } from './thresholds.js';
+
+const TABLE_ID = 'tables.table_bloat';
+const INDEX_ID = 'tables.index_bloat';
+
+/**
+ * check_postgres bloat: warning from 1 GB wasted, critical from 5 GB. Below PgHero's 100 MB, or under
+ * 20% of the relation (the estimate's own error margin), the estimate is not reported at all.
+ */
+export function bloatSeverity(wastedBytes: number, ratio: number): Severity | null {
+  if (ratio < BLOAT_MIN_RATIO || wastedBytes < BLOAT_MIN_BYTES) return null;
+  if (wastedBytes >= BLOAT_CRITICAL_BYTES) return 'critical';
+  if (wastedBytes >= BLOAT_WARNING_BYTES) return 'warning';
+  return 'info';
+}
+
+interface BloatRow {
+  object: string;
+  table_name?: string;
+  readable: boolean;
+  is_na: boolean;
+  fillfactor: number;
+  real_bytes: number;
+  bloat_bytes: number;
+  bloat_ratio: number;
+}
+
+/**
+ * Shared by both checks: estimates need the column statistics in pg_stats, which PostgreSQL shows only
+ * for tables the role may SELECT from. When the relations big enough to matter are all unreadable and
+ * nothing could be estimated, the check is not assessable; otherwise findings note what was skipped.
+ */
+async function estimateBloat(
+  ctx: CheckContext,
+  query: (sql: postgres.Sql, scope: ReturnType<typeof parseTargetTables>) => postgres.PendingQuery<postgres.Row[]>,
+  kind: 'table' | 'index',
+): Promise<{ rows: BloatRow[]; unreadable: number; notEstimable: number }> {
+  const all = (await query(ctx.sql, parseTargetTables(ctx.params.target_tables))) as unknown as BloatRow[];
+  const unreadable = all.filter((r) => !r.readable).length;
+  const notEstimable = all.filter((r) => r.readable && r.is_na).length;
+  const rows = all
+    .filter((r) => r.readable && !r.is_na && bloatSeverity(Number(r.bloat_bytes), Number(r.bloat_ratio)) !== null)
+    .sort((a, b) => Number(b.bloat_bytes) - Number(a.bloat_bytes) || a.object.localeCompare(b.object));
+  if (rows.length === 0 && unreadable > 0) {
+    throw new NotAssessableError(
+      `${unreadable} ${kind === 'table' ? 'tables' : 'indexes'} large enough to matter belong to tables ${ctx.server.current_user} may not read, so their column statistics (pg_stats) are hidden`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ${quoteIdent(ctx.server.current_user)};  -- or GRANT pg_read_all_data (PostgreSQL 14+)`,
+    );
+  }
+  return { rows, unreadable, notEstimable };
+}
+
+function coverageNote(unreadable: number, notEstimable: number): string {
+  const parts: string[] = [];
+  if (unreadable > 0) parts.push(`${unreadable} could not be estimated for lack of SELECT privilege`);
+  if (notEstimable > 0) parts.push(`${notEstimable} lack column statistics (run ANALYZE)`);
+  return parts.length > 0 ? ` Of the other large relations, ${parts.join(' and ')}.` : '';
+}
+
+export const tableBloat: Check = {
+  id: TABLE_ID,
+  targets: ['tables', 'performance'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { rows, unreadable, notEstimable } = await estimateBloat(ctx, tableBloatQuery, 'table');
+    const findings = rows.slice(0, FINDINGS_CAP).map((r): Finding => {
+      const wasted = Number(r.bloat_bytes);
+      const ratio = Number(r.bloat_ratio);
+      return {
+        check: TABLE_ID,
+        severity: bloatSeverity(wasted, ratio)!,
+        object: r.object,
+        title: 'Table bloat',
+        detail:
+          `${r.object} occupies ${formatBytes(Number(r.real_bytes))}, of which about ${formatBytes(wasted)} (${(ratio * 100).toFixed(0)}%) is estimated to be free space beyond its fillfactor (${r.fillfactor}) — a statistical estimate from pg_stats, not a measurement.` +
+          coverageNote(unreadable, notEstimable),
+        recommendation: `Rewrite it online with pg_repack (pg_repack --table=${r.object}), or during a maintenance window: VACUUM (FULL, ANALYZE, VERBOSE) ${r.object};  -- ACCESS EXCLUSIVE lock for the whole rewrite`,
+        evidence: { value: wasted, bloat_bytes: wasted, bloat_ratio: Number(ratio.toFixed(4)), real_bytes: Number(r.real_bytes), fillfactor: r.fillfactor, unreadable_relations: unreadable },
+      };
+    });
+    return noteTruncation(findings, rows.length, 'bloated tables');
+  },
+};
+
+export const indexBloat: Check = {
+  id: INDEX_ID,
+  targets: ['tables', 'performance'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { rows, unreadable, notEstimable } = await estimateBloat(ctx, indexBloatQuery, 'index');
+    const findings = rows.slice(0, FINDINGS_CAP).map((r): Finding => {
+      const wasted = Number(r.bloat_bytes);
+      const ratio = Number(r.bloat_ratio);
+      return {
+        check: INDEX_ID,
+        severity: bloatSeverity(wasted, ratio)!,
+        object: r.object,
+        title: 'B-tree index bloat',
+        detail:
+          `${r.object} on ${r.table_name} occupies ${formatBytes(Number(r.real_bytes))}, of which about ${formatBytes(wasted)} (${(ratio * 100).toFixed(0)}%) is estimated to be empty space beyond its fillfactor (${r.fillfactor}) — a statistical estimate from pg_stats, not a measurement.` +
+          coverageNote(unreadable, notEstimable),
+        recommendation: `REINDEX INDEX CONCURRENTLY ${r.object};`,
+        evidence: { value: wasted, bloat_bytes: wasted, bloat_ratio: Number(ratio.toFixed(4)), real_bytes: Number(r.real_bytes), fillfactor: r.fillfactor, table: r.table_name, unreadable_relations: unreadable },
+      };
+    });
+    return noteTruncation(findings, rows.length, 'bloated indexes');
+  },
+};

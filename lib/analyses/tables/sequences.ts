@@ -1,0 +1,157 @@
+import type postgres from 'postgres';
+import { quoteIdent } from '../run-checks.js';
+import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
+import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { FINDINGS_CAP, SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.js';
+
+const CHECK_ID = 'tables.sequence_exhaustion';
+
+/** PgHero sequence_danger: critical above 90% used; warning above 75%, ahead of check_postgres's 85%. */
+export function sequenceSeverity(usedFraction: number): Severity | null {
+  if (usedFraction > SEQUENCE_CRITICAL) return 'critical';
+  if (usedFraction > SEQUENCE_WARNING) return 'warning';
+  return null;
+}
+
+/**
+ * Every sequence with the column it feeds (serial and identity columns through pg_depend, and any
+ * column whose DEFAULT calls nextval on it). The usable range ends at the sequence's own limit or at
+ * the limit of the narrowest integer column it feeds, whichever comes first: an int4 column fed by a
+ * bigint sequence fails at 2^31 - 1. Usage counts values handed out, as check_postgres does.
+ * `c` is the sequence, `n` its schema; one row per sequence.
+ */
+function sequenceUsage(sql: postgres.Sql, scope: ReturnType<typeof parseTargetTables>): postgres.Fragment {
+  return sql`
+    with fed as (
+      select d.objid as seqid, d.refobjid as relid, d.refobjsubid as attnum
+        from pg_depend d
+       where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass
+         and d.deptype in ('a', 'i') and d.refobjsubid > 0
+      union
+      select d.refobjid, ad.adrelid, ad.adnum
+        from pg_depend d
+        join pg_attrdef ad on ad.oid = d.objid
+       where d.classid = 'pg_attrdef'::regclass and d.refclassid = 'pg_class'::regclass
+    ),
+    columns as (
+      select f.seqid, format('%I.%I.%I', tn.nspname, t.relname, a.attname) as column_name,
+             format('%I.%I', tn.nspname, t.relname) as table_name, format('%I', a.attname) as attname,
+             format_type(a.atttypid, a.atttypmod) as column_type,
+             case a.atttypid when 'int2'::regtype then 32767::numeric when 'int4'::regtype then 2147483647::numeric
+                             when 'int8'::regtype then 9223372036854775807::numeric end as type_max,
+             case a.atttypid when 'int2'::regtype then -32768::numeric when 'int4'::regtype then -2147483648::numeric
+                             when 'int8'::regtype then -9223372036854775808::numeric end as type_min,
+             ${inScope(sql, scope, sql`tn.nspname`, sql`t.relname`)} as in_scope
+        from fed f
+        join pg_class t on t.oid = f.relid
+        join pg_namespace tn on tn.oid = t.relnamespace
+        join pg_attribute a on a.attrelid = f.relid and a.attnum = f.attnum and not a.attisdropped
+    ),
+    sequences as (
+      select s.seqrelid, n.nspname, format('%I.%I', n.nspname, c.relname) as object,
+             format_type(s.seqtypid, null) as sequence_type, s.seqincrement::numeric as increment, s.seqcycle as cycles,
+             s.seqmin::numeric as seq_min, s.seqmax::numeric as seq_max,
+             has_sequence_privilege(c.oid, 'SELECT,USAGE') as readable,
+             col.column_name, col.table_name, col.attname, col.column_type,
+             case when s.seqincrement > 0 then least(s.seqmax::numeric, coalesce(col.type_max, s.seqmax::numeric))
+                  else greatest(s.seqmin::numeric, coalesce(col.type_min, s.seqmin::numeric)) end as usable_limit,
+             case when s.seqincrement > 0 then coalesce(col.type_max < s.seqmax, false)
+                  else coalesce(col.type_min > s.seqmin, false) end as limited_by_column
+        from pg_sequence s
+        join pg_class c on c.oid = s.seqrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        left join lateral (
+              select * from columns col where col.seqid = s.seqrelid
+               order by case when s.seqincrement > 0 then col.type_max else -col.type_min end nulls last, col.column_name
+               limit 1) col on true
+       where ${userSchema(sql, sql`n.nspname`)}
+         and ${scope ? sql`coalesce(col.in_scope, false)` : sql`true`}
+    )`;
+}
+
+/**
+ * Sequences (and the integer columns they feed) close to running out. Reading a sequence's position
+ * needs SELECT or USAGE on it; sequences the role cannot read are counted, and when none of the
+ * readable ones is in danger the check reports itself not assessable with the GRANT that would fix it.
+ */
+export const sequenceExhaustion: Check = {
+  id: CHECK_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const scope = parseTargetTables(ctx.params.target_tables);
+    const usage = sequenceUsage(sql, scope);
+
+    const [coverage] = await sql`
+      ${usage}
+      select count(*) as sequences,
+             count(*) filter (where not readable) as unreadable,
+             (select array_agg(distinct format('%I', nspname)) from sequences where not readable) as unreadable_schemas
+        from sequences`;
+    const unreadable = Number(coverage.unreadable);
+    const unreadableSchemas: string[] = coverage.unreadable_schemas ?? [];
+
+    const rows = await sql`
+      ${usage}
+      select object, sequence_type, cycles, column_name, table_name, attname, column_type, last_value, usable_limit, increment,
+             limited_by_column, used, count(*) over () as total
+        from (select p.*,
+                     case when increment > 0 then (last_value - seq_min + 1) / (usable_limit - seq_min + 1)
+                          else (seq_max - last_value + 1) / (seq_max - usable_limit + 1) end::float8 as used
+                from (select sequences.*,
+                             -- pg_sequence_last_value raises an error without privileges: only ask for readable ones
+                             case when readable then pg_sequence_last_value(seqrelid)::numeric end as last_value
+                        from sequences) p) s
+       where used > ${SEQUENCE_WARNING}
+       order by used desc, object
+       limit ${FINDINGS_CAP}`;
+
+    const grant = `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${unreadableSchemas.join(', ')} TO ${quoteIdent(ctx.server.current_user)};`;
+    if (rows.length === 0 && unreadable > 0) {
+      throw new NotAssessableError(
+        `${unreadable} of ${coverage.sequences} sequences cannot be read by ${ctx.server.current_user} (reading a sequence's position needs SELECT or USAGE on it)`,
+        grant,
+      );
+    }
+
+    const findings = rows.flatMap((r): Finding[] => {
+      const used = Number(r.used);
+      const severity = sequenceSeverity(used);
+      if (!severity) return [];
+      const remaining = (Number(r.usable_limit) - Number(r.last_value)) / Number(r.increment);
+      const feeds = r.column_name ? ` feeding ${r.column_name} (${r.column_type})` : '';
+      const fix: string[] = [];
+      if (r.column_name && ['smallint', 'integer'].includes(r.column_type)) {
+        fix.push(`ALTER TABLE ${r.table_name} ALTER COLUMN ${r.attname} TYPE bigint;  -- rewrites the table under an ACCESS EXCLUSIVE lock`);
+      }
+      if (r.sequence_type !== 'bigint') fix.push(`ALTER SEQUENCE ${r.object} AS bigint;`);
+      if (fix.length === 0) fix.push(`-- ${r.object} and its column are already bigint: review its INCREMENT (${r.increment}) and the key design`);
+      return [
+        {
+          check: CHECK_ID,
+          severity,
+          object: r.object,
+          title: 'Sequence close to exhaustion',
+          detail:
+            `Sequence ${r.object} (${r.sequence_type})${feeds} has used ${(used * 100).toFixed(1)}% of its range: last value ${r.last_value}, limit ${r.usable_limit}${r.limited_by_column ? ' (set by the column type)' : ''}, about ${formatCount(remaining)} values left.` +
+            (r.cycles && !r.limited_by_column ? ' It is set to CYCLE: instead of failing it will restart and hand out values already used.' : ' When it runs out, every INSERT that needs a value fails.') +
+            (unreadable > 0 ? ` ${unreadable} other sequences could not be read (${grant}).` : ''),
+          recommendation: fix.join('\n'),
+          evidence: {
+            value: Number(used.toFixed(6)),
+            used_fraction: Number(used.toFixed(6)),
+            last_value: String(r.last_value),
+            usable_limit: String(r.usable_limit),
+            values_left: Math.floor(remaining),
+            sequence_type: r.sequence_type,
+            column: r.column_name,
+            column_type: r.column_type,
+            cycles: r.cycles,
+            unreadable_sequences: unreadable,
+          },
+        },
+      ];
+    });
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'sequences');
+  },
+};

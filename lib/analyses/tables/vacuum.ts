@@ -1,0 +1,225 @@
+import type postgres from 'postgres';
+import type { Check, CheckContext, Finding, Severity } from '../types.js';
+import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { FINDINGS_CAP } from './thresholds.js';
+
+const DEAD_ID = 'tables.dead_tuples';
+const NEVER_VACUUMED_ID = 'tables.never_vacuumed';
+const NEVER_ANALYZED_ID = 'tables.never_analyzed';
+
+/**
+ * A table's own autovacuum settings: storage parameters (ALTER TABLE ... SET (...)) override the server
+ * settings. Autovacuum also does nothing when it or track_counts is off server-wide.
+ * Expects `c` to be the table's pg_class row.
+ */
+function autovacuumSettings(sql: postgres.Sql): postgres.Fragment {
+  return sql`
+    left join lateral (
+      select coalesce(max(option_value) filter (where option_name = 'autovacuum_vacuum_threshold')::float8,
+                      current_setting('autovacuum_vacuum_threshold')::float8) as vacuum_base,
+             coalesce(max(option_value) filter (where option_name = 'autovacuum_vacuum_scale_factor')::float8,
+                      current_setting('autovacuum_vacuum_scale_factor')::float8) as vacuum_scale,
+             coalesce(max(option_value) filter (where option_name = 'autovacuum_analyze_threshold')::float8,
+                      current_setting('autovacuum_analyze_threshold')::float8) as analyze_base,
+             coalesce(max(option_value) filter (where option_name = 'autovacuum_analyze_scale_factor')::float8,
+                      current_setting('autovacuum_analyze_scale_factor')::float8) as analyze_scale,
+             coalesce(bool_and(option_value::bool) filter (where option_name = 'autovacuum_enabled'), true) as enabled_on_table,
+             current_setting('autovacuum')::bool and current_setting('track_counts')::bool as enabled_on_server
+        from pg_options_to_table(c.reloptions)) av on true`;
+}
+
+export interface DeadTupleFacts {
+  overThreshold: boolean;
+  autovacuumEnabled: boolean;
+  beingVacuumed: boolean;
+  /** The previous review saw this table above its threshold too. */
+  overThresholdLastRun: boolean;
+}
+
+/**
+ * The threshold is autovacuum's own trigger (threshold + scale_factor × reltuples, as pganalyze's
+ * VACUUM Advisor graphs it). Above it with autovacuum on, autovacuum should run within a naptime:
+ * informational the first time, a warning when the next review still finds it there (autovacuum
+ * cannot keep up, or cannot remove the rows). With autovacuum off for the table nothing will clean it.
+ */
+export function deadTupleSeverity(facts: DeadTupleFacts): Severity {
+  if (!facts.autovacuumEnabled) return facts.overThreshold ? 'warning' : 'info';
+  if (facts.beingVacuumed) return 'info';
+  return facts.overThresholdLastRun ? 'warning' : 'info';
+}
+
+/**
+ * Dead rows measured against each table's own autovacuum threshold, and every table with
+ * autovacuum_enabled = false (reported even when clean: nothing will vacuum it but anti-wraparound).
+ * The tables found above their threshold are remembered in the run's state for the next review.
+ */
+export const deadTuples: Check = {
+  id: DEAD_ID,
+  targets: ['tables', 'performance'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const scope = parseTargetTables(ctx.params.target_tables);
+    const rows = await sql`
+      select object, dead, live, threshold, enabled_on_table, enabled_on_server, last_vacuumed, being_vacuumed,
+             count(*) over () as total
+        from (select format('%I.%I', n.nspname, c.relname) as object,
+                     s.n_dead_tup::float8 as dead, s.n_live_tup::float8 as live,
+                     av.vacuum_base + av.vacuum_scale * greatest(c.reltuples, 0) as threshold,
+                     av.enabled_on_table, av.enabled_on_server,
+                     greatest(s.last_vacuum, s.last_autovacuum) as last_vacuumed,
+                     exists (select 1 from pg_stat_progress_vacuum p where p.relid = c.oid) as being_vacuumed
+                from pg_class c
+                join pg_namespace n on n.oid = c.relnamespace
+                join pg_stat_all_tables s on s.relid = c.oid
+                ${autovacuumSettings(sql)}
+               where c.relkind in ('r', 'm')
+                 and ${userSchema(sql, sql`n.nspname`)}
+                 and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) t
+       where not enabled_on_table or dead > threshold
+       order by dead > threshold desc, dead / greatest(threshold, 1) desc, object
+       limit ${FINDINGS_CAP}`;
+
+    const before = (ctx.previousState[DEAD_ID] as { over_threshold?: string[] } | undefined)?.over_threshold ?? [];
+    const overThresholdBefore = new Set(before);
+    const overThresholdNow: string[] = [];
+
+    const findings = rows.map((r): Finding => {
+      const dead = Number(r.dead);
+      const threshold = Math.round(Number(r.threshold));
+      const overThreshold = dead > threshold;
+      if (overThreshold) overThresholdNow.push(r.object);
+      const autovacuumEnabled = r.enabled_on_table && r.enabled_on_server;
+      const severity = deadTupleSeverity({
+        overThreshold,
+        autovacuumEnabled,
+        beingVacuumed: r.being_vacuumed,
+        overThresholdLastRun: overThresholdBefore.has(r.object),
+      });
+      const lastVacuum = r.last_vacuumed ? `last vacuumed ${new Date(r.last_vacuumed).toISOString()}` : 'never vacuumed';
+      const state = overThreshold
+        ? `has ${formatCount(dead)} dead rows, above its autovacuum threshold of ${formatCount(threshold)} (${formatCount(Number(r.live))} live rows, ${lastVacuum})`
+        : `has ${formatCount(dead)} dead rows, under its autovacuum threshold of ${formatCount(threshold)}`;
+      let why: string;
+      if (!r.enabled_on_table) why = ' Autovacuum is disabled on this table (autovacuum_enabled = false): only a manual VACUUM or an anti-wraparound vacuum will clean it.';
+      else if (!r.enabled_on_server) why = ' Autovacuum (or track_counts) is off on this server: nothing vacuums it automatically.';
+      else if (r.being_vacuumed) why = ' A vacuum is running on it right now.';
+      else if (overThresholdBefore.has(r.object)) why = ' The previous review found it above the threshold too: autovacuum is not keeping up, or cannot remove the rows (long transactions, replication slots).';
+      else why = ' Autovacuum should process it shortly; the next review will tell whether it did.';
+      return {
+        check: DEAD_ID,
+        severity,
+        object: r.object,
+        title: r.enabled_on_table ? 'Dead rows above the autovacuum threshold' : 'Autovacuum disabled on table',
+        detail: `${r.object} ${state}.${why}`,
+        recommendation: r.enabled_on_table
+          ? `VACUUM (VERBOSE, ANALYZE) ${r.object};  -- then check what holds back cleanup if the dead rows remain`
+          : `ALTER TABLE ${r.object} RESET (autovacuum_enabled);  -- and VACUUM (ANALYZE) ${r.object};`,
+        evidence: {
+          value: dead,
+          dead_rows: dead,
+          live_rows: Number(r.live),
+          autovacuum_threshold: threshold,
+          autovacuum_enabled_on_table: r.enabled_on_table,
+          autovacuum_enabled_on_server: r.enabled_on_server,
+          last_vacuum: r.last_vacuumed ? new Date(r.last_vacuumed).toISOString() : null,
+          being_vacuumed: r.being_vacuumed,
+          above_threshold_last_run: overThresholdBefore.has(r.object),
+        },
+      };
+    });
+    ctx.state[DEAD_ID] = { over_threshold: overThresholdNow };
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
+  },
+};
+
+/**
+ * Tables with rows that no ANALYZE has ever processed (since statistics were last reset): the planner
+ * estimates them from defaults. A warning once more rows changed than autovacuum's own analyze
+ * threshold, i.e. autovacuum should have analyzed it and has not (disabled, or far behind).
+ */
+export const neverAnalyzed: Check = {
+  id: NEVER_ANALYZED_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const scope = parseTargetTables(ctx.params.target_tables);
+    const rows = await sql`
+      select format('%I.%I', n.nspname, c.relname) as object,
+             greatest(s.n_live_tup, c.reltuples, 0)::float8 as rows,
+             s.n_mod_since_analyze::float8 as modified,
+             av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) as threshold,
+             count(*) over () as total
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_stat_all_tables s on s.relid = c.oid
+        ${autovacuumSettings(sql)}
+       where c.relkind in ('r', 'm')
+         and s.last_analyze is null and s.last_autoanalyze is null
+         and greatest(s.n_live_tup, c.reltuples) > 0
+         and ${userSchema(sql, sql`n.nspname`)}
+         and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
+       order by s.n_mod_since_analyze >= av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) desc, rows desc, 1
+       limit ${FINDINGS_CAP}`;
+
+    const resetNote = ctx.server.stats_reset ? ` (statistics were reset ${ctx.server.stats_reset}; an ANALYZE before that is not visible)` : '';
+    const findings = rows.map((r): Finding => {
+      const modified = Number(r.modified);
+      const threshold = Math.round(Number(r.threshold));
+      const overdue = modified >= threshold;
+      return {
+        check: NEVER_ANALYZED_ID,
+        severity: overdue ? 'warning' : 'info',
+        object: r.object,
+        title: 'Table never analyzed',
+        detail:
+          `${r.object} (about ${formatCount(Number(r.rows))} rows) has never been analyzed${resetNote}, so the planner guesses its row counts and value distributions.` +
+          (overdue ? ` ${formatCount(modified)} rows changed, past autovacuum's analyze threshold of ${formatCount(threshold)}.` : ''),
+        recommendation: `ANALYZE ${r.object};`,
+        evidence: { rows: Number(r.rows), modified_since_analyze: modified, autoanalyze_threshold: threshold, stats_reset: ctx.server.stats_reset },
+      };
+    });
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
+  },
+};
+
+/**
+ * Tables with rows that were never vacuumed (since statistics were last reset). Informational:
+ * insert-only tables are legitimately left alone for a while, but until a vacuum sets the visibility
+ * map, index-only scans still visit the heap and freezing work accumulates.
+ */
+export const neverVacuumed: Check = {
+  id: NEVER_VACUUMED_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const scope = parseTargetTables(ctx.params.target_tables);
+    const rows = await sql`
+      select format('%I.%I', n.nspname, c.relname) as object,
+             greatest(s.n_live_tup, c.reltuples, 0)::float8 as rows,
+             count(*) over () as total
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_stat_all_tables s on s.relid = c.oid
+       where c.relkind in ('r', 'm')
+         and s.last_vacuum is null and s.last_autovacuum is null
+         and greatest(s.n_live_tup, c.reltuples) > 0
+         and ${userSchema(sql, sql`n.nspname`)}
+         and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
+       order by rows desc, 1
+       limit ${FINDINGS_CAP}`;
+
+    const resetNote = ctx.server.stats_reset ? ` since statistics were reset (${ctx.server.stats_reset})` : '';
+    const findings = rows.map(
+      (r): Finding => ({
+        check: NEVER_VACUUMED_ID,
+        severity: 'info',
+        object: r.object,
+        title: 'Table never vacuumed',
+        detail: `${r.object} (about ${formatCount(Number(r.rows))} rows) has not been vacuumed${resetNote}: its visibility map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger vacuum.`,
+        recommendation: `VACUUM (ANALYZE) ${r.object};`,
+        evidence: { rows: Number(r.rows), stats_reset: ctx.server.stats_reset },
+      }),
+    );
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
+  },
+};

@@ -1,0 +1,113 @@
+import type { Check, CheckContext, Finding, Severity } from '../types.js';
+import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { FINDINGS_CAP, XID_AGE_CRITICAL, XID_AGE_WARNING, XID_FREEZE_MARGIN, XID_SHUTDOWN_POINT } from './thresholds.js';
+
+const TABLE_ID = 'tables.xid_wraparound';
+const DATABASE_ID = 'tables.database_xid_wraparound';
+
+/**
+ * check_postgres txn_wraparound: critical from age 1.4 billion. PgHero's overview: warning once fewer
+ * than 1.5 billion transactions are left before the shutdown point. PgHero autovacuum_danger:
+ * informational within 2 million transactions of autovacuum_freeze_max_age (the forced, anti-wraparound
+ * vacuum is about to start). Returns null when the age is unremarkable.
+ */
+export function wraparoundSeverity(age: number, freezeMaxAge: number): Severity | null {
+  if (age >= XID_AGE_CRITICAL) return 'critical';
+  if (age >= XID_AGE_WARNING) return 'warning';
+  if (age >= freezeMaxAge - XID_FREEZE_MARGIN) return 'info';
+  return null;
+}
+
+function describe(object: string, kind: 'table' | 'database', age: number, freezeMaxAge: number, severity: Severity): string {
+  const left = XID_SHUTDOWN_POINT - age;
+  const base = `The oldest unfrozen transaction ID in ${kind} ${object} is ${formatCount(age)} transactions old (autovacuum_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(left)} transactions remain before PostgreSQL stops accepting writes to prevent wraparound.`;
+  if (severity === 'info') return `${base} An anti-wraparound autovacuum is due or running.`;
+  return `${base} Anti-wraparound vacuuming is not keeping up: find what blocks it (long transactions, prepared transactions, replication slots, autovacuum cancelled by locks) and freeze it manually.`;
+}
+
+/**
+ * Per table: age(relfrozenxid) of the table or its TOAST table, whichever is older (as PgHero does),
+ * against the table's own autovacuum_freeze_max_age (a storage parameter can only lower the server's).
+ */
+export const tableWraparound: Check = {
+  id: TABLE_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const scope = parseTargetTables(ctx.params.target_tables);
+    const serverFreezeMaxAge = sql`current_setting('autovacuum_freeze_max_age')::float8`;
+    const rows = await sql`
+      select object, age, freeze_max_age, count(*) over () as total
+        from (select format('%I.%I', n.nspname, c.relname) as object,
+                     greatest(age(c.relfrozenxid), age(t.relfrozenxid))::float8 as age,
+                     least(${serverFreezeMaxAge},
+                           coalesce((select option_value::float8 from pg_options_to_table(c.reloptions)
+                                      where option_name = 'autovacuum_freeze_max_age'), ${serverFreezeMaxAge})) as freeze_max_age
+                from pg_class c
+                join pg_namespace n on n.oid = c.relnamespace
+                left join pg_class t on t.oid = c.reltoastrelid
+               where c.relkind in ('r', 'm')
+                 and ${userSchema(sql, sql`n.nspname`)}
+                 and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) ages
+       where age >= least(freeze_max_age - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
+       order by age desc, object
+       limit ${FINDINGS_CAP}`;
+
+    const findings = rows.flatMap((r): Finding[] => {
+      const age = Number(r.age);
+      const freezeMaxAge = Number(r.freeze_max_age);
+      const severity = wraparoundSeverity(age, freezeMaxAge);
+      if (!severity) return [];
+      return [
+        {
+          check: TABLE_ID,
+          severity,
+          object: r.object,
+          title: severity === 'info' ? 'Anti-wraparound vacuum due' : 'Table approaching transaction ID wraparound',
+          detail: describe(r.object, 'table', age, freezeMaxAge, severity),
+          recommendation: `VACUUM (FREEZE, VERBOSE) ${r.object};`,
+          evidence: { value: age, xid_age: age, autovacuum_freeze_max_age: freezeMaxAge, transactions_left: XID_SHUTDOWN_POINT - age },
+        },
+      ];
+    });
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
+  },
+};
+
+/**
+ * Per database (all databases that accept connections, as check_postgres txn_wraparound reads them):
+ * age(datfrozenxid). Wraparound protection stops writes to the whole cluster, so every database counts.
+ */
+export const databaseWraparound: Check = {
+  id: DATABASE_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const rows = await sql`
+      select datname as object, age(datfrozenxid)::float8 as age,
+             current_setting('autovacuum_freeze_max_age')::float8 as freeze_max_age
+        from pg_database
+       where datallowconn
+         and age(datfrozenxid) >= least(current_setting('autovacuum_freeze_max_age')::float8 - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
+       order by age desc, datname
+       limit ${FINDINGS_CAP}`;
+
+    return rows.flatMap((r): Finding[] => {
+      const age = Number(r.age);
+      const freezeMaxAge = Number(r.freeze_max_age);
+      const severity = wraparoundSeverity(age, freezeMaxAge);
+      if (!severity) return [];
+      return [
+        {
+          check: DATABASE_ID,
+          severity,
+          object: r.object,
+          title: severity === 'info' ? 'Database-wide anti-wraparound vacuum due' : 'Database approaching transaction ID wraparound',
+          detail: describe(r.object, 'database', age, freezeMaxAge, severity),
+          recommendation: `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on its oldest tables (ORDER BY age(relfrozenxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
+          evidence: { value: age, xid_age: age, autovacuum_freeze_max_age: freezeMaxAge, transactions_left: XID_SHUTDOWN_POINT - age },
+        },
+      ];
+    });
+  },
+};
