@@ -60,6 +60,8 @@ function nestedReason(statement: AstNode): string | null {
     if (type === 'SelectStmt' && Array.isArray(body.lockingClause) && body.lockingClause.length > 0) {
       return `SELECT ... ${lockingClauseName(body.lockingClause[0] as AstNode)} locks rows and is not allowed`;
     }
+    // The statement is run with no parameter values, so $1 could only fail at run time.
+    if (type === 'ParamRef') return `Parameters such as $${body.number ?? 1} are not supported; write the value into the statement`;
     if (type === 'FuncCall') {
       const reason = blockedFunctionReason(functionName(body));
       if (reason) return reason;

@@ -40,8 +40,9 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
 async function readResult(connection: postgres.ReservedSql, close: object, text: string, maxRows: number, timeoutSeconds: number): Promise<CustomSqlData> {
   // Transaction-local output settings make the text format predictable whatever the server's defaults.
   // DateStyle 'ISO' sets only the output style; the day/month order the statement's literals are read with is kept.
+  const statementTimeout = `${timeoutSeconds}s`;
   await connection`
-    select set_config('statement_timeout', ${`${timeoutSeconds}s`}, true),
+    select set_config('statement_timeout', ${statementTimeout}, true),
            set_config('DateStyle', 'ISO', true),
            set_config('bytea_output', 'hex', true),
            set_config('extra_float_digits', '1', true)`;
@@ -49,10 +50,7 @@ async function readResult(connection: postgres.ReservedSql, close: object, text:
   // One row past the cap tells whether the result was truncated.
   const rows = await fetchFirstRows(connection, close, text, maxRows + 1);
   const columns = rows.columns ?? [];
-  const types = await describeColumnTypes(
-    connection,
-    columns.map((c) => c.type),
-  );
+  const types = await describeColumnTypes(connection, columns.map((c) => c.type));
   const columnTypes = columns.map((c) => types.get(c.type) ?? unknownColumnType(c.type));
   const kept = rows.slice(0, maxRows);
   return {
@@ -65,10 +63,11 @@ async function readResult(connection: postgres.ReservedSql, close: object, text:
 
 /**
  * Reads at most `limit` rows through a portal, so a huge result is never produced in full: the
- * cursor's first batch is kept and the portal closed. SHOW and EXPLAIN complete in one batch
- * without calling back; their rows are in the query's own result.
- * `close` is the pool's CLOSE marker: a reserved connection does not carry one at run time, and
- * returning anything else from the callback makes postgres.js fetch the next batch, and the next.
+ * cursor's first batch is kept and the portal closed. (The extended protocol a cursor uses also
+ * runs one statement only.) A statement that finishes within the first batch may not call back
+ * (no rows, or SHOW and EXPLAIN, whose command tag has no row count); its rows are then in the
+ * query's own result. `close` is the pool's CLOSE marker: a reserved connection does not carry one
+ * at run time, and anything else returned from the callback makes postgres.js fetch the next batch.
  */
 async function fetchFirstRows(connection: postgres.ReservedSql, close: object, text: string, limit: number): Promise<RawRows> {
   let firstBatch: RawRows | undefined;

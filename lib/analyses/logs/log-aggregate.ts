@@ -4,6 +4,7 @@ import { normalizeError, normalizeQuery, truncate } from './normalize.js';
 import {
   autovacuumTable,
   connectionFailure,
+  errorGravity,
   isAutovacuumCancel,
   isCrashMessage,
   isDeadlock,
@@ -30,8 +31,8 @@ export interface MessageTally extends Occurrences {
   message: string;
   severity: string;
   sqlstate: string | null;
-  /** The entry's own fields, for the gravity rules. */
-  sample: LogEntry;
+  /** Set for storage faults and exhausted resources, whatever the count (see errorGravity). */
+  gravity: 'critical' | 'warning' | null;
 }
 
 export interface LockWaitTally extends Occurrences {
@@ -188,7 +189,7 @@ export class LogAggregate {
 
   private bumpMessage(tally: BoundedTally<MessageTally>, e: LogEntry): void {
     const message = truncate(this.normalize(e.message), MESSAGE_TEXT_CHARS);
-    const t = tally.upsert(`${e.severity}\u0000${message}`, () => ({ ...occurrences(), message, severity: e.severity, sqlstate: e.sqlstate, sample: e }));
+    const t = tally.upsert(`${e.severity}\u0000${message}`, () => ({ ...occurrences(), message, severity: e.severity, sqlstate: e.sqlstate, gravity: errorGravity(e) }));
     this.touch(t, e.database, e);
   }
 

@@ -23,7 +23,7 @@ export function round(n: number, digits = 2): number {
 
 /** "statement 123 (select … from orders …)", or the role whose hidden statements these are. */
 export function statementLabel(s: StatementStats): string {
-  if (s.textHidden) return `the statements of role ${s.roles.join(', ')} (${s.entries}, texts hidden from the reviewing role)`;
+  if (s.textHidden) return `the ${s.entries} statements of role ${s.roles.join(', ')} (summed; their texts are hidden from the reviewing role)`;
   const text = (s.query ?? '').replace(/\s+/g, ' ').trim();
   return `statement ${s.queryid} (${text.length > 80 ? `${text.slice(0, 80)}…` : text})`;
 }

@@ -84,8 +84,17 @@ async function probe(ctx: CheckContext): Promise<Probe> {
       left join pg_class c on c.relnamespace = n.oid and c.relname = 'pg_stat_statements'
      where e.extname = 'pg_stat_statements'`;
   if (!row) {
+    // pg_settings hides shared_preload_libraries from roles without pg_read_all_settings: then we cannot tell.
+    const [preload] = await ctx.sql`select setting from pg_settings where name = 'shared_preload_libraries'`;
+    const notLoaded = preload && !/(^|[\s,"])pg_stat_statements([\s,"]|$)/.test(preload.setting);
+    if (notLoaded) {
+      throw new NotAssessableError(
+        `pg_stat_statements is neither loaded (shared_preload_libraries = '${preload.setting}') nor installed in database ${ctx.server.database}`,
+        "shared_preload_libraries = 'pg_stat_statements' (added to any libraries already listed; restart), then CREATE EXTENSION pg_stat_statements;",
+      );
+    }
     throw new NotAssessableError(
-      `pg_stat_statements is not installed in database ${ctx.server.database}; it also has to be in shared_preload_libraries`,
+      `pg_stat_statements is not installed in database ${ctx.server.database} (the extension is per database; its library must also be in shared_preload_libraries)`,
       'CREATE EXTENSION pg_stat_statements;',
     );
   }

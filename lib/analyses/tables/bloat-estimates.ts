@@ -77,6 +77,7 @@ export function tableBloatQuery(sql: postgres.Sql, scope: TableScope | null): po
     )
     select (select count(*) from measured where not readable)::int as unreadable,
            (select count(*) from measured where readable and is_na)::int as not_estimable,
+           (select string_agg(distinct format('%I', nspname), ', ') from candidates where not readable) as unreadable_schemas,
            (select count(*) from found)::int as total,
            coalesce((select json_agg(f order by f.bloat_bytes desc, f.object)
                        from (select * from found order by bloat_bytes desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;
@@ -151,6 +152,7 @@ export function indexBloatQuery(sql: postgres.Sql, scope: TableScope | null): po
     )
     select (select count(*) from measured where not readable)::int as unreadable,
            (select count(*) from measured where readable and is_na)::int as not_estimable,
+           (select string_agg(distinct format('%I', nspname), ', ') from candidates where not readable) as unreadable_schemas,
            (select count(*) from found)::int as total,
            coalesce((select json_agg(f order by f.bloat_bytes desc, f.object)
                        from (select * from found order by bloat_bytes desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;

@@ -3,7 +3,7 @@ import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { indexBloatQuery, tableBloatQuery } from './bloat-estimates.js';
 import { formatBytes, noteTruncation, parseTargetTables } from './scope.js';
-import { BLOAT_CRITICAL_BYTES, BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, BLOAT_WARNING_BYTES, FINDINGS_CAP } from './thresholds.js';
+import { BLOAT_CRITICAL_BYTES, BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, BLOAT_WARNING_BYTES } from './thresholds.js';
 
 const TABLE_ID = 'tables.table_bloat';
 const INDEX_ID = 'tables.index_bloat';
@@ -22,8 +22,6 @@ export function bloatSeverity(wastedBytes: number, ratio: number): Severity | nu
 interface BloatRow {
   object: string;
   table_name?: string;
-  readable: boolean;
-  is_na: boolean;
   fillfactor: number;
   real_bytes: number;
   bloat_bytes: number;
@@ -32,27 +30,24 @@ interface BloatRow {
 
 /**
  * Shared by both checks: estimates need the column statistics in pg_stats, which PostgreSQL shows only
- * for tables the role may SELECT from. When the relations big enough to matter are all unreadable and
- * nothing could be estimated, the check is not assessable; otherwise findings note what was skipped.
+ * for tables the role may SELECT from. When relations big enough to matter are unreadable and nothing
+ * could be estimated, the check is not assessable; otherwise the findings say what was skipped.
  */
 async function estimateBloat(
   ctx: CheckContext,
   query: (sql: postgres.Sql, scope: ReturnType<typeof parseTargetTables>) => postgres.PendingQuery<postgres.Row[]>,
   kind: 'table' | 'index',
-): Promise<{ rows: BloatRow[]; unreadable: number; notEstimable: number }> {
-  const all = (await query(ctx.sql, parseTargetTables(ctx.params.target_tables))) as unknown as BloatRow[];
-  const unreadable = all.filter((r) => !r.readable).length;
-  const notEstimable = all.filter((r) => r.readable && r.is_na).length;
-  const rows = all
-    .filter((r) => r.readable && !r.is_na && bloatSeverity(Number(r.bloat_bytes), Number(r.bloat_ratio)) !== null)
-    .sort((a, b) => Number(b.bloat_bytes) - Number(a.bloat_bytes) || a.object.localeCompare(b.object));
+): Promise<{ rows: BloatRow[]; total: number; unreadable: number; notEstimable: number }> {
+  const [result] = await query(ctx.sql, parseTargetTables(ctx.params.target_tables));
+  const rows = result.rows as BloatRow[];
+  const unreadable = Number(result.unreadable);
   if (rows.length === 0 && unreadable > 0) {
     throw new NotAssessableError(
       `${unreadable} ${kind === 'table' ? 'tables' : 'indexes'} large enough to matter belong to tables ${ctx.server.current_user} may not read, so their column statistics (pg_stats) are hidden`,
-      `GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ${quoteIdent(ctx.server.current_user)};  -- or GRANT pg_read_all_data (PostgreSQL 14+)`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA ${result.unreadable_schemas} TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
-  return { rows, unreadable, notEstimable };
+  return { rows, total: Number(result.total), unreadable, notEstimable: Number(result.not_estimable) };
 }
 
 function coverageNote(unreadable: number, notEstimable: number): string {
@@ -66,8 +61,8 @@ export const tableBloat: Check = {
   id: TABLE_ID,
   targets: ['tables', 'performance'],
   async run(ctx: CheckContext): Promise<Finding[]> {
-    const { rows, unreadable, notEstimable } = await estimateBloat(ctx, tableBloatQuery, 'table');
-    const findings = rows.slice(0, FINDINGS_CAP).map((r): Finding => {
+    const { rows, total, unreadable, notEstimable } = await estimateBloat(ctx, tableBloatQuery, 'table');
+    const findings = rows.map((r): Finding => {
       const wasted = Number(r.bloat_bytes);
       const ratio = Number(r.bloat_ratio);
       return {
@@ -82,7 +77,7 @@ export const tableBloat: Check = {
         evidence: { value: wasted, bloat_bytes: wasted, bloat_ratio: Number(ratio.toFixed(4)), real_bytes: Number(r.real_bytes), fillfactor: r.fillfactor, unreadable_relations: unreadable },
       };
     });
-    return noteTruncation(findings, rows.length, 'bloated tables');
+    return noteTruncation(findings, total, 'bloated tables');
   },
 };
 
@@ -90,8 +85,8 @@ export const indexBloat: Check = {
   id: INDEX_ID,
   targets: ['tables', 'performance'],
   async run(ctx: CheckContext): Promise<Finding[]> {
-    const { rows, unreadable, notEstimable } = await estimateBloat(ctx, indexBloatQuery, 'index');
-    const findings = rows.slice(0, FINDINGS_CAP).map((r): Finding => {
+    const { rows, total, unreadable, notEstimable } = await estimateBloat(ctx, indexBloatQuery, 'index');
+    const findings = rows.map((r): Finding => {
       const wasted = Number(r.bloat_bytes);
       const ratio = Number(r.bloat_ratio);
       return {
@@ -106,6 +101,6 @@ export const indexBloat: Check = {
         evidence: { value: wasted, bloat_bytes: wasted, bloat_ratio: Number(ratio.toFixed(4)), real_bytes: Number(r.real_bytes), fillfactor: r.fillfactor, table: r.table_name, unreadable_relations: unreadable },
       };
     });
-    return noteTruncation(findings, rows.length, 'bloated indexes');
+    return noteTruncation(findings, total, 'bloated indexes');
   },
 };

@@ -58,6 +58,7 @@ describe('checkCustomSql refuses, naming what it found', () => {
     ['EXPLAIN ANALYZE', 'explain analyze select 1', 'EXPLAIN ANALYZE executes the statement and is not allowed'],
     ['EXPLAIN (ANALYZE) among other options', 'explain (buffers, analyze) select 1', 'EXPLAIN ANALYZE executes the statement and is not allowed'],
     ['EXPLAIN of a write', 'explain update t set a = 1', 'EXPLAIN is allowed only for a read statement; found UPDATE'],
+    ['a parameter placeholder', 'select * from pg_class where relname = $1', 'Parameters such as $1 are not supported; write the value into the statement'],
   ])('refuses %s', async (_, text, reason) => {
     expect(await checkCustomSql(text)).toEqual({ ok: false, reason });
   });

@@ -1,0 +1,90 @@
+import type postgres from 'postgres';
+import { sqlState } from '../../http/errors.js';
+import type { LogSettings } from './log-settings.js';
+import type { LogFile } from './log-position.js';
+import { shortHash } from './normalize.js';
+
+// pg_ls_logdir() can list thousands of rotated files; only the newest are ever read.
+const LISTED_FILES = 5_000;
+// Bytes fingerprinted at the start of a file to notice that a name was reused.
+const HEAD_BYTES = 64;
+// A chunk that ends inside a multibyte character is refused by pg_read_file; giving back up to
+// three bytes (the longest UTF-8 tail) finds the character boundary.
+const MAX_CHARACTER_TAIL = 3;
+
+export interface Chunk {
+  text: string;
+  /** Bytes of the file this chunk covers. */
+  bytes: number;
+  /** The bytes could not be read as text and no fallback was allowed: skipped, not parsed. */
+  unreadable: boolean;
+}
+
+export async function listLogFiles(sql: postgres.Sql): Promise<LogFile[]> {
+  const rows = await sql<{ name: string; size: string; modification: Date }[]>`
+    select name, size, modification from pg_ls_logdir() order by modification desc, name desc limit ${LISTED_FILES}`;
+  return rows.map((r) => ({ name: r.name, size: Number(r.size), modified: new Date(r.modification).toISOString() }));
+}
+
+/**
+ * Reads one log file over SQL, chunk by chunk. pg_read_file is relative to the data directory
+ * unless log_directory is absolute, and an absolute log_directory is allowed to any role with
+ * EXECUTE, so log_directory/name works in both cases.
+ */
+export class LogFileReader {
+  private readonly path: string;
+  // One streaming decoder per file, so a character split between two binary chunks is rejoined.
+  private readonly decoder = new TextDecoder('utf-8');
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly settings: LogSettings,
+    name: string,
+  ) {
+    this.path = `${settings.logDirectory}/${name}`;
+  }
+
+  /** `length` bytes from `offset`; the caller never asks past the listed size, so `bytes` is exact. */
+  async read(offset: number, length: number): Promise<Chunk> {
+    if (!this.settings.canReadText) return this.readBinary(offset, length);
+    for (let giveBack = 0; giveBack <= MAX_CHARACTER_TAIL && giveBack < length; giveBack++) {
+      try {
+        const text = await this.readText(offset, length - giveBack);
+        return { text, bytes: length - giveBack, unreadable: false };
+      } catch (error) {
+        // 22021: invalid byte sequence — a split character at the end, or bytes in another encoding.
+        if (sqlState(error) !== '22021') throw error;
+      }
+    }
+    if (this.settings.canReadBinary) return this.readBinary(offset, length);
+    return { text: '', bytes: length, unreadable: true };
+  }
+
+  /** "<bytes>:<hash>" of the first bytes of the file, to notice a reused file name next run. */
+  async head(size: number): Promise<string> {
+    const length = Math.min(HEAD_BYTES, size);
+    const chunk = await this.read(0, length);
+    return `${length}:${shortHash(chunk.text)}`;
+  }
+
+  /** The fingerprint of the same number of first bytes as an earlier one, for comparison. */
+  async headLike(earlier: string, size: number): Promise<string | null> {
+    const length = Number(earlier.split(':')[0]);
+    if (!Number.isInteger(length) || length <= 0 || length > size) return null;
+    const chunk = await this.read(0, length);
+    return `${length}:${shortHash(chunk.text)}`;
+  }
+
+  private async readText(offset: number, length: number): Promise<string> {
+    const [row] = await this.sql<{ text: string | null }[]>`
+      select pg_read_file(${this.path}::text, ${offset}::bigint, ${length}::bigint) as text`;
+    return row.text ?? '';
+  }
+
+  private async readBinary(offset: number, length: number): Promise<Chunk> {
+    const [row] = await this.sql<{ bytes: Buffer | null }[]>`
+      select pg_read_binary_file(${this.path}::text, ${offset}::bigint, ${length}::bigint) as bytes`;
+    const bytes = row.bytes ?? Buffer.alloc(0);
+    return { text: this.decoder.decode(bytes, { stream: true }), bytes: bytes.length, unreadable: false };
+  }
+}
