@@ -80,16 +80,17 @@ async function errorResponse(request: { error: unknown; event: APIGatewayProxyEv
 export function responseForError(error: unknown, event?: APIGatewayProxyEventV2): APIGatewayProxyResultV2 {
   const appError = toAppError(error);
   const status = statusByCode[appError.code];
-  if (status >= 500) {
+  if (appError.code === 'internal') {
+    // The detail stays in the log: a 500 body never carries a stack trace or SQL.
     const requestId = event?.requestContext?.requestId ?? randomUUID();
     log.error('request failed', {
       requestId,
       route: event?.routeKey ?? event?.rawPath,
       error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
     });
-    const detail = appError.code === 'internal' ? `Internal server error (request id ${requestId})` : appError.message;
-    return json(status, { detail });
+    return json(status, { detail: `Internal server error (request id ${requestId})` });
   }
+  if (status >= 500) log.warn('request could not be served', { route: event?.routeKey ?? event?.rawPath, detail: appError.message });
   return json(status, appError.errors ? { detail: appError.message, errors: appError.errors } : { detail: appError.message });
 }
 

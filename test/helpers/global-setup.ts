@@ -29,6 +29,9 @@ export default async function setup(project: TestProject) {
   templateUrl.pathname = `/${TEMPLATE_DATABASE}`;
   execFileSync('npx', ['tsx', 'scripts/migrate.ts'], { env: { ...process.env, DATABASE_URL: templateUrl.toString() }, stdio: 'inherit' });
 
+  // Some tests point connections at the dedicated target cluster (md5 auth for non-postgres roles).
+  execFileSync('bash', ['scripts/target-cluster.sh', 'start'], { stdio: 'inherit' });
+
   const token = 'test-token';
   const rest = await startRedisRestServer({ port: 0, token });
   project.provide('redisRestUrl', rest.url);

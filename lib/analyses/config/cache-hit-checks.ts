@@ -1,5 +1,5 @@
-import type { Check, Finding } from '../types.js';
-import { gradeBy, round } from './findings.js';
+import type { Check, Finding, Severity } from '../types.js';
+import { round } from './findings.js';
 
 /**
  * Below this many block accesses the ratio says more about a recent restart or statistics reset
@@ -7,12 +7,11 @@ import { gradeBy, round } from './findings.js';
  */
 export const MIN_BLOCK_ACCESSES = 10_000;
 
-/** PgHero's cache_hit_rate_threshold is 99%; postgresqltuner calls an index hit rate of 90% or less "too low". */
-export function gradeHitRatio(percent: number) {
-  return gradeBy(100 - percent, [
-    [10, 'critical'],
-    [1, 'warning'],
-  ]);
+/** PgHero flags a hit rate below cache_hit_rate_threshold (99%); postgresqltuner calls an index hit rate of 90% or less "too low". */
+export function gradeHitRatio(percent: number): Severity | null {
+  if (percent <= 90) return 'critical';
+  if (percent < 99) return 'warning';
+  return null;
 }
 
 interface HitRatioSource {

@@ -3,7 +3,7 @@ import { NotAssessableError, type Check, type Finding, type Severity } from '../
 import { LIST_CAP, noteTruncation } from './findings.js';
 import { addressScope } from './hba-address.js';
 
-interface HbaRule {
+export interface HbaRule {
   file: string;
   line: number;
   type: string;

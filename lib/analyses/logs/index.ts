@@ -1,4 +1,31 @@
-import type { Check } from '../types.js';
+import { logCoverageCheck, severityCountsCheck } from './coverage-checks.js';
+import { crashesCheck, fatalErrorsCheck, frequentErrorsCheck } from './error-checks.js';
+import { deadlocksCheck, lockTimeoutsCheck, lockWaitsCheck, outOfMemoryCheck, statementTimeoutsCheck } from './event-checks.js';
+import type { LogCheck } from './scan-log.js';
+import { authFailuresCheck, rejectedConnectionsCheck } from './security-checks.js';
+import { autovacuumCancellationsCheck, checkpointsTooFrequentCheck, slowStatementsCheck, tempFilesCheck } from './workload-checks.js';
 
-/** log_analysis: the server log read over SQL, incrementally. */
-export const logChecks: Check[] = [];
+/**
+ * log_analysis: the server log read over SQL (pg_ls_logdir + pg_read_file), incrementally from
+ * where the previous run of the task stopped. The first check reads and parses the new bytes once
+ * (scan-log.ts); the others report from the same aggregates. The read position is kept in
+ * state['logs.position'], and what was read is reported by the logs.coverage finding.
+ */
+export const logChecks: LogCheck[] = [
+  logCoverageCheck,
+  severityCountsCheck,
+  crashesCheck,
+  outOfMemoryCheck,
+  fatalErrorsCheck,
+  frequentErrorsCheck,
+  deadlocksCheck,
+  lockWaitsCheck,
+  statementTimeoutsCheck,
+  lockTimeoutsCheck,
+  slowStatementsCheck,
+  tempFilesCheck,
+  checkpointsTooFrequentCheck,
+  autovacuumCancellationsCheck,
+  authFailuresCheck,
+  rejectedConnectionsCheck,
+];

@@ -64,7 +64,6 @@ export function readStatements(ctx: CheckContext): Promise<StatementsRead> {
 
 interface Probe {
   schema: string;
-  canSelect: boolean;
   hasExecTime: boolean;
   hasInfo: boolean;
   readsAllStats: boolean;
@@ -86,7 +85,7 @@ async function probe(ctx: CheckContext): Promise<Probe> {
   if (!row) {
     // pg_settings hides shared_preload_libraries from roles without pg_read_all_settings: then we cannot tell.
     const [preload] = await ctx.sql`select setting from pg_settings where name = 'shared_preload_libraries'`;
-    const notLoaded = preload && !/(^|[\s,"])pg_stat_statements([\s,"]|$)/.test(preload.setting);
+    const notLoaded = preload && !/(^|[\s,"/])pg_stat_statements([\s,"]|$)/.test(preload.setting);
     if (notLoaded) {
       throw new NotAssessableError(
         `pg_stat_statements is neither loaded (shared_preload_libraries = '${preload.setting}') nor installed in database ${ctx.server.database}`,
@@ -104,7 +103,7 @@ async function probe(ctx: CheckContext): Promise<Probe> {
       `GRANT SELECT ON ${quoteIdent(row.schema)}.pg_stat_statements TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
-  return { schema: row.schema, canSelect: row.can_select, hasExecTime: row.has_exec_time, hasInfo: row.has_info, readsAllStats: row.reads_all_stats };
+  return { schema: row.schema, hasExecTime: row.has_exec_time, hasInfo: row.has_info, readsAllStats: row.reads_all_stats };
 }
 
 /**
@@ -138,11 +137,13 @@ async function loadStatements(ctx: CheckContext): Promise<StatementsRead> {
            and s.calls > 0
            -- Monitoring reads of pg_stat_statements (ours included) are not the workload.
            and s.query !~* '(?<![\\w$])pg_stat_statements'
-           -- Nor are the reviewing role's queries on system catalogs and statistics views: every review
-           -- of every family runs them here. Matching names of actual pg_catalog relations (not any
-           -- pg_ word) keeps that role's own work with pg_sleep, pg_advisory_lock ... in the review.
+           -- Nor are the reviewing role's queries on system catalogs, statistics views and server files:
+           -- every review of every family runs them here. Matching names of actual pg_catalog relations
+           -- and of the file functions (not any pg_ word) keeps that role's own work with pg_sleep,
+           -- pg_advisory_lock ... in the review.
            and not case when s.userid = (select oid from pg_roles where rolname = current_user)
                    then s.query ~* '(?<![\\w$])information_schema\\.'
+                        or s.query ~* '(?<![\\w$])(pg_read_file|pg_read_binary_file|pg_ls_[a-z_]+|pg_stat_file|pg_current_logfile|pg_hba_file_rules|pg_ident_file_mappings|pg_show_all_file_settings)\\s*\\('
                         or exists (select 1
                                      from regexp_matches(s.query, '(?<![\\w$])(pg_[a-z_0-9]+)(?![\\w$(])', 'gi') as word
                                      join pg_class c on c.relname = lower(word[1]) and c.relnamespace = 'pg_catalog'::regnamespace)

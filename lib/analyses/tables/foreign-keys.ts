@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP, LARGE_TABLE_ROWS } from './thresholds.js';
 
 const CHECK_ID = 'tables.unindexed_foreign_key';
@@ -57,7 +57,7 @@ export const unindexedForeignKeys: Check = {
         severity: unindexedForeignKeySeverity(referencingRows),
         object: r.object,
         title: 'Foreign key without a supporting index',
-        detail: `Foreign key ${r.constraint_name} on ${r.table_name} (${r.columns}) → ${r.referenced_table} has no index starting with its columns: each DELETE or key UPDATE on ${r.referenced_table} scans ${r.table_name} (about ${formatCount(referencingRows)} rows) while holding locks.`,
+        detail: `Foreign key ${r.constraint_name} on ${r.table_name} (${r.columns}) → ${r.referenced_table} has no index starting with its columns: each DELETE or key UPDATE on ${r.referenced_table} scans ${r.table_name} (about ${formatRows(referencingRows)}) while holding locks.`,
         recommendation: `CREATE INDEX CONCURRENTLY ON ${r.table_name} (${r.columns});`,
         evidence: { value: referencingRows, referencing_rows: referencingRows, table: r.table_name, referenced_table: r.referenced_table, columns: r.columns },
       };

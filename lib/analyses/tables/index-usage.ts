@@ -25,7 +25,9 @@ export function unusedIndexSeverity(indexBytes: number, databaseBytes: number, s
  * Indexes never scanned since the statistics were last reset (idx_scan = 0: PgHero with max_scans 0,
  * pgwatch reco_drop_index, postgresqltuner). Indexes that enforce something are never proposed:
  * unique and primary-key indexes, indexes backing a constraint, the replica identity index, and
- * partitions of a partitioned index (those go with their parent). Indexes under 32 kB are ignored.
+ * partitions of a partitioned index (those go with their parent). Nor is an index whose leading
+ * columns are a foreign key's: it shows no scans until a referenced row is deleted, and dropping it
+ * would create an unindexed foreign key. Indexes under 32 kB are ignored.
  */
 export const unusedIndexes: Check = {
   id: UNUSED_ID,
@@ -46,6 +48,11 @@ export const unusedIndexes: Check = {
                  and i.indisvalid and not i.indisunique and not i.indisprimary and not i.indisreplident
                  and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
                  and not exists (select 1 from pg_inherits h where h.inhrelid = i.indexrelid)
+                 and not exists (
+                       select 1 from pg_constraint f
+                        where f.contype = 'f' and f.conrelid = i.indrelid
+                          and (i.indkey::int2[])[0:cardinality(f.conkey) - 1] @> f.conkey
+                          and (i.indkey::int2[])[0:cardinality(f.conkey) - 1] <@ f.conkey)
                  and ${userSchema(sql, sql`s.schemaname`)}
                  and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}) candidates
        where bytes >= ${UNUSED_INDEX_MIN_BYTES}

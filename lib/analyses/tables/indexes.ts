@@ -114,7 +114,7 @@ export const duplicateIndexes: Check = {
            and (b.nkeys = a.nkeys or (b.nkeys > a.nkeys and a.relam = (select oid from pg_am where amname = 'btree')))
            and (not a.indisunique or (b.indisunique and b.nkeys = a.nkeys and b.nulls_not_distinct = a.nulls_not_distinct))
            and (b.nkeys > a.nkeys or b.rank > a.rank or (b.rank = a.rank and a.relname > b.relname))
-         order by a.indexrelid, b.rank desc, b.nkeys, b.relname
+         order by a.indexrelid, b.rank desc, b.nkeys desc, b.relname
       )
       select p.object, p.table_name, p.covering, p.identical_keys,
              pg_get_indexdef(p.indexrelid) as definition,

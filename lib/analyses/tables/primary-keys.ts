@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 /**
@@ -21,11 +21,12 @@ export const missingPrimaryKey: Check = {
     const rows = await sql`
       select format('%I.%I', n.nspname, c.relname) as object,
              c.relkind = 'p' as partitioned,
-             greatest(c.reltuples, 0)::float8 as estimated_rows,
+             greatest(c.reltuples, s.n_live_tup, 0)::float8 as estimated_rows,
              u.index_name as unique_index,
              count(*) over () as total
         from pg_class c
         join pg_namespace n on n.oid = c.relnamespace
+        left join pg_stat_all_tables s on s.relid = c.oid
         left join lateral (
               select format('%I', ic.relname) as index_name
                 from pg_index i
@@ -54,7 +55,7 @@ export const missingPrimaryKey: Check = {
             severity: 'info',
             object: r.object,
             title: 'Table has no primary key, only a unique index on NOT NULL columns',
-            detail: `${r.object} (about ${estimatedRows} rows) has no primary key; the unique index ${uniqueIndex} over NOT NULL columns identifies its rows.`,
+            detail: `${r.object} (about ${formatRows(estimatedRows)}) has no primary key; the unique index ${uniqueIndex} over NOT NULL columns identifies its rows.`,
             recommendation: `ALTER TABLE ${r.object} ADD PRIMARY KEY USING INDEX ${uniqueIndex};`,
             evidence: { estimated_rows: estimatedRows, unique_index: uniqueIndex, partitioned: r.partitioned },
           }
@@ -63,7 +64,7 @@ export const missingPrimaryKey: Check = {
             severity: 'warning',
             object: r.object,
             title: 'Table has no primary key',
-            detail: `${r.object} (about ${estimatedRows} rows) has neither a primary key nor a unique index over NOT NULL columns: its rows cannot be identified, and logical replication cannot apply UPDATE or DELETE to it.`,
+            detail: `${r.object} (about ${formatRows(estimatedRows)}) has neither a primary key nor a unique index over NOT NULL columns: its rows cannot be identified, and logical replication cannot apply UPDATE or DELETE to it.`,
             recommendation: `ALTER TABLE ${r.object} ADD PRIMARY KEY (<key columns>);  -- or add an identity column: ALTER TABLE ${r.object} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;`,
             evidence: { estimated_rows: estimatedRows, partitioned: r.partitioned },
           };

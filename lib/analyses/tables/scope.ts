@@ -97,6 +97,10 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+export function formatRows(n: number): string {
+  return `${formatCount(n)} ${Math.round(n) === 1 ? 'row' : 'rows'}`;
+}
+
 /** Days since the statistics counters were last reset; null when they never were (or the server does not say). */
 export function statsAgeDays(statsReset: string | null, now: Date = new Date()): number | null {
   if (!statsReset) return null;

@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { formatBytes, formatCount, inScope, parseTargetTables, userSchema } from './scope.js';
+import { formatBytes, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
 import { LARGEST_RELATIONS } from './thresholds.js';
 
 const CHECK_ID = 'tables.largest_relations';
@@ -21,9 +21,10 @@ export const largestRelations: Check = {
         from (select format('%I.%I', n.nspname, c.relname) as object,
                      pg_total_relation_size(c.oid)::float8 as total_bytes,
                      pg_table_size(c.oid)::float8 as table_bytes,
-                     greatest(c.reltuples, 0)::float8 as estimated_rows
+                     greatest(c.reltuples, s.n_live_tup, 0)::float8 as estimated_rows
                 from pg_class c
                 join pg_namespace n on n.oid = c.relnamespace
+                left join pg_stat_all_tables s on s.relid = c.oid
                where c.relkind in ('r', 'm')
                  and ${userSchema(sql, sql`n.nspname`)}
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) sizes
@@ -38,7 +39,7 @@ export const largestRelations: Check = {
         severity: 'info',
         object: r.object,
         title: 'Largest table',
-        detail: `${r.object} is the #${rank + 1} largest table: ${formatBytes(total)} in all (${formatBytes(Number(r.table_bytes))} of table and TOAST, ${formatBytes(Number(r.index_bytes))} of indexes), ${share.toFixed(1)}% of all tables, about ${formatCount(Number(r.estimated_rows))} rows.`,
+        detail: `${r.object} is the #${rank + 1} largest table: ${formatBytes(total)} in all (${formatBytes(Number(r.table_bytes))} of table and TOAST, ${formatBytes(Number(r.index_bytes))} of indexes), ${share.toFixed(1)}% of all tables, about ${formatRows(Number(r.estimated_rows))}.`,
         recommendation: null,
         evidence: {
           value: total,

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { formatCount, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 const DEAD_ID = 'tables.dead_tuples';
@@ -172,7 +172,7 @@ export const neverAnalyzed: Check = {
         object: r.object,
         title: 'Table never analyzed',
         detail:
-          `${r.object} (about ${formatCount(Number(r.rows))} rows) has never been analyzed${resetNote}, so the planner guesses its row counts and value distributions.` +
+          `${r.object} (about ${formatRows(Number(r.rows))}) has never been analyzed${resetNote}, so the planner guesses its row counts and value distributions.` +
           (overdue ? ` ${formatCount(modified)} rows changed, past autovacuum's analyze threshold of ${formatCount(threshold)}.` : ''),
         recommendation: `ANALYZE ${r.object};`,
         evidence: { rows: Number(r.rows), modified_since_analyze: modified, autoanalyze_threshold: threshold, stats_reset: ctx.server.stats_reset },
@@ -215,7 +215,7 @@ export const neverVacuumed: Check = {
         severity: 'info',
         object: r.object,
         title: 'Table never vacuumed',
-        detail: `${r.object} (about ${formatCount(Number(r.rows))} rows) has not been vacuumed${resetNote}: its visibility map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger vacuum.`,
+        detail: `${r.object} (about ${formatRows(Number(r.rows))}) has not been vacuumed${resetNote}: its visibility map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger vacuum.`,
         recommendation: `VACUUM (ANALYZE) ${r.object};`,
         evidence: { rows: Number(r.rows), stats_reset: ctx.server.stats_reset },
       }),

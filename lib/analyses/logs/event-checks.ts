@@ -1,0 +1,93 @@
+import type { Finding, Severity } from '../types.js';
+import type { BoundedTally } from './bounded-tally.js';
+import { capList, occurrenceEvidence, times, whenText } from './finding-text.js';
+import type { LogAggregate, Occurrences } from './log-aggregate.js';
+import { logCheck, type LogCheck } from './scan-log.js';
+
+interface EventSpec<T extends Occurrences> {
+  check: string;
+  tally: (a: LogAggregate) => BoundedTally<T>;
+  severity: (t: T) => Severity;
+  title: (t: T, where: string) => string;
+  detail: (t: T) => string;
+  recommendation: string;
+  /** How the title names an entry whose database (or table) the log does not give. */
+  unnamed?: string;
+  evidence?: (t: T) => Record<string, unknown>;
+}
+
+/**
+ * One finding per database (or per table) an event was logged for, worst first, capped at
+ * FINDINGS_CAP. The object is the database name, so the same problem in the same database is the
+ * same finding on the next run; null when the log line does not say which database.
+ */
+export function eventCheck<T extends Occurrences>(spec: EventSpec<T>): LogCheck {
+  const unnamed = spec.unnamed ?? 'an unnamed database';
+  return logCheck(spec.check, ['logs'], ({ aggregate }) => {
+    const tally = spec.tally(aggregate);
+    const { shown, notShown } = capList(tally.top());
+    return shown.map(
+      ([key, t]): Finding => ({
+        check: spec.check,
+        severity: spec.severity(t),
+        object: key || null,
+        title: spec.title(t, key || unnamed),
+        detail: `${spec.detail(t)} Logged ${times(t.count)}${whenText(t)}.`,
+        recommendation: spec.recommendation,
+        evidence: { ...occurrenceEvidence(t), ...(spec.evidence?.(t) ?? {}), others_not_shown: notShown + tally.evictedKeys },
+      }),
+    );
+  });
+}
+
+// Any deadlock is a warning: the server had to abort a transaction to break the cycle.
+export const deadlocksCheck = eventCheck({
+  check: 'logs.deadlocks',
+  tally: (a) => a.deadlocks,
+  severity: () => 'warning',
+  title: (t, db) => `${t.count} deadlock(s) in ${db}`,
+  detail: () => 'Transactions waited on each other in a cycle and the server aborted one of them (SQLSTATE 40P01).',
+  recommendation: 'Make transactions lock rows in the same order (for example SELECT ... ORDER BY id FOR UPDATE) and keep them short; retry on 40P01 in the application.',
+});
+
+// log_lock_waits only logs a wait that already lasted deadlock_timeout (1 s by default), so
+// every entry is a session stalled on a lock: a warning.
+export const lockWaitsCheck = eventCheck({
+  check: 'logs.lock_waits',
+  tally: (a) => a.lockWaits,
+  severity: () => 'warning',
+  title: (t, db) => `${t.count} lock wait(s) longer than deadlock_timeout in ${db}`,
+  detail: (t) => `Sessions waited for ${Object.keys(t.lockModes).join(', ') || 'locks'}; the longest logged wait was ${t.maxWaitMs} ms.`,
+  recommendation: 'Find the blocking sessions with pg_blocking_pids() while it happens, keep transactions short, and run DDL with SET lock_timeout so it cannot queue behind long transactions.',
+  evidence: (t) => ({ max_wait_ms: t.maxWaitMs, lock_modes: t.lockModes }),
+});
+
+// A statement killed by statement_timeout did no useful work: a warning.
+export const statementTimeoutsCheck = eventCheck({
+  check: 'logs.statement_timeouts',
+  tally: (a) => a.statementTimeouts,
+  severity: () => 'warning',
+  title: (t, db) => `${t.count} statement(s) cancelled by statement_timeout in ${db}`,
+  detail: () => 'Statements ran past statement_timeout and were cancelled (SQLSTATE 57014).',
+  recommendation: 'Speed up the statement (see sample_statement) or, if it is legitimately long, raise the limit for its role only: ALTER ROLE <role> SET statement_timeout = ...;',
+});
+
+export const lockTimeoutsCheck = eventCheck({
+  check: 'logs.lock_timeouts',
+  tally: (a) => a.lockTimeouts,
+  severity: () => 'warning',
+  title: (t, db) => `${t.count} statement(s) cancelled by lock_timeout in ${db}`,
+  detail: () => 'Statements could not get a lock within lock_timeout and were cancelled (SQLSTATE 55P03).',
+  recommendation: 'Find what holds the lock (long transactions, idle in transaction sessions) and shorten it; retry the cancelled statement in the application.',
+});
+
+// A query that fails for lack of memory is critical: the next allocation may take the whole
+// server down through the OOM killer.
+export const outOfMemoryCheck = eventCheck({
+  check: 'logs.out_of_memory',
+  tally: (a) => a.outOfMemory,
+  severity: () => 'critical',
+  title: (t, db) => `${t.count} out-of-memory error(s) in ${db}`,
+  detail: () => 'The server could not allocate memory for a query (SQLSTATE 53200).',
+  recommendation: 'Lower work_mem (and hash_mem_multiplier) or max_connections so that their product fits in RAM, and check for memory-hungry statements (see sample_statement).',
+});

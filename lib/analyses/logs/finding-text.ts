@@ -1,0 +1,52 @@
+import type { Occurrences } from './log-aggregate.js';
+import { FINDINGS_CAP } from './thresholds.js';
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function times(count: number): string {
+  return count === 1 ? 'once' : `${count} times`;
+}
+
+/** "a (3), b (1)" from a breakdown, largest first. */
+export function breakdownText(breakdown: Record<string, number>): string {
+  return Object.entries(breakdown)
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, count]) => `${key} (${count})`)
+    .join(', ');
+}
+
+/** " between <first> and <last>" or " at <time>", from the log's own timestamps. */
+export function whenText(o: { firstTime: string | null; lastTime: string | null; count: number }): string {
+  if (!o.firstTime) return '';
+  if (o.count === 1 || o.firstTime === o.lastTime) return ` at ${o.firstTime}`;
+  return ` between ${o.firstTime} and ${o.lastTime}`;
+}
+
+/** The evidence every per-event finding carries: counts, window, databases, a normalized statement. */
+export function occurrenceEvidence(o: Occurrences): Record<string, unknown> {
+  return {
+    value: o.count,
+    count: o.count,
+    first_seen: o.firstTime,
+    last_seen: o.lastTime,
+    databases: o.databases,
+    ...(o.statement ? { sample_statement: o.statement } : {}),
+  };
+}
+
+/**
+ * Keeps the first FINDINGS_CAP items (already worst first) and tells each kept finding how many
+ * were left out, so the list is bounded and the DBA knows it.
+ */
+export function capList<T>(items: T[], cap = FINDINGS_CAP): { shown: T[]; notShown: number } {
+  return { shown: items.slice(0, cap), notShown: Math.max(0, items.length - cap) };
+}
