@@ -32,9 +32,14 @@ export type Env = z.infer<typeof envSchema>;
 
 let parsed: Env | undefined;
 
+// serverless.yml passes every variable, unset ones as empty strings: treat those as not set.
+function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
 export function env(): Env {
   if (!parsed) {
-    const result = envSchema.safeParse(process.env);
+    const result = envSchema.safeParse(withoutEmpty(process.env));
     if (!result.success) {
       const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new Error(`Invalid configuration: ${problems}`);

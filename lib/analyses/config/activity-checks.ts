@@ -20,7 +20,7 @@ const longRunningQueries: Check = {
     await requireAllSessionsVisible(ctx);
     const rows = await ctx.sql`
       select * from (
-        select pid, datname, usename, application_name, client_addr::text as client_addr,
+        select pid, datname, usename, application_name, host(client_addr) as client_addr,
                extract(epoch from now() - query_start)::float8 as running_seconds,
                wait_event_type, wait_event, left(query, 4000) as query,
                count(*) over (partition by datname)::int as in_database,
@@ -64,6 +64,11 @@ const blockedSeverity = (seconds: number) =>
     [300, 'warning'],
   ]) ?? 'info';
 
+/** Cancelling only stops a running statement; a blocker idle in its transaction has to be terminated. */
+function stopSession(pid: number, state: string | undefined): string {
+  return state === 'active' ? `SELECT pg_cancel_backend(${pid});` : `SELECT pg_terminate_backend(${pid}); (it is not running a statement, so cancelling would not release its locks)`;
+}
+
 const blockedSessions: Check = {
   id: 'performance.blocked_sessions',
   targets: ['performance'],
@@ -76,7 +81,7 @@ const blockedSessions: Check = {
         : ctx.sql`a.query_start`;
     const rows = await ctx.sql`
       select * from (
-        select a.pid, a.datname, a.usename, a.application_name, a.client_addr::text as client_addr,
+        select a.pid, a.datname, a.usename, a.application_name, host(a.client_addr) as client_addr,
                pg_catalog.pg_blocking_pids(a.pid) as blocking_pids,
                extract(epoch from now() - ${waitStart})::float8 as wait_seconds,
                a.wait_event, left(a.query, 4000) as query
@@ -90,7 +95,7 @@ const blockedSessions: Check = {
 
     const blockerPids = [...new Set(rows.flatMap((r) => r.blocking_pids as number[]))].slice(0, LIST_CAP);
     const blockerRows = await ctx.sql`
-      select pid, datname, usename, application_name, client_addr::text as client_addr, state,
+      select pid, datname, usename, application_name, host(client_addr) as client_addr, state,
              extract(epoch from now() - coalesce(xact_start, query_start))::float8 as transaction_seconds,
              left(query, 4000) as query
       from pg_catalog.pg_stat_activity
@@ -109,9 +114,9 @@ const blockedSessions: Check = {
         object: database,
         title: `${plural(waiting.length, 'session')} waiting on locks in ${database}, the longest for ${formatDuration(seconds)}`,
         detail: `Session ${longest.pid} (user ${longest.usename}) has waited ${formatDuration(seconds)} for a ${longest.wait_event} lock held by ${plural(heads.length, 'session')} (${heads.join(', ')})${
-          firstBlocker ? `; blocker ${firstBlocker.pid} (user ${firstBlocker.usename}) is ${firstBlocker.state} in a transaction open for ${formatDuration(Number(firstBlocker.transaction_seconds))}` : ''
+          firstBlocker ? `; blocker ${firstBlocker.pid} (user ${firstBlocker.usename}) is ${firstBlocker.state}, its transaction open for ${formatDuration(Number(firstBlocker.transaction_seconds))}` : ''
         }.`,
-        recommendation: `Find out why the blocking transaction is still open; if it has to go, SELECT pg_cancel_backend(${heads[0]}); (or pg_terminate_backend if it is idle in transaction). Set lock_timeout for DDL so it gives up instead of queueing everyone behind it.`,
+        recommendation: `Find out why the blocking transaction is still open; if it has to go, ${stopSession(heads[0], firstBlocker?.state)}. Set lock_timeout for DDL so it gives up instead of queueing everyone behind it.`,
         evidence: {
           value: round(seconds, 0),
           waiting_sessions: waiting.slice(0, LIST_CAP).map((w) => ({ ...summarizeSession(w), wait_seconds: Math.round(Number(w.wait_seconds)), blocked_by: w.blocking_pids })),

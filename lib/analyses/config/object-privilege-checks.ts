@@ -38,7 +38,9 @@ const securityDefinerWithoutSearchPath: Check = {
   async run(ctx) {
     // Functions that belong to an extension are the extension's business (and PGDSAT 4.3 skips them too).
     const rows = await ctx.sql`
-      select p.oid::regprocedure::text as signature, pg_catalog.pg_get_userbyid(p.proowner) as owner,
+      -- Always schema-qualified (regprocedure drops the schema when it is on our search_path).
+      select format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes)) as signature,
+             pg_catalog.pg_get_userbyid(p.proowner) as owner,
              o.rolsuper as owner_is_superuser,
              has_function_privilege('public', p.oid, 'EXECUTE') as public_can_execute,
              count(*) over ()::int as total

@@ -56,7 +56,7 @@ const idleInTransaction: Check = {
     await requireAllSessionsVisible(ctx);
     const rows = await ctx.sql`
       select * from (
-        select pid, datname, usename, application_name, client_addr::text as client_addr, state,
+        select pid, datname, usename, application_name, host(client_addr) as client_addr, state,
                extract(epoch from now() - state_change)::float8 as idle_seconds,
                extract(epoch from now() - xact_start)::float8 as xact_seconds,
                left(query, 4000) as query,

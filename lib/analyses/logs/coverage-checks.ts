@@ -52,22 +52,22 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
 
 /** Counts by severity and, where the log carries SQLSTATEs, by SQLSTATE class of the problems. */
 export const severityCountsCheck = logCheck('logs.severity_counts', ['logs'], ({ settings, aggregate }) => {
-    const counts = aggregate.bySeverity;
-    const problems = (counts.ERROR ?? 0) + (counts.FATAL ?? 0) + (counts.PANIC ?? 0);
-    const classes = aggregate.bySqlstateClass.top().map(([code, { count }]) => ({ class: code, name: SQLSTATE_CLASSES[code] ?? 'Unknown', count }));
-    const carriesSqlstate = settings.format !== 'stderr' || settings.logLinePrefix.includes('%e');
-    const classText = classes.length > 0 ? ` By SQLSTATE class: ${classes.map((c) => `${c.class} ${c.name} (${c.count})`).join(', ')}.` : '';
-    return [
-      {
-        check: 'logs.severity_counts',
-        severity: 'info',
-        object: 'server_log',
-        title: `${counts.PANIC ?? 0} PANIC, ${counts.FATAL ?? 0} FATAL, ${counts.ERROR ?? 0} ERROR, ${counts.WARNING ?? 0} WARNING in the log read`,
-        detail: `Out of ${aggregate.entries} entries.${classText}${carriesSqlstate ? '' : ' The log_line_prefix has no %e, so SQLSTATE classes are not known.'}`,
-        recommendation: carriesSqlstate ? null : `ALTER SYSTEM SET log_line_prefix = '${prefixWithSqlstate(settings.logLinePrefix)}'; SELECT pg_reload_conf();`,
-        evidence: { value: problems, by_severity: counts, by_sqlstate_class: classes },
-      },
-    ];
+  const counts = aggregate.bySeverity;
+  const problems = (counts.ERROR ?? 0) + (counts.FATAL ?? 0) + (counts.PANIC ?? 0);
+  const classes = aggregate.bySqlstateClass.top().map(([code, { count }]) => ({ class: code, name: SQLSTATE_CLASSES[code] ?? 'Unknown', count }));
+  const carriesSqlstate = settings.format !== 'stderr' || settings.logLinePrefix.includes('%e');
+  const classText = classes.length > 0 ? ` By SQLSTATE class: ${classes.map((c) => `${c.class} ${c.name} (${c.count})`).join(', ')}.` : '';
+  return [
+    {
+      check: 'logs.severity_counts',
+      severity: 'info',
+      object: 'server_log',
+      title: `${counts.PANIC ?? 0} PANIC, ${counts.FATAL ?? 0} FATAL, ${counts.ERROR ?? 0} ERROR, ${counts.WARNING ?? 0} WARNING in the log read`,
+      detail: `Out of ${aggregate.entries} entries.${classText}${carriesSqlstate ? '' : ' The log_line_prefix has no %e, so SQLSTATE classes are not known.'}`,
+      recommendation: carriesSqlstate ? null : `ALTER SYSTEM SET log_line_prefix = '${prefixWithSqlstate(settings.logLinePrefix)}'; SELECT pg_reload_conf();`,
+      evidence: { value: problems, by_severity: counts, by_sqlstate_class: classes },
+    },
+  ];
 });
 
 /** The current prefix with %e added before %q (so every process writes it), or at its end. */

@@ -14,9 +14,9 @@ import { TOP_N } from './thresholds.js';
  * cancellations and out-of-memory have their own checks and are not repeated here.
  */
 export const frequentErrorsCheck = logCheck('logs.frequent_errors', ['logs'], ({ aggregate }) => {
-    const ranked = aggregate.errors.top();
-    const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.errors.evictedKeys;
-    return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.frequent_errors', t, t.gravity ?? 'info', notShown));
+  const ranked = aggregate.errors.top();
+  const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.errors.evictedKeys;
+  return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.frequent_errors', t, t.gravity ?? 'info', notShown));
 });
 
 /**
@@ -24,9 +24,9 @@ export const frequentErrorsCheck = logCheck('logs.frequent_errors', ['logs'], ({
  * Those that follow an operator's action or a configured timeout are info; the rest are warnings.
  */
 export const fatalErrorsCheck = logCheck('logs.fatal_errors', ['logs'], ({ aggregate }) => {
-    const ranked = aggregate.fatals.top();
-    const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.fatals.evictedKeys;
-    return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.fatal_errors', t, t.gravity ?? (isRoutineFatal(t.message) ? 'info' : 'warning'), notShown));
+  const ranked = aggregate.fatals.top();
+  const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.fatals.evictedKeys;
+  return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.fatal_errors', t, t.gravity ?? (isRoutineFatal(t.message) ? 'info' : 'warning'), notShown));
 });
 
 /**
@@ -34,13 +34,13 @@ export const fatalErrorsCheck = logCheck('logs.fatal_errors', ['logs'], ({ aggre
  * server recovers from a crash: every one means all sessions were dropped. Always critical.
  */
 export const crashesCheck = logCheck('logs.crashes', ['logs'], ({ aggregate }) => {
-    const { shown, notShown } = capList(aggregate.crashes.top());
-    return shown.map(([, t]) => ({
-      ...messageFinding('logs.crashes', t, 'critical', notShown),
-      recommendation: /signal 9\b/.test(t.message)
-        ? 'The kernel killed a backend (signal 9, usually the OOM killer): check dmesg, lower work_mem or max_connections, and set vm.overcommit_memory = 2 on Linux.'
-        : 'Check the kernel log and core dumps around this time; every crash restarts all sessions and replays WAL.',
-    }));
+  const { shown, notShown } = capList(aggregate.crashes.top());
+  return shown.map(([, t]) => ({
+    ...messageFinding('logs.crashes', t, 'critical', notShown),
+    recommendation: /signal 9\b/.test(t.message)
+      ? 'The kernel killed a backend (signal 9, usually the OOM killer): check dmesg, lower work_mem or max_connections, and set vm.overcommit_memory = 2 on Linux.'
+      : 'Check the kernel log and core dumps around this time; every crash restarts all sessions and replays WAL.',
+  }));
 });
 
 function messageFinding(check: string, t: MessageTally, severity: Severity, notShown: number): Finding {

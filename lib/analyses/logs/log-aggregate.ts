@@ -3,6 +3,7 @@ import type { LogEntry } from './log-entry.js';
 import { normalizeError, normalizeQuery, truncate } from './normalize.js';
 import {
   autovacuumTable,
+  CONNECTION_FAILURE_LABELS,
   connectionFailure,
   errorGravity,
   isAutovacuumCancel,
@@ -17,7 +18,7 @@ import { SlowStatements } from './slow-statements.js';
 import { MESSAGE_KEYS, MESSAGE_TEXT_CHARS, OBJECT_KEYS, QUERY_TEXT_CHARS } from './thresholds.js';
 
 // Per-record breakdowns (databases, users, reasons) keep their largest few keys only.
-const BREAKDOWN_KEYS = 10;
+const BREAKDOWN_KEYS = 20;
 
 export interface Occurrences extends Counted {
   firstTime: string | null;
@@ -144,7 +145,7 @@ export class LogAggregate {
     const key = `${failure.user ?? ''}@${failure.host ?? ''}`;
     const t = tally.upsert(key, () => ({ ...occurrences(), user: failure.user, host: failure.host, kinds: {}, reasons: {} }));
     this.touch(t, failure.database, e);
-    bumpKey(t.kinds, failure.method ? `${failure.method} authentication` : failure.kind);
+    bumpKey(t.kinds, failure.method ? `${failure.method} authentication failed` : CONNECTION_FAILURE_LABELS[failure.kind]);
     if (e.detail) bumpKey(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS));
   }
 

@@ -63,6 +63,15 @@ export function errorGravity(e: LogEntry): 'critical' | 'warning' | null {
 
 export type ConnectionFailureKind = 'password' | 'authentication' | 'no_hba_entry' | 'hba_reject' | 'unknown_role' | 'unknown_database';
 
+export const CONNECTION_FAILURE_LABELS: Record<ConnectionFailureKind, string> = {
+  password: 'password authentication failed',
+  authentication: 'authentication failed',
+  no_hba_entry: 'no pg_hba.conf entry',
+  hba_reject: 'rejected by pg_hba.conf',
+  unknown_role: 'role does not exist',
+  unknown_database: 'database does not exist',
+};
+
 export interface ConnectionFailure {
   kind: ConnectionFailureKind;
   /** The method for `authentication` failures: Ident, Peer, LDAP, RADIUS, certificate ... */

@@ -20,22 +20,22 @@ interface FailureSpec {
  */
 function connectionFailureCheck(spec: FailureSpec): LogCheck {
   return logCheck(spec.check, ['security'], (scan) => {
-      const tally = spec.tally(scan);
-      const { shown, notShown } = capList(tally.top());
-      return shown.map(([, t]): Finding => {
-        const who = t.host ? `${t.user ?? '?'}@${t.host}` : (t.user ?? '?');
-        const reasons = Object.keys(t.reasons).length > 0 ? ` Server's reason: ${breakdownText(t.reasons)}.` : '';
-        return {
-          check: spec.check,
-          // CIS/STIG via PGDSAT: every unsuccessful logon is an audit event.
-          severity: t.count >= AUTH_FAILURES_WARNING ? 'warning' : 'info',
-          object: who,
-          title: spec.title(t, who),
-          detail: `${breakdownText(t.kinds)}${whenText(t)}.${reasons}${t.host ? '' : ' The log does not record client hosts.'}`,
-          recommendation: spec.recommendation(t, scan.settings),
-          evidence: { ...occurrenceEvidence(t), user: t.user, host: t.host, kinds: t.kinds, reasons: t.reasons, others_not_shown: notShown + tally.evictedKeys },
-        };
-      });
+    const tally = spec.tally(scan);
+    const { shown, notShown } = capList(tally.top());
+    return shown.map(([, t]): Finding => {
+      const who = t.host ? `${t.user ?? '?'}@${t.host}` : (t.user ?? '?');
+      const reasons = Object.keys(t.reasons).length > 0 ? ` Server's reason: ${breakdownText(t.reasons)}.` : '';
+      return {
+        check: spec.check,
+        // CIS/STIG via PGDSAT: every unsuccessful logon is an audit event.
+        severity: t.count >= AUTH_FAILURES_WARNING ? 'warning' : 'info',
+        object: who,
+        title: spec.title(t, who),
+        detail: `Refused ${times(t.count)}${whenText(t)}: ${breakdownText(t.kinds)}.${reasons}${t.host ? '' : ' The log does not record client hosts.'}`,
+        recommendation: spec.recommendation(t, scan.settings),
+        evidence: { ...occurrenceEvidence(t), user: t.user, host: t.host, kinds: t.kinds, reasons: t.reasons, others_not_shown: notShown + tally.evictedKeys },
+      };
+    });
   });
 }
 

@@ -17,45 +17,45 @@ interface SlowGroup {
  * of the normalized text, stable across runs. Literals never reach the finding.
  */
 export const slowStatementsCheck = logCheck('logs.slow_statements', ['logs'], ({ settings, aggregate }) => {
-    const slow = aggregate.slowStatements;
-    const slowest = slow.top();
-    const groups = new Map<string, SlowGroup>();
-    for (const run of slowest) {
-      const text = truncate(normalizeQuery(run.text), QUERY_TEXT_CHARS);
-      const group = groups.get(text) ?? { text, runs: [] };
-      group.runs.push(run);
-      groups.set(text, group);
-    }
-    const ranked = [...groups.values()].slice(0, TOP_N);
-    const threshold = settings.logMinDurationStatementMs;
-    return ranked.map(({ text, runs }): Finding => {
-      const worst = runs[0];
-      return {
-        check: 'logs.slow_statements',
-        // PgHero long_running_query_sec = 60: a run of a minute or more is a warning.
-        severity: worst.ms >= LONG_STATEMENT_MS ? 'warning' : 'info',
-        object: `query:${shortHash(text)}`,
-        title: `Statement took ${Math.round(worst.ms)} ms: ${truncate(text, 120)}`,
-        detail:
-          `Slowest logged run ${Math.round(worst.ms)} ms${worst.time ? ` at ${worst.time}` : ''}` +
-          `${worst.database ? ` in ${worst.database}` : ''}; ${runs.length} of the ${slowest.length} slowest runs kept are this statement. ` +
-          `${slow.count} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} were logged in total, the slowest ${Math.round(slow.maxMs)} ms.`,
-        recommendation: `EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or rewrite it suggests.`,
-        evidence: {
-          value: Math.round(worst.ms),
-          max_ms: worst.ms,
-          runs_among_slowest: runs.length,
-          durations_ms: runs.map((r) => r.ms),
-          database: worst.database,
-          user: worst.user,
-          statement: text,
-          statements_logged: slow.count,
-          total_ms: Math.round(slow.totalMs),
-          log_min_duration_statement_ms: threshold,
-          others_not_shown: Math.max(0, groups.size - TOP_N),
-        },
-      };
-    });
+  const slow = aggregate.slowStatements;
+  const slowest = slow.top();
+  const groups = new Map<string, SlowGroup>();
+  for (const run of slowest) {
+    const text = truncate(normalizeQuery(run.text), QUERY_TEXT_CHARS);
+    const group = groups.get(text) ?? { text, runs: [] };
+    group.runs.push(run);
+    groups.set(text, group);
+  }
+  const ranked = [...groups.values()].slice(0, TOP_N);
+  const threshold = settings.logMinDurationStatementMs;
+  return ranked.map(({ text, runs }): Finding => {
+    const worst = runs[0];
+    return {
+      check: 'logs.slow_statements',
+      // PgHero long_running_query_sec = 60: a run of a minute or more is a warning.
+      severity: worst.ms >= LONG_STATEMENT_MS ? 'warning' : 'info',
+      object: `query:${shortHash(text)}`,
+      title: `Statement took ${Math.round(worst.ms)} ms: ${truncate(text, 120)}`,
+      detail:
+        `Slowest logged run ${Math.round(worst.ms)} ms${worst.time ? ` at ${worst.time}` : ''}` +
+        `${worst.database ? ` in ${worst.database}` : ''}; ${runs.length} of the ${slowest.length} slowest runs kept are this statement. ` +
+        `${slow.count} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} were logged in total, the slowest ${Math.round(slow.maxMs)} ms.`,
+      recommendation: `EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or rewrite it suggests.`,
+      evidence: {
+        value: Math.round(worst.ms),
+        max_ms: worst.ms,
+        runs_among_slowest: runs.length,
+        durations_ms: runs.map((r) => r.ms),
+        database: worst.database,
+        user: worst.user,
+        statement: text,
+        statements_logged: slow.count,
+        total_ms: Math.round(slow.totalMs),
+        log_min_duration_statement_ms: threshold,
+        others_not_shown: Math.max(0, groups.size - TOP_N),
+      },
+    };
+  });
 });
 
 // Temporary files are information (pgBadger reports them without a threshold): a sort or hash
@@ -86,18 +86,18 @@ export const autovacuumCancellationsCheck = eventCheck({
  * max_wal_size being too small. A warning whenever it appears.
  */
 export const checkpointsTooFrequentCheck = logCheck('logs.checkpoints_too_frequent', ['logs'], ({ settings, aggregate }) => {
-    const c = aggregate.checkpointWarnings;
-    if (c.count === 0) return [];
-    const current = settings.maxWalSizeMb;
-    return [
-      {
-        check: 'logs.checkpoints_too_frequent',
-        severity: 'warning',
-        object: 'max_wal_size',
-        title: `Checkpoints forced by WAL volume ${times(c.count)}, as close as ${c.minSecondsApart ?? '?'} s apart`,
-        detail: `The server logged "checkpoints are occurring too frequently" ${times(c.count)}${whenText(c)}; max_wal_size is ${current ?? '?'} MB.`,
-        recommendation: current ? `ALTER SYSTEM SET max_wal_size = '${current * 2}MB'; SELECT pg_reload_conf();` : 'Raise max_wal_size.',
-        evidence: { value: c.count, count: c.count, min_seconds_apart: c.minSecondsApart, first_seen: c.firstTime, last_seen: c.lastTime, max_wal_size_mb: current },
-      },
-    ];
+  const c = aggregate.checkpointWarnings;
+  if (c.count === 0) return [];
+  const current = settings.maxWalSizeMb;
+  return [
+    {
+      check: 'logs.checkpoints_too_frequent',
+      severity: 'warning',
+      object: 'max_wal_size',
+      title: `Checkpoints forced by WAL volume ${times(c.count)}, as close as ${c.minSecondsApart ?? '?'} s apart`,
+      detail: `The server logged "checkpoints are occurring too frequently" ${times(c.count)}${whenText(c)}; max_wal_size is ${current ?? '?'} MB.`,
+      recommendation: current ? `ALTER SYSTEM SET max_wal_size = '${current * 2}MB'; SELECT pg_reload_conf();` : 'Raise max_wal_size.',
+      evidence: { value: c.count, count: c.count, min_seconds_apart: c.minSecondsApart, first_seen: c.firstTime, last_seen: c.lastTime, max_wal_size_mb: current },
+    },
+  ];
 });

@@ -56,7 +56,7 @@ describe('config_check / performance: sessions blocked right now', () => {
 
   it('reports both waiting sessions under their database, with the blocker identified', () => {
     const [blocked] = result.findings.filter((f) => f.check === 'performance.blocked_sessions' && f.object === db.name);
-    expect(blocked).toMatchObject({ severity: 'info', object: db.name, recommendation: expect.stringContaining(`pg_cancel_backend(${pids.holder})`) });
+    expect(blocked).toMatchObject({ severity: 'info', object: db.name, recommendation: expect.stringContaining(`pg_terminate_backend(${pids.holder})`) });
     const waiting = blocked.evidence.waiting_sessions as Array<{ pid: number; blocked_by: number[] }>;
     expect(waiting.map((w) => w.pid).sort()).toEqual([pids.passwordWaiter, pids.longWaiter].sort());
     expect(waiting.every((w) => w.blocked_by.includes(pids.holder))).toBe(true);

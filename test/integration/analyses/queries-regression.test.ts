@@ -55,8 +55,8 @@ describe('query_analysis between two runs', () => {
   it('reports a statement that became much slower since the previous run as queries.regression', async () => {
     await lookup(120);
     const first = await review(db, null);
-    // The same statement now scans 150 times as many rows.
-    await db.admin`insert into items select g, md5(g::text) from generate_series(1, 150000) g`;
+    // The same statement now scans 100 times as many rows.
+    await db.admin`insert into items select g, md5(g::text) from generate_series(1, 100000) g`;
     await lookup(110);
     const second = await review(db, first);
 
@@ -99,7 +99,7 @@ describe('query_analysis between two runs', () => {
     const first = await review(db, null);
     const [{ dbid }] = await db.admin`select oid::int8::text as dbid from pg_database where datname = current_database()`;
     await db.admin`select pg_stat_statements_reset(0, ${dbid}::oid, 0)`;
-    await db.admin`insert into items select g, md5(g::text) from generate_series(1, 150000) g`;
+    await db.admin`insert into items select g, md5(g::text) from generate_series(1, 100000) g`;
     await lookup(50);
     const second = await review(db, first);
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, analyses (against a dedicated target cluster) and integration,
+# including the end-to-end run of the spec's curl examples under serverless-offline on :8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/check-services.sh
+# Local Node is 20; deployed functions run on nodejs22.x, where the SDK has no such warning.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+npx tsc --noEmit
+npx vitest run "$@"
