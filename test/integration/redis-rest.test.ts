@@ -1,10 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer } from 'node:net';
 import { Redis, type RedisConfigNodejs } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisRestServer, type RedisRestServer } from '../../scripts/redis-rest/server.js';
+import { PrivateRedis } from '../helpers/private-redis.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const TOKEN = 'redis-rest-test-token';
@@ -243,33 +242,6 @@ describe('the Upstash-compatible REST endpoint', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((done) => probe.close(() => done()));
-  return port;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!(await canConnect(port))) {
-    if (Date.now() > deadline) throw new Error(`Nothing listens on port ${port} after 5 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('the REST endpoint when Redis is unreachable', () => {
   it('answers 503 within two seconds when nothing listens on the Redis port', async () => {
     const unreachable = await startRedisRestServer({ port: 0, token: TOKEN, redisUrl: 'redis://127.0.0.1:6390' });
@@ -293,23 +265,10 @@ describe('the REST endpoint when Redis is unreachable', () => {
     }
   });
 
-  const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-
   // A private, throwaway redis-server: the machine's Redis is shared and must never be stopped.
-  it.skipIf(!hasRedisServer)('recovers by itself when Redis comes back, without a restart', async () => {
-    const port = await freePort();
-    const startRedis = async (): Promise<ChildProcess> => {
-      const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
-      });
-      await waitForPort(port);
-      return child;
-    };
-    const stopRedis = (child: ChildProcess) =>
-      new Promise<void>((done) => child.once('exit', () => done()).kill('SIGTERM'));
-
-    let redisProcess = await startRedis();
-    const endpoint = await startRedisRestServer({ port: 0, token: TOKEN, redisUrl: `redis://127.0.0.1:${port}` });
+  it('recovers by itself when Redis comes back, without a restart', async () => {
+    const redis = await PrivateRedis.start();
+    const endpoint = await startRedisRestServer({ port: 0, token: TOKEN, redisUrl: redis.url });
     const ping = () =>
       fetch(`${endpoint.url}/`, {
         method: 'POST',
@@ -319,10 +278,10 @@ describe('the REST endpoint when Redis is unreachable', () => {
     try {
       expect((await ping()).status).toBe(200);
 
-      await stopRedis(redisProcess);
+      await redis.stop();
       expect((await ping()).status).toBe(503);
 
-      redisProcess = await startRedis();
+      await redis.resume();
       const deadline = Date.now() + 5_000;
       let status = 0;
       while (Date.now() < deadline && status !== 200) {
@@ -332,7 +291,7 @@ describe('the REST endpoint when Redis is unreachable', () => {
       expect(status).toBe(200);
     } finally {
       await endpoint.close();
-      await stopRedis(redisProcess);
+      await redis.stop();
     }
   });
 });

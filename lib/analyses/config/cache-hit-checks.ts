@@ -1,4 +1,4 @@
-import type { Check, Finding, Severity } from '../types.js';
+import type { Check, CheckContext, Finding, Severity } from '../types.js';
 import { round } from './findings.js';
 
 /**
@@ -17,8 +17,8 @@ export function gradeHitRatio(percent: number): Severity | null {
 interface HitRatioSource {
   check: string;
   label: string;
-  totals: (ctx: Parameters<Check['run']>[0]) => Promise<{ hit: number; read: number }>;
-  topReaders: (ctx: Parameters<Check['run']>[0]) => Promise<Array<Record<string, unknown>>>;
+  totals: (ctx: CheckContext) => Promise<{ hit: number; read: number }>;
+  topReaders: (ctx: CheckContext) => Promise<Array<Record<string, unknown>>>;
 }
 
 function hitRatioCheck(source: HitRatioSource): Check {

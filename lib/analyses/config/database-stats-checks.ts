@@ -1,4 +1,4 @@
-import type { Check, Finding } from '../types.js';
+import type { Check, CheckContext, Finding } from '../types.js';
 import { gradeBy, plural, round } from './findings.js';
 import { formatBytes } from './settings.js';
 
@@ -12,7 +12,7 @@ interface DatabaseCounters {
 }
 
 // The counters of the reviewed database only: other databases on the server belong to other applications.
-async function readDatabaseCounters(ctx: Parameters<Check['run']>[0]): Promise<DatabaseCounters> {
+async function readDatabaseCounters(ctx: CheckContext): Promise<DatabaseCounters> {
   const [r] = await ctx.sql`
     select temp_files::float8, temp_bytes::float8, deadlocks::float8, xact_commit::float8, xact_rollback::float8, stats_reset
     from pg_catalog.pg_stat_database

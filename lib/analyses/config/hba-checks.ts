@@ -1,7 +1,7 @@
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type Finding, type Severity } from '../types.js';
 import { LIST_CAP, noteTruncation } from './findings.js';
-import { addressScope } from './hba-address.js';
+import { addressScope, prefixLength } from './hba-address.js';
 
 export interface HbaRule {
   file: string;
@@ -42,24 +42,29 @@ export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem
   if (rule.method === 'reject') return [];
   const remote = rule.type !== 'local';
   const problems: RuleProblem[] = [];
-  const who = `${rule.type} ${rule.databases.join(',')} ${rule.users.join(',')}${rule.address ? ` ${rule.address}${rule.netmask ? `/${rule.netmask}` : ''}` : ''}`;
+  const who = `${rule.type} ${rule.databases.join(',')} ${rule.users.join(',')}${rule.address ? ` ${rule.address}${rule.netmask ? `/${prefixLength(rule.netmask) ?? rule.netmask}` : ''}` : ''}`;
+
+  const scope = remote ? addressScope(rule.address, rule.netmask) : 'not_an_address';
+  // Over the local socket or loopback only, the people who can use a rule are those on the server itself.
+  const fromOtherHosts = remote && scope !== 'loopback';
 
   if (rule.method === 'trust') {
-    // PGDSAT 5.1/5.2: trust must not be used (critical). Over a Unix socket it still lets every OS
-    // user on the server log in as any role, which is a warning.
+    // PGDSAT 5.1/5.2: trust must not be used (critical). When only users of the server itself can
+    // reach the rule (Unix socket or loopback), it is a warning.
     problems.push({
       check: 'security.hba_trust',
-      severity: remote ? 'critical' : 'warning',
+      severity: fromOtherHosts ? 'critical' : 'warning',
       title: `pg_hba.conf line ${rule.line} lets clients in without a password (trust)`,
-      detail: `Rule "${who}" uses trust: ${remote ? 'anyone who can reach the server from those addresses' : 'any operating-system user on the server'} can connect as ${rule.users.includes('all') ? 'any role, superusers included' : rule.users.join(', ')} without credentials.`,
+      detail: `Rule "${who}" uses trust: ${fromOtherHosts ? 'anyone who can reach the server from those addresses' : 'any user or process on the database server itself'} can connect as ${rule.users.includes('all') ? 'any role (superusers included)' : rule.users.join(', ')} without credentials.`,
       recommendation: `Change the method on line ${rule.line} to ${remote ? 'scram-sha-256' : 'peer'} and SELECT pg_reload_conf();`,
     });
   } else if (remote && rule.method === 'password') {
+    // PGDSAT 5.2: password must not be used (critical); over loopback the clear text stays on the server, a warning.
     problems.push({
       check: 'security.hba_weak_auth',
-      severity: 'critical',
+      severity: fromOtherHosts ? 'critical' : 'warning',
       title: `pg_hba.conf line ${rule.line} sends passwords in clear text (password)`,
-      detail: `Rule "${who}" uses the password method: the password crosses the network unhashed (PGDSAT 5.2: must not be used).`,
+      detail: `Rule "${who}" uses the password method: the password is sent unhashed${fromOtherHosts ? ' across the network' : ''}, readable by anything between client and server that is not protected by TLS.`,
       recommendation: `Change the method on line ${rule.line} to scram-sha-256 and SELECT pg_reload_conf();`,
     });
   } else if (remote && (rule.method === 'md5' || rule.method === 'ident')) {
@@ -77,7 +82,6 @@ export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem
   }
 
   if (remote) {
-    const scope = addressScope(rule.address, rule.netmask);
     if (scope === 'any' || scope === 'wide') {
       // PGDSAT 5.6: a 0.0.0.0 / :: mask (any source) is critical, a range above 65,536 addresses a warning.
       problems.push({
@@ -101,12 +105,11 @@ export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem
     const namedSuperusers = rule.users.filter((u) => superusers.has(u));
     if (namedSuperusers.length > 0) {
       // PGDSAT 5.8: superusers should not be allowed to connect remotely (critical); from loopback only, a warning.
-      const fromElsewhere = scope !== 'loopback';
       problems.push({
         check: 'security.hba_superuser_remote',
-        severity: fromElsewhere ? 'critical' : 'warning',
+        severity: fromOtherHosts ? 'critical' : 'warning',
         title: `pg_hba.conf line ${rule.line} lets superuser ${namedSuperusers.join(', ')} connect over TCP`,
-        detail: `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromElsewhere ? ' from other hosts' : ' (loopback only)'}; superuser access is safest through the local socket with peer authentication.`,
+        detail: `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromOtherHosts ? ' from other hosts' : ' (loopback only)'}; superuser access is safest through the local socket with peer authentication.`,
         recommendation: `Remove ${namedSuperusers.join(', ')} from line ${rule.line} (administer through "local ... peer") and use predefined roles for remote tools.`,
       });
     }
@@ -157,7 +160,7 @@ const hbaRules: Check = {
           // File and line identify the rule; the check id says which problem it has.
           object: `${rule.file}:${rule.line}`,
           title: p.title,
-          detail: `${p.detail} (As pg_hba.conf reads on disk now, which is what the server loads at the next reload.)`,
+          detail: `${p.detail} (Read from pg_hba.conf as it is on disk now; the server applies it at its next reload.)`,
           recommendation: p.recommendation,
           evidence: { ...rule },
         });

@@ -65,7 +65,7 @@ const networkExposure: Check = {
         object: 'log_connections',
         title: 'Connection attempts are not logged',
         detail: 'With log_connections off, PostgreSQL keeps no record of who connected from where, so unexpected or brute-force login attempts go unnoticed and cannot be investigated afterwards.',
-        recommendation: 'ALTER SYSTEM SET log_connections = on; ALTER SYSTEM SET log_disconnections = on; -- takes effect for new sessions after SELECT pg_reload_conf();',
+        recommendation: 'ALTER SYSTEM SET log_connections = on; ALTER SYSTEM SET log_disconnections = on; SELECT pg_reload_conf(); -- applies to sessions started afterwards',
         evidence: { value: logConnections.setting, source: logConnections.source },
       });
     }

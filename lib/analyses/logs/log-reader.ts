@@ -11,13 +11,16 @@ const HEAD_BYTES = 64;
 // A chunk that ends inside a multibyte character is refused by pg_read_file; giving back up to
 // three bytes (the longest UTF-8 tail) finds the character boundary.
 const MAX_CHARACTER_TAIL = 3;
+// Without pg_read_binary_file, a chunk holding bytes that are not valid text is halved until the
+// bad part is this small, and only that part is skipped.
+const SMALLEST_SKIP = 64 * 1024;
 
 export interface Chunk {
   text: string;
   /** Bytes of the file this chunk covers. */
   bytes: number;
-  /** The bytes could not be read as text and no fallback was allowed: skipped, not parsed. */
-  unreadable: boolean;
+  /** Bytes that could not be read as text with no fallback allowed: skipped, not parsed. */
+  unreadableBytes: number;
 }
 
 export async function listLogFiles(sql: postgres.Sql): Promise<LogFile[]> {
@@ -50,14 +53,18 @@ export class LogFileReader {
     for (let giveBack = 0; giveBack <= MAX_CHARACTER_TAIL && giveBack < length; giveBack++) {
       try {
         const text = await this.readText(offset, length - giveBack);
-        return { text, bytes: length - giveBack, unreadable: false };
+        return { text, bytes: length - giveBack, unreadableBytes: 0 };
       } catch (error) {
-        // 22021: invalid byte sequence — a split character at the end, or bytes in another encoding.
+        // 22021: invalid byte sequence — a split character at the end, or bytes in another encoding
+        // (each database logs in its own encoding).
         if (sqlState(error) !== '22021') throw error;
       }
     }
     if (this.settings.canReadBinary) return this.readBinary(offset, length);
-    return { text: '', bytes: length, unreadable: true };
+    if (length <= SMALLEST_SKIP) return { text: '', bytes: length, unreadableBytes: length };
+    const first = await this.read(offset, Math.floor(length / 2));
+    const second = await this.read(offset + first.bytes, length - first.bytes);
+    return { text: first.text + second.text, bytes: first.bytes + second.bytes, unreadableBytes: first.unreadableBytes + second.unreadableBytes };
   }
 
   /** "<bytes>:<hash>" of the first bytes of the file, to notice a reused file name next run. */
@@ -85,6 +92,6 @@ export class LogFileReader {
     const [row] = await this.sql<{ bytes: Buffer | null }[]>`
       select pg_read_binary_file(${this.path}::text, ${offset}::bigint, ${length}::bigint) as bytes`;
     const bytes = row.bytes ?? Buffer.alloc(0);
-    return { text: this.decoder.decode(bytes, { stream: true }), bytes: bytes.length, unreadable: false };
+    return { text: this.decoder.decode(bytes, { stream: true }), bytes: bytes.length, unreadableBytes: 0 };
   }
 }

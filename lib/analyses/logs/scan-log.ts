@@ -121,8 +121,8 @@ async function readFile(
     const more = position < end && chunk.bytes > 0 && performance.now() < deadline;
     next = more ? reader.read(position, Math.min(CHUNK_BYTES, end - position)) : null;
     coverage.bytesRead += chunk.bytes;
-    if (chunk.unreadable) coverage.unreadableBytes += chunk.bytes;
-    else parser.push(chunk.text);
+    coverage.unreadableBytes += chunk.unreadableBytes;
+    parser.push(chunk.text);
   }
   const offset = position - parser.finish();
   if (position < file.size) {

@@ -1,11 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { ReviewResult } from '../../../lib/analyses/types.js';
-import { createTargetDatabase, targetPort, type TargetDatabase } from '../../helpers/target-db.js';
+import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../../helpers/target-db.js';
 
-const reviewPerformance = (db: TargetDatabase) =>
-  runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'performance' }, target: db.options(), previous: null });
+const reviewPerformance = (db: TargetDatabase, login: { username: string; password: string } | null = null) =>
+  runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'performance' }, target: db.options(login ?? {}), previous: null });
 
 const findingsOf = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 
@@ -44,6 +45,20 @@ describe('config_check / performance', () => {
       // DROP DATABASE of every test file forces a checkpoint, so it may legitimately fire here.
       const serious = result.findings.filter((f) => (f.severity === 'critical' || f.severity === 'warning') && f.check !== 'performance.requested_checkpoints');
       expect(serious).toEqual([]);
+    });
+
+    it('runs every check for a role that only has pg_monitor', async () => {
+      const admin = targetAdmin();
+      const login = { username: `cfg_perf_mon_${randomBytes(4).toString('hex')}`, password: randomBytes(12).toString('hex') };
+      try {
+        await admin.unsafe(`create role ${login.username} login password '${login.password}' in role pg_monitor`);
+        const result = await reviewPerformance(db, login);
+        expect(result.server.current_user).toBe(login.username);
+        expect(result.not_assessable).toEqual([]);
+      } finally {
+        await admin.unsafe(`drop role if exists ${login.username}`);
+        await admin.end();
+      }
     });
   });
 

@@ -45,8 +45,8 @@ describe('config_check / security', () => {
 
       expect(result.not_assessable).toEqual([]);
       expect(result.findings.filter((f) => databaseScopedChecks.includes(f.check))).toEqual([]);
-      // The cluster's own pg_hba.conf (trust for postgres over 127.0.0.1) is reported as what it is.
-      expect(findingsOf(result, 'security.hba_trust')).toContainEqual(expect.objectContaining({ severity: 'critical', object: expect.stringMatching(/pg_hba\.conf:2$/) }));
+      // The cluster's own pg_hba.conf is reported as what it is: trust for postgres, but from loopback only.
+      expect(findingsOf(result, 'security.hba_trust')).toContainEqual(expect.objectContaining({ severity: 'warning', object: expect.stringMatching(/pg_hba\.conf:2$/) }));
     });
   });
 

@@ -170,9 +170,10 @@ describe('pg_hba.conf rule problems', () => {
     expect(checks(rule)).toEqual([]);
   });
 
-  it('rates trust over TCP critical and trust over the local socket a warning', () => {
+  it('rates trust from other hosts critical, and trust limited to the server itself a warning', () => {
     expect(checks({ ...rule, method: 'trust' })).toEqual([['security.hba_trust', 'critical']]);
     expect(checks({ ...rule, type: 'local', address: null, netmask: null, method: 'trust' })).toEqual([['security.hba_trust', 'warning']]);
+    expect(checks({ ...rule, address: '127.0.0.1', netmask: '255.255.255.255', method: 'trust' })).toEqual([['security.hba_trust', 'warning']]);
   });
 
   it('rates password critical and md5 a warning over TCP', () => {
