@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Files share two cores, one PostgreSQL and one Redis; two at a time keeps timings honest.
+    maxWorkers: 2,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
@@ -12,7 +14,6 @@ export default defineConfig({
           globalSetup: ['test/helpers/target-cluster-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          maxWorkers: 2,
         },
       },
       {
@@ -24,8 +25,6 @@ export default defineConfig({
           setupFiles: ['test/helpers/isolated-service-db.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // Files share two cores, one PostgreSQL and one Redis; two at a time keeps timings honest.
-          maxWorkers: 2,
         },
       },
     ],

@@ -1,3 +1,5 @@
+import { detach } from './log-entry.js';
+
 /** A record kept per key; `count` decides which keys survive when the tally is full. */
 export interface Counted {
   count: number;
@@ -22,7 +24,7 @@ export class BoundedTally<T extends Counted> {
     if (!item) {
       if (this.items.size >= this.capacity) this.evictSmallerHalf();
       item = create();
-      this.items.set(key, item);
+      this.items.set(detach(key), item);
     }
     return item;
   }

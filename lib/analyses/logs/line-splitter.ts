@@ -44,7 +44,7 @@ export class LineSplitter {
   }
 
   private emit(line: string): void {
-    this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    this.onLine(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
   }
 
   private hold(text: string): void {

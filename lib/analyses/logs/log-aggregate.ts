@@ -1,5 +1,5 @@
 import { BoundedTally, type Counted } from './bounded-tally.js';
-import type { LogEntry } from './log-entry.js';
+import { detach, type LogEntry } from './log-entry.js';
 import { normalizeError, normalizeQuery, truncate } from './normalize.js';
 import {
   autovacuumTable,
@@ -94,7 +94,7 @@ export class LogAggregate {
   add(e: LogEntry): void {
     this.entries++;
     if (e.time) {
-      this.firstTime ??= e.time;
+      this.firstTime ??= detach(e.time);
       this.lastTime = e.time;
     }
     const severity = KNOWN_SEVERITIES.has(e.severity) ? e.severity : 'OTHER';
@@ -143,7 +143,7 @@ export class LogAggregate {
   private onConnectionFailure(failure: ConnectionFailure, e: LogEntry): void {
     const tally = failure.kind === 'password' || failure.kind === 'authentication' ? this.authFailures : this.rejectedConnections;
     const key = `${failure.user ?? ''}@${failure.host ?? ''}`;
-    const t = tally.upsert(key, () => ({ ...occurrences(), user: failure.user, host: failure.host, kinds: {}, reasons: {} }));
+    const t = tally.upsert(key, () => ({ ...occurrences(), user: detach(failure.user), host: detach(failure.host), kinds: {}, reasons: {} }));
     this.touch(t, failure.database, e);
     bumpKey(t.kinds, failure.method ? `${failure.method} authentication failed` : CONNECTION_FAILURE_LABELS[failure.kind]);
     if (e.detail) bumpKey(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS));
@@ -157,7 +157,7 @@ export class LogAggregate {
     // Keep the statement behind the largest file: the one a DBA would tune first.
     if (size > t.maxBytes) {
       t.maxBytes = size;
-      if (e.statement) t.statement = truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS);
+      if (e.statement) t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
     }
   }
 
@@ -174,8 +174,8 @@ export class LogAggregate {
   private onCheckpointWarning(e: LogEntry): void {
     const c = this.checkpointWarnings;
     c.count++;
-    c.firstTime ??= e.time;
-    c.lastTime = e.time ?? c.lastTime;
+    c.firstTime ??= detach(e.time);
+    c.lastTime = detach(e.time) ?? c.lastTime;
     const apart = Number(/\((\d+) seconds? apart\)/.exec(e.message)?.[1]);
     if (Number.isFinite(apart)) c.minSecondsApart = c.minSecondsApart === null ? apart : Math.min(c.minSecondsApart, apart);
   }
@@ -189,25 +189,25 @@ export class LogAggregate {
   }
 
   private bumpMessage(tally: BoundedTally<MessageTally>, e: LogEntry): void {
-    const message = truncate(this.normalize(e.message), MESSAGE_TEXT_CHARS);
+    const message = detach(truncate(this.normalize(e.message), MESSAGE_TEXT_CHARS));
     const t = tally.upsert(`${e.severity}\u0000${message}`, () => ({ ...occurrences(), message, severity: e.severity, sqlstate: e.sqlstate, gravity: errorGravity(e) }));
     this.touch(t, e.database, e);
   }
 
   private touch(t: Occurrences, database: string | null, e: LogEntry): void {
     t.count++;
-    t.firstTime ??= e.time;
-    t.lastTime = e.time ?? t.lastTime;
+    t.firstTime ??= detach(e.time);
+    t.lastTime = detach(e.time) ?? t.lastTime;
     if (database) bumpKey(t.databases, database);
-    if (t.statement === null && e.statement) t.statement = truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS);
+    if (t.statement === null && e.statement) t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
   }
 
   private normalize(text: string): string {
     let normalized = this.normalizedCache.get(text);
     if (normalized === undefined) {
       if (this.normalizedCache.size >= NORMALIZED_CACHE_SIZE) this.normalizedCache = new Map();
-      normalized = normalizeError(text);
-      this.normalizedCache.set(text, normalized);
+      normalized = detach(normalizeError(text));
+      this.normalizedCache.set(detach(text), normalized);
     }
     return normalized;
   }

@@ -1,4 +1,4 @@
-import type { LogEntry } from './log-entry.js';
+import { detach, type LogEntry } from './log-entry.js';
 import { SLOW_CANDIDATES } from './thresholds.js';
 
 export interface SlowStatement {
@@ -36,7 +36,7 @@ export class SlowStatements {
     const head = STATEMENT_TEXT.exec(e.message);
     // "duration: N ms" alone (log_duration) carries no statement to report.
     if (!head) return;
-    this.insert({ ms, text: e.message.slice(head[0].length), database: e.database, user: e.user, time: e.time });
+    this.insert({ ms, text: detach(e.message.slice(head[0].length)), database: detach(e.database), user: detach(e.user), time: detach(e.time) });
   }
 
   /** The slowest runs kept, slowest first. */

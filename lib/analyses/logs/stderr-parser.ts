@@ -5,14 +5,14 @@ import { FIELD_CHARS } from './thresholds.js';
 
 type TextField = 'message' | 'detail' | 'hint' | 'context' | 'statement';
 
-const ATTACHED_FIELD: Record<string, TextField | null> = {
-  DETAIL: 'detail',
-  HINT: 'hint',
-  CONTEXT: 'context',
-  STATEMENT: 'statement',
-  QUERY: null, // the internal query of a PL/pgSQL error: not needed, and may hold literals
-  LOCATION: null,
-};
+const ATTACHED_FIELD = new Map<string, TextField | null>([
+  ['DETAIL', 'detail'],
+  ['HINT', 'hint'],
+  ['CONTEXT', 'context'],
+  ['STATEMENT', 'statement'],
+  ['QUERY', null], // the internal query of a PL/pgSQL error: not needed, and may hold literals
+  ['LOCATION', null],
+]);
 
 // After this many lines in a row that do not match the current prefix, the file was written with
 // another log_line_prefix; from then on the severity label alone marks an entry.
@@ -59,44 +59,46 @@ export class StderrLogParser {
       this.continue(line.slice(1));
       return;
     }
-    const found = this.match(line);
-    if (!found) {
-      this.continue(line);
-      return;
+    let pattern = this.pattern;
+    let match = pattern.regex.exec(line);
+    if (match) {
+      this.unmatchedInRow = 0;
+    } else {
+      match = this.matchFallback(line);
+      if (!match || !this.fallback) {
+        this.continue(line);
+        return;
+      }
+      pattern = this.fallback;
     }
-    const { match, pattern } = found;
     const label = match[pattern.labelGroup];
     const text = capField(line.slice(match[0].length));
-    if (label in ATTACHED_FIELD) {
-      const field = ATTACHED_FIELD[label];
-      this.openField = this.pending ? field : null;
-      if (this.pending && field) this.pending[field] = text;
+    const attached = ATTACHED_FIELD.get(label);
+    if (attached !== undefined) {
+      this.openField = this.pending ? attached : null;
+      if (this.pending && attached) this.pending[attached] = text;
       return;
     }
     this.flush();
     const entry = emptyEntry();
     entry.severity = label;
     entry.message = text;
-    pattern.fields.forEach((field, i) => {
+    const fields = pattern.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
       const value = match[i + 1];
-      if (field === 'severity' || value === undefined) return;
+      if (field === 'severity' || value === undefined) continue;
       if (field === 'sqlstate') entry.sqlstate = entry.sqlstate ?? orNull(value);
       else entry[field] = orNull(value);
-    });
+    }
     this.pending = entry;
     this.openField = 'message';
   }
 
-  private match(line: string): { match: RegExpExecArray; pattern: LinePattern } | null {
-    const match = this.pattern.regex.exec(line);
-    if (match) {
-      this.unmatchedInRow = 0;
-      return { match, pattern: this.pattern };
-    }
+  private matchFallback(line: string): RegExpExecArray | null {
     this.unmatchedInRow++;
     if (!this.fallback && this.unmatchedInRow >= FALLBACK_AFTER_UNMATCHED) this.fallback = fallbackLinePattern();
-    const loose = this.fallback?.regex.exec(line);
-    return loose && this.fallback ? { match: loose, pattern: this.fallback } : null;
+    return this.fallback ? this.fallback.regex.exec(line) : null;
   }
 
   private continue(text: string): void {

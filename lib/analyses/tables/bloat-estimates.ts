@@ -19,10 +19,10 @@ import { BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, FINDINGS_CAP } from './thresholds.js'
  * those as JSON objects with `object`, `fillfactor`, `real_bytes`, `bloat_bytes`, `bloat_ratio` (0-1).
  */
 
-const maxAlign = (sql: postgres.Sql) => sql`(case when version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64' then 8 else 4 end)`;
-const blockSize = (sql: postgres.Sql) => sql`current_setting('block_size')::numeric`;
+const maxAlign = (sql: postgres.ISql) => sql`(case when version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64' then 8 else 4 end)`;
+const blockSize = (sql: postgres.ISql) => sql`current_setting('block_size')::numeric`;
 
-export function tableBloatQuery(sql: postgres.Sql, scope: TableScope | null): postgres.PendingQuery<postgres.Row[]> {
+export function tableBloatQuery(sql: postgres.ISql, scope: TableScope | null): postgres.PendingQuery<postgres.Row[]> {
   return sql`
     with candidates as (
       select c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) as object,
@@ -83,7 +83,7 @@ export function tableBloatQuery(sql: postgres.Sql, scope: TableScope | null): po
                        from (select * from found order by bloat_bytes desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;
 }
 
-export function indexBloatQuery(sql: postgres.Sql, scope: TableScope | null): postgres.PendingQuery<postgres.Row[]> {
+export function indexBloatQuery(sql: postgres.ISql, scope: TableScope | null): postgres.PendingQuery<postgres.Row[]> {
   return sql`
     with candidates as (
       select i.indexrelid, i.indrelid, n.nspname, ic.relname as idxname, t.relname as tblname,

@@ -2,7 +2,7 @@ import type postgres from 'postgres';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { indexBloatQuery, tableBloatQuery } from './bloat-estimates.js';
-import { formatBytes, noteTruncation, parseTargetTables } from './scope.js';
+import { catalogQuery, formatBytes, noteTruncation, parseTargetTables } from './scope.js';
 import { BLOAT_CRITICAL_BYTES, BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, BLOAT_WARNING_BYTES } from './thresholds.js';
 
 const TABLE_ID = 'tables.table_bloat';
@@ -35,10 +35,11 @@ interface BloatRow {
  */
 async function estimateBloat(
   ctx: CheckContext,
-  query: (sql: postgres.Sql, scope: ReturnType<typeof parseTargetTables>) => postgres.PendingQuery<postgres.Row[]>,
+  query: (sql: postgres.ISql, scope: ReturnType<typeof parseTargetTables>) => postgres.PendingQuery<postgres.Row[]>,
   kind: 'table' | 'index',
 ): Promise<{ rows: BloatRow[]; total: number; unreadable: number; notEstimable: number }> {
-  const [result] = await query(ctx.sql, parseTargetTables(ctx.params.target_tables));
+  const scope = parseTargetTables(ctx.params.target_tables);
+  const [result] = await catalogQuery(ctx.sql, (tx) => query(tx, scope));
   const rows = result.rows as BloatRow[];
   const unreadable = Number(result.unreadable);
   if (rows.length === 0 && unreadable > 0) {

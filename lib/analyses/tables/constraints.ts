@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 const NOT_VALID_ID = 'tables.not_valid_constraint';
@@ -16,7 +16,7 @@ export const notValidConstraints: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I.%I', n.nspname, t.relname, k.conname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              format('%I', k.conname) as constraint_name,
@@ -30,7 +30,7 @@ export const notValidConstraints: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
        order by 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map(
       (r): Finding => ({
@@ -58,7 +58,7 @@ export const disabledTriggers: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I.%I', n.nspname, t.relname, g.tgname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              format('%I', g.tgname) as trigger_name,
@@ -71,7 +71,7 @@ export const disabledTriggers: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
        order by 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map(
       (r): Finding => ({

@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP, LARGE_TABLE_ROWS } from './thresholds.js';
 
 const CHECK_ID = 'tables.unindexed_foreign_key';
@@ -22,7 +22,7 @@ export const unindexedForeignKeys: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I.%I', n.nspname, t.relname, k.conname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              format('%I', k.conname) as constraint_name,
@@ -48,7 +48,7 @@ export const unindexedForeignKeys: Check = {
                   and (i.indkey::int2[])[0:cardinality(k.conkey) - 1] @> k.conkey
                   and (i.indkey::int2[])[0:cardinality(k.conkey) - 1] <@ k.conkey)
        order by referencing_rows desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const referencingRows = Math.round(Number(r.referencing_rows));

@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { formatBytes, formatCount, inScope, noteTruncation, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
+import { catalogQuery, formatBytes, formatCount, inScope, noteTruncation, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
 import {
   FINDINGS_CAP,
   LARGE_TABLE_ROWS,
@@ -35,7 +35,7 @@ export const unusedIndexes: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select object, table_name, bytes, definition, database_bytes, count(*) over () as total
         from (select format('%I.%I', s.schemaname, s.indexrelname) as object,
                      format('%I.%I', s.schemaname, s.relname) as table_name,
@@ -57,7 +57,7 @@ export const unusedIndexes: Check = {
                  and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}) candidates
        where bytes >= ${UNUSED_INDEX_MIN_BYTES}
        order by bytes desc, object
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const statsAge = statsAgeDays(ctx.server.stats_reset);
     const since = ctx.server.stats_reset
@@ -105,7 +105,7 @@ export const sequentialScans: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', s.schemaname, s.relname) as object,
              s.seq_scan::float8 as seq_scan, s.idx_scan::float8 as idx_scan,
              s.seq_tup_read::float8 as seq_tup_read, s.n_live_tup::float8 as live_rows,
@@ -118,7 +118,7 @@ export const sequentialScans: Check = {
          and ${userSchema(sql, sql`s.schemaname`)}
          and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}
        order by s.seq_tup_read desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const percent = Number(r.index_percent);

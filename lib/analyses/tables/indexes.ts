@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { formatBytes, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatBytes, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 const INVALID_ID = 'tables.invalid_index';
@@ -18,7 +18,7 @@ export const invalidIndexes: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, ic.relname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              pg_get_indexdef(i.indexrelid) as definition,
@@ -35,7 +35,7 @@ export const invalidIndexes: Check = {
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
          and not exists (select 1 from pg_stat_progress_create_index p where p.index_relid = i.indexrelid)
        order by bytes desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const concurrently = r.partitioned ? '' : ' CONCURRENTLY';
@@ -72,7 +72,7 @@ export const duplicateIndexes: Check = {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const nullsNotDistinct = ctx.server.version_num >= 150000 ? sql`i.indnullsnotdistinct` : sql`false`;
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       with idx as (
         select i.indexrelid, i.indrelid, ic.relam, ic.relname,
                format('%I.%I', n.nspname, ic.relname) as object,
@@ -125,7 +125,7 @@ export const duplicateIndexes: Check = {
         from pairs p
         left join pg_stat_all_indexes s on s.indexrelid = p.indexrelid
        order by bytes desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const bytes = Number(r.bytes);

@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 /**
@@ -18,7 +18,7 @@ export const missingPrimaryKey: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              c.relkind = 'p' as partitioned,
              greatest(c.reltuples, s.n_live_tup, 0)::float8 as estimated_rows,
@@ -44,7 +44,7 @@ export const missingPrimaryKey: Check = {
          and not exists (select 1 from pg_depend d
                           where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
        order by u.index_name is not null, c.reltuples desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const uniqueIndex = r.unique_index as string | null;

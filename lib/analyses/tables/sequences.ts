@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
-import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP, SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.js';
 
 const CHECK_ID = 'tables.sequence_exhaustion';
@@ -20,7 +20,7 @@ export function sequenceSeverity(usedFraction: number): Severity | null {
  * bigint sequence fails at 2^31 - 1. Usage counts values handed out, as check_postgres does.
  * `c` is the sequence, `n` its schema; one row per sequence.
  */
-function sequenceUsage(sql: postgres.Sql, scope: ReturnType<typeof parseTargetTables>): postgres.Fragment {
+function sequenceUsage(sql: postgres.ISql, scope: ReturnType<typeof parseTargetTables>): postgres.Fragment {
   return sql`
     with fed as (
       select d.objid as seqid, d.refobjid as relid, d.refobjsubid as attnum
@@ -82,16 +82,16 @@ export const sequenceExhaustion: Check = {
     const scope = parseTargetTables(ctx.params.target_tables);
     const usage = sequenceUsage(sql, scope);
 
-    const [coverage] = await sql`
+    const [coverage] = await catalogQuery(sql, (tx) => tx`
       ${usage}
       select count(*) as sequences,
              count(*) filter (where not readable) as unreadable,
              (select array_agg(distinct format('%I', nspname)) from sequences where not readable) as unreadable_schemas
-        from sequences`;
+        from sequences`);
     const unreadable = Number(coverage.unreadable);
     const unreadableSchemas: string[] = coverage.unreadable_schemas ?? [];
 
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       ${usage}
       select object, sequence_type, cycles, column_name, table_name, attname, column_type, last_value, usable_limit, increment,
              limited_by_column, used, count(*) over () as total
@@ -104,7 +104,7 @@ export const sequenceExhaustion: Check = {
                         from sequences) p) s
        where used > ${SEQUENCE_WARNING}
        order by used desc, object
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const grant = `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${unreadableSchemas.join(', ')} TO ${quoteIdent(ctx.server.current_user)};`;
     if (rows.length === 0 && unreadable > 0) {

@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { formatBytes, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatBytes, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
 import { LARGEST_RELATIONS } from './thresholds.js';
 
 const CHECK_ID = 'tables.largest_relations';
@@ -15,7 +15,7 @@ export const largestRelations: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select object, total_bytes, table_bytes, total_bytes - table_bytes as index_bytes, estimated_rows,
              sum(total_bytes) over () as all_tables_bytes
         from (select format('%I.%I', n.nspname, c.relname) as object,
@@ -29,7 +29,7 @@ export const largestRelations: Check = {
                  and ${userSchema(sql, sql`n.nspname`)}
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) sizes
        order by total_bytes desc, object
-       limit ${LARGEST_RELATIONS}`;
+       limit ${LARGEST_RELATIONS}`);
 
     return rows.map((r, rank): Finding => {
       const total = Number(r.total_bytes);

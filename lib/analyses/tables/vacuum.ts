@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { formatCount, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatCount, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 const DEAD_ID = 'tables.dead_tuples';
@@ -12,7 +12,7 @@ const NEVER_ANALYZED_ID = 'tables.never_analyzed';
  * settings. Autovacuum also does nothing when it or track_counts is off server-wide.
  * Expects `c` to be the table's pg_class row.
  */
-function autovacuumSettings(sql: postgres.Sql): postgres.Fragment {
+function autovacuumSettings(sql: postgres.ISql): postgres.Fragment {
   return sql`
     left join lateral (
       select coalesce(max(option_value) filter (where option_name = 'autovacuum_vacuum_threshold')::float8,
@@ -59,7 +59,7 @@ export const deadTuples: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select object, dead, live, threshold, enabled_on_table, enabled_on_server, last_vacuumed, being_vacuumed,
              count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object,
@@ -77,7 +77,7 @@ export const deadTuples: Check = {
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) t
        where not enabled_on_table or dead > threshold
        order by dead > threshold desc, dead / greatest(threshold, 1) desc, object
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const before = (ctx.previousState[DEAD_ID] as { over_threshold?: string[] } | undefined)?.over_threshold ?? [];
     const overThresholdBefore = new Set(before);
@@ -143,7 +143,7 @@ export const neverAnalyzed: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              greatest(s.n_live_tup, c.reltuples, 0)::float8 as rows,
              s.n_mod_since_analyze::float8 as modified,
@@ -159,7 +159,7 @@ export const neverAnalyzed: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by s.n_mod_since_analyze >= av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) desc, rows desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const resetNote = ctx.server.stats_reset ? ` (statistics were reset ${ctx.server.stats_reset}; an ANALYZE before that is not visible)` : '';
     const findings = rows.map((r): Finding => {
@@ -193,7 +193,7 @@ export const neverVacuumed: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              greatest(s.n_live_tup, c.reltuples, 0)::float8 as rows,
              count(*) over () as total
@@ -206,7 +206,7 @@ export const neverVacuumed: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by rows desc, 1
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const resetNote = ctx.server.stats_reset ? ` since statistics were reset (${ctx.server.stats_reset})` : '';
     const findings = rows.map(

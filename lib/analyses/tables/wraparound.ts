@@ -1,5 +1,5 @@
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP, XID_AGE_CRITICAL, XID_AGE_WARNING, XID_FREEZE_MARGIN, XID_SHUTDOWN_POINT } from './thresholds.js';
 
 const TABLE_ID = 'tables.xid_wraparound';
@@ -36,7 +36,7 @@ export const tableWraparound: Check = {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const serverFreezeMaxAge = sql`current_setting('autovacuum_freeze_max_age')::float8`;
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select object, age, freeze_max_age, count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object,
                      greatest(age(c.relfrozenxid), age(t.relfrozenxid))::float8 as age,
@@ -51,7 +51,7 @@ export const tableWraparound: Check = {
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) ages
        where age >= least(freeze_max_age - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
        order by age desc, object
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     const findings = rows.flatMap((r): Finding[] => {
       const age = Number(r.age);
@@ -83,14 +83,14 @@ export const databaseWraparound: Check = {
   targets: ['tables'],
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
-    const rows = await sql`
+    const rows = await catalogQuery(sql, (tx) => tx`
       select datname as object, age(datfrozenxid)::float8 as age,
              current_setting('autovacuum_freeze_max_age')::float8 as freeze_max_age
         from pg_database
        where datallowconn
          and age(datfrozenxid) >= least(current_setting('autovacuum_freeze_max_age')::float8 - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
        order by age desc, datname
-       limit ${FINDINGS_CAP}`;
+       limit ${FINDINGS_CAP}`);
 
     return rows.flatMap((r): Finding[] => {
       const age = Number(r.age);
