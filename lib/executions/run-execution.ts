@@ -60,8 +60,12 @@ const failed = (errorMessage: string): ExecutionOutcome => ({ status: 'failed', 
 function describeFailure(error: unknown): string {
   const e = error as { message?: string; code?: string; address?: string; port?: number };
   const message = e?.message ?? String(error);
-  if (e?.code && /^[0-9A-Z]{5}$/.test(e.code)) return `${message} (SQLSTATE ${e.code})`;
-  if (e?.code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused at ${e.address ?? ''}:${e.port ?? ''}`.replace(/ at :$/, '');
-  if (e?.code) return `Could not connect to the target database: ${message} (${e.code})`;
+  const code = e?.code ?? '';
+  if (/^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
+  if (code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused at ${e.address ?? ''}:${e.port ?? ''}`.replace(/ at :$/, '');
+  if (['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET'].includes(code)) {
+    return `The connection to the target database was closed during the review (terminated by the server, or the network failed) (${code})`;
+  }
+  if (code) return `Could not connect to the target database: ${message} (${code})`;
   return message;
 }

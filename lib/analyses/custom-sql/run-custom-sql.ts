@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { sqlState } from '../../http/errors.js';
+import { isConnectionError } from '../target-connection.js';
 import type { ReviewResult, TaskParams } from '../types.js';
 import { checkCustomSql } from './check-custom-sql.js';
 import { describeColumnTypes, unknownColumnType } from './column-types.js';
@@ -24,13 +25,13 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
   const connection = await sql.reserve();
   try {
     await connection.unsafe('begin transaction read only');
-    try {
-      return await readResult(connection, sql.CLOSE, text, maxRows, params.query_timeout);
-    } finally {
-      // Rolled back even on success: nothing the statement did in this transaction is kept.
-      await connection.unsafe('rollback');
-    }
+    const data = await readResult(connection, sql.CLOSE, text, maxRows, params.query_timeout);
+    // Rolled back even on success: nothing the statement did in this transaction is kept.
+    await connection.unsafe('rollback');
+    return data;
   } catch (error) {
+    // A lost connection has no transaction left to roll back, and a query sent on it would wait forever.
+    if (!isConnectionError(error)) await connection.unsafe('rollback').catch(() => undefined);
     throw readableError(error, params.query_timeout);
   } finally {
     connection.release();

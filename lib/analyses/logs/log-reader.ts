@@ -36,7 +36,8 @@ export async function listLogFiles(sql: postgres.Sql): Promise<LogFile[]> {
  */
 export class LogFileReader {
   private readonly path: string;
-  // One streaming decoder per file, so a character split between two binary chunks is rejoined.
+  // One streaming decoder per file, so a character split between two binary chunks is rejoined;
+  // the fingerprints of the first bytes use their own, so they cannot leave a half character in it.
   private readonly decoder = new TextDecoder('utf-8');
 
   constructor(
@@ -48,8 +49,8 @@ export class LogFileReader {
   }
 
   /** `length` bytes from `offset`; the caller never asks past the listed size, so `bytes` is exact. */
-  async read(offset: number, length: number): Promise<Chunk> {
-    if (!this.settings.canReadText) return this.readBinary(offset, length);
+  async read(offset: number, length: number, decoder = this.decoder): Promise<Chunk> {
+    if (!this.settings.canReadText) return this.readBinary(offset, length, decoder);
     for (let giveBack = 0; giveBack <= MAX_CHARACTER_TAIL && giveBack < length; giveBack++) {
       try {
         const text = await this.readText(offset, length - giveBack);
@@ -60,17 +61,17 @@ export class LogFileReader {
         if (sqlState(error) !== '22021') throw error;
       }
     }
-    if (this.settings.canReadBinary) return this.readBinary(offset, length);
+    if (this.settings.canReadBinary) return this.readBinary(offset, length, decoder);
     if (length <= SMALLEST_SKIP) return { text: '', bytes: length, unreadableBytes: length };
-    const first = await this.read(offset, Math.floor(length / 2));
-    const second = await this.read(offset + first.bytes, length - first.bytes);
+    const first = await this.read(offset, Math.floor(length / 2), decoder);
+    const second = await this.read(offset + first.bytes, length - first.bytes, decoder);
     return { text: first.text + second.text, bytes: first.bytes + second.bytes, unreadableBytes: first.unreadableBytes + second.unreadableBytes };
   }
 
   /** "<bytes>:<hash>" of the first bytes of the file, to notice a reused file name next run. */
   async head(size: number): Promise<string> {
     const length = Math.min(HEAD_BYTES, size);
-    const chunk = await this.read(0, length);
+    const chunk = await this.read(0, length, new TextDecoder('utf-8'));
     return `${length}:${shortHash(chunk.text)}`;
   }
 
@@ -78,7 +79,7 @@ export class LogFileReader {
   async headLike(earlier: string, size: number): Promise<string | null> {
     const length = Number(earlier.split(':')[0]);
     if (!Number.isInteger(length) || length <= 0 || length > size) return null;
-    const chunk = await this.read(0, length);
+    const chunk = await this.read(0, length, new TextDecoder('utf-8'));
     return `${length}:${shortHash(chunk.text)}`;
   }
 
@@ -88,10 +89,10 @@ export class LogFileReader {
     return row.text ?? '';
   }
 
-  private async readBinary(offset: number, length: number): Promise<Chunk> {
+  private async readBinary(offset: number, length: number, decoder: TextDecoder): Promise<Chunk> {
     const [row] = await this.sql<{ bytes: Buffer | null }[]>`
       select pg_read_binary_file(${this.path}::text, ${offset}::bigint, ${length}::bigint) as bytes`;
     const bytes = row.bytes ?? Buffer.alloc(0);
-    return { text: this.decoder.decode(bytes, { stream: true }), bytes: bytes.length, unreadableBytes: 0 };
+    return { text: decoder.decode(bytes, { stream: true }), bytes: bytes.length, unreadableBytes: 0 };
   }
 }

@@ -32,12 +32,11 @@ export const unindexedForeignKeys: Check = {
              (select string_agg(format('%I', a.attname), ', ' order by c.ord)
                 from unnest(k.conkey) with ordinality c(attnum, ord)
                 join pg_attribute a on a.attrelid = k.conrelid and a.attnum = c.attnum) as columns,
-             greatest(t.reltuples, coalesce(s.n_live_tup, 0), 0)::float8 as referencing_rows,
+             greatest(t.reltuples, pg_stat_get_live_tuples(t.oid), 0)::float8 as referencing_rows,
              count(*) over () as total
         from pg_constraint k
         join pg_class t on t.oid = k.conrelid
         join pg_namespace n on n.oid = t.relnamespace
-        left join pg_stat_all_tables s on s.relid = t.oid
        where k.contype = 'f' and k.conparentid = 0
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}

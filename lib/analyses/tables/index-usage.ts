@@ -44,7 +44,11 @@ export const unusedIndexes: Check = {
                      (select pg_database_size(current_database()))::float8 as database_bytes
                 from pg_stat_user_indexes s
                 join pg_index i on i.indexrelid = s.indexrelid
+                join pg_class ic on ic.oid = s.indexrelid
                where s.idx_scan = 0
+                 -- relpages (as of the last VACUUM, ANALYZE or CREATE INDEX) picks the candidates, so the
+                 -- exact size is only read for indexes that can pass the size floor.
+                 and ic.relpages::float8 * current_setting('block_size')::float8 >= ${UNUSED_INDEX_MIN_BYTES}
                  and i.indisvalid and not i.indisunique and not i.indisprimary and not i.indisreplident
                  and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
                  and not exists (select 1 from pg_inherits h where h.inhrelid = i.indexrelid)

@@ -21,12 +21,11 @@ export const missingPrimaryKey: Check = {
     const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              c.relkind = 'p' as partitioned,
-             greatest(c.reltuples, s.n_live_tup, 0)::float8 as estimated_rows,
+             greatest(c.reltuples, pg_stat_get_live_tuples(c.oid), 0)::float8 as estimated_rows,
              u.index_name as unique_index,
              count(*) over () as total
         from pg_class c
         join pg_namespace n on n.oid = c.relnamespace
-        left join pg_stat_all_tables s on s.relid = c.oid
         left join lateral (
               select format('%I', ic.relname) as index_name
                 from pg_index i

@@ -6,6 +6,21 @@ import { FINDINGS_CAP, SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.
 
 const CHECK_ID = 'tables.sequence_exhaustion';
 
+interface SequenceRow {
+  object: string;
+  sequence_type: string;
+  cycles: boolean;
+  column_name: string | null;
+  table_name: string | null;
+  attname: string | null;
+  column_type: string | null;
+  increment: number;
+  last_value: string;
+  usable_limit: string;
+  limited_by_column: boolean;
+  used: number;
+}
+
 /** PgHero sequence_danger: critical above 90% used; warning above 75%, ahead of check_postgres's 85%. */
 export function sequenceSeverity(usedFraction: number): Severity | null {
   if (usedFraction > SEQUENCE_CRITICAL) return 'critical';
@@ -18,20 +33,22 @@ export function sequenceSeverity(usedFraction: number): Severity | null {
  * column whose DEFAULT calls nextval on it). The usable range ends at the sequence's own limit or at
  * the limit of the narrowest integer column it feeds, whichever comes first: an int4 column fed by a
  * bigint sequence fails at 2^31 - 1. Usage counts values handed out, as check_postgres does.
- * `c` is the sequence, `n` its schema; one row per sequence.
+ * One row: how many sequences there are and how many the role cannot read (with their schemas),
+ * how many are past the warning level, and the worst FINDINGS_CAP of those as JSON objects.
  */
-function sequenceUsage(sql: postgres.ISql, scope: ReturnType<typeof parseTargetTables>): postgres.Fragment {
+function sequenceUsageQuery(sql: postgres.ISql, scope: ReturnType<typeof parseTargetTables>): postgres.PendingQuery<postgres.Row[]> {
   return sql`
     with fed as (
-      select d.objid as seqid, d.refobjid as relid, d.refobjsubid as attnum
-        from pg_depend d
-       where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass
-         and d.deptype in ('a', 'i') and d.refobjsubid > 0
+      -- Starting from pg_sequence keeps the pg_depend lookups to sequences (not every index column).
+      select s.seqrelid as seqid, d.refobjid as relid, d.refobjsubid as attnum
+        from pg_sequence s
+        join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = s.seqrelid
+       where d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i') and d.refobjsubid > 0
       union
-      select d.refobjid, ad.adrelid, ad.adnum
-        from pg_depend d
+      select s.seqrelid, ad.adrelid, ad.adnum
+        from pg_sequence s
+        join pg_depend d on d.refclassid = 'pg_class'::regclass and d.refobjid = s.seqrelid and d.classid = 'pg_attrdef'::regclass
         join pg_attrdef ad on ad.oid = d.objid
-       where d.classid = 'pg_attrdef'::regclass and d.refclassid = 'pg_class'::regclass
     ),
     columns as (
       select f.seqid, format('%I.%I.%I', tn.nspname, t.relname, a.attname) as column_name,
@@ -47,6 +64,13 @@ function sequenceUsage(sql: postgres.ISql, scope: ReturnType<typeof parseTargetT
         join pg_namespace tn on tn.oid = t.relnamespace
         join pg_attribute a on a.attrelid = f.relid and a.attnum = f.attnum and not a.attisdropped
     ),
+    narrowest as (
+      -- Of the columns a sequence feeds, the one that overflows first in the sequence's direction.
+      select distinct on (c.seqid) c.*
+        from columns c
+        join pg_sequence s on s.seqrelid = c.seqid
+       order by c.seqid, case when s.seqincrement > 0 then c.type_max else -c.type_min end nulls last, c.column_name
+    ),
     sequences as (
       select s.seqrelid, n.nspname, format('%I.%I', n.nspname, c.relname) as object,
              format_type(s.seqtypid, null) as sequence_type, s.seqincrement::numeric as increment, s.seqcycle as cycles,
@@ -60,13 +84,34 @@ function sequenceUsage(sql: postgres.ISql, scope: ReturnType<typeof parseTargetT
         from pg_sequence s
         join pg_class c on c.oid = s.seqrelid
         join pg_namespace n on n.oid = c.relnamespace
-        left join lateral (
-              select * from columns col where col.seqid = s.seqrelid
-               order by case when s.seqincrement > 0 then col.type_max else -col.type_min end nulls last, col.column_name
-               limit 1) col on true
+        left join narrowest col on col.seqid = s.seqrelid
        where ${userSchema(sql, sql`n.nspname`)}
          and ${scope ? sql`coalesce(col.in_scope, false)` : sql`true`}
-    )`;
+    ),
+    positioned as (
+      select sequences.*,
+             -- pg_sequence_last_value raises an error without privileges: only ask for readable ones
+             case when readable then pg_sequence_last_value(seqrelid)::numeric end as last_value
+        from sequences
+    ),
+    measured as (
+      select positioned.*,
+             case when increment > 0 then (last_value - seq_min + 1) / (usable_limit - seq_min + 1)
+                  else (seq_max - last_value + 1) / (seq_max - usable_limit + 1) end::float8 as used
+        from positioned
+    ),
+    found as (
+      select object, sequence_type, cycles, column_name, table_name, attname, column_type, increment,
+             last_value::text as last_value, usable_limit::text as usable_limit, limited_by_column, used
+        from measured
+       where used > ${SEQUENCE_WARNING}
+    )
+    select (select count(*) from sequences)::int as sequences,
+           (select count(*) from sequences where not readable)::int as unreadable,
+           (select string_agg(distinct format('%I', nspname), ', ') from sequences where not readable) as unreadable_schemas,
+           (select count(*) from found)::int as total,
+           coalesce((select json_agg(f order by f.used desc, f.object)
+                       from (select * from found order by used desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;
 }
 
 /**
@@ -78,38 +123,15 @@ export const sequenceExhaustion: Check = {
   id: CHECK_ID,
   targets: ['tables'],
   async run(ctx: CheckContext): Promise<Finding[]> {
-    const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const usage = sequenceUsage(sql, scope);
+    const [result] = await catalogQuery(ctx.sql, (tx) => sequenceUsageQuery(tx, scope));
+    const rows = result.rows as SequenceRow[];
+    const unreadable = Number(result.unreadable);
 
-    const [coverage] = await catalogQuery(sql, (tx) => tx`
-      ${usage}
-      select count(*) as sequences,
-             count(*) filter (where not readable) as unreadable,
-             (select array_agg(distinct format('%I', nspname)) from sequences where not readable) as unreadable_schemas
-        from sequences`);
-    const unreadable = Number(coverage.unreadable);
-    const unreadableSchemas: string[] = coverage.unreadable_schemas ?? [];
-
-    const rows = await catalogQuery(sql, (tx) => tx`
-      ${usage}
-      select object, sequence_type, cycles, column_name, table_name, attname, column_type, last_value, usable_limit, increment,
-             limited_by_column, used, count(*) over () as total
-        from (select p.*,
-                     case when increment > 0 then (last_value - seq_min + 1) / (usable_limit - seq_min + 1)
-                          else (seq_max - last_value + 1) / (seq_max - usable_limit + 1) end::float8 as used
-                from (select sequences.*,
-                             -- pg_sequence_last_value raises an error without privileges: only ask for readable ones
-                             case when readable then pg_sequence_last_value(seqrelid)::numeric end as last_value
-                        from sequences) p) s
-       where used > ${SEQUENCE_WARNING}
-       order by used desc, object
-       limit ${FINDINGS_CAP}`);
-
-    const grant = `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${unreadableSchemas.join(', ')} TO ${quoteIdent(ctx.server.current_user)};`;
+    const grant = `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${result.unreadable_schemas} TO ${quoteIdent(ctx.server.current_user)};`;
     if (rows.length === 0 && unreadable > 0) {
       throw new NotAssessableError(
-        `${unreadable} of ${coverage.sequences} sequences cannot be read by ${ctx.server.current_user} (reading a sequence's position needs SELECT or USAGE on it)`,
+        `${unreadable} of ${result.sequences} sequences cannot be read by ${ctx.server.current_user} (reading a sequence's position needs SELECT or USAGE on it)`,
         grant,
       );
     }
@@ -121,7 +143,7 @@ export const sequenceExhaustion: Check = {
       const remaining = (Number(r.usable_limit) - Number(r.last_value)) / Number(r.increment);
       const feeds = r.column_name ? ` feeding ${r.column_name} (${r.column_type})` : '';
       const fix: string[] = [];
-      if (r.column_name && ['smallint', 'integer'].includes(r.column_type)) {
+      if (r.column_name && r.column_type && ['smallint', 'integer'].includes(r.column_type)) {
         fix.push(`ALTER TABLE ${r.table_name} ALTER COLUMN ${r.attname} TYPE bigint;  -- rewrites the table under an ACCESS EXCLUSIVE lock`);
       }
       if (r.sequence_type !== 'bigint') fix.push(`ALTER SEQUENCE ${r.object} AS bigint;`);
@@ -152,6 +174,6 @@ export const sequenceExhaustion: Check = {
         },
       ];
     });
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'sequences');
+    return noteTruncation(findings, Number(result.total), 'sequences');
   },
 };

@@ -7,6 +7,9 @@ const DEAD_ID = 'tables.dead_tuples';
 const NEVER_VACUUMED_ID = 'tables.never_vacuumed';
 const NEVER_ANALYZED_ID = 'tables.never_analyzed';
 
+// The per-table counters are read with the pg_stat_get_* functions behind pg_stat_all_tables: the view
+// also sums index scans per table (a GROUP BY over every index) that these checks never use.
+
 /**
  * A table's own autovacuum settings: storage parameters (ALTER TABLE ... SET (...)) override the server
  * settings. Autovacuum also does nothing when it or track_counts is off server-wide.
@@ -63,14 +66,13 @@ export const deadTuples: Check = {
       select object, dead, live, threshold, enabled_on_table, enabled_on_server, last_vacuumed, being_vacuumed,
              count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object,
-                     s.n_dead_tup::float8 as dead, s.n_live_tup::float8 as live,
+                     pg_stat_get_dead_tuples(c.oid)::float8 as dead, pg_stat_get_live_tuples(c.oid)::float8 as live,
                      av.vacuum_base + av.vacuum_scale * greatest(c.reltuples, 0) as threshold,
                      av.enabled_on_table, av.enabled_on_server,
-                     greatest(s.last_vacuum, s.last_autovacuum) as last_vacuumed,
+                     greatest(pg_stat_get_last_vacuum_time(c.oid), pg_stat_get_last_autovacuum_time(c.oid)) as last_vacuumed,
                      exists (select 1 from pg_stat_progress_vacuum p where p.relid = c.oid) as being_vacuumed
                 from pg_class c
                 join pg_namespace n on n.oid = c.relnamespace
-                join pg_stat_all_tables s on s.relid = c.oid
                 ${autovacuumSettings(sql)}
                where c.relkind in ('r', 'm')
                  and ${userSchema(sql, sql`n.nspname`)}
@@ -145,20 +147,19 @@ export const neverAnalyzed: Check = {
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
-             greatest(s.n_live_tup, c.reltuples, 0)::float8 as rows,
-             s.n_mod_since_analyze::float8 as modified,
+             greatest(pg_stat_get_live_tuples(c.oid), c.reltuples, 0)::float8 as rows,
+             pg_stat_get_mod_since_analyze(c.oid)::float8 as modified,
              av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) as threshold,
              count(*) over () as total
         from pg_class c
         join pg_namespace n on n.oid = c.relnamespace
-        join pg_stat_all_tables s on s.relid = c.oid
         ${autovacuumSettings(sql)}
        where c.relkind in ('r', 'm')
-         and s.last_analyze is null and s.last_autoanalyze is null
-         and greatest(s.n_live_tup, c.reltuples) > 0
+         and pg_stat_get_last_analyze_time(c.oid) is null and pg_stat_get_last_autoanalyze_time(c.oid) is null
+         and greatest(pg_stat_get_live_tuples(c.oid), c.reltuples) > 0
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
-       order by s.n_mod_since_analyze >= av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) desc, rows desc, 1
+       order by pg_stat_get_mod_since_analyze(c.oid) >= av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) desc, rows desc, 1
        limit ${FINDINGS_CAP}`);
 
     const resetNote = ctx.server.stats_reset ? ` (statistics were reset ${ctx.server.stats_reset}; an ANALYZE before that is not visible)` : '';
@@ -195,14 +196,13 @@ export const neverVacuumed: Check = {
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(sql, (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
-             greatest(s.n_live_tup, c.reltuples, 0)::float8 as rows,
+             greatest(pg_stat_get_live_tuples(c.oid), c.reltuples, 0)::float8 as rows,
              count(*) over () as total
         from pg_class c
         join pg_namespace n on n.oid = c.relnamespace
-        join pg_stat_all_tables s on s.relid = c.oid
        where c.relkind in ('r', 'm')
-         and s.last_vacuum is null and s.last_autovacuum is null
-         and greatest(s.n_live_tup, c.reltuples) > 0
+         and pg_stat_get_last_vacuum_time(c.oid) is null and pg_stat_get_last_autovacuum_time(c.oid) is null
+         and greatest(pg_stat_get_live_tuples(c.oid), c.reltuples) > 0
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by rows desc, 1

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const migrationsFolder = new URL('../../db/migrations', import.meta.url).pathname;
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of the benchmark's own (`pgr_bench_<label>_<random>`), created from scratch and, unless
+ * told otherwise, migrated the way scripts/migrate.ts does it. Never the service's `reviewer` database.
+ */
+export async function createBenchDatabase(label: string, options: { migrated?: boolean } = {}): Promise<BenchDatabase> {
+  const name = `pgr_bench_${label}_${randomBytes(3).toString('hex')}`;
+  await withAdmin((admin) => admin.unsafe(`create database "${name}"`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+
+  if (options.migrated ?? true) {
+    const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      await migrate(drizzle(client), { migrationsFolder });
+    } finally {
+      await client.end();
+    }
+  }
+  return {
+    name,
+    url: url.toString(),
+    drop: () => withAdmin((admin) => admin.unsafe(`drop database if exists "${name}" with (force)`)).then(() => undefined),
+  };
+}
+
+async function withAdmin<T>(work: (admin: postgres.Sql) => Promise<T>): Promise<T> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
