@@ -11,13 +11,14 @@
  *   npx tsx bench/tick.ts
  */
 import { sql } from 'drizzle-orm';
+import type postgres from 'postgres';
 import { closeDb, getDb } from '../db/client.js';
 import { getRedis } from '../lib/queue/redis.js';
 import { runTick, type TickReport } from '../lib/scheduling/tick.js';
 import { createBenchDatabase } from './support/bench-database.js';
 import { startCountedRedisEndpoint } from './support/counted-redis.js';
 import { heading, median, printTable, round } from './support/figures.js';
-import { explain, observeQueries, type CapturedStatement } from './support/query-observer.js';
+import { explain, observeQueries, serviceClient, type CapturedStatement } from './support/query-observer.js';
 import { recordResults } from './support/results-file.js';
 import { useServiceEnvironment } from './support/service-environment.js';
 
@@ -44,7 +45,8 @@ const { queueName } = useServiceEnvironment({ databaseUrl: database.url, redisUr
 
 try {
   const db = getDb();
-  const observer = observeQueries(db.$client);
+  const client = serviceClient(db);
+  const observer = observeQueries(client);
   const run = (statement: ReturnType<typeof sql>) => db.execute(statement);
   const [connection] = await run(sql`
     insert into connections (name, host, port, database, username, sslmode)
@@ -55,7 +57,7 @@ try {
     await run(sql`
       insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, timezone, task_params, is_active, next_run_at)
       select 'bench task ' || g, 'custom_sql', ${connectionId},
-             (${SCHEDULES}::text[])[1 + g % ${SCHEDULES.length}], (${ZONES}::text[])[1 + g % ${ZONES.length}],
+             (${textArray(SCHEDULES)}::text[])[1 + g % ${SCHEDULES.length}], (${textArray(ZONES)}::text[])[1 + g % ${ZONES.length}],
              ${JSON.stringify(PARAMS)}::jsonb, g % 10 <> 0,
              case when g % 10 <> 0 then now() + interval '1 hour' + (g % 1440) * interval '1 minute' end
         from generate_series(${from}::int, ${to}::int) g`);
@@ -115,7 +117,7 @@ try {
   for (let i = 0; i < DUE_TICKS; i++) {
     baseline.push(
       await measure(async () => {
-        const rows = await db.$client.unsafe(baselineInsert);
+        const rows = await client.unsafe(baselineInsert);
         await getRedis().rpush(queueName, ...rows.map((r) => String(r.id)));
       }),
     );
@@ -140,10 +142,10 @@ try {
   console.log(`goals: empty tick flat in table size; ${DUE.toLocaleString('en')} due under 2,000 ms (${dueMs < 2000 ? 'met' : 'MISSED'})`);
 
   heading('Plans of the statements an empty tick sends (100,000 tasks)');
-  await printPlans(db.$client, emptyPlanStatements);
+  await printPlans(client, emptyPlanStatements);
   heading(`Plans of the statements a tick with ${DUE.toLocaleString('en')} due sends (after the tick)`);
   await makeDue();
-  await printPlans(db.$client, dueStatements);
+  await printPlans(client, dueStatements);
 
   recordResults('tick', {
     empty_ms_1k: round(emptySmallMs),
@@ -167,6 +169,11 @@ try {
   await database.drop();
 }
 
+// One array parameter: drizzle would expand a JavaScript array into a row of parameters.
+function textArray(items: string[]): string {
+  return `{${items.map((item) => `"${item}"`).join(',')}}`;
+}
+
 function expectTick(report: TickReport, due: number): void {
   if (report.claimed !== due || report.pushed !== due || report.pushFailed) {
     throw new Error(`expected a tick to claim and push ${due}, got ${JSON.stringify(report)}`);
@@ -178,7 +185,7 @@ async function expectQueueLength(queueName: string, expected: number): Promise<v
   if (length !== expected) throw new Error(`expected ${expected} ids on the queue, found ${length}`);
 }
 
-async function printPlans(client: ReturnType<typeof getDb>['$client'], statements: CapturedStatement[]): Promise<void> {
+async function printPlans(client: postgres.Sql, statements: CapturedStatement[]): Promise<void> {
   const seen = new Set<string>();
   for (const statement of statements) {
     const text = statement.text.replace(/\s+/g, ' ').trim();

@@ -26,6 +26,21 @@ const envSchema = z.object({
   CONSUMER_FUNCTION_NAME: z.string().default('pg-reviewer-dev-consumer'),
   AWS_REGION: z.string().default('us-east-1'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  // Bearer tokens the API accepts; several (comma-separated) let a new token go live before the old one is removed.
+  API_TOKENS: z
+    .string()
+    .optional()
+    .transform((list) => (list ?? '').split(',').map((token) => token.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9\-._~+/]{32,}=*$/, 'each token must be at least 32 characters of letters, digits and -._~+/ (e.g. openssl rand -hex 32)'))),
+  // tokens: callers send one of API_TOKENS. gateway: an API Gateway JWT/IAM/Lambda authorizer checks callers
+  // before the function runs. disabled: nobody is checked; refused inside AWS Lambda (see lib/http/auth.ts).
+  API_AUTH: z.enum(['tokens', 'gateway', 'disabled']).default('tokens'),
+  // serverless-offline sets IS_OFFLINE=true for its handlers; only the real Lambda runtime sets AWS_LAMBDA_RUNTIME_API.
+  IS_OFFLINE: z
+    .string()
+    .optional()
+    .transform((value) => value === 'true'),
+  AWS_LAMBDA_RUNTIME_API: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -49,3 +49,8 @@ export async function explainAnalyze(client: postgres.Sql, statement: CapturedSt
   const rows = await client.unsafe(`explain (analyze, costs off, buffers, timing off, summary on) ${statement.text}`, statement.parameters as postgres.ParameterOrJSON<never>[]);
   return rows.map((r) => String(r['QUERY PLAN']));
 }
+
+/** The postgres.js client under the service's drizzle singleton (drizzle keeps it as `$client`). */
+export function serviceClient(db: object): postgres.Sql {
+  return (db as { $client: postgres.Sql }).$client;
+}

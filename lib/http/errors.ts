@@ -2,6 +2,7 @@ export type ErrorCode =
   | 'validation'
   | 'bad_json'
   | 'unsupported_media_type'
+  | 'unauthorized'
   | 'not_found'
   | 'conflict'
   | 'inactive'
@@ -28,6 +29,7 @@ export const statusByCode: Record<ErrorCode, number> = {
   validation: 400,
   bad_json: 400,
   inactive: 400,
+  unauthorized: 401,
   unsupported_media_type: 415,
   not_found: 404,
   conflict: 409,

@@ -3,6 +3,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { log } from '../log/logger.js';
+import { authorizeRequest } from './auth.js';
 import { AppError, appErrorFromDatabase, statusByCode, type FieldError } from './errors.js';
 import { json } from './responses.js';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from './types.js';
@@ -22,15 +23,23 @@ export interface Request<B, P, Q> {
 
 export type Handler = (event: APIGatewayProxyEventV2, context?: unknown) => Promise<APIGatewayProxyResultV2>;
 
+interface HandlerOptions {
+  /** Serve without authentication: only for the API description and its page, which hold no data. */
+  public?: boolean;
+}
+
 /**
- * The one middy stack: JSON body parser (only for endpoints that take a body), zod validation,
- * the endpoint, and error mapping last so every failure leaves as the same JSON shape.
+ * The one middy stack: authentication, JSON body parser (only for endpoints that take a body), zod
+ * validation, the endpoint, and error mapping last so every failure leaves as the same JSON shape.
+ * Authentication comes first so an unauthenticated caller learns nothing from parsing or validation.
  */
 export function createHandler<B = undefined, P = undefined, Q = undefined>(
   schemas: Schemas<B, P, Q>,
   endpoint: (request: Request<B, P, Q>) => Promise<APIGatewayProxyResultV2>,
+  options: HandlerOptions = {},
 ): Handler {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>();
+  if (!options.public) stack.use({ before: async (request) => authorizeRequest(request.event) });
   if (schemas.body) stack.use(httpJsonBodyParser());
   const handler = stack
     .use({
@@ -91,7 +100,10 @@ export function responseForError(error: unknown, event?: APIGatewayProxyEventV2)
     return json(status, { detail: `Internal server error (request id ${requestId})` });
   }
   if (status >= 500) log.warn('request could not be served', { route: event?.routeKey ?? event?.rawPath, detail: appError.message });
-  return json(status, appError.errors ? { detail: appError.message, errors: appError.errors } : { detail: appError.message });
+  const response = json(status, appError.errors ? { detail: appError.message, errors: appError.errors } : { detail: appError.message });
+  // RFC 6750: a 401 names the scheme the client is expected to use.
+  if (appError.code === 'unauthorized') response.headers = { ...response.headers, 'www-authenticate': 'Bearer realm="pg-reviewer"' };
+  return response;
 }
 
 function toAppError(error: unknown): AppError {

@@ -9,11 +9,13 @@ export interface APIGatewayProxyEventV2 {
   pathParameters?: Record<string, string | undefined> | null;
   body?: unknown;
   isBase64Encoded?: boolean;
-  requestContext?: { requestId?: string; http?: { method?: string; path?: string } };
+  // authorizer is present when an API Gateway JWT, IAM or Lambda authorizer admitted the request.
+  requestContext?: { requestId?: string; http?: { method?: string; path?: string }; authorizer?: Record<string, unknown> };
 }
 
 export interface APIGatewayProxyResultV2 {
   statusCode: number;
   headers?: Record<string, string>;
   body?: string;
+  isBase64Encoded?: boolean;
 }

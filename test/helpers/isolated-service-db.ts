@@ -19,6 +19,8 @@ process.env.UPSTASH_REDIS_REST_URL = inject('redisRestUrl');
 process.env.UPSTASH_REDIS_REST_TOKEN = inject('redisRestToken');
 process.env.QUEUE_NAME = `pgr-test:${suffix}`;
 process.env.LOG_LEVEL ??= 'error';
+// Handlers are called without tokens here; test/integration/auth.test.ts turns authentication back on.
+process.env.API_AUTH = 'disabled';
 
 beforeAll(async () => {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
