@@ -2,14 +2,13 @@ import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { closeDb } from '../../db/client.js';
-import { TEMPLATE_DATABASE } from './global-setup.js';
 
 /**
  * Every integration test file gets its own service database (cloned from the migrated template)
  * and its own Redis queue keys, so files running in parallel never see each other's rows or ids.
  */
 const suffix = randomBytes(4).toString('hex');
-const databaseName = `pgr_t_${suffix}`;
+const databaseName = `pgr_t_${inject('runId')}_${suffix}`;
 const adminUrl = inject('adminUrl');
 const serviceUrl = new URL(adminUrl);
 serviceUrl.pathname = `/${databaseName}`;
@@ -24,7 +23,7 @@ process.env.API_AUTH = 'disabled';
 
 beforeAll(async () => {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${databaseName}" template "${TEMPLATE_DATABASE}"`);
+  await admin.unsafe(`create database "${databaseName}" template "${inject('templateDatabase')}"`);
   await admin.end();
 });
 

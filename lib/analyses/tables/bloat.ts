@@ -44,7 +44,7 @@ async function estimateBloat(
   const unreadable = Number(result.unreadable);
   if (rows.length === 0 && unreadable > 0) {
     throw new NotAssessableError(
-      `${unreadable} ${kind === 'table' ? 'tables' : 'indexes'} large enough to matter belong to tables ${ctx.server.current_user} may not read, so their column statistics (pg_stats) are hidden`,
+      `${unreadable} ${kind === 'table' ? 'table(s)' : 'index(es) on table(s)'} large enough for bloat to matter cannot be read by ${ctx.server.current_user}, so PostgreSQL hides the column statistics (pg_stats) the estimate needs`,
       `GRANT SELECT ON ALL TABLES IN SCHEMA ${result.unreadable_schemas} TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
