@@ -18,10 +18,20 @@ export async function runChecks(checks: Check[], ctx: CheckContext): Promise<Che
       outcome.findings.push(...(await check.run(ctx)));
     } catch (error) {
       if (isConnectionError(error)) throw error;
-      outcome.notAssessable.push(notAssessableFrom(check.id, error, ctx.server.current_user));
+      addNotAssessable(outcome.notAssessable, notAssessableFrom(check.id, error, ctx.server.current_user));
     }
   }
   return outcome;
+}
+
+/** Checks that fail for one reason (say, no access to the log) are one entry, not one per check. */
+function addNotAssessable(entries: NotAssessable[], entry: NotAssessable): void {
+  const same = entries.find((e) => e.reason === entry.reason && e.enable === entry.enable && e.error === entry.error);
+  if (!same) {
+    entries.push(entry);
+    return;
+  }
+  same.checks = [...(same.checks ?? [same.check]), entry.check];
 }
 
 export function notAssessableFrom(checkId: string, error: unknown, role: string): NotAssessable {

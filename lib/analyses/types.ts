@@ -21,6 +21,8 @@ export interface Finding {
 
 export interface NotAssessable {
   check: string;
+  /** Every check that could not run for this same reason, when there are several (check is the first). */
+  checks?: string[];
   reason: string;
   /** The exact grant, extension or setting that would let the check run. */
   enable: string | null;

@@ -159,7 +159,7 @@ describe('query_analysis where pg_stat_statements is missing or idle', () => {
     expect(result.findings).toEqual([]);
     expect(result.not_assessable.length).toBeGreaterThan(0);
     for (const entry of result.not_assessable) expect(entry.enable).toBe('CREATE EXTENSION pg_stat_statements;');
-    expect(result.not_assessable.map((n) => n.check)).toEqual(expect.arrayContaining(['queries.slow', 'queries.regression', 'queries.top_statements']));
+    expect(result.not_assessable.flatMap((n) => n.checks ?? [n.check])).toEqual(expect.arrayContaining(['queries.slow', 'queries.regression', 'queries.top_statements']));
   });
 
   it('finds nothing to warn about on a database with no workload', async () => {
