@@ -1,3 +1,5 @@
+import { splitIdentifier } from '../table-names.js';
+
 /**
  * target_tables narrows the review to statements whose text names one of the tables.
  *
@@ -11,7 +13,7 @@
 export function tablePatterns(targetTables: string[] | undefined): string[] | null {
   if (!targetTables || targetTables.length === 0) return null;
   return targetTables.map((name) => {
-    const parts = splitQualifiedName(name);
+    const parts = splitIdentifier(name);
     const table = quotable(parts[parts.length - 1]);
     if (parts.length === 1) return `${START}${table}${END}`;
     const schema = quotable(parts[0]);
@@ -28,29 +30,4 @@ const quotable = (part: string) => `"?${escapeRegex(part)}"?`;
 
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `sales.orders` → ["sales", "orders"]; `"My Schema"."Orders"` → ["My Schema", "Orders"]. */
-export function splitQualifiedName(name: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i];
-    if (ch === '"') {
-      if (quoted && name[i + 1] === '"') {
-        current += '"';
-        i++;
-      } else {
-        quoted = !quoted;
-      }
-    } else if (ch === '.' && !quoted) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current);
-  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { Finding } from '../types.js';
+import { splitIdentifier } from '../table-names.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 /** Tables a review is narrowed to: schema-qualified names, and bare names that match in any schema. */
@@ -21,38 +22,6 @@ export function parseTargetTables(targetTables: string[] | undefined): TableScop
     else if (parts.length === 2) scope.qualified.push(`${parts[0]}.${parts[1]}`);
   }
   return scope.qualified.length + scope.bare.length > 0 ? scope : null;
-}
-
-/** `Sales.Orders` → ["sales", "orders"]; `"My Schema"."Orders"` → ["My Schema", "Orders"]. */
-export function splitIdentifier(name: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  let quoted = false;
-  let wasQuoted = false;
-  const push = () => {
-    const part = wasQuoted ? current : current.trim().toLowerCase();
-    if (part.length > 0) parts.push(part);
-    current = '';
-    wasQuoted = false;
-  };
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i];
-    if (ch === '"') {
-      if (quoted && name[i + 1] === '"') {
-        current += '"';
-        i++;
-      } else {
-        quoted = !quoted;
-        wasQuoted = true;
-      }
-    } else if (ch === '.' && !quoted) {
-      push();
-    } else if (quoted || ch.trim() !== '') {
-      current += ch;
-    }
-  }
-  push();
-  return parts;
 }
 
 /**

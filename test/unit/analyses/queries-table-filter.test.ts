@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitQualifiedName, tablePatterns } from '../../../lib/analyses/queries/table-filter.js';
+import { tablePatterns } from '../../../lib/analyses/queries/table-filter.js';
 
 // The patterns run on the server as PostgreSQL regular expressions; the constructs used
 // (lookbehind, lookahead, \w, \s, classes) mean the same in JavaScript, so they are checked here too.
@@ -37,13 +37,5 @@ describe('tablePatterns', () => {
   it('escapes characters that mean something in a regular expression', () => {
     expect(matches('a$b', 'select * from a$b')).toBe(true);
     expect(matches('a$b', 'select * from ab')).toBe(false);
-  });
-});
-
-describe('splitQualifiedName', () => {
-  it('splits on dots outside double quotes and unquotes the parts', () => {
-    expect(splitQualifiedName('sales.orders')).toEqual(['sales', 'orders']);
-    expect(splitQualifiedName('"My.Schema"."Order ""Lines"""')).toEqual(['My.Schema', 'Order "Lines"']);
-    expect(splitQualifiedName('orders')).toEqual(['orders']);
   });
 });

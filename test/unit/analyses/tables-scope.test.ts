@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, noteTruncation, parseTargetTables, splitIdentifier, statsAgeDays } from '../../../lib/analyses/tables/scope.js';
+import { formatBytes, noteTruncation, parseTargetTables, statsAgeDays } from '../../../lib/analyses/tables/scope.js';
+import { splitIdentifier } from '../../../lib/analyses/table-names.js';
 import type { Finding } from '../../../lib/analyses/types.js';
 
 describe('target_tables', () => {
