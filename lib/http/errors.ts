@@ -46,8 +46,15 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+// postgres.js network error codes: the service's own database cannot be reached right now.
+const unreachableCodes = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'];
+
 export function appErrorFromDatabase(error: unknown): AppError | undefined {
   const cause = (error as { cause?: unknown })?.cause ?? error;
+  const networkCode = (cause as { code?: unknown })?.code;
+  if (typeof networkCode === 'string' && unreachableCodes.includes(networkCode)) {
+    return new AppError('unavailable', 'The service database is unavailable; try again shortly');
+  }
   switch (sqlState(cause) ?? sqlState(error)) {
     case '23505':
       return new AppError('conflict', 'A record with the same unique value already exists');
@@ -58,6 +65,9 @@ export function appErrorFromDatabase(error: unknown): AppError | undefined {
       return new AppError('validation', 'A value in the request has the wrong format or is out of range');
     case '57014':
       return new AppError('unavailable', 'The database query timed out');
+    case '57P03':
+    case '53300':
+      return new AppError('unavailable', 'The service database is unavailable; try again shortly');
     default:
       return undefined;
   }

@@ -28,6 +28,12 @@ describe('error responses', () => {
     expect(bodyOf(wrapped).status).toBe(409);
   });
 
+  it('answer 503 when the service database cannot be reached', () => {
+    const refused = Object.assign(new Error('Failed query: select ...'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) });
+    expect(bodyOf(refused)).toEqual({ status: 503, body: { detail: 'The service database is unavailable; try again shortly' } });
+    expect(bodyOf(Object.assign(new Error('too many clients already'), { code: '53300' })).status).toBe(503);
+  });
+
   it('never put a stack trace or SQL into a 500', () => {
     const failure = Object.assign(new Error('Failed query: select secret from vault where token = $1'), { code: 'XX000' });
     const { status, body } = bodyOf(failure);
