@@ -8,12 +8,12 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /** Inline text: safe anywhere in a line, including a table cell. */
 export function mdText(text: string): string {
-  return oneLine(text).replace(/[\\`*_[\]<>|~!#&]/g, (c) => `\\${c}`);
+  return oneLine(text).replace(/[\\`*_[\]<>|~]/g, (c) => `\\${c}`);
 }
 
-/** Text that starts a line: a leading "1." or "-" would otherwise become a list. */
+/** Text that starts a line: a leading "#", "1." or "-" would otherwise become a heading or a list. */
 export function mdParagraph(text: string): string {
-  return mdText(text).replace(/^(\d+)([.)])/, '$1\\$2').replace(/^([-+=])/, '\\$1');
+  return mdText(text).replace(/^(\d+)([.)])/, '$1\\$2').replace(/^([-+=#])/, '\\$1');
 }
 
 const longestBacktickRun = (text: string) => Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));

@@ -4,11 +4,12 @@ import type { QueryBar } from './report-sections.js';
 
 // Fixed geometry in a viewBox: the chart scales with the page and needs no script or library.
 const WIDTH = 760;
-const LABEL_WIDTH = 230;
+// 12px monospace is about 7.2px a character: "#10 " and 26 characters fit the label column.
+const LABEL_WIDTH = 240;
+const LABEL_CHARS = 26;
 const VALUE_WIDTH = 130;
 const ROW = 26;
 const BAR = 16;
-const LABEL_CHARS = 30;
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 

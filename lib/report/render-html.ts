@@ -8,9 +8,12 @@ import { reportStyle } from './report-style.js';
 
 /**
  * Nothing on the page may load or run anything: no scripts, no external assets. The same policy is
- * sent as a header by the handler; the meta tag keeps it when the page is saved and reopened.
+ * sent as a response header too; the meta tag keeps it when the page is saved and reopened.
  */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+// The stylesheet is a constant of ours; escaping it would break selectors like `a > b`.
+const style = new SafeHtml(reportStyle);
 
 export function renderHtml(data: ReportData): string {
   const result = data.result;
@@ -35,9 +38,6 @@ ${footer(result)}
 </html>
 `.value;
 }
-
-// The stylesheet is a constant of ours; escaping it would break selectors like `a > b`.
-const style = new SafeHtml(reportStyle);
 
 function header(data: ReportData, result: ReviewResult | null): SafeHtml {
   const facts: Array<[string, string | null]> = [
@@ -117,7 +117,7 @@ function notAssessable(items: NotAssessable[]): SafeHtml | null {
   return html`<section id="not-assessable"><h2>Not assessable</h2>
 <p>These checks could not run with the reviewing role's privileges or the server's settings.</p>
 ${items.map(
-  (n) => html`<article class="na-item sev-na" data-check="${n.check}"><h4>${n.check}</h4>
+  (n) => html`<article class="na-item sev-na" data-check="${n.check}"><h4>${(n.checks ?? [n.check]).join(', ')}</h4>
 <p>${n.reason}</p>
 ${n.enable ? html`<p class="label">To enable it</p>${sqlBlock(n.enable)}` : html`<p class="label">No grant or setting enables it.</p>`}
 ${n.error && html`<p class="error">${n.error}</p>`}

@@ -92,7 +92,7 @@ function notAssessable(items: NotAssessable[]): string | null {
   if (items.length === 0) return null;
   const entries = items.map((n) =>
     [
-      `### ${mdText(n.check)}`,
+      `### ${mdText((n.checks ?? [n.check]).join(', '))}`,
       mdParagraph(n.reason),
       n.enable ? `To enable it:\n\n${mdFence(n.enable, 'sql')}` : 'No grant or setting enables it.',
       n.error ? `Error: ${mdText(n.error)}` : null,

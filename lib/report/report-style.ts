@@ -42,7 +42,8 @@ pre.evidence { background: var(--muted-bg); color: #101828; }
 .error { color: var(--critical); font-size: 14px; }
 .changes ul { margin: 4px 0 12px; padding-left: 20px; }
 .change-new { color: var(--critical); } .change-resolved { color: var(--ok); } .change-worsened { color: var(--warning); }
-.chart { width: 100%; max-width: 900px; height: auto; }
+/* Never drawn larger than its viewBox, so labels keep the size the geometry was measured for. */
+.chart { width: 100%; max-width: 760px; height: auto; }
 .chart .bar-label { font: 12px ui-monospace, Menlo, Consolas, monospace; fill: #101828; }
 .chart .bar-value { font-size: 12px; fill: var(--muted); }
 .chart rect { fill: var(--info); }
