@@ -5,6 +5,9 @@ import type { APIGatewayProxyEventV2 } from './types.js';
 
 const HOW_TO_CONFIGURE = 'set API_TOKENS to one or more comma-separated bearer tokens (openssl rand -hex 32) and deploy again, or put an API Gateway authorizer in front and set API_AUTH=gateway';
 
+// RFC 6750's token characters, so a token can be sent as it is; 32 or more so it cannot be guessed.
+const TOKEN_FORMAT = /^[A-Za-z0-9\-._~+/]{32,}=*$/;
+
 /**
  * Lets a request through or throws: 401 for a missing or wrong bearer token, 503 while this stage
  * has no way to authenticate callers. Checked on every request rather than at cold start, so the
@@ -28,6 +31,9 @@ export function authorizeRequest(event: APIGatewayProxyEventV2): void {
     // serverless-offline on a developer machine runs open so the spec's curl examples work as written.
     if (IS_OFFLINE && onDeveloperMachine) return;
     throw notConfigured(`API authentication is not configured: ${HOW_TO_CONFIGURE}`);
+  }
+  if (!API_TOKENS.every((token) => TOKEN_FORMAT.test(token))) {
+    throw notConfigured('API_TOKENS holds a token that is too short or cannot be sent in a header: each must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32)');
   }
   checkBearerToken(event, API_TOKENS);
 }

@@ -39,7 +39,7 @@ export const createTaskRequest = request(
   createTaskBody.extend({
     cron_schedule: createTaskBody.shape.cron_schedule.meta({
       description: 'Five cron fields or @hourly, @daily/@midnight, @weekly, @monthly, @yearly/@annually; no seconds field',
-      example: '0 2 * * *',
+      examples: ['0 2 * * *'],
     }),
     timezone: createTaskBody.shape.timezone.meta({ description: 'IANA time zone the schedule is read in' }),
     task_params: taskParamsSchema

@@ -11,7 +11,7 @@ import { taskParamsSchema } from '../tasks/task-params.js';
 // can hold real responses to them. The mappers that build these bodies are checked against them at
 // the bottom of this file.
 
-const timestamp = z.iso.datetime().meta({ description: 'ISO 8601 in UTC with milliseconds', example: '2026-01-01T02:00:00.000Z' });
+const timestamp = z.iso.datetime().meta({ description: 'ISO 8601 in UTC with milliseconds', examples: ['2026-01-01T02:00:00.000Z'] });
 const id = z.number().int().positive();
 const severity = z.enum(['critical', 'warning', 'info']);
 
@@ -138,7 +138,7 @@ export const taskStartedResponse = z.object({
 });
 
 export const taskQueuedResponse = z.object({
-  message: z.string().meta({ example: 'Задача 1 добавлена в очередь' }),
+  message: z.string().meta({ examples: ['Задача 1 добавлена в очередь'] }),
   task_id: id,
   execution_id: id,
 });
