@@ -52,12 +52,22 @@ function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
 }
 
+// The developer defaults point at 127.0.0.1 and a published key: on AWS they would be wrong or unsafe.
+const REQUIRED_WHEN_DEPLOYED = ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ENCRYPTION_KEY'] as const;
+
 export function env(): Env {
   if (!parsed) {
-    const result = envSchema.safeParse(withoutEmpty(process.env));
+    const raw = withoutEmpty(process.env);
+    const result = envSchema.safeParse(raw);
     if (!result.success) {
       const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new Error(`Invalid configuration: ${problems}`);
+    }
+    // Only the real Lambda runtime sets AWS_LAMBDA_RUNTIME_API (serverless-offline does not).
+    const deployed = result.data.AWS_LAMBDA_RUNTIME_API !== undefined;
+    const missing = REQUIRED_WHEN_DEPLOYED.filter((name) => raw[name] === undefined);
+    if (deployed && missing.length > 0) {
+      throw new Error(`Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (README, "Deploy")`);
     }
     parsed = result.data;
   }

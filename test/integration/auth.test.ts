@@ -189,7 +189,9 @@ describe('with API_TOKENS configured', () => {
 });
 
 describe('how a stage without tokens behaves', () => {
-  const AUTH_VARIABLES = ['API_TOKENS', 'API_AUTH', 'IS_OFFLINE', 'AWS_LAMBDA_RUNTIME_API'] as const;
+  const AUTH_VARIABLES = ['API_TOKENS', 'API_AUTH', 'IS_OFFLINE', 'AWS_LAMBDA_RUNTIME_API', 'ENCRYPTION_KEY'] as const;
+  // Inside Lambda every setting must be explicit (lib/env.ts), as on a real deployed stage.
+  const deployed = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
   const saved = Object.fromEntries(AUTH_VARIABLES.map((name) => [name, process.env[name]]));
   const setVariables = (vars: Record<string, string | undefined>) => {
     for (const name of AUTH_VARIABLES) {
@@ -230,7 +232,7 @@ describe('how a stage without tokens behaves', () => {
   });
 
   it('does not let IS_OFFLINE or API_AUTH=disabled open a function running in AWS Lambda', async () => {
-    const inLambda = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' };
+    const inLambda = deployed;
     expect((await answerWith({ ...inLambda, IS_OFFLINE: 'true' })).status).toBe(503);
     const disabled = await answerWith({ ...inLambda, API_AUTH: 'disabled' });
     expect(disabled.status).toBe(503);
@@ -250,6 +252,6 @@ describe('how a stage without tokens behaves', () => {
     expect(unguarded.status).toBe(503);
     expect(unguarded.body.detail).toContain('no API Gateway authorizer');
     expect((await answerWith({ API_AUTH: 'gateway' }, { authorizer: { jwt: { claims: { sub: 'ops' }, scopes: null } } })).status).toBe(308);
-    expect((await answerWith({ API_AUTH: 'gateway', AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/ops' } } })).status).toBe(308);
+    expect((await answerWith({ API_AUTH: 'gateway', ...deployed }, { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/ops' } } })).status).toBe(308);
   });
 });

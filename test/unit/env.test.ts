@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const saved = { ...process.env };
+afterEach(() => {
+  process.env = { ...saved };
+  vi.resetModules();
+});
+
+async function freshEnv(vars: Record<string, string>) {
+  process.env = { ...saved, ...vars };
+  for (const name of ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ENCRYPTION_KEY', 'IS_OFFLINE', 'AWS_LAMBDA_RUNTIME_API']) {
+    if (!(name in vars)) delete process.env[name];
+  }
+  return (await import('../../lib/env.js')).env;
+}
+
+describe('configuration', () => {
+  it('works with nothing set on a developer machine', async () => {
+    const env = await freshEnv({});
+    expect(env().DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/reviewer');
+  });
+
+  it('treats the empty strings serverless.yml passes for unset variables as unset', async () => {
+    const env = await freshEnv({ DATABASE_URL: '', CONSUMER_CONCURRENCY: '' });
+    expect(env().CONSUMER_CONCURRENCY).toBe(4);
+  });
+
+  it('refuses to run inside AWS Lambda on the developer defaults, naming what to set', async () => {
+    const env = await freshEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', DATABASE_URL: 'postgres://db/reviewer' });
+    expect(() => env()).toThrow('UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, ENCRYPTION_KEY must be set on a deployed stage');
+  });
+
+  it('accepts the developer defaults under serverless-offline', async () => {
+    const env = await freshEnv({ IS_OFFLINE: 'true' });
+    expect(env().UPSTASH_REDIS_REST_URL).toBe('http://127.0.0.1:8079');
+  });
+
+  it('refuses an encryption key that is not 32 bytes', async () => {
+    const env = await freshEnv({ ENCRYPTION_KEY: Buffer.from('short').toString('base64') });
+    expect(() => env()).toThrow('ENCRYPTION_KEY must be 32 bytes, base64-encoded');
+  });
+});
