@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/check-services.sh
+# The report is checked in a real browser: Debian's chromium, driven by playwright-core.
+if ! command -v chromium >/dev/null; then
+  echo "Installing Debian's chromium for the report's browser test..."
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 # Local Node is 20; deployed functions run on nodejs22.x, where the SDK has no such warning.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 npx tsc --noEmit
