@@ -58,7 +58,12 @@ export async function updateTask(id: number, body: UpdateTaskBody): Promise<Task
       const merged = mergeParams(task.taskParams, body.task_params);
       changes.taskParams = (await validParams(task.taskType as TaskType, merged)) as unknown as Record<string, unknown>;
     }
-    if (body.cron_schedule !== undefined || body.timezone !== undefined || body.is_active !== undefined) {
+    // Only a real change moves the schedule: re-sending the same values must not skip a slot that is due.
+    const scheduleChanged =
+      (body.cron_schedule !== undefined && body.cron_schedule !== task.cronSchedule) ||
+      (body.timezone !== undefined && body.timezone !== task.timezone) ||
+      (body.is_active !== undefined && body.is_active !== task.isActive);
+    if (scheduleChanged) {
       const isActive = changes.isActive ?? task.isActive;
       const now = await databaseNow(tx);
       changes.nextRunAt = isActive ? nextRunAfter(changes.cronSchedule ?? task.cronSchedule, changes.timezone ?? task.timezone, now) : null;

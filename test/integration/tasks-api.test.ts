@@ -186,6 +186,12 @@ describe('PUT /scheduler/tasks/{task_id}', () => {
     ]);
   });
 
+  it('keeps next_run_at when the schedule fields are sent unchanged', async () => {
+    const task = await createTaskVia(customSqlTask(connectionId));
+    const response = await put(task.id, { cron_schedule: '0 2 * * *', timezone: 'UTC', is_active: true, name: 'renamed' });
+    expect(response.body).toMatchObject({ name: 'renamed', next_run_at: task.next_run_at });
+  });
+
   it('answers 404 for an unknown task', async () => {
     expect((await put(424242, { name: 'x' })).status).toBe(404);
   });
