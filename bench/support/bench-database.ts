@@ -6,6 +6,9 @@ import postgres from 'postgres';
 const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const migrationsFolder = new URL('../../db/migrations', import.meta.url).pathname;
 
+// Databases of this process not yet dropped: an interrupted benchmark (Ctrl-C) drops them on its way out.
+const undropped = new Set<string>();
+
 export interface BenchDatabase {
   name: string;
   url: string;
@@ -19,6 +22,8 @@ export interface BenchDatabase {
 export async function createBenchDatabase(label: string, options: { migrated?: boolean } = {}): Promise<BenchDatabase> {
   const name = `pgr_bench_${label}_${randomBytes(3).toString('hex')}`;
   await withAdmin((admin) => admin.unsafe(`create database "${name}"`));
+  undropped.add(name);
+  dropOnInterrupt();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
 
@@ -33,8 +38,24 @@ export async function createBenchDatabase(label: string, options: { migrated?: b
   return {
     name,
     url: url.toString(),
-    drop: () => withAdmin((admin) => admin.unsafe(`drop database if exists "${name}" with (force)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((admin) => admin.unsafe(`drop database if exists "${name}" with (force)`));
+  undropped.delete(name);
+}
+
+let interruptHandled = false;
+function dropOnInterrupt(): void {
+  if (interruptHandled) return;
+  interruptHandled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([...undropped].map(dropDatabase)).finally(() => process.exit(130));
+    });
+  }
 }
 
 async function withAdmin<T>(work: (admin: postgres.Sql) => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startRedisRestServer } from '../../scripts/redis-rest/server.js';
+import { freePort, waitForPort } from '../../test/helpers/private-redis.js';
 
 export interface CountedRedisEndpoint {
   url: string;
@@ -9,28 +10,39 @@ export interface CountedRedisEndpoint {
   close(): Promise<void>;
 }
 
+const serverScript = new URL('../../scripts/redis-rest/server.ts', import.meta.url).pathname;
+
 /**
- * An Upstash-compatible REST endpoint of the benchmark's own, in front of the machine's Redis.
- * @upstash/redis calls the global fetch for every request, so wrapping it counts round trips
- * without a proxy hop that would add its own latency to what is measured.
+ * An Upstash-compatible REST endpoint of the benchmark's own (scripts/redis-rest/server.ts) in
+ * front of the machine's Redis. It runs in a process of its own, as Upstash is a service of its
+ * own: in the benchmark's process its work would be charged to the code being measured.
+ * @upstash/redis calls the global fetch for every request, so wrapping fetch counts round trips
+ * without a proxy hop that would add latency of its own.
  */
 export async function startCountedRedisEndpoint(): Promise<CountedRedisEndpoint> {
   const token = randomBytes(8).toString('hex');
-  const server = await startRedisRestServer({ port: 0, token, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', serverScript], {
+    env: { ...process.env, REDIS_REST_PORT: String(port), UPSTASH_REDIS_REST_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForPort(port, 20_000);
+  const url = `http://127.0.0.1:${port}`;
+
   let count = 0;
   const originalFetch = globalThis.fetch;
   globalThis.fetch = (input, init) => {
     const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (target.startsWith(server.url)) count++;
+    if (target.startsWith(url)) count++;
     return originalFetch(input, init);
   };
   return {
-    url: server.url,
+    url,
     token,
     requests: () => count,
     async close() {
       globalThis.fetch = originalFetch;
-      await server.close();
+      if (child.exitCode === null) await new Promise<void>((done) => child.once('exit', () => done()).kill('SIGTERM'));
     },
   };
 }

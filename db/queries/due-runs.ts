@@ -33,27 +33,32 @@ export interface ClaimedRun {
  * one statement. A task whose previous execution is still queued or running gets a `skipped`
  * row for this slot instead of a second concurrent run. The unique (task, slot) key makes a
  * repeated claim of the same slot a no-op.
+ *
+ * Queued rows are stamped `enqueued_at` as they are written: the tick that claimed them pushes
+ * their ids itself right after commit, so no other tick picks them up to push (and un-stamps them
+ * if the push fails). Stamping on insert instead of claiming them afterwards saves rewriting every
+ * new row, which was a third of a 10,000-run tick.
  */
 export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>): Promise<ClaimedRun[]> {
   if (tasks.length === 0) return [];
   const due = JSON.stringify(tasks.map((t) => ({ task_id: t.id, slot: t.slot.toISOString(), next: t.next.toISOString() })));
+  // The overlap check runs once per task, as the task is advanced (a probe of the small partial
+  // index of open executions); a per-row EXISTS referenced from three columns ran three times.
   const rows = await db.execute<{ id: string; status: 'queued' | 'skipped' }>(sql`
     with due as (
       select * from json_to_recordset(${due}::json) as d(task_id int, slot timestamptz, next timestamptz)
     ), advanced as (
       update scheduled_tasks t set next_run_at = due.next from due where t.id = due.task_id
-      returning t.id, t.connection_id, t.task_type, t.task_params, due.slot
+      returning t.id, t.connection_id, t.task_type, t.task_params, due.slot,
+                case when exists (select 1 from task_executions e where e.scheduled_task_id = t.id and e.status in ('queued', 'running'))
+                     then 'skipped' else 'queued' end as status
     )
-    insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, completed_at, error_message)
-    select a.id, a.connection_id, a.task_type, a.task_params, 'schedule', s.status, a.slot,
-           case when s.status = 'skipped' then now() end,
-           case when s.status = 'skipped' then 'Skipped: the previous execution of this task was still queued or running' end
-      from advanced a
-      cross join lateral (
-        select case when exists (
-          select 1 from task_executions e where e.scheduled_task_id = a.id and e.status in ('queued', 'running')
-        ) then 'skipped' else 'queued' end as status
-      ) s
+    insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, enqueued_at, completed_at, error_message)
+    select id, connection_id, task_type, task_params, 'schedule', status, slot,
+           case when status = 'queued' then now() end,
+           case when status = 'skipped' then now() end,
+           case when status = 'skipped' then 'Skipped: the previous execution of this task was still queued or running' end
+      from advanced
     on conflict (scheduled_task_id, scheduled_for) do nothing
     returning id, status`);
   return rows.map((r) => ({ id: Number(r.id), status: r.status }));

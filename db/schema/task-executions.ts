@@ -34,6 +34,9 @@ export const taskExecutions = pgTable(
   (t) => [
     uniqueIndex('task_executions_slot_key').on(t.scheduledTaskId, t.scheduledFor),
     index('task_executions_task_idx').on(t.scheduledTaskId, t.id),
+    // The executions list filtered by connection, newest first: without it a connection with few
+    // runs among a million is found by walking the whole primary key backwards.
+    index('task_executions_connection_idx').on(t.connectionId, t.id),
     index('task_executions_created_idx').on(t.createdAt),
     index('task_executions_status_idx').on(t.status, t.id),
     index('task_executions_deadline_idx').on(t.deadlineAt).where(sql`${t.status} = 'running'`),

@@ -22,23 +22,32 @@ export interface AnalysisInput {
   params: TaskParams;
   target: TargetOptions;
   previous: PreviousRun | null;
+  /**
+   * An open connection to `target` owned by the caller (the consumer reuses them across
+   * executions); without one, a connection is opened here and closed at the end.
+   */
+  sql?: ReturnType<typeof openTarget>;
 }
 
 /** One review of one database over one connection, bounded as a whole by query_timeout. */
 export async function runAnalysis(input: AnalysisInput): Promise<ReviewResult> {
   const started = performance.now();
-  const sql = openTarget(input.target);
+  const sql = input.sql ?? openTarget(input.target);
   const timeoutMs = input.params.query_timeout * 1000;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ReviewFailedError(`The analysis did not finish within query_timeout (${input.params.query_timeout} s) and was cancelled`)), timeoutMs);
   });
+  let finished = false;
   try {
-    return await Promise.race([review(sql, input, started), deadline]);
+    const result = await Promise.race([review(sql, input, started), deadline]);
+    finished = true;
+    return result;
   } finally {
     clearTimeout(timer);
     // Closing the socket ends our backend; the server cancels whatever statement was still running.
-    await sql.end({ timeout: 0 });
+    // The caller's connection is kept only after a review that finished.
+    if (!input.sql || !finished) await sql.end({ timeout: 0 });
   }
 }
 

@@ -1,12 +1,11 @@
 import { getDb, type Db } from '../../db/client.js';
-import { findConnection } from '../../db/queries/connections.js';
-import { claimExecution, findPreviousCompleted, finishExecution, type ExecutionOutcome } from '../../db/queries/executions.js';
-import type { ExecutionRow } from '../../db/schema/index.js';
+import { claimExecution, finishExecution, type ClaimedExecution, type ExecutionOutcome } from '../../db/queries/executions.js';
 import { runAnalysis } from '../analyses/index.js';
 import type { ReviewResult, TaskParams, TaskType } from '../analyses/types.js';
 import { targetOptionsFor } from '../connections/target-options.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
+import type { TargetConnections } from './target-connections.js';
 
 export type ExecutionReport =
   | { id: number; outcome: 'completed' | 'failed'; durationMs: number }
@@ -15,17 +14,19 @@ export type ExecutionReport =
 /**
  * Claims one queued execution, runs its analysis and records the outcome. Returns `not_claimed`
  * when the id is not (or no longer) queued: another consumer has it, or it was cancelled.
+ * With `targets`, the review borrows an open connection to its database instead of opening one.
  */
-export async function runExecution(id: number, db: Db = getDb()): Promise<ExecutionReport> {
-  const execution = await claimExecution(db, id, env().RUNNING_GRACE_SECONDS);
-  if (!execution) {
+export async function runExecution(id: number, db: Db = getDb(), targets?: TargetConnections): Promise<ExecutionReport> {
+  const claimed = await claimExecution(db, id, env().RUNNING_GRACE_SECONDS);
+  if (!claimed) {
     log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: id });
     return { id, outcome: 'not_claimed' };
   }
+  const { execution } = claimed;
   const started = performance.now();
   log.info('execution started', { executionId: id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
 
-  const outcome = await analyse(db, execution);
+  const outcome = await analyse(claimed, targets);
   const recorded = await finishExecution(db, id, execution.attempts, outcome);
   const durationMs = Math.round(performance.now() - started);
   if (!recorded) {
@@ -36,18 +37,17 @@ export async function runExecution(id: number, db: Db = getDb()): Promise<Execut
   return { id, outcome: outcome.status, durationMs };
 }
 
-async function analyse(db: Db, execution: ExecutionRow): Promise<ExecutionOutcome> {
+async function analyse({ execution, connection, previous }: ClaimedExecution, targets: TargetConnections | undefined): Promise<ExecutionOutcome> {
   const params = execution.taskParams as unknown as TaskParams;
   try {
-    const connection = await findConnection(db, execution.connectionId);
     if (!connection) return failed(`Connection ${execution.connectionId} no longer exists`);
-    const previous = execution.scheduledTaskId ? await findPreviousCompleted(db, execution.scheduledTaskId, execution.id) : undefined;
-    const result: ReviewResult = await runAnalysis({
+    const input = {
       taskType: execution.taskType as TaskType,
       params,
       target: targetOptionsFor(connection, params.query_timeout),
-      previous: previous?.result ? { executionId: previous.id, result: previous.result as Partial<ReviewResult> } : null,
-    });
+      previous: previous ? { executionId: previous.id, result: previous.result as Partial<ReviewResult> } : null,
+    };
+    const result: ReviewResult = targets ? await targets.use(connection, input.target, (sql) => runAnalysis({ ...input, sql })) : await runAnalysis(input);
     return { status: 'completed', result: result as unknown as Record<string, unknown>, errorMessage: null };
   } catch (error) {
     return failed(describeFailure(error));

@@ -1,10 +1,14 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 
+// Loaded on first use: the SDK takes ~130 ms to import, and most functions that bundle this module
+// (every task endpoint) never start a consumer on a given cold start.
+let sdk: Promise<typeof import('@aws-sdk/client-lambda')> | undefined;
 let client: LambdaClient | undefined;
 
-function lambda(): LambdaClient {
+async function lambda() {
+  const { LambdaClient, InvokeCommand } = await (sdk ??= import('@aws-sdk/client-lambda'));
   if (!client) {
     const { LAMBDA_ENDPOINT, AWS_REGION } = env();
     client = new LambdaClient({
@@ -14,7 +18,7 @@ function lambda(): LambdaClient {
       ...(LAMBDA_ENDPOINT ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     });
   }
-  return client;
+  return { client, InvokeCommand };
 }
 
 /**
@@ -23,7 +27,8 @@ function lambda(): LambdaClient {
  */
 export async function startConsumer(executionIds: number[] = []): Promise<boolean> {
   try {
-    await lambda().send(
+    const { client, InvokeCommand } = await lambda();
+    await client.send(
       new InvokeCommand({
         FunctionName: env().CONSUMER_FUNCTION_NAME,
         InvocationType: 'Event',

@@ -22,10 +22,16 @@ export async function pushExecutionIds(ids: readonly number[]): Promise<void> {
 
 /**
  * Moves the oldest id onto the processing list and returns it, atomically (LMOVE), so an id
- * taken by a consumer that then dies is still visible on the processing list.
+ * taken by a consumer that then dies is still visible on the processing list. `finished`, the
+ * entry the caller has just completed, is removed from the processing list in the same request:
+ * one HTTP round trip per execution instead of two.
  */
-export async function takeNextExecutionId(): Promise<string | null> {
-  return withRedis((redis) => redis.lmove<string>(queueKey(), processingKey(), 'left', 'right'));
+export async function takeNextExecutionId(finished?: string): Promise<string | null> {
+  if (finished === undefined) return withRedis((redis) => redis.lmove<string>(queueKey(), processingKey(), 'left', 'right'));
+  return withRedis(async (redis) => {
+    const [, next] = await redis.pipeline().lrem(processingKey(), 0, finished).lmove<string>(queueKey(), processingKey(), 'left', 'right').exec<[number, string | null]>();
+    return next;
+  });
 }
 
 export async function acknowledgeExecutionIds(ids: readonly string[]): Promise<void> {

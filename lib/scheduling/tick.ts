@@ -35,7 +35,7 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
   const now = options.now ?? (await databaseNow(db));
   const { MAX_ATTEMPTS, REQUEUE_AFTER_SECONDS, EXECUTION_RETENTION_DAYS } = env();
 
-  let claimed = 0;
+  const claimedIds: number[] = [];
   let skipped = 0;
   const nextSlot = memoizedNextSlot(now);
   for (;;) {
@@ -44,13 +44,17 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
       const advanced = due.map((task) => ({ id: task.id, slot: task.nextRunAt, next: nextSlot(task) }));
       return { count: due.length, runs: await advanceAndRecordRuns(tx, advanced) };
     });
-    claimed += runs.runs.filter((r) => r.status === 'queued').length;
-    skipped += runs.runs.filter((r) => r.status === 'skipped').length;
+    for (const run of runs.runs) {
+      if (run.status === 'queued') claimedIds.push(run.id);
+      else skipped++;
+    }
     if (runs.count < CLAIM_BATCH) break;
   }
 
   const recovered = await recoverOverdueExecutions(db, MAX_ATTEMPTS);
-  const toPush = await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS);
+  // Runs claimed above are already stamped as pushed by this tick; the claim here finds the rest
+  // (pushes that failed earlier, ids Redis lost), which are older and so go first.
+  const toPush = [...(await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS)), ...claimedIds.sort((a, b) => a - b)];
 
   let pushFailed: string | null = null;
   try {
@@ -67,7 +71,7 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
 
   const report: TickReport = {
     now: now.toISOString(),
-    claimed,
+    claimed: claimedIds.length,
     skipped,
     recovered: { requeued: recovered.filter((r) => r.status === 'queued').length, failed: recovered.filter((r) => r.status === 'failed').length },
     pushed: pushFailed ? 0 : toPush.length,

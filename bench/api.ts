@@ -1,0 +1,209 @@
+/**
+ * API latency, warm, with the handler invoked in-process as Lambda would invoke it (a literal
+ * API Gateway v2 event through the one middy stack): get a task, list tasks (10,000 of them),
+ * list executions (1,000,000 rows; unfiltered and with each filter), and stats (1,000,000
+ * executions spread over the 90 days of retention, about 11,000 in the last 24 hours).
+ * Reports p50 and p99 per endpoint and prints the plan of every statement each one sends,
+ * run with EXPLAIN ANALYZE.
+ *
+ *   npx tsx bench/api.ts
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { closeDb, getDb } from '../db/client.js';
+import { handler as listExecutionsHandler } from '../functions/executions/list.js';
+import { handler as statsHandler } from '../functions/stats/get.js';
+import { handler as getTaskHandler } from '../functions/tasks/get.js';
+import { handler as listTasksHandler } from '../functions/tasks/list.js';
+import type { Handler } from '../lib/http/handler.js';
+import type { APIGatewayProxyEventV2 } from '../lib/http/types.js';
+import { apiEvent } from '../test/helpers/api.js';
+import { createBenchDatabase } from './support/bench-database.js';
+import { heading, percentile, printTable, round } from './support/figures.js';
+import { explainAnalyze, observeQueries, serviceClient } from './support/query-observer.js';
+import { recordResults } from './support/results-file.js';
+import { useServiceEnvironment } from './support/service-environment.js';
+
+const TASKS = 10_000;
+const EXECUTIONS = 1_000_000;
+const CONNECTIONS = 5;
+// One more connection, used by a single task: a filter on it matches 100 of the 1,000,000 rows.
+const RARE_CONNECTION = CONNECTIONS + 1;
+const RETENTION_DAYS = 90;
+const WARM_UP = 30;
+const GOAL_P99_MS = 20;
+
+// Per hundred tasks: 40 custom_sql, 25 config_check, 20 table_analysis, 14 query_analysis, 1 log_analysis.
+const TASK_TYPE_BY_PERCENT = `case when g % 100 < 40 then 'custom_sql' when g % 100 < 65 then 'config_check' when g % 100 < 85 then 'table_analysis' when g % 100 < 99 then 'query_analysis' else 'log_analysis' end`;
+const TASK_PARAMS = '{"query_timeout":300,"output_format":"json","analysis_target":"queries","detailed_analysis":true,"custom_sql":"select count(*) from pg_stat_activity","max_rows":1000}';
+const RESULT =
+  '{"task_type":"custom_sql","analysis_target":"queries","summary":{"critical":0,"warning":1,"info":2,"not_assessable":0},"findings":[],"not_assessable":[],"changes":{"new":[],"resolved":[]},"duration_ms":38,"data":{"columns":[{"name":"count","type":"int8"}],"rows":[["12"]],"row_count":1,"truncated":false}}';
+
+interface Case {
+  key: string;
+  label: string;
+  calls: number;
+  handler: Handler;
+  event: () => APIGatewayProxyEventV2;
+  check: (body: unknown) => boolean;
+}
+
+// Measured with bearer-token authentication on, as a deployed stage runs.
+const API_TOKEN = randomBytes(32).toString('hex');
+const headers = { authorization: `Bearer ${API_TOKEN}` };
+const random = (n: number) => 1 + Math.floor(Math.random() * n);
+const isList = (length: number) => (body: unknown) => Array.isArray(body) && body.length === length;
+
+const cases: Case[] = [
+  {
+    key: 'get_task',
+    label: 'GET /scheduler/tasks/{id}',
+    calls: 1000,
+    handler: getTaskHandler,
+    event: () => {
+      const id = String(random(TASKS));
+      return apiEvent('GET', `/api/v1/scheduler/tasks/${id}`, { path: { task_id: id }, headers });
+    },
+    check: (body) => typeof (body as { id?: unknown }).id === 'number',
+  },
+  {
+    key: 'list_tasks',
+    label: `GET /scheduler/tasks (${TASKS.toLocaleString('en')} tasks)`,
+    calls: 100,
+    handler: listTasksHandler,
+    event: () => apiEvent('GET', '/api/v1/scheduler/tasks', { headers }),
+    check: isList(TASKS),
+  },
+  {
+    key: 'list_executions',
+    label: 'GET /scheduler/executions',
+    calls: 500,
+    handler: listExecutionsHandler,
+    event: () => apiEvent('GET', '/api/v1/scheduler/executions', { headers }),
+    check: isList(100),
+  },
+  ...(
+    [
+      ['status_failed', 'status_filter=failed', () => ({ status_filter: 'failed' })],
+      ['task_id', 'task_id=N', () => ({ task_id: String(random(TASKS)) })],
+      ['connection_id', 'connection_id=N', () => ({ connection_id: String(random(CONNECTIONS)) })],
+      ['connection_id_rare', `connection_id=${RARE_CONNECTION} (100 rows)`, () => ({ connection_id: String(RARE_CONNECTION) })],
+      ['task_type', 'task_type=custom_sql', () => ({ task_type: 'custom_sql' })],
+      ['task_type_rare', 'task_type=log_analysis (1%)', () => ({ task_type: 'log_analysis' })],
+      ['connection_and_status', 'connection_id=N&status_filter=failed', () => ({ connection_id: String(random(CONNECTIONS)), status_filter: 'failed' })],
+      ['limit_1000', 'limit=1000', () => ({ limit: '1000' })],
+    ] as const
+  ).map(([name, label, query]): Case => ({
+    key: `list_executions_${name}`,
+    label: `GET /scheduler/executions?${label}`,
+    calls: name === 'limit_1000' ? 100 : 300,
+    handler: listExecutionsHandler,
+    event: () => apiEvent('GET', '/api/v1/scheduler/executions', { query: query(), headers }),
+    check: (body) => Array.isArray(body),
+  })),
+  {
+    key: 'stats',
+    label: `GET /scheduler/stats (${EXECUTIONS.toLocaleString('en')} executions)`,
+    calls: 500,
+    handler: statsHandler,
+    event: () => apiEvent('GET', '/api/v1/scheduler/stats', { headers }),
+    check: (body) => (body as { executions_24h?: { total_executions?: number } }).executions_24h?.total_executions !== undefined,
+  },
+];
+
+const database = await createBenchDatabase('api');
+useServiceEnvironment({ databaseUrl: database.url });
+process.env.API_AUTH = 'tokens';
+process.env.API_TOKENS = API_TOKEN;
+
+try {
+  const db = getDb();
+  const client = serviceClient(db);
+  const observer = observeQueries(client);
+  await seed((statement) => db.execute(statement));
+
+  const figures: Record<string, number> = {};
+  const rows: Array<Array<string | number>> = [['endpoint', 'calls', 'p50 ms', 'p99 ms', 'max ms', `p99 < ${GOAL_P99_MS} ms`]];
+  const plans: Array<{ label: string; lines: string[] }> = [];
+  for (const c of cases) {
+    for (let i = 0; i < WARM_UP; i++) await call(c);
+    const timings: number[] = [];
+    for (let i = 0; i < c.calls; i++) {
+      const event = c.event();
+      const started = performance.now();
+      const response = await c.handler(event, {});
+      timings.push(performance.now() - started);
+      expectAnswer(c, response);
+    }
+    const p50 = percentile(timings, 50);
+    const p99 = percentile(timings, 99);
+    figures[`${c.key}.p50_ms`] = round(p50);
+    figures[`${c.key}.p99_ms`] = round(p99);
+    rows.push([c.label, c.calls, p50, p99, Math.max(...timings), p99 < GOAL_P99_MS ? 'yes' : 'NO']);
+
+    const { statements } = await observer.capture(() => call(c));
+    for (const statement of statements) plans.push({ label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 120)}...`, lines: await explainAnalyze(client, statement) });
+  }
+
+  heading(`API latency, warm, in-process (${TASKS.toLocaleString('en')} tasks, ${EXECUTIONS.toLocaleString('en')} executions)`);
+  printTable(rows);
+  heading('Plans (EXPLAIN ANALYZE of the statements each endpoint sends)');
+  for (const plan of plans) {
+    console.log(`\n-- ${plan.label}`);
+    for (const line of plan.lines) console.log(`   ${line}`);
+  }
+  recordResults('api', { ...figures, measured_at: new Date().toISOString() });
+} finally {
+  await closeDb();
+  await database.drop();
+}
+
+async function call(c: Case): Promise<void> {
+  expectAnswer(c, await c.handler(c.event(), {}));
+}
+
+function expectAnswer(c: Case, response: Awaited<ReturnType<Handler>>): void {
+  const body = response.body ? JSON.parse(response.body) : undefined;
+  if (response.statusCode !== 200 || !c.check(body)) {
+    throw new Error(`${c.label} answered ${response.statusCode}: ${String(response.body).slice(0, 300)}`);
+  }
+}
+
+/**
+ * 6 connections, 10,000 tasks (a fifth paused; the last one alone on the sixth connection) and
+ * 1,000,000 executions, oldest first, evenly over the retention period, 100 per task: mostly
+ * completed with a small result, 4% failed, 1% skipped, the newest few queued or running.
+ */
+async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  await run(sql`
+    insert into connections (name, host, port, database, username, sslmode)
+    select 'db-' || g, 'db' || g || '.internal', 5432, 'app', 'reviewer', 'require' from generate_series(1, ${RARE_CONNECTION}::int) g`);
+  await run(sql`
+    insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, is_active, next_run_at, description)
+    select 'task ' || g, ${sql.raw(TASK_TYPE_BY_PERCENT)},
+           case when g = ${TASKS} then ${RARE_CONNECTION} else 1 + g % ${CONNECTIONS} end, '0 * * * *',
+           ${TASK_PARAMS}::jsonb, g % 5 <> 0, case when g % 5 <> 0 then date_trunc('hour', now()) + interval '1 hour' end,
+           'Reviews the ' || g || 'th database of the fleet'
+      from generate_series(1, ${TASKS}::int) g`);
+  const chunk = 250_000;
+  const step = (RETENTION_DAYS * 86_400) / EXECUTIONS;
+  for (let from = 1; from <= EXECUTIONS; from += chunk) {
+    await run(sql`
+      insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, created_at, enqueued_at, started_at, completed_at, attempts, result, error_message)
+      select t.id, t.connection_id, t.task_type, t.task_params, 'schedule', s.status, x.at, x.at, x.at,
+             case when s.status in ('completed', 'failed', 'running') then x.at end,
+             case when s.status in ('completed', 'failed', 'skipped') then x.at + interval '40 ms' end,
+             case when s.status = 'skipped' then 0 else 1 end,
+             case when s.status = 'completed' then ${RESULT}::jsonb end,
+             case when s.status = 'failed' then 'canceling statement due to statement timeout (SQLSTATE 57014)' end
+        from generate_series(${from}::int, ${Math.min(from + chunk - 1, EXECUTIONS)}::int) g
+        join scheduled_tasks t on t.id = 1 + g % ${TASKS}
+        cross join lateral (select now() - make_interval(secs => (${EXECUTIONS} - g) * ${step}::float8) as at,
+                                   abs(hashint4(g)) % 100 as draw) x
+        cross join lateral (select case when g > ${EXECUTIONS - 8} then (case when g % 2 = 0 then 'queued' else 'running' end)
+                                        when x.draw < 4 then 'failed' when x.draw = 4 then 'skipped' else 'completed' end as status) s`);
+  }
+  await run(sql`vacuum analyze`);
+  console.log(`seeded ${TASKS.toLocaleString('en')} tasks and ${EXECUTIONS.toLocaleString('en')} executions in ${round((performance.now() - started) / 1000)} s`);
+}

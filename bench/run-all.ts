@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: the four benchmarks of the scheduler, one after another, each in a process of
+ * its own (as each also runs alone), then a summary of bench/results.json against the goals.
+ * `npm run bench -- tick api` runs only those.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { heading, printTable } from './support/figures.js';
+import { resultsPath } from './support/results-file.js';
+
+const benchmarks = ['cold-start', 'tick', 'api', 'throughput'];
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : benchmarks;
+const unknown = chosen.filter((name) => !benchmarks.includes(name));
+if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`);
+
+const failed: string[] = [];
+for (const name of chosen) {
+  const started = Date.now();
+  console.log(`\n######## ${name}`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', new URL(`${name}.ts`, import.meta.url).pathname], { stdio: 'inherit' });
+  if (run.status !== 0) failed.push(name);
+  console.log(`######## ${name}: ${run.status === 0 ? 'done' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+const results: Record<string, unknown> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
+const figure = (key: string) => (key in results ? String(results[key]) : '-');
+const goals: Array<[string, string]> = [
+  ['tick.empty_ms_1k', ''],
+  ['tick.empty_ms_100k', 'about the same as at 1k'],
+  ['tick.due_10k_ms', 'under 2000'],
+  ['tick.baseline_ms', ''],
+  ['throughput.per_s', ''],
+  ['throughput.graphile_worker_per_s', ''],
+  ['throughput.ratio', 'at least 0.5'],
+  ['throughput.latency_p50_ms', ''],
+  ['throughput.latency_p99_ms', ''],
+  ...['get_task', 'list_tasks', 'list_executions', 'stats'].flatMap((endpoint): Array<[string, string]> => [
+    [`api.${endpoint}.p50_ms`, ''],
+    [`api.${endpoint}.p99_ms`, 'under 20'],
+  ]),
+  ['cold_start.max_bundle_kb', 'under 1024'],
+  ['cold_start.max_import_ms', 'under 300'],
+];
+heading(`Summary (${resultsPath})`);
+printTable([['figure', 'value', 'goal'], ...goals.map(([key, goal]) => [key, figure(key), goal])]);
+if (failed.length > 0) {
+  console.error(`\nFailed: ${failed.join(', ')}`);
+  process.exit(1);
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "task_executions_connection_idx" ON "task_executions" USING btree ("connection_id","id");
