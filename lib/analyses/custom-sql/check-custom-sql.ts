@@ -30,8 +30,11 @@ export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
 }
 
 // Loaded on first use: the parser compiles a 1.7 MB WebAssembly module, which only custom_sql tasks need.
+let parser: Promise<typeof import('libpg-query')> | undefined;
+
 async function parseStatements(text: string): Promise<Array<{ stmt?: unknown }>> {
-  const { parse } = await import('libpg-query');
+  parser ??= import('libpg-query');
+  const { parse } = await parser;
   return (await parse(text)).stmts ?? [];
 }
 

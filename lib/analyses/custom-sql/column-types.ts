@@ -21,8 +21,13 @@ interface TypeRow {
  * and int2vector/oidvector (space-separated) keep the server's text.
  */
 export async function describeColumnTypes(sql: postgres.Sql | postgres.TransactionSql | postgres.ReservedSql, oids: number[]): Promise<Map<number, ColumnType>> {
-  const distinct = [...new Set(oids)];
-  if (distinct.length === 0) return new Map();
+  const types = new Map<number, ColumnType>();
+  for (const oid of oids) {
+    const known = builtInTypes.get(oid);
+    if (known) types.set(oid, known);
+  }
+  const distinct = [...new Set(oids)].filter((oid) => !types.has(oid));
+  if (distinct.length === 0) return types;
   // Sent as an array literal: OIDs above 2^31 do not fit the int4[] postgres.js would infer from numbers.
   const oidArrayLiteral = `{${distinct.join(',')}}`;
   const rows = await sql<TypeRow[]>`
@@ -41,15 +46,22 @@ export async function describeColumnTypes(sql: postgres.Sql | postgres.Transacti
     left join pg_type e on e.oid = c.typelem and c.typcategory = 'A'
     left join pg_type be on be.oid = b.typelem and b.typcategory = 'A'`;
 
-  const types = new Map<number, ColumnType>();
   for (const row of rows) {
     const format: ValueFormat = row.element_name
       ? { kind: 'text', element: valueKindOf(row.element_name) }
       : { kind: valueKindOf(row.base_name) };
-    types.set(row.oid, { name: row.name, format });
+    const type = { name: row.name, format };
+    types.set(row.oid, type);
+    if (row.oid < FIRST_NORMAL_OBJECT_ID) builtInTypes.set(row.oid, type);
   }
   return types;
 }
+
+// Types below this OID are built into PostgreSQL (initdb's fixed catalog entries) and mean the same
+// on every server, so their description is kept for the life of the process; user types are looked
+// up on every run, since a type of that OID may differ between databases.
+const FIRST_NORMAL_OBJECT_ID = 16384;
+const builtInTypes = new Map<number, ColumnType>();
 
 /** A type the lookup did not return (dropped mid-run, or a pseudo-type): its OID as name, value as text. */
 export function unknownColumnType(oid: number): ColumnType {

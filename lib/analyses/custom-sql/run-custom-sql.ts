@@ -24,8 +24,8 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
 
   const connection = await sql.reserve();
   try {
-    await connection.unsafe('begin transaction read only');
-    const data = await readResult(connection, sql.CLOSE, text, maxRows, params.query_timeout);
+    await beginReadOnly(connection, params.query_timeout);
+    const data = await readResult(connection, sql.CLOSE, text, maxRows);
     // Rolled back even on success: nothing the statement did in this transaction is kept.
     await connection.unsafe('rollback');
     return data;
@@ -38,16 +38,7 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
   }
 }
 
-async function readResult(connection: postgres.ReservedSql, close: object, text: string, maxRows: number, timeoutSeconds: number): Promise<CustomSqlData> {
-  // Transaction-local output settings make the text format predictable whatever the server's defaults.
-  // DateStyle 'ISO' sets only the output style; the day/month order the statement's literals are read with is kept.
-  const statementTimeout = `${timeoutSeconds}s`;
-  await connection`
-    select set_config('statement_timeout', ${statementTimeout}, true),
-           set_config('DateStyle', 'ISO', true),
-           set_config('bytea_output', 'hex', true),
-           set_config('extra_float_digits', '1', true)`;
-
+async function readResult(connection: postgres.ReservedSql, close: object, text: string, maxRows: number): Promise<CustomSqlData> {
   // One row past the cap tells whether the result was truncated.
   const rows = await fetchFirstRows(connection, close, text, maxRows + 1);
   const columns = rows.columns ?? [];
@@ -60,6 +51,19 @@ async function readResult(connection: postgres.ReservedSql, close: object, text:
     row_count: kept.length,
     truncated: rows.length > maxRows,
   };
+}
+
+/**
+ * Opens the READ ONLY transaction and sets its transaction-local output settings in one round trip
+ * (simple protocol, two statements), so the text format is predictable whatever the server's defaults.
+ * DateStyle 'ISO' sets only the output style; the day/month order the statement's literals are read
+ * with is kept. The timeout is an integer validated with the task, safe to inline.
+ */
+async function beginReadOnly(connection: postgres.ReservedSql, timeoutSeconds: number): Promise<void> {
+  const statementTimeout = `${Math.trunc(timeoutSeconds)}s`;
+  await connection.unsafe(
+    `begin transaction read only; select set_config('statement_timeout', '${statementTimeout}', true), set_config('DateStyle', 'ISO', true), set_config('bytea_output', 'hex', true), set_config('extra_float_digits', '1', true)`,
+  ).simple();
 }
 
 /**
