@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { scheduledTasks, taskExecutions, type TaskRow } from '../schema/index.js';
 
@@ -14,12 +14,19 @@ export async function findTask(db: DbOrTx, id: number): Promise<TaskRow | undefi
   return row;
 }
 
-export async function listTasks(db: DbOrTx, filter: { isActive?: boolean }): Promise<TaskRow[]> {
-  return db
+/** Oldest first; `afterId` + `limit` page through by id (keyset paging, stable under inserts). */
+export async function listTasks(db: DbOrTx, filter: { isActive?: boolean; limit?: number; afterId?: number }): Promise<TaskRow[]> {
+  const query = db
     .select()
     .from(scheduledTasks)
-    .where(filter.isActive === undefined ? undefined : eq(scheduledTasks.isActive, filter.isActive))
+    .where(
+      and(
+        filter.isActive === undefined ? undefined : eq(scheduledTasks.isActive, filter.isActive),
+        filter.afterId === undefined ? undefined : gt(scheduledTasks.id, filter.afterId),
+      ),
+    )
     .orderBy(asc(scheduledTasks.id));
+  return filter.limit === undefined ? query : query.limit(filter.limit);
 }
 
 export async function lockTask(db: DbOrTx, id: number): Promise<TaskRow | undefined> {

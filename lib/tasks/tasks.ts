@@ -33,7 +33,7 @@ export async function createTask(body: CreateTaskBody): Promise<TaskRow> {
   });
 }
 
-export async function listTasks(filter: { isActive?: boolean }): Promise<TaskRow[]> {
+export async function listTasks(filter: { isActive?: boolean; limit?: number; afterId?: number }): Promise<TaskRow[]> {
   return selectTasks(getDb(), filter);
 }
 

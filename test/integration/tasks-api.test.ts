@@ -131,6 +131,16 @@ describe('GET /scheduler/tasks', () => {
     expect(onlyInactive.body.map((t: { id: number }) => t.id)).toEqual([inactive.id]);
   });
 
+  it('pages by id with limit and after_id when asked, and lists everything otherwise', async () => {
+    const all = (await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks'))).body.map((t: { id: number }) => t.id);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const first = await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { limit: '2' } }));
+    expect(first.body.map((t: { id: number }) => t.id)).toEqual(all.slice(0, 2));
+    const next = await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { limit: '2', after_id: String(all[1]) } }));
+    expect(next.body.map((t: { id: number }) => t.id)).toEqual(all.slice(2, 4));
+    expect((await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { limit: '0' } }))).status).toBe(400);
+  });
+
   it('refuses an is_active filter that is not true or false', async () => {
     const response = await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { is_active: 'yes' } }));
     expect(response.status).toBe(400);
