@@ -1,9 +1,8 @@
-import { formatMs } from '../analyses/queries/describe.js';
 import type { Finding, NotAssessable, ReviewResult } from '../analyses/types.js';
 import { html, SafeHtml } from './html.js';
 import { queryChart } from './query-chart.js';
 import type { ReportData } from './report-data.js';
-import { DATA_ROWS_SHOWN, groupFindings, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
+import { DATA_ROWS_SHOWN, groupFindings, headerFacts, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
 import { reportStyle } from './report-style.js';
 
 /**
@@ -40,17 +39,7 @@ ${footer(result)}
 }
 
 function header(data: ReportData, result: ReviewResult | null): SafeHtml {
-  const facts: Array<[string, string | null]> = [
-    ['Status', `${data.status}${data.attempts > 1 ? ` (attempt ${data.attempts})` : ''}`],
-    ['Task', data.taskId === null ? 'deleted' : `#${data.taskId}${data.taskName ? ` ${data.taskName}` : ''}`],
-    ['Connection', `#${data.connectionId}${data.connectionName ? ` ${data.connectionName}` : ''}`],
-    ['Trigger', data.trigger],
-    ['Scheduled for', data.scheduledFor],
-    ['Queued', data.queuedAt],
-    ['Started', data.startedAt],
-    ['Completed', data.completedAt],
-    ['Review took', typeof result?.duration_ms === 'number' ? formatMs(result.duration_ms) : null],
-  ];
+  const facts = headerFacts(data, result);
   return html`<header>
 <h1>${reportTitle(data)}</h1>
 <p class="subtitle">${typeLine(data, result)}${data.database && html` of database <strong>${data.database}</strong>`}</p>

@@ -1,9 +1,8 @@
-import { formatMs } from '../analyses/queries/describe.js';
 import type { Finding, FindingRef, NotAssessable, ReviewResult } from '../analyses/types.js';
 import { mdCode, mdFence, mdParagraph, mdTable, mdText } from './markdown.js';
 import { barValueText } from './query-chart.js';
 import type { ReportData } from './report-data.js';
-import { DATA_ROWS_SHOWN, groupFindings, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
+import { DATA_ROWS_SHOWN, groupFindings, headerFacts, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
 
 /** The same report as the HTML page, for a pull request, a ticket or a chat message. */
 export function renderMarkdown(data: ReportData): string {
@@ -16,17 +15,7 @@ export function renderMarkdown(data: ReportData): string {
 }
 
 function header(data: ReportData, result: ReviewResult | null): string {
-  const facts: Array<[string, string | null]> = [
-    ['Status', `${data.status}${data.attempts > 1 ? ` (attempt ${data.attempts})` : ''}`],
-    ['Task', data.taskId === null ? 'deleted' : `#${data.taskId}${data.taskName ? ` ${data.taskName}` : ''}`],
-    ['Connection', `#${data.connectionId}${data.connectionName ? ` ${data.connectionName}` : ''}`],
-    ['Trigger', data.trigger],
-    ['Scheduled for', data.scheduledFor],
-    ['Queued', data.queuedAt],
-    ['Started', data.startedAt],
-    ['Completed', data.completedAt],
-    ['Review took', typeof result?.duration_ms === 'number' ? formatMs(result.duration_ms) : null],
-  ];
+  const facts = headerFacts(data, result);
   const subtitle = `${mdText(typeLine(data, result))}${data.database ? ` of database ${mdCode(data.database)}` : ''}`;
   const rows = facts.filter((f): f is [string, string] => f[1] !== null).map(([name, value]) => [name, mdText(value)]);
   return `# ${mdText(reportTitle(data))}\n\n${subtitle}\n\n${mdTable(['', ''], ['left', 'left'], rows)}`;

@@ -1,4 +1,5 @@
 import type { Finding, ReviewResult, Severity } from '../analyses/types.js';
+import { formatMs } from '../analyses/queries/describe.js';
 import type { ReportData } from './report-data.js';
 
 /** The parts of a report both renderers show, in the order a reader wants them. */
@@ -120,4 +121,19 @@ export function reportTitle(data: ReportData): string {
 
 export function typeLine(data: ReportData, result: ReviewResult | null): string {
   return result?.analysis_target ? `${data.taskType} (${result.analysis_target})` : data.taskType;
+}
+
+/** The facts at the top of a report, label and value (null when not known), in both formats. */
+export function headerFacts(data: ReportData, result: ReviewResult | null): Array<[string, string | null]> {
+  return [
+    ['Status', `${data.status}${data.attempts > 1 ? ` (attempt ${data.attempts})` : ''}`],
+    ['Task', data.taskId === null ? 'deleted' : `#${data.taskId}${data.taskName ? ` ${data.taskName}` : ''}`],
+    ['Connection', `#${data.connectionId}${data.connectionName ? ` ${data.connectionName}` : ''}`],
+    ['Trigger', data.trigger],
+    ['Scheduled for', data.scheduledFor],
+    ['Queued', data.queuedAt],
+    ['Started', data.startedAt],
+    ['Completed', data.completedAt],
+    ['Review took', typeof result?.duration_ms === 'number' ? formatMs(result.duration_ms) : null],
+  ];
 }
