@@ -61,3 +61,21 @@ export function isConnectionError(error: unknown): boolean {
     code === '57P03'
   );
 }
+
+/**
+ * A readable reason for a failed review or connection test: the server's message with its
+ * SQLSTATE, or what went wrong on the network. Never includes the password (postgres.js errors
+ * carry host and port only).
+ */
+export function describeTargetError(error: unknown): string {
+  const e = error as { message?: string; code?: string; address?: string; port?: number };
+  const message = e?.message ?? String(error);
+  const code = e?.code ?? '';
+  if (/^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
+  if (code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} (ECONNREFUSED)`;
+  if (['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET'].includes(code)) {
+    return `The connection to the target database was closed during the review (terminated by the server, or the network failed) (${code})`;
+  }
+  if (code) return `Could not connect to the target database: ${message} (${code})`;
+  return message;
+}

@@ -2,7 +2,7 @@ import { getDb } from '../../db/client.js';
 import { deleteConnectionRow, findConnection, insertConnection, listConnections as selectConnections, updateConnectionRow, type NewConnection } from '../../db/queries/connections.js';
 import { countTasksUsingConnection } from '../../db/queries/tasks.js';
 import type { ConnectionRow } from '../../db/schema/index.js';
-import { openTarget } from '../analyses/target-connection.js';
+import { describeTargetError, openTarget } from '../analyses/target-connection.js';
 import { encryptSecret } from '../crypto/secret-box.js';
 import { AppError, notFound } from '../http/errors.js';
 import type { CreateConnectionBody, UpdateConnectionBody } from './connection-schemas.js';
@@ -73,8 +73,7 @@ export async function testConnection(id: number): Promise<ConnectionTestResult> 
     const [row] = await sql`select current_setting('server_version') as version`;
     return { ok: true, server_version: row.version, round_trip_ms: Math.round((performance.now() - started) * 100) / 100, error: null };
   } catch (error) {
-    const e = error as { message?: string; code?: string };
-    return { ok: false, server_version: null, round_trip_ms: null, error: e.code ? `${e.message} (${e.code})` : String(e.message ?? error) };
+    return { ok: false, server_version: null, round_trip_ms: null, error: describeTargetError(error) };
   } finally {
     await sql.end({ timeout: 0 });
   }

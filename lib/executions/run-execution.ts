@@ -2,6 +2,7 @@ import { getDb, type Db } from '../../db/client.js';
 import { claimExecution, finishExecution, type ClaimedExecution, type ExecutionOutcome } from '../../db/queries/executions.js';
 import { runAnalysis } from '../analyses/index.js';
 import type { ReviewResult, TaskParams, TaskType } from '../analyses/types.js';
+import { describeTargetError } from '../analyses/target-connection.js';
 import { targetOptionsFor } from '../connections/target-options.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
@@ -50,22 +51,8 @@ async function analyse({ execution, connection, previous }: ClaimedExecution, ta
     const result: ReviewResult = targets ? await targets.use(connection, input.target, (sql) => runAnalysis({ ...input, sql })) : await runAnalysis(input);
     return { status: 'completed', result: result as unknown as Record<string, unknown>, errorMessage: null };
   } catch (error) {
-    return failed(describeFailure(error));
+    return failed(describeTargetError(error));
   }
 }
 
 const failed = (errorMessage: string): ExecutionOutcome => ({ status: 'failed', result: null, errorMessage });
-
-/** A readable reason for the execution record: the server's message with its SQLSTATE, or the network error. */
-function describeFailure(error: unknown): string {
-  const e = error as { message?: string; code?: string; address?: string; port?: number };
-  const message = e?.message ?? String(error);
-  const code = e?.code ?? '';
-  if (/^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
-  if (code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused at ${e.address ?? ''}:${e.port ?? ''}`.replace(/ at :$/, '');
-  if (['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET'].includes(code)) {
-    return `The connection to the target database was closed during the review (terminated by the server, or the network failed) (${code})`;
-  }
-  if (code) return `Could not connect to the target database: ${message} (${code})`;
-  return message;
-}
