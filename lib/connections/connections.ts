@@ -4,7 +4,7 @@ import { countTasksUsingConnection } from '../../db/queries/tasks.js';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { describeTargetError, openTarget } from '../analyses/target-connection.js';
 import { encryptSecret } from '../crypto/secret-box.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, databaseSqlState, notFound } from '../http/errors.js';
 import type { CreateConnectionBody, UpdateConnectionBody } from './connection-schemas.js';
 import { targetOptionsFor } from './target-options.js';
 
@@ -81,7 +81,7 @@ export async function testConnection(id: number): Promise<ConnectionTestResult> 
 
 function nameConflict(name: string | undefined) {
   return (error: unknown) => {
-    if ((error as { cause?: { code?: string } })?.cause?.code === '23505' || (error as { code?: string })?.code === '23505') {
+    if (databaseSqlState(error) === '23505') {
       throw new AppError('conflict', `A connection named "${name}" already exists`);
     }
     throw error;

@@ -46,6 +46,11 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+/** Drizzle wraps the driver's error as `cause`: the SQLSTATE of either. */
+export function databaseSqlState(error: unknown): string | undefined {
+  return sqlState((error as { cause?: unknown })?.cause) ?? sqlState(error);
+}
+
 // postgres.js network error codes: the service's own database cannot be reached right now.
 const unreachableCodes = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'];
 
@@ -55,7 +60,7 @@ export function appErrorFromDatabase(error: unknown): AppError | undefined {
   if (typeof networkCode === 'string' && unreachableCodes.includes(networkCode)) {
     return new AppError('unavailable', 'The service database is unavailable; try again shortly');
   }
-  switch (sqlState(cause) ?? sqlState(error)) {
+  switch (databaseSqlState(error)) {
     case '23505':
       return new AppError('conflict', 'A record with the same unique value already exists');
     case '23503':
