@@ -9,3 +9,6 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyResultV2
 export const ok = (body: unknown) => json(200, body);
 export const created = (body: unknown) => json(201, body);
 export const noContent = (): APIGatewayProxyResultV2 => ({ statusCode: 204, headers: {}, body: '' });
+
+/** Timestamps leave the API as ISO 8601 in UTC, or null. */
+export const iso = (date: Date | null) => (date ? date.toISOString() : null);

@@ -4,7 +4,8 @@ import type { SchedulerStats } from '../../db/queries/stats.js';
 import { analysisTargets, taskTypes, type ReviewResult } from '../analyses/types.js';
 import type { ConnectionTestResult, toConnectionResponse } from '../connections/connections.js';
 import type { readQueueStatus } from '../scheduling/status.js';
-import type { toExecutionResponse, toTaskResponse } from '../tasks/task-response.js';
+import type { toExecutionResponse } from '../executions/execution-response.js';
+import type { toTaskResponse } from '../tasks/task-response.js';
 import { taskParamsSchema } from '../tasks/task-params.js';
 
 // What the API sends back, as zod schemas so the OpenAPI document is generated from them and tests

@@ -65,6 +65,7 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
     await markNotEnqueued(db, toPush);
     log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', { error: pushFailed, waiting: toPush.length });
   }
+  // Trimming is housekeeping: a failure leaves stale entries for the next tick, never loses a run.
   if (!pushFailed) await trimProcessingList(db, recovered.map((r) => r.id)).catch(() => undefined);
 
   const expiredDeleted = await deleteExpiredExecutions(db, EXECUTION_RETENTION_DAYS, RETENTION_BATCH);

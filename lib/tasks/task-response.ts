@@ -1,6 +1,5 @@
-import type { ExecutionRow, TaskRow } from '../../db/schema/index.js';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+import type { TaskRow } from '../../db/schema/index.js';
+import { iso } from '../http/responses.js';
 
 export function toTaskResponse(task: TaskRow) {
   return {
@@ -17,23 +16,5 @@ export function toTaskResponse(task: TaskRow) {
     last_run_at: iso(task.lastRunAt),
     created_at: iso(task.createdAt),
     updated_at: iso(task.updatedAt),
-  };
-}
-
-export function toExecutionResponse(execution: ExecutionRow) {
-  return {
-    id: execution.id,
-    scheduled_task_id: execution.scheduledTaskId,
-    connection_id: execution.connectionId,
-    task_type: execution.taskType,
-    trigger: execution.trigger,
-    status: execution.status,
-    scheduled_for: iso(execution.scheduledFor),
-    queued_at: iso(execution.createdAt),
-    started_at: iso(execution.startedAt),
-    completed_at: iso(execution.completedAt),
-    attempts: execution.attempts,
-    result: execution.result,
-    error_message: execution.errorMessage,
   };
 }

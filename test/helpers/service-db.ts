@@ -22,10 +22,6 @@ export async function queuedIds(): Promise<string[]> {
   return getRedis().lrange<string>(process.env.QUEUE_NAME!, 0, -1);
 }
 
-export async function processingIds(): Promise<string[]> {
-  return getRedis().lrange<string>(`${process.env.QUEUE_NAME}:processing`, 0, -1);
-}
-
 export async function bulkCreateTasks(connectionId: number, count: number, cron = '* * * * *'): Promise<number[]> {
   const rows = await query<{ id: number }>(sql`
     insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, next_run_at)
