@@ -3,12 +3,12 @@ import { runCustomSql } from './custom-sql/run-custom-sql.js';
 import { diffFindings } from './changes.js';
 import { logChecks } from './logs/index.js';
 import { queryChecks } from './queries/index.js';
-import { runChecks } from './run-checks.js';
+import { runChecks, type ChecksOutcome } from './run-checks.js';
 import { readServerFacts } from './server-facts.js';
 import { tableChecks } from './tables/index.js';
 import { openTarget, type TargetOptions } from './target-connection.js';
 import { defaultTarget } from './targets.js';
-import { ReviewFailedError, type Check, type PreviousRun, type ReviewResult, type TaskParams, type TaskType } from './types.js';
+import { ReviewFailedError, type Check, type PreviousRun, type ReviewResult, type ServerFacts, type TaskParams, type TaskType } from './types.js';
 
 const checksByType: Record<Exclude<TaskType, 'custom_sql'>, Check[]> = {
   config_check: configChecks,
@@ -53,16 +53,16 @@ export async function runAnalysis(input: AnalysisInput): Promise<ReviewResult> {
 
 async function review(sql: ReturnType<typeof openTarget>, input: AnalysisInput, started: number): Promise<ReviewResult> {
   const target = input.params.analysis_target ?? defaultTarget(input.taskType);
-  const server = await readServerFacts(sql);
   const state: Record<string, unknown> = {};
-  const previousState = (input.previous?.result.state as Record<string, unknown> | undefined) ?? {};
-  const ctx = { sql, params: input.params, server, previous: input.previous, state, previousState };
-
+  let server: ServerFacts;
   let data: ReviewResult['data'];
-  let outcome = { findings: [] as ReviewResult['findings'], notAssessable: [] as ReviewResult['not_assessable'] };
+  let outcome: ChecksOutcome = { findings: [], notAssessable: [] };
   if (input.taskType === 'custom_sql') {
-    data = await runCustomSql(sql, input.params);
+    ({ server, data } = await runCustomSql(sql, input.params));
   } else {
+    server = await readServerFacts(sql);
+    const previousState = (input.previous?.result.state as Record<string, unknown> | undefined) ?? {};
+    const ctx = { sql, params: input.params, server, previous: input.previous, state, previousState };
     const checks = checksByType[input.taskType].filter((c) => c.targets.includes(target));
     outcome = await runChecks(checks, ctx);
   }

@@ -1,8 +1,8 @@
 import type postgres from 'postgres';
 import type { ServerFacts } from './types.js';
 
-export async function readServerFacts(sql: postgres.Sql): Promise<ServerFacts> {
-  const [row] = await sql`
+/** One row of facts about the reviewed server; custom_sql sends it in the same message as its BEGIN. */
+export const serverFactsQuery = `
     select version() as version,
            current_setting('server_version_num')::int as version_num,
            current_user as current_user,
@@ -12,6 +12,13 @@ export async function readServerFacts(sql: postgres.Sql): Promise<ServerFacts> {
            (select stats_reset from pg_stat_database where datname = current_database()) as stats_reset,
            (select rolsuper from pg_roles where rolname = current_user) as is_superuser,
            pg_is_in_recovery() as in_recovery`;
+
+export async function readServerFacts(sql: postgres.Sql): Promise<ServerFacts> {
+  const [row] = await sql.unsafe(serverFactsQuery);
+  return serverFactsFrom(row);
+}
+
+export function serverFactsFrom(row: postgres.Row): ServerFacts {
   return {
     version: row.version,
     version_num: row.version_num,

@@ -44,6 +44,8 @@ export function openTarget(options: TargetOptions): postgres.Sql {
       lock_timeout: 5000,
       idle_in_transaction_session_timeout: options.statementTimeoutSeconds * 1000 + 5000,
       default_transaction_read_only: true,
+      // The server must read a custom_sql statement exactly as our checker's PostgreSQL parser did.
+      standard_conforming_strings: 'on',
     },
   });
 }

@@ -1,7 +1,10 @@
 import { blockedFunctionReason } from './blocked-functions.js';
 import { statementName } from './statement-name.js';
 
-export type CustomSqlVerdict = { ok: true } | { ok: false; reason: string };
+/** `select` covers SELECT, WITH, VALUES and TABLE: what a cursor can be declared for. */
+export type ReadStatementKind = 'select' | 'show' | 'explain';
+
+export type CustomSqlVerdict = { ok: true; kind: ReadStatementKind } | { ok: false; reason: string };
 
 type AstNode = Record<string, unknown>;
 
@@ -26,7 +29,7 @@ export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
   if (statements.length !== 1) return refuse(`Exactly one statement is allowed; found ${statements.length}`);
 
   const reason = topLevelReason(statements[0]) ?? nestedReason(statements[0]);
-  return reason ? refuse(reason) : { ok: true };
+  return reason ? refuse(reason) : { ok: true, kind: kindOf(statements[0]) };
 }
 
 // Loaded on first use: the parser compiles a 1.7 MB WebAssembly module, which only custom_sql tasks need.
@@ -36,6 +39,11 @@ async function parseStatements(text: string): Promise<Array<{ stmt?: unknown }>>
   parser ??= import('libpg-query');
   const { parse } = await parser;
   return (await parse(text)).stmts ?? [];
+}
+
+function kindOf(statement: AstNode): ReadStatementKind {
+  const [type] = unwrap(statement);
+  return type === 'SelectStmt' ? 'select' : type === 'VariableShowStmt' ? 'show' : 'explain';
 }
 
 function topLevelReason(statement: AstNode): string | null {

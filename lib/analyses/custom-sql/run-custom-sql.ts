@@ -1,8 +1,8 @@
 import type postgres from 'postgres';
 import { sqlState } from '../../http/errors.js';
-import { isConnectionError } from '../target-connection.js';
-import type { ReviewResult, TaskParams } from '../types.js';
-import { checkCustomSql } from './check-custom-sql.js';
+import { serverFactsFrom, serverFactsQuery } from '../server-facts.js';
+import type { ReviewResult, ServerFacts, TaskParams } from '../types.js';
+import { checkCustomSql, type ReadStatementKind } from './check-custom-sql.js';
 import { describeColumnTypes, unknownColumnType } from './column-types.js';
 import { serializeValue } from './serialize-value.js';
 
@@ -13,9 +13,13 @@ type RawRows = Array<Array<Buffer | null>> & { columns?: Array<{ name: string; t
 
 const defaultMaxRows = 1000;
 const maxRowsLimit = 10_000;
+const cursorName = 'pg_reviewer_rows';
 
-/** Runs the task's one read statement in a READ ONLY transaction that is always rolled back. */
-export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promise<CustomSqlData> {
+/**
+ * Runs the task's one read statement in a READ ONLY transaction that is always rolled back, and
+ * reads the server's facts inside the same transaction.
+ */
+export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promise<{ server: ServerFacts; data: CustomSqlData }> {
   const text = params.custom_sql ?? '';
   // Checked again here, not only when the task was saved: the rules may have tightened since.
   const verdict = await checkCustomSql(text);
@@ -24,23 +28,57 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
 
   const connection = await sql.reserve();
   try {
-    await beginReadOnly(connection, params.query_timeout);
-    const data = await readResult(connection, sql.CLOSE, text, maxRows);
-    // Rolled back even on success: nothing the statement did in this transaction is kept.
-    await connection.unsafe('rollback');
-    return data;
+    // One row past the cap tells whether the result was truncated.
+    const { factsRow, rows } = await readInOneRoundTrip(connection, verdict.kind, text, maxRows + 1, params.query_timeout);
+    return { server: serverFactsFrom(factsRow), data: await dataFrom(connection, rows, maxRows) };
   } catch (error) {
-    // A lost connection has no transaction left to roll back, and a query sent on it would wait forever.
-    if (!isConnectionError(error)) await connection.unsafe('rollback').catch(() => undefined);
     throw readableError(error, params.query_timeout);
   } finally {
     connection.release();
   }
 }
 
-async function readResult(connection: postgres.ReservedSql, close: object, text: string, maxRows: number): Promise<CustomSqlData> {
-  // One row past the cap tells whether the result was truncated.
-  const rows = await fetchFirstRows(connection, close, text, maxRows + 1);
+/**
+ * Sends the whole transaction at once and waits once: postgres.js writes queries issued together on
+ * one connection as a single pipeline, and the server runs them in order. BEGIN READ ONLY, its
+ * transaction-local output settings and the server facts go as one simple-protocol message (our own
+ * text only, so the text format is predictable whatever the server's defaults: DateStyle 'ISO' sets
+ * only the output style, the day/month order literals are read with is kept). The task's statement
+ * goes alone in an extended-protocol message, where the server itself refuses a second command.
+ *
+ * A SELECT is read through a cursor, so a huge result is never produced in full: FETCH takes the
+ * first rows and the ROLLBACK closes the cursor. SHOW and EXPLAIN cannot be declared as a cursor;
+ * their output is small and is read as is. Rolled back even on success: nothing the statement did
+ * in the transaction is kept. After an error the server skips to the ROLLBACK, which still runs.
+ */
+async function readInOneRoundTrip(connection: postgres.ReservedSql, kind: ReadStatementKind, text: string, fetchRows: number, timeoutSeconds: number) {
+  // The timeout is an integer validated with the task, safe to inline.
+  const statementTimeout = `${Math.trunc(timeoutSeconds)}s`;
+  const begin = connection
+    .unsafe(
+      `begin transaction read only;
+       select set_config('statement_timeout', '${statementTimeout}', true), set_config('DateStyle', 'ISO', true), set_config('bytea_output', 'hex', true), set_config('extra_float_digits', '1', true);
+       ${serverFactsQuery}`,
+    )
+    .simple();
+  // The line break ends a trailing `--` comment of the task's text.
+  const reads =
+    kind === 'select'
+      ? [connection.unsafe(`declare ${cursorName} no scroll cursor for ${text}\n`), connection.unsafe(`fetch forward ${fetchRows} from ${cursorName}`).raw()]
+      : [connection.unsafe(`${text}\n`).raw()];
+  const rollback = connection.unsafe('rollback');
+
+  const settled = await Promise.allSettled([begin, ...reads, rollback]);
+  // The first failure is the cause; the statements after it only report the aborted transaction.
+  const failure = settled.find((s) => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  const values = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+  // The facts are the last statement of the first message; the rows are the last read's.
+  const factsRow = (values[0] as postgres.Row[][]).at(-1)![0];
+  return { factsRow, rows: values[reads.length] as RawRows };
+}
+
+async function dataFrom(connection: postgres.ReservedSql, rows: RawRows, maxRows: number): Promise<CustomSqlData> {
   const columns = rows.columns ?? [];
   const types = await describeColumnTypes(connection, columns.map((c) => c.type));
   const columnTypes = columns.map((c) => types.get(c.type) ?? unknownColumnType(c.type));
@@ -51,39 +89,6 @@ async function readResult(connection: postgres.ReservedSql, close: object, text:
     row_count: kept.length,
     truncated: rows.length > maxRows,
   };
-}
-
-/**
- * Opens the READ ONLY transaction and sets its transaction-local output settings in one round trip
- * (simple protocol, two statements), so the text format is predictable whatever the server's defaults.
- * DateStyle 'ISO' sets only the output style; the day/month order the statement's literals are read
- * with is kept. The timeout is an integer validated with the task, safe to inline.
- */
-async function beginReadOnly(connection: postgres.ReservedSql, timeoutSeconds: number): Promise<void> {
-  const statementTimeout = `${Math.trunc(timeoutSeconds)}s`;
-  await connection.unsafe(
-    `begin transaction read only; select set_config('statement_timeout', '${statementTimeout}', true), set_config('DateStyle', 'ISO', true), set_config('bytea_output', 'hex', true), set_config('extra_float_digits', '1', true)`,
-  ).simple();
-}
-
-/**
- * Reads at most `limit` rows through a portal, so a huge result is never produced in full: the
- * cursor's first batch is kept and the portal closed. (The extended protocol a cursor uses also
- * runs one statement only.) A statement that finishes within the first batch may not call back
- * (no rows, or SHOW and EXPLAIN, whose command tag has no row count); its rows are then in the
- * query's own result. `close` is the pool's CLOSE marker: a reserved connection does not carry one
- * at run time, and anything else returned from the callback makes postgres.js fetch the next batch.
- */
-async function fetchFirstRows(connection: postgres.ReservedSql, close: object, text: string, limit: number): Promise<RawRows> {
-  let firstBatch: RawRows | undefined;
-  const completed = await connection
-    .unsafe(text)
-    .raw()
-    .cursor(limit, (batch) => {
-      firstBatch = batch as unknown as RawRows;
-      return close;
-    });
-  return firstBatch ?? (completed as unknown as RawRows);
 }
 
 /** Classified by SQLSTATE; the server's message is kept, and the error itself stays as `cause`. */

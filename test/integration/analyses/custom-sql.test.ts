@@ -120,7 +120,7 @@ describe('custom_sql', () => {
       const params = { query_timeout: 60 };
       await runCustomSql(sql, { ...params, custom_sql: 'select leave_mark()' });
       const after = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('pg_reviewer_test.mark', true) as mark" });
-      expect(after.rows[0][0]).not.toBe('left');
+      expect(after.data.rows[0][0]).not.toBe('left');
     } finally {
       await sql.end();
     }
@@ -152,6 +152,20 @@ describe('custom_sql', () => {
       async () => (await db.admin`select count(*)::int as n from pg_stat_activity where datname = ${db.name} and application_name = 'pg-reviewer' and state = 'active'`)[0].n,
       { timeout: 5_000, interval: 200 },
     ).toBe(0);
+  });
+
+  it("reports the statement's own error, not the aborted transaction after it, and the connection stays usable", async () => {
+    const sql = openTarget(db.options());
+    try {
+      const params = { query_timeout: 60 };
+      await expect(runCustomSql(sql, { ...params, custom_sql: 'select * from no_such_table -- a trailing comment' })).rejects.toThrow('relation "no_such_table" does not exist');
+      await expect(runCustomSql(sql, { ...params, custom_sql: 'show no_such.setting' })).rejects.toThrow('unrecognized configuration parameter "no_such.setting"');
+      const after = await runCustomSql(sql, { ...params, custom_sql: 'select 2 as two -- a trailing comment' });
+      expect(after.data).toMatchObject({ columns: [{ name: 'two', type: 'int4' }], rows: [[2]] });
+      expect(after.server).toMatchObject({ database: db.name, current_user: 'postgres', is_superuser: true, version_num: expect.any(Number) });
+    } finally {
+      await sql.end();
+    }
   });
 
   it('lets a pg_monitor role read statistics, and reports plainly what it may not read', async () => {

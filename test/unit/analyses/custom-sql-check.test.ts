@@ -5,19 +5,19 @@ const specExample = "SELECT usename, count(*) FROM pg_stat_activity WHERE state 
 
 describe('checkCustomSql allows one read statement', () => {
   it.each([
-    ['a SELECT', 'select relname, n_live_tup from pg_stat_user_tables order by 2 desc limit 10'],
-    ['the spec example with its trailing semicolon', specExample],
-    ['a WITH whose parts only read', 'with big as (select relname from pg_class where relpages > 100) select count(*) from big'],
-    ['a recursive WITH', 'with recursive n(i) as (select 1 union all select i + 1 from n where i < 5) select * from n'],
-    ['VALUES', "values (1, 'a'), (2, 'b')"],
-    ['TABLE t', 'table pg_stat_activity'],
-    ['SHOW work_mem', 'show work_mem'],
-    ['EXPLAIN SELECT', 'explain select * from pg_class where relname = $$x$$'],
-    ['EXPLAIN with options other than ANALYZE', 'explain (format json, costs off, verbose) select 1'],
-    ['a read of a statistics reset time, which only looks like a reset', 'select pg_stat_get_db_stat_reset_time(1)'],
-    ['a statement hidden behind comments', '/* weekly */ select 1 -- done'],
-  ])('allows %s', async (_, text) => {
-    expect(await checkCustomSql(text)).toEqual({ ok: true });
+    ['a SELECT', 'select relname, n_live_tup from pg_stat_user_tables order by 2 desc limit 10', 'select'],
+    ['the spec example with its trailing semicolon', specExample, 'select'],
+    ['a WITH whose parts only read', 'with big as (select relname from pg_class where relpages > 100) select count(*) from big', 'select'],
+    ['a recursive WITH', 'with recursive n(i) as (select 1 union all select i + 1 from n where i < 5) select * from n', 'select'],
+    ['VALUES', "values (1, 'a'), (2, 'b')", 'select'],
+    ['TABLE t', 'table pg_stat_activity', 'select'],
+    ['SHOW work_mem', 'show work_mem', 'show'],
+    ['EXPLAIN SELECT', 'explain select * from pg_class where relname = $$x$$', 'explain'],
+    ['EXPLAIN with options other than ANALYZE', 'explain (format json, costs off, verbose) select 1', 'explain'],
+    ['a read of a statistics reset time, which only looks like a reset', 'select pg_stat_get_db_stat_reset_time(1)', 'select'],
+    ['a statement hidden behind comments', '/* weekly */ select 1 -- done', 'select'],
+  ])('allows %s', async (_, text, kind) => {
+    expect(await checkCustomSql(text)).toEqual({ ok: true, kind });
   });
 });
 
