@@ -55,27 +55,30 @@ export interface ClaimedExecution {
   execution: ExecutionRow;
   /** Undefined when the connection was deleted after the execution was queued. */
   connection: ConnectionRow | undefined;
-  /** The task's latest completed execution before this one, for change tracking. */
+  /** The findings and state of the task's latest completed execution before this one, for change tracking. */
   previous: { id: number; result: Record<string, unknown> } | undefined;
 }
 
 /**
- * Takes a queued execution for this consumer and reads what running it needs (its connection and
- * the task's previous completed result) in the same round trip. The status guard makes a
- * duplicate id on the list (a re-push, a second consumer) harmless: only one claim can succeed.
+ * Takes queued executions for this consumer and reads what running them needs (the connection and
+ * the task's previous completed findings and state) in one round trip, keyed by id. The status
+ * guard makes a duplicate id on the list (a re-push, a second consumer) harmless: only one claim
+ * of an execution can succeed, and an id that is not queued is simply absent from the result.
  */
-export async function claimExecution(db: DbOrTx, id: number, graceSeconds: number): Promise<ClaimedExecution | undefined> {
+export async function claimExecutions(db: DbOrTx, ids: readonly number[], graceSeconds: number): Promise<Map<number, ClaimedExecution>> {
+  if (ids.length === 0) return new Map();
   const rows = await db.execute<{ execution: Record<string, unknown>; connection: Record<string, unknown> | null; previous_id: string | null; previous_result: Record<string, unknown> | null }>(sql`
     with claimed as (
       update task_executions
          set status = 'running', started_at = now(), attempts = attempts + 1,
              deadline_at = now() + make_interval(secs => coalesce((task_params->>'query_timeout')::int, 300) + ${graceSeconds})
-       where id = ${id} and status = 'queued'
+       where id = any(${bigintArray(ids)}) and status = 'queued'
        returning *
     ), touched as (
       update scheduled_tasks t set last_run_at = now() from claimed c where t.id = c.scheduled_task_id
     )
-    select to_jsonb(c) as execution, to_jsonb(k) as connection, p.id as previous_id, p.result as previous_result
+    select to_jsonb(c) as execution, to_jsonb(k) as connection, p.id as previous_id,
+           jsonb_build_object('findings', p.result->'findings', 'state', p.result->'state') as previous_result
       from claimed c
       left join connections k on k.id = c.connection_id
       left join lateral (
@@ -84,13 +87,16 @@ export async function claimExecution(db: DbOrTx, id: number, graceSeconds: numbe
          order by e.id desc
          limit 1
       ) p on true`);
-  const [row] = rows;
-  if (!row) return undefined;
-  return {
-    execution: rowFrom(taskExecutions, row.execution),
-    connection: row.connection ? rowFrom(connections, row.connection) : undefined,
-    previous: row.previous_id && row.previous_result ? { id: Number(row.previous_id), result: row.previous_result } : undefined,
-  };
+  const claimed = new Map<number, ClaimedExecution>();
+  for (const row of rows) {
+    const execution = rowFrom(taskExecutions, row.execution);
+    claimed.set(execution.id, {
+      execution,
+      connection: row.connection ? rowFrom(connections, row.connection) : undefined,
+      previous: row.previous_id && row.previous_result ? { id: Number(row.previous_id), result: row.previous_result } : undefined,
+    });
+  }
+  return claimed;
 }
 
 export interface ExecutionOutcome {
@@ -99,14 +105,26 @@ export interface ExecutionOutcome {
   errorMessage: string | null;
 }
 
-/** Records the outcome unless the tick has already given this attempt up (then nothing is overwritten). */
-export async function finishExecution(db: DbOrTx, id: number, attempt: number, outcome: ExecutionOutcome): Promise<boolean> {
-  const rows = await db
-    .update(taskExecutions)
-    .set({ status: outcome.status, result: outcome.result, errorMessage: outcome.errorMessage, completedAt: sql`now()` })
-    .where(and(eq(taskExecutions.id, id), eq(taskExecutions.status, 'running'), eq(taskExecutions.attempts, attempt)))
-    .returning({ id: taskExecutions.id });
-  return rows.length > 0;
+export interface FinishedExecution {
+  id: number;
+  attempt: number;
+  outcome: ExecutionOutcome;
+}
+
+/**
+ * Records outcomes in one statement, each unless the tick has already given that attempt up (then
+ * nothing of it is overwritten). Returns the ids whose outcome was recorded.
+ */
+export async function finishExecutions(db: DbOrTx, finished: readonly FinishedExecution[]): Promise<Set<number>> {
+  if (finished.length === 0) return new Set();
+  const outcomes = finished.map(({ id, attempt, outcome }) => ({ id, attempt, status: outcome.status, result: outcome.result, error_message: outcome.errorMessage }));
+  const rows = await db.execute<{ id: string }>(sql`
+    update task_executions e
+       set status = o.status, result = o.result, error_message = o.error_message, completed_at = now()
+      from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb) as o(id bigint, attempt int, status text, result jsonb, error_message text)
+     where e.id = o.id and e.status = 'running' and e.attempts = o.attempt
+    returning e.id`);
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 export async function executionStatuses(db: DbOrTx, ids: readonly number[]): Promise<Map<number, ExecutionStatus>> {

@@ -38,7 +38,17 @@ export const taskExecutions = pgTable(
     // runs among a million is found by walking the whole primary key backwards.
     index('task_executions_connection_idx').on(t.connectionId, t.id),
     index('task_executions_created_idx').on(t.createdAt),
-    index('task_executions_status_idx').on(t.status, t.id),
+    // Listing by a status other than completed, newest first. Completed runs are most of the table:
+    // listed by walking the primary key, and left out here so that finishing a run writes less and
+    // the previous-result lookup below is not tempted by a scan of every completed run.
+    index('task_executions_status_idx')
+      .on(t.status, t.id)
+      .where(sql`${t.status} <> 'completed'`),
+    // The task's latest completed result, which each execution compares against: one probe here
+    // instead of walking every task's completed runs newest first until this task's turns up.
+    index('task_executions_completed_idx')
+      .on(t.scheduledTaskId, t.id)
+      .where(sql`${t.status} = 'completed'`),
     index('task_executions_deadline_idx').on(t.deadlineAt).where(sql`${t.status} = 'running'`),
     // Unfinished work is a tiny fraction of history: the tick's overlap check probes only this.
     index('task_executions_open_idx')

@@ -1,20 +1,24 @@
 import type postgres from 'postgres';
 import type { ServerFacts } from './types.js';
 
-/** One row of facts about the reviewed server; custom_sql sends it in the same message as its BEGIN. */
-export const serverFactsQuery = `
-    select version() as version,
-           current_setting('server_version_num')::int as version_num,
-           current_user as current_user,
-           current_database() as database,
-           pg_postmaster_start_time() as started_at,
-           extract(epoch from now() - pg_postmaster_start_time())::bigint as uptime_seconds,
-           (select stats_reset from pg_stat_database where datname = current_database()) as stats_reset,
-           (select rolsuper from pg_roles where rolname = current_user) as is_superuser,
-           pg_is_in_recovery() as in_recovery`;
+/**
+ * The reviewed server's facts, as select-list items (custom_sql reads them in the statement that
+ * sets its transaction's settings). Functions and GUCs only, no catalog views: every review pays
+ * for this, and pg_stat_database or pg_roles would cost more than a trivial review itself.
+ */
+export const serverFactsColumns = `
+    version() as version,
+    current_setting('server_version_num')::int as version_num,
+    current_user as current_user,
+    current_database() as database,
+    pg_postmaster_start_time() as started_at,
+    extract(epoch from now() - pg_postmaster_start_time())::bigint as uptime_seconds,
+    pg_stat_get_db_stat_reset_time((select oid from pg_database where datname = current_database())) as stats_reset,
+    current_setting('is_superuser')::bool as is_superuser,
+    pg_is_in_recovery() as in_recovery`;
 
 export async function readServerFacts(sql: postgres.Sql): Promise<ServerFacts> {
-  const [row] = await sql.unsafe(serverFactsQuery);
+  const [row] = await sql.unsafe(`select ${serverFactsColumns}`);
   return serverFactsFrom(row);
 }
 

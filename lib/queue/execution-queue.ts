@@ -21,16 +21,19 @@ export async function pushExecutionIds(ids: readonly number[]): Promise<void> {
 }
 
 /**
- * Moves the oldest id onto the processing list and returns it, atomically (LMOVE), so an id
- * taken by a consumer that then dies is still visible on the processing list. `finished`, the
- * entry the caller has just completed, is removed from the processing list in the same request:
- * one HTTP round trip per execution instead of two.
+ * Moves up to `count` of the oldest ids onto the processing list and returns them, each move atomic
+ * (LMOVE), so an id taken by a consumer that then dies is still visible on the processing list.
+ * `finished`, entries the caller has completed, are removed from the processing list in the same
+ * request: one HTTP round trip for a whole batch of takes and acknowledgements.
  */
-export async function takeNextExecutionId(finished?: string): Promise<string | null> {
-  if (finished === undefined) return withRedis((redis) => redis.lmove<string>(queueKey(), processingKey(), 'left', 'right'));
+export async function takeExecutionIds(count: number, finished: readonly string[] = []): Promise<string[]> {
+  if (count === 0 && finished.length === 0) return [];
   return withRedis(async (redis) => {
-    const [, next] = await redis.pipeline().lrem(processingKey(), 0, finished).lmove<string>(queueKey(), processingKey(), 'left', 'right').exec<[number, string | null]>();
-    return next;
+    const pipeline = redis.pipeline();
+    for (const entry of finished) pipeline.lrem(processingKey(), 0, entry);
+    for (let i = 0; i < count; i++) pipeline.lmove(queueKey(), processingKey(), 'left', 'right');
+    const replies = await pipeline.exec<Array<number | string | null>>();
+    return replies.slice(finished.length).filter((entry): entry is string => typeof entry === 'string');
   });
 }
 

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { sqlState } from '../../http/errors.js';
-import { serverFactsFrom, serverFactsQuery } from '../server-facts.js';
+import { serverFactsColumns, serverFactsFrom } from '../server-facts.js';
 import type { ReviewResult, ServerFacts, TaskParams } from '../types.js';
 import { checkCustomSql, type ReadStatementKind } from './check-custom-sql.js';
 import { describeColumnTypes, unknownColumnType } from './column-types.js';
@@ -40,8 +40,8 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
 
 /**
  * Sends the whole transaction at once and waits once: postgres.js writes queries issued together on
- * one connection as a single pipeline, and the server runs them in order. BEGIN READ ONLY, its
- * transaction-local output settings and the server facts go as one simple-protocol message (our own
+ * one connection as a single pipeline, and the server runs them in order. BEGIN READ ONLY, and its
+ * transaction-local output settings read with the server facts, go as one simple-protocol message (our own
  * text only, so the text format is predictable whatever the server's defaults: DateStyle 'ISO' sets
  * only the output style, the day/month order literals are read with is kept). The task's statement
  * goes alone in an extended-protocol message, where the server itself refuses a second command.
@@ -57,8 +57,8 @@ async function readInOneRoundTrip(connection: postgres.ReservedSql, kind: ReadSt
   const begin = connection
     .unsafe(
       `begin transaction read only;
-       select set_config('statement_timeout', '${statementTimeout}', true), set_config('DateStyle', 'ISO', true), set_config('bytea_output', 'hex', true), set_config('extra_float_digits', '1', true);
-       ${serverFactsQuery}`,
+       select set_config('statement_timeout', '${statementTimeout}', true), set_config('DateStyle', 'ISO', true), set_config('bytea_output', 'hex', true), set_config('extra_float_digits', '1', true),
+              ${serverFactsColumns}`,
     )
     .simple();
   // The line break ends a trailing `--` comment of the task's text.
@@ -73,8 +73,8 @@ async function readInOneRoundTrip(connection: postgres.ReservedSql, kind: ReadSt
   const failure = settled.find((s) => s.status === 'rejected');
   if (failure) throw failure.reason;
   const values = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
-  // The facts are the last statement of the first message; the rows are the last read's.
-  const factsRow = (values[0] as postgres.Row[][]).at(-1)![0];
+  // The facts come with the settings, in the second statement of the first message; the rows are the last read's.
+  const factsRow = (values[0] as postgres.Row[][])[1][0];
   return { factsRow, rows: values[reads.length] as RawRows };
 }
 

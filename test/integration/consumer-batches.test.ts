@@ -1,0 +1,103 @@
+import { sql } from 'drizzle-orm';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { getDb } from '../../db/client.js';
+import { claimExecutions, finishExecutions } from '../../db/queries/executions.js';
+import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { pushExecutionIds, takeExecutionIds } from '../../lib/queue/execution-queue.js';
+import { getRedis } from '../../lib/queue/redis.js';
+import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
+import { query, queuedIds } from '../helpers/service-db.js';
+
+const processingKey = () => `${process.env.QUEUE_NAME}:processing`;
+let connectionId: number;
+let taskId: number;
+
+beforeAll(async () => {
+  connectionId = (await createLocalConnection()).id;
+  taskId = (await createTaskVia(customSqlTask(connectionId))).id;
+});
+
+beforeEach(async () => {
+  await getRedis().del(process.env.QUEUE_NAME!, processingKey());
+});
+
+async function queueExecutions(count: number, task = taskId): Promise<number[]> {
+  const rows = await query<{ id: string }>(sql`
+    insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, enqueued_at)
+    select t.id, t.connection_id, t.task_type, t.task_params, 'queue', now()
+      from scheduled_tasks t, generate_series(1, ${count}::int)
+     where t.id = ${task}
+    returning id`);
+  return rows.map((r) => Number(r.id));
+}
+
+describe('the queue hands out ids in batches', () => {
+  it('takes up to the asked number, oldest first, onto the processing list, and acknowledges finished entries in the same request', async () => {
+    await pushExecutionIds([101, 102, 103]);
+    expect(await takeExecutionIds(2)).toEqual(['101', '102']);
+    expect(await getRedis().lrange(processingKey(), 0, -1)).toEqual(['101', '102']);
+
+    // Asking for more than is left returns what there is.
+    expect(await takeExecutionIds(5, ['101'])).toEqual(['103']);
+    expect(await getRedis().lrange(processingKey(), 0, -1)).toEqual(['102', '103']);
+    expect(await queuedIds()).toEqual([]);
+
+    expect(await takeExecutionIds(0, ['102', '103'])).toEqual([]);
+    expect(await getRedis().llen(processingKey())).toBe(0);
+  });
+});
+
+describe('claims and outcomes of a batch', () => {
+  it('claims only the queued ones of a batch, each with its connection and the previous findings and state', async () => {
+    const [done, queued, alreadyRunning] = await queueExecutions(3);
+    const previousResult = { findings: [{ check: 'x', object: null, severity: 'info' }], state: { position: 7 }, data: { rows: [[1]] } };
+    await query(sql`update task_executions set status = 'completed', result = ${JSON.stringify(previousResult)}::jsonb where id = ${done}`);
+    await query(sql`update task_executions set status = 'running', attempts = 1 where id = ${alreadyRunning}`);
+
+    const claimed = await claimExecutions(getDb(), [queued, alreadyRunning, 987654321], 30);
+
+    expect([...claimed.keys()]).toEqual([queued]);
+    const { execution, connection, previous } = claimed.get(queued)!;
+    expect(execution).toMatchObject({ id: queued, status: 'running', attempts: 1, scheduledTaskId: taskId });
+    expect(connection?.id).toBe(connectionId);
+    // Only what change tracking reads comes back, not the previous run's data rows.
+    expect(previous).toEqual({ id: done, result: { findings: previousResult.findings, state: previousResult.state } });
+  });
+
+  it('records each outcome of a batch unless its attempt was given up meanwhile', async () => {
+    const [current, givenUp] = await queueExecutions(2);
+    await claimExecutions(getDb(), [current, givenUp], 30);
+    // The tick recovered this attempt and queued it again: its late outcome must not land.
+    await query(sql`update task_executions set status = 'queued' where id = ${givenUp}`);
+
+    const recorded = await finishExecutions(getDb(), [
+      { id: current, attempt: 1, outcome: { status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, errorMessage: null } },
+      { id: givenUp, attempt: 1, outcome: { status: 'failed', result: null, errorMessage: 'too late' } },
+    ]);
+
+    expect([...recorded]).toEqual([current]);
+    const rows = await query<{ id: string; status: string; result: unknown; error_message: string | null }>(
+      sql`select id, status, result, error_message from task_executions where id in (${current}, ${givenUp}) order by id`,
+    );
+    expect(rows).toEqual([
+      { id: String(current), status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, error_message: null },
+      { id: String(givenUp), status: 'queued', result: null, error_message: null },
+    ]);
+  });
+});
+
+describe('a drain with many workers', () => {
+  it('runs every queued execution exactly once and leaves nothing on the processing list', async () => {
+    const ids = await queueExecutions(60);
+    await pushExecutionIds(ids);
+
+    const report = await drainQueue({ concurrency: 8 });
+
+    expect(report).toEqual({ completed: 60, failed: 0, notClaimed: 0, dropped: 0 });
+    const rows = await query<{ status: string; attempts: number; n: number }>(sql`
+      select status, attempts, count(*)::int as n from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) group by 1, 2`);
+    expect(rows).toEqual([{ status: 'completed', attempts: 1, n: 60 }]);
+    expect(await queuedIds()).toEqual([]);
+    expect(await getRedis().llen(processingKey())).toBe(0);
+  });
+});
