@@ -1,10 +1,10 @@
 import { getDb } from '../../db/client.js';
-import { claimExecutions, finishExecutions, type ClaimedExecution, type FinishedExecution } from '../../db/queries/executions.js';
+import { claimExecutions, finishExecutions, type ClaimedExecution, type ExecutionOutcome, type FinishedExecution } from '../../db/queries/executions.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
 import { Batcher } from './batcher.js';
-import { runExecution, type ExecutionLedger } from './run-execution.js';
+import { recordOutcome, reviewClaimedExecution, type ExecutionLedger } from './run-execution.js';
 import { TargetConnections } from './target-connections.js';
 
 export interface DrainOptions {
@@ -22,6 +22,12 @@ export interface DrainReport {
   dropped: number;
 }
 
+/** A queue entry and, when it is the id of a queued execution, that execution, now claimed. */
+interface Work {
+  entry: string;
+  claimed: ClaimedExecution | undefined;
+}
+
 const isExecutionId = (entry: string) => /^\d{1,18}$/.test(entry) && Number(entry) > 0;
 
 /** Runs executions with `concurrency` workers until the queue is empty or it is time to stop. */
@@ -29,90 +35,115 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   const report: DrainReport = { completed: 0, failed: 0, notClaimed: 0, dropped: 0 };
   const direct = [...(options.executionIds ?? [])];
   const shouldStop = options.shouldStop ?? (() => false);
-  const queue = new QueueReader();
+  const db = getDb();
+  const graceSeconds = env().RUNNING_GRACE_SECONDS;
+  const queue = new QueueReader(graceSeconds);
   const ledger = drainLedger();
   let queueEmpty = false;
 
-  const count = (outcome: string) => {
-    if (outcome === 'completed') report.completed++;
-    else if (outcome === 'failed') report.failed++;
-    else report.notClaimed++;
+  // Outcomes wait for their batch in the background while the worker goes on to its next execution.
+  const recording = new Set<Promise<void>>();
+  const record = (claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number, entry?: string) => {
+    const done = recordOutcome(claimed.execution, outcome, started, ledger).then((recorded) => {
+      if (recorded.outcome === 'completed') report.completed++;
+      else if (recorded.outcome === 'failed') report.failed++;
+      else report.notClaimed++;
+      if (entry !== undefined) queue.finished(entry);
+    });
+    recording.add(done);
+    // A failure is kept in the set and reported when the drain ends.
+    void done.then(() => recording.delete(done), () => undefined);
+  };
+
+  const run = async ({ entry, claimed }: Work, fromQueue: boolean) => {
+    if (!isExecutionId(entry)) {
+      log.warn('dropping a queue entry that is not an execution id', { entry: entry.slice(0, 100) });
+      report.dropped++;
+    } else if (!claimed) {
+      log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: Number(entry) });
+      report.notClaimed++;
+    } else {
+      const started = performance.now();
+      const outcome = await reviewClaimedExecution(claimed, ledger.targets);
+      record(claimed, outcome, started, fromQueue ? entry : undefined);
+      return;
+    }
+    if (fromQueue) queue.finished(entry);
   };
 
   const worker = async () => {
     while (!shouldStop()) {
       const directId = direct.shift();
       if (directId !== undefined) {
-        count((await runExecution(directId, ledger)).outcome);
+        const claimed = (await claimExecutions(db, [directId], graceSeconds)).get(directId);
+        await run({ entry: String(directId), claimed }, false);
         continue;
       }
       if (queueEmpty) return;
-      const entry = await queue.next();
-      if (entry === null) {
+      const work = await queue.next();
+      if (work === null) {
         queueEmpty = true;
         return;
       }
-      if (!isExecutionId(entry)) {
-        log.warn('dropping a queue entry that is not an execution id', { entry: entry.slice(0, 100) });
-        report.dropped++;
-      } else {
-        count((await runExecution(Number(entry), ledger)).outcome);
-      }
-      queue.finished(entry);
+      await run(work, true);
     }
   };
 
   const concurrency = options.concurrency ?? env().CONSUMER_CONCURRENCY;
   // Every worker stops before the connections close; the first failure (Redis down, say) is the drain's.
   const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+  const recorded = await Promise.allSettled(recording);
   await Promise.all([ledger.targets.close(), queue.close()]);
-  const failure = workers.find((w) => w.status === 'rejected');
+  const failure = [...workers, ...recorded].find((w) => w.status === 'rejected');
   if (failure) throw failure.reason;
   if (report.completed + report.failed + report.dropped + report.notClaimed > 0) log.info('drain finished', { ...report });
   return report;
 }
 
 /**
- * Claims and outcomes of the drain's workers, each batched into one statement per round trip:
- * under load the service database sees a few statements per batch of executions, not two each.
+ * Outcomes of the drain's workers, batched into one statement per round trip: under load the
+ * service database sees one statement per batch of finished executions, not one each.
  */
 function drainLedger(): ExecutionLedger {
   const db = getDb();
-  const graceSeconds = env().RUNNING_GRACE_SECONDS;
-  const claims = new Batcher<number, ClaimedExecution | undefined>(async (ids) => {
-    const claimed = await claimExecutions(db, ids, graceSeconds);
-    return ids.map((id) => claimed.get(id));
-  });
   const outcomes = new Batcher<FinishedExecution, boolean>(async (finished) => {
     const recorded = await finishExecutions(db, finished);
     return finished.map((f) => recorded.has(f.id));
   });
   return {
-    claim: (id) => claims.run(id),
     finish: (id, attempt, outcome) => outcomes.run({ id, attempt, outcome }),
     targets: new TargetConnections(),
   };
 }
 
 /**
- * Takes ids for the workers that are waiting, all in one Redis request, and acknowledges the
- * entries finished since the previous request in that same request.
+ * Work for the workers that are waiting, all in one step: one Redis request takes an id for each
+ * (and acknowledges the entries finished since the previous request), then one statement claims
+ * the executions. A claim that fails leaves the ids on the processing list, for the tick to recover.
  */
 class QueueReader {
+  readonly #graceSeconds: number;
   #finished: string[] = [];
-  readonly #takes = new Batcher<void, string | null>(async (waiting) => {
+  readonly #takes = new Batcher<void, Work | null>(async (waiting) => {
     const finished = this.#finished;
     this.#finished = [];
+    let entries: string[];
     try {
-      const ids = await takeExecutionIds(waiting.length, finished);
-      return waiting.map((_, i) => ids[i] ?? null);
+      entries = await takeExecutionIds(waiting.length, finished);
     } catch (error) {
       this.#finished.push(...finished);
       throw error;
     }
+    const ids = entries.filter(isExecutionId).map(Number);
+    const claimed = await claimExecutions(getDb(), ids, this.#graceSeconds);
+    return waiting.map((_, i) => (entries[i] === undefined ? null : { entry: entries[i], claimed: claimed.get(Number(entries[i])) }));
   });
 
-  next(): Promise<string | null> {
+  constructor(graceSeconds: number) {
+    this.#graceSeconds = graceSeconds;
+  }
+
+  next(): Promise<Work | null> {
     return this.#takes.run(undefined);
   }
 

@@ -1,4 +1,5 @@
 import type { ClaimedExecution, ExecutionOutcome } from '../../db/queries/executions.js';
+import type { ExecutionRow } from '../../db/schema/index.js';
 import { runAnalysis } from '../analyses/index.js';
 import type { ReviewResult, TaskParams, TaskType } from '../analyses/types.js';
 import { describeTargetError } from '../analyses/target-connection.js';
@@ -6,34 +7,24 @@ import { targetOptionsFor } from '../connections/target-options.js';
 import { log } from '../log/logger.js';
 import type { TargetConnections } from './target-connections.js';
 
-export type ExecutionReport =
-  | { id: number; outcome: 'completed' | 'failed'; durationMs: number }
-  | { id: number; outcome: 'not_claimed' | 'superseded' };
+export type ExecutionReport = { id: number; outcome: 'completed' | 'failed'; durationMs: number } | { id: number; outcome: 'superseded' };
 
-/** The bookkeeping one drain shares between its workers (batched) and its open target connections. */
+/** Where one drain records outcomes (batched across its workers), and its open target connections. */
 export interface ExecutionLedger {
-  /** Undefined when the id is not (or no longer) queued. */
-  claim(id: number): Promise<ClaimedExecution | undefined>;
   /** False when the tick gave this attempt up meanwhile: the outcome was not recorded. */
   finish(id: number, attempt: number, outcome: ExecutionOutcome): Promise<boolean>;
   targets: TargetConnections;
 }
 
-/**
- * Claims one queued execution, runs its analysis and records the outcome. Returns `not_claimed`
- * when the id is not (or no longer) queued: another consumer has it, or it was cancelled.
- */
-export async function runExecution(id: number, ledger: ExecutionLedger): Promise<ExecutionReport> {
-  const claimed = await ledger.claim(id);
-  if (!claimed) {
-    log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: id });
-    return { id, outcome: 'not_claimed' };
-  }
-  const { execution } = claimed;
-  const started = performance.now();
-  log.info('execution started', { executionId: id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
+/** Runs the analysis of an execution this consumer has claimed. Never throws: a failure is the outcome. */
+export async function reviewClaimedExecution({ execution, connection, previous }: ClaimedExecution, targets: TargetConnections): Promise<ExecutionOutcome> {
+  log.info('execution started', { executionId: execution.id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
+  return analyse({ execution, connection, previous }, targets);
+}
 
-  const outcome = await analyse(claimed, ledger.targets);
+/** Records the outcome of a review that started at `started` (performance.now()). */
+export async function recordOutcome(execution: ExecutionRow, outcome: ExecutionOutcome, started: number, ledger: ExecutionLedger): Promise<ExecutionReport> {
+  const id = execution.id;
   const recorded = await ledger.finish(id, execution.attempts, outcome);
   const durationMs = Math.round(performance.now() - started);
   if (!recorded) {
