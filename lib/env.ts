@@ -13,7 +13,7 @@ const envSchema = z.object({
     .default(LOCAL_DEV_ENCRYPTION_KEY)
     .refine((key) => Buffer.from(key, 'base64').length === 32, 'ENCRYPTION_KEY must be 32 bytes, base64-encoded'),
   QUEUE_NAME: z.string().min(1).default('pg-reviewer:executions'),
-  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   // How long a queued execution may sit without a consumer before the tick pushes its id again
   // (Redis may have lost the list, e.g. after a restart without persistence).
   REQUEUE_AFTER_SECONDS: z.coerce.number().int().min(10).default(300),

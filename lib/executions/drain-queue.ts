@@ -2,7 +2,7 @@ import { getDb } from '../../db/client.js';
 import { claimExecutions, finishExecutions, type ClaimedExecution, type ExecutionOutcome, type FinishedExecution } from '../../db/queries/executions.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
-import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
+import { releaseExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
 import { Batcher } from './batcher.js';
 import { recordOutcome, reviewClaimedExecution, type ExecutionLedger } from './run-execution.js';
 import { TargetConnections } from './target-connections.js';
@@ -37,7 +37,8 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   const shouldStop = options.shouldStop ?? (() => false);
   const db = getDb();
   const graceSeconds = env().RUNNING_GRACE_SECONDS;
-  const queue = new QueueReader(graceSeconds);
+  const concurrency = options.concurrency ?? env().CONSUMER_CONCURRENCY;
+  const queue = new QueueReader(graceSeconds, concurrency);
   const ledger = drainLedger();
   let queueEmpty = false;
 
@@ -89,7 +90,6 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
     }
   };
 
-  const concurrency = options.concurrency ?? env().CONSUMER_CONCURRENCY;
   // Every worker stops before the connections close; the first failure (Redis down, say) is the drain's.
   const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
   const recorded = await Promise.allSettled(recording);
@@ -117,30 +117,40 @@ function drainLedger(): ExecutionLedger {
 }
 
 /**
- * Work for the workers that are waiting, all in one step: one Redis request takes an id for each
- * (and acknowledges the entries finished since the previous request), then one statement claims
- * the executions. A claim that fails leaves the ids on the processing list, for the tick to recover.
+ * Work for the workers that are waiting, all in one step: one statement claims an execution for
+ * each. Ids come from a small buffer refilled by one Redis request that takes up to a worker's
+ * worth of ids more than needed, and acknowledges the entries finished since the previous
+ * request. Ids in the buffer are on the processing list and still `queued`: if this consumer
+ * dies they are pushed again by the tick; when it stops early they are put back at the queue's head.
+ * A claim that fails leaves its ids on the processing list, for the tick to recover.
  */
 class QueueReader {
   readonly #graceSeconds: number;
+  readonly #prefetch: number;
+  #buffer: string[] = [];
   #finished: string[] = [];
   readonly #takes = new Batcher<void, Work | null>(async (waiting) => {
-    const finished = this.#finished;
-    this.#finished = [];
-    let entries: string[];
-    try {
-      entries = await takeExecutionIds(waiting.length, finished);
-    } catch (error) {
-      this.#finished.push(...finished);
-      throw error;
-    }
+    if (this.#buffer.length < waiting.length) await this.#refill(waiting.length - this.#buffer.length + this.#prefetch);
+    const entries = this.#buffer.splice(0, waiting.length);
     const ids = entries.filter(isExecutionId).map(Number);
     const claimed = await claimExecutions(getDb(), ids, this.#graceSeconds);
     return waiting.map((_, i) => (entries[i] === undefined ? null : { entry: entries[i], claimed: claimed.get(Number(entries[i])) }));
   });
 
-  constructor(graceSeconds: number) {
+  constructor(graceSeconds: number, prefetch: number) {
     this.#graceSeconds = graceSeconds;
+    this.#prefetch = prefetch;
+  }
+
+  async #refill(count: number): Promise<void> {
+    const finished = this.#finished;
+    this.#finished = [];
+    try {
+      this.#buffer.push(...(await takeExecutionIds(count, finished)));
+    } catch (error) {
+      this.#finished.push(...finished);
+      throw error;
+    }
   }
 
   next(): Promise<Work | null> {
@@ -151,10 +161,14 @@ class QueueReader {
     this.#finished.push(entry);
   }
 
-  /** Housekeeping only: an entry left on the processing list is trimmed by the next tick. */
+  /** Housekeeping only: an entry left on the processing list is trimmed by the next tick, and pushed again if still queued. */
   async close(): Promise<void> {
     const finished = this.#finished;
+    const untouched = this.#buffer;
     this.#finished = [];
-    await acknowledgeExecutionIds(finished).catch((error: Error) => log.warn('could not acknowledge finished queue entries; the next tick trims them', { error: error.message }));
+    this.#buffer = [];
+    await releaseExecutionIds(untouched, finished).catch((error: Error) =>
+      log.warn('could not hand back queue entries; the next ticks trim and push them again', { error: error.message }),
+    );
   }
 }

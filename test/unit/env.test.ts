@@ -22,7 +22,7 @@ describe('configuration', () => {
 
   it('treats the empty strings serverless.yml passes for unset variables as unset', async () => {
     const env = await freshEnv({ DATABASE_URL: '', CONSUMER_CONCURRENCY: '' });
-    expect(env().CONSUMER_CONCURRENCY).toBe(4);
+    expect(env().CONSUMER_CONCURRENCY).toBe(16);
   });
 
   it('refuses to run inside AWS Lambda on the developer defaults, naming what to set', async () => {
