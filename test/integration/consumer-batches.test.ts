@@ -100,4 +100,24 @@ describe('a drain with many workers', () => {
     expect(await queuedIds()).toEqual([]);
     expect(await getRedis().llen(processingKey())).toBe(0);
   });
+
+  it('stopping early puts the ids it took but did not start back at the head of the queue, in order', async () => {
+    const ids = await queueExecutions(12);
+    await pushExecutionIds(ids);
+    let asked = 0;
+
+    // Told to stop after two executions, while ids taken with them are still waiting in its buffer.
+    const report = await drainQueue({ concurrency: 2, shouldStop: () => asked++ >= 2 });
+
+    expect(report.completed).toBe(2);
+    const statuses = await query<{ id: string; status: string }>(sql`
+      select id, status from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`);
+    const notRun = statuses.filter((r) => r.status === 'queued').map((r) => r.id);
+    expect(notRun).toEqual(ids.slice(2).map(String));
+    expect(await queuedIds()).toEqual(notRun);
+    expect(await getRedis().llen(processingKey())).toBe(0);
+
+    // The next drain runs them, each once.
+    expect(await drainQueue({ concurrency: 2 })).toMatchObject({ completed: 10, notClaimed: 0 });
+  });
 });
