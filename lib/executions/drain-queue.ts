@@ -43,33 +43,34 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   let queueEmpty = false;
 
   // Outcomes wait for their batch in the background while the worker goes on to its next execution.
+  // `release` lets go of the queue entry once the outcome is recorded.
   const recording = new Set<Promise<void>>();
-  const record = (claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number, entry?: string) => {
+  const record = (claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number, release: () => void) => {
     const done = recordOutcome(claimed.execution, outcome, started, ledger).then((recorded) => {
       if (recorded.outcome === 'completed') report.completed++;
       else if (recorded.outcome === 'failed') report.failed++;
       else report.notClaimed++;
-      if (entry !== undefined) queue.finished(entry);
+      release();
     });
     recording.add(done);
     // A failure is kept in the set and reported when the drain ends.
     void done.then(() => recording.delete(done), () => undefined);
   };
 
-  const run = async ({ entry, claimed }: Work, fromQueue: boolean) => {
+  const run = async ({ entry, claimed }: Work, release: () => void) => {
     if (!isExecutionId(entry)) {
       log.warn('dropping a queue entry that is not an execution id', { entry: entry.slice(0, 100) });
       report.dropped++;
+      release();
     } else if (!claimed) {
       log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: Number(entry) });
       report.notClaimed++;
+      release();
     } else {
       const started = performance.now();
       const outcome = await reviewClaimedExecution(claimed, ledger.targets);
-      record(claimed, outcome, started, fromQueue ? entry : undefined);
-      return;
+      record(claimed, outcome, started, release);
     }
-    if (fromQueue) queue.finished(entry);
   };
 
   const worker = async () => {
@@ -77,7 +78,7 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
       const directId = direct.shift();
       if (directId !== undefined) {
         const claimed = (await claimExecutions(db, [directId], graceSeconds)).get(directId);
-        await run({ entry: String(directId), claimed }, false);
+        await run({ entry: String(directId), claimed }, () => {});
         continue;
       }
       if (queueEmpty) return;
@@ -86,7 +87,7 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
         queueEmpty = true;
         return;
       }
-      await run(work, true);
+      await run(work, () => queue.finished(work.entry));
     }
   };
 
