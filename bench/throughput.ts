@@ -102,7 +102,7 @@ try {
   ]);
   const ratio = perSecond / graphile.perSecond;
   const sameWorkRatio = perSecond / graphileReviewing.perSecond;
-  console.log(`\nour rate / graphile-worker's: ${round(ratio)}x (goal at least 0.5x: ${ratio >= 0.5 ? 'met' : 'MISSED'})`);
+  console.log(`\nour rate / graphile-worker's: ${ratio.toFixed(3)}x (goal at least 0.5x: ${ratio >= 0.5 ? 'met' : 'MISSED'})`);
   console.log(`our rate / graphile-worker's running the same review: ${round(sameWorkRatio)}x`);
   console.log('latency is from the row being queued to `completed`; all ids are pushed at once, so it is mostly time spent waiting on the list;');
   console.log("run is started to completed; worker CPU is the consumer process's own (user + system), PostgreSQL's and Redis's not included");
