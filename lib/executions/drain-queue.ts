@@ -135,7 +135,14 @@ class QueueReader {
     const entries = this.#buffer.splice(0, waiting.length);
     const ids = entries.filter(isExecutionId).map(Number);
     const claimed = await claimExecutions(getDb(), ids, this.#graceSeconds);
-    return waiting.map((_, i) => (entries[i] === undefined ? null : { entry: entries[i], claimed: claimed.get(Number(entries[i])) }));
+    return waiting.map((_, i) => {
+      const entry = entries[i];
+      if (entry === undefined) return null;
+      // An id on the list twice is claimed once: only its first entry gets the execution.
+      const execution = claimed.get(Number(entry));
+      claimed.delete(Number(entry));
+      return { entry, claimed: execution };
+    });
   });
 
   constructor(graceSeconds: number, prefetch: number) {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getDb } from '../../db/client.js';
 import { claimExecutions, finishExecutions } from '../../db/queries/executions.js';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
@@ -7,6 +7,10 @@ import { pushExecutionIds, takeExecutionIds } from '../../lib/queue/execution-qu
 import { getRedis } from '../../lib/queue/redis.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query, queuedIds } from '../helpers/service-db.js';
+
+// Info lines are what an operator sees of each execution; they are kept (silently) and read here.
+process.env.LOG_LEVEL = 'info';
+const logLines = () => vi.mocked(console.log).mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
 
 const processingKey = () => `${process.env.QUEUE_NAME}:processing`;
 let connectionId: number;
@@ -19,6 +23,11 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   await getRedis().del(process.env.QUEUE_NAME!, processingKey());
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 async function queueExecutions(count: number, task = taskId): Promise<number[]> {
@@ -98,6 +107,17 @@ describe('a drain with many workers', () => {
       select status, attempts, count(*)::int as n from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) group by 1, 2`);
     expect(rows).toEqual([{ status: 'completed', attempts: 1, n: 60 }]);
     expect(await queuedIds()).toEqual([]);
+    expect(await getRedis().llen(processingKey())).toBe(0);
+  });
+
+  it('runs an id that is on the list twice once, even when both copies are taken in one batch', async () => {
+    const [id] = await queueExecutions(1);
+    await pushExecutionIds([id, id]);
+
+    const report = await drainQueue({ concurrency: 4 });
+
+    expect(report).toEqual({ completed: 1, failed: 0, notClaimed: 1, dropped: 0 });
+    expect(logLines().filter((l) => l.message === 'execution started' && l.executionId === id)).toHaveLength(1);
     expect(await getRedis().llen(processingKey())).toBe(0);
   });
 
