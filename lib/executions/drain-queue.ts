@@ -1,9 +1,10 @@
 import { getDb } from '../../db/client.js';
-import { claimExecutions, finishExecutions, type ClaimedExecution, type ExecutionOutcome, type FinishedExecution } from '../../db/queries/executions.js';
+import { claimExecutions, type ClaimedExecution, type ExecutionOutcome, type FinishedExecution } from '../../db/queries/executions.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { releaseExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
 import { Batcher } from './batcher.js';
+import { recordOutcomes } from './record-outcomes.js';
 import { recordOutcome, reviewClaimedExecution, type ExecutionLedger } from './run-execution.js';
 import { TargetConnections } from './target-connections.js';
 
@@ -108,7 +109,7 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
 function drainLedger(): ExecutionLedger {
   const db = getDb();
   const outcomes = new Batcher<FinishedExecution, boolean>(async (finished) => {
-    const recorded = await finishExecutions(db, finished);
+    const recorded = await recordOutcomes(db, finished);
     return finished.map((f) => recorded.has(f.id));
   });
   return {

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { getDb } from '../../db/client.js';
 import { claimExecutions, finishExecutions } from '../../db/queries/executions.js';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { recordOutcomes } from '../../lib/executions/record-outcomes.js';
 import { pushExecutionIds, takeExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
@@ -92,6 +93,24 @@ describe('claims and outcomes of a batch', () => {
       { id: String(current), status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, error_message: null },
       { id: String(givenUp), status: 'queued', result: null, error_message: null },
     ]);
+  });
+
+  it('records the rest of a batch when the database refuses one result, and fails that one with the reason', async () => {
+    const [good, refused] = await queueExecutions(2);
+    await claimExecutions(getDb(), [good, refused], 30);
+
+    const recorded = await recordOutcomes(getDb(), [
+      { id: good, attempt: 1, outcome: { status: 'completed', result: { findings: [] }, errorMessage: null } },
+      // A log line with a NUL character in it: a valid JavaScript string that jsonb refuses.
+      { id: refused, attempt: 1, outcome: { status: 'completed', result: { evidence: 'before\u0000after' }, errorMessage: null } },
+    ]);
+
+    expect([...recorded].sort((a, b) => a - b)).toEqual([good, refused]);
+    const rows = await query<{ id: string; status: string; result: unknown; error_message: string | null }>(
+      sql`select id, status, result, error_message from task_executions where id in (${good}, ${refused}) order by id`,
+    );
+    expect(rows[0]).toEqual({ id: String(good), status: 'completed', result: { findings: [] }, error_message: null });
+    expect(rows[1]).toEqual({ id: String(refused), status: 'failed', result: null, error_message: expect.stringMatching(/^The review finished but its result could not be stored: .*\\u0000/) });
   });
 });
 

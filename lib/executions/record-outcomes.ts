@@ -1,0 +1,37 @@
+import type { Db } from '../../db/client.js';
+import { finishExecutions, type FinishedExecution } from '../../db/queries/executions.js';
+import { databaseSqlState } from '../http/errors.js';
+import { log } from '../log/logger.js';
+
+const isDataError = (error: unknown) => databaseSqlState(error)?.startsWith('22') ?? false;
+
+/** The server's message and detail, from under Drizzle's wrapper. */
+function refusal(error: unknown): string {
+  const e = ((error as { cause?: unknown }).cause ?? error) as { message?: string; detail?: string };
+  return `The review finished but its result could not be stored: ${e.message}${e.detail ? ` (${e.detail})` : ''}`;
+}
+
+/**
+ * Records a batch of outcomes in one statement. An outcome the database refuses as data (a NUL
+ * character read from a server log, say: jsonb cannot hold it) must not take the rest of its batch
+ * with it, nor stay `running` to be retried into the same refusal: the batch is then recorded one
+ * by one, and a refused result is replaced by a failure that says why.
+ */
+export async function recordOutcomes(db: Db, finished: readonly FinishedExecution[]): Promise<Set<number>> {
+  try {
+    return await finishExecutions(db, finished);
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+  }
+  const recorded = new Set<number>();
+  for (const one of finished) {
+    const ids = await finishExecutions(db, [one]).catch(async (error: unknown) => {
+      if (!isDataError(error)) throw error;
+      const reason = refusal(error);
+      log.error('execution result refused by the database; recorded as failed', { executionId: one.id, error: reason });
+      return finishExecutions(db, [{ ...one, outcome: { status: 'failed', result: null, errorMessage: reason } }]);
+    });
+    for (const id of ids) recorded.add(id);
+  }
+  return recorded;
+}
