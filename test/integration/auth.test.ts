@@ -16,6 +16,8 @@ process.env.API_AUTH = 'tokens';
 process.env.API_TOKENS = ` ${TOKEN} ,${SECOND_TOKEN}`;
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+// The configured token with its last character changed: always a different token of the same length.
+const WRONG_TOKEN = `${TOKEN.slice(0, -1)}${TOKEN.endsWith('0') ? '1' : '0'}`;
 const EVERY_METHOD = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 const DOCUMENTATION = ['GET /api/v1/openapi.json', 'GET /api/v1/docs', 'GET /api/v1/docs/assets/{file}'];
 
@@ -124,7 +126,7 @@ describe('with API_TOKENS configured', () => {
   });
 
   it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s refuses a wrong token', async (_, route) => {
-    expectRefused(await call(handlerFor(route), requestFor(route, bearer(`${TOKEN.slice(0, -1)}0`))));
+    expectRefused(await call(handlerFor(route), requestFor(route, bearer(WRONG_TOKEN))));
   });
 
   it('changed nothing while refusing: no task or connection created, renamed or deleted', async () => {
