@@ -43,6 +43,7 @@ async function bundle(fn: LambdaFunction, outdir: string): Promise<{ file: strin
     bundle: true,
     minify: true,
     sourcemap: true,
+    sourcesContent: false,
     target: 'node20',
     platform: 'node',
     format: 'esm',
