@@ -40,11 +40,12 @@ export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promi
 
 /**
  * Sends the whole transaction at once and waits once: postgres.js writes queries issued together on
- * one connection as a single pipeline, and the server runs them in order. BEGIN READ ONLY, and its
- * transaction-local output settings read with the server facts, go as one simple-protocol message (our own
- * text only, so the text format is predictable whatever the server's defaults: DateStyle 'ISO' sets
- * only the output style, the day/month order literals are read with is kept). The task's statement
- * goes alone in an extended-protocol message, where the server itself refuses a second command.
+ * one connection as a single pipeline, and the server runs them in order. BEGIN READ ONLY and one
+ * SELECT that sets the transaction-local output settings and reads the server facts go as one
+ * simple-protocol message (our own text only; the settings make the text format predictable
+ * whatever the server's defaults: DateStyle 'ISO' sets only the output style, the day/month order
+ * literals are read with is kept). The task's statement goes alone in an extended-protocol
+ * message, where the server itself refuses a second command.
  *
  * A SELECT is read through a cursor, so a huge result is never produced in full: FETCH takes the
  * first rows and the ROLLBACK closes the cursor. SHOW and EXPLAIN cannot be declared as a cursor;
