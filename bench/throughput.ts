@@ -19,7 +19,7 @@ import { runAnalysis } from '../lib/analyses/index.js';
 import type { TaskParams } from '../lib/analyses/types.js';
 import { targetOptionsFor } from '../lib/connections/target-options.js';
 import { env } from '../lib/env.js';
-import { TargetConnections } from '../lib/executions/target-connections.js';
+import { configuredSessionLimit, TargetConnections } from '../lib/executions/target-connections.js';
 import { pushExecutionIds } from '../lib/queue/execution-queue.js';
 import { getRedis } from '../lib/queue/redis.js';
 import { createBenchDatabase } from './support/bench-database.js';
@@ -89,7 +89,7 @@ try {
   const perSecond = EXECUTIONS / (drainMs / 1000);
 
   const graphile = await runGraphileWorker({ jobs: EXECUTIONS, concurrency });
-  const targets = new TargetConnections();
+  const targets = new TargetConnections(configuredSessionLimit());
   const reviewConnection = (await findConnection(db, Number(connection.id)))!;
   const graphileReviewing = await runGraphileWorker({ jobs: EXECUTIONS, concurrency, work: () => sameReview(targets, reviewConnection) }).finally(() => targets.close());
 

@@ -14,6 +14,8 @@ const envSchema = z.object({
     .refine((key) => Buffer.from(key, 'base64').length === 32, 'ENCRYPTION_KEY must be 32 bytes, base64-encoded'),
   QUEUE_NAME: z.string().min(1).default('pg-reviewer:executions'),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
+  // However many reviews a consumer runs, one reviewed database sees at most this many of its sessions.
+  TARGET_SESSIONS_PER_DATABASE: z.coerce.number().int().min(1).max(64).default(4),
   // How long a queued execution may sit without a consumer before the tick pushes its id again
   // (Redis may have lost the list, e.g. after a restart without persistence).
   REQUEUE_AFTER_SECONDS: z.coerce.number().int().min(10).default(300),

@@ -6,7 +6,7 @@ import { releaseExecutionIds, takeExecutionIds } from '../queue/execution-queue.
 import { Batcher } from './batcher.js';
 import { recordOutcomes } from './record-outcomes.js';
 import { recordOutcome, reviewClaimedExecution, type ExecutionLedger } from './run-execution.js';
-import { TargetConnections } from './target-connections.js';
+import { configuredSessionLimit, TargetConnections } from './target-connections.js';
 
 export interface DrainOptions {
   /** Run these first (from `POST .../run`), then drain the queue. */
@@ -114,7 +114,7 @@ function drainLedger(): ExecutionLedger {
   });
   return {
     finish: (id, attempt, outcome) => outcomes.run({ id, attempt, outcome }),
-    targets: new TargetConnections(),
+    targets: new TargetConnections(configuredSessionLimit()),
   };
 }
 

@@ -1,7 +1,25 @@
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { openTarget, type TargetOptions } from '../analyses/target-connection.js';
+import { env } from '../env.js';
+import { log } from '../log/logger.js';
 
 type TargetSql = ReturnType<typeof openTarget>;
+
+export interface SessionLimit {
+  /** Reviews of one database at a time, so one session each. */
+  perDatabase: number;
+  /**
+   * The longest a review waits for one; past it, it opens a session over the limit rather than let
+   * its execution (already claimed, its deadline running) be taken for lost.
+   */
+  maxWaitMs: number;
+}
+
+/** The consumer's limit: a review waits at most half the running grace, so its deadline still holds. */
+export const configuredSessionLimit = (): SessionLimit => ({
+  perDatabase: env().TARGET_SESSIONS_PER_DATABASE,
+  maxWaitMs: (env().RUNNING_GRACE_SECONDS * 1000) / 2,
+});
 
 /**
  * Target connections kept open for the length of one consumer invocation, so a drain of many
@@ -13,11 +31,34 @@ type TargetSql = ReturnType<typeof openTarget>;
  * statement). Connections are keyed by everything they were opened with: the connection row as
  * last updated (a changed host or password opens a new one) and the task's query_timeout, which is
  * the session's statement_timeout. Read-only, the timeouts and application_name are openTarget's own.
+ * However many workers the consumer runs, one database sees at most `perDatabase` reviews at once.
  */
 export class TargetConnections {
   readonly #idle = new Map<string, TargetSql[]>();
+  readonly #limit: SessionLimit;
+  readonly #inUse = new Map<number, number>();
+  readonly #waiting = new Map<number, Array<() => void>>();
+
+  constructor(limit: SessionLimit = { perDatabase: Infinity, maxWaitMs: 0 }) {
+    this.#limit = limit;
+  }
 
   async use<T>(connection: ConnectionRow, options: TargetOptions, review: (sql: TargetSql) => Promise<T>): Promise<T> {
+    await this.#acquire(connection.id);
+    try {
+      return await this.#review(connection, options, review);
+    } finally {
+      this.#release(connection.id);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#idle.values()].flat();
+    this.#idle.clear();
+    await Promise.all(all.map((sql) => sql.end({ timeout: 0 })));
+  }
+
+  async #review<T>(connection: ConnectionRow, options: TargetOptions, review: (sql: TargetSql) => Promise<T>): Promise<T> {
     const key = `${connection.id}/${connection.updatedAt.getTime()}/${options.statementTimeoutSeconds}`;
     const sql = this.#idle.get(key)?.pop() ?? openTarget(options);
     let result: T;
@@ -33,9 +74,33 @@ export class TargetConnections {
     return result;
   }
 
-  async close(): Promise<void> {
-    const all = [...this.#idle.values()].flat();
-    this.#idle.clear();
-    await Promise.all(all.map((sql) => sql.end({ timeout: 0 })));
+  async #acquire(database: number): Promise<void> {
+    const inUse = this.#inUse.get(database) ?? 0;
+    if (inUse < this.#limit.perDatabase) {
+      this.#inUse.set(database, inUse + 1);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const queue = this.#waiting.get(database) ?? [];
+      // A finishing review hands its place straight to the next one (see #release).
+      const handOver = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        queue.splice(queue.indexOf(handOver), 1);
+        this.#inUse.set(database, (this.#inUse.get(database) ?? 0) + 1);
+        log.warn('opening a session over the per-database limit: a review waited too long for one', { connectionId: database, limit: this.#limit.perDatabase });
+        resolve();
+      }, this.#limit.maxWaitMs);
+      queue.push(handOver);
+      this.#waiting.set(database, queue);
+    });
+  }
+
+  #release(database: number): void {
+    const next = this.#waiting.get(database)?.shift();
+    if (next) next();
+    else this.#inUse.set(database, (this.#inUse.get(database) ?? 1) - 1);
   }
 }

@@ -39,6 +39,17 @@ describe('connections to the reviewed database during a drain', () => {
     expect(await ourSessions()).toEqual([]);
   });
 
+  it('opens at most TARGET_SESSIONS_PER_DATABASE sessions to one database, however many workers run', async () => {
+    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }));
+    for (let i = 0; i < 16; i++) await queue(task.id);
+    await drainQueue({ concurrency: 8 });
+    const pids = await backendPids(task.id);
+    expect(pids.map(([status]) => status)).toEqual(Array(16).fill('completed'));
+    // The default limit is 4: eight workers share four sessions.
+    expect(new Set(pids.map(([, pid]) => pid)).size).toBeLessThanOrEqual(4);
+    expect(await ourSessions()).toEqual([]);
+  });
+
   it('never hands on a connection whose review failed: the next execution gets a new one', async () => {
     await admin`create table if not exists locked (id int)`;
     const slow = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from locked', query_timeout: 1 } }));
