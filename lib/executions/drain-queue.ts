@@ -2,7 +2,7 @@ import { getDb } from '../../db/client.js';
 import { claimExecutions, type ClaimedExecution, type ExecutionOutcome, type FinishedExecution } from '../../db/queries/executions.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
-import { releaseExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
+import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
 import { Batcher } from './batcher.js';
 import { recordOutcomes } from './record-outcomes.js';
 import { recordOutcome, reviewClaimedExecution, type ExecutionLedger } from './run-execution.js';
@@ -175,7 +175,7 @@ class QueueReader {
     const untouched = this.#buffer;
     this.#finished = [];
     this.#buffer = [];
-    await releaseExecutionIds(untouched, finished).catch((error: Error) =>
+    await acknowledgeExecutionIds(finished, untouched).catch((error: Error) =>
       log.warn('could not hand back queue entries; the next ticks trim and push them again', { error: error.message }),
     );
   }

@@ -39,7 +39,7 @@ export class TargetConnections {
   readonly #inUse = new Map<number, number>();
   readonly #waiting = new Map<number, Array<() => void>>();
 
-  constructor(limit: SessionLimit = { perDatabase: Infinity, maxWaitMs: 0 }) {
+  constructor(limit: SessionLimit) {
     this.#limit = limit;
   }
 

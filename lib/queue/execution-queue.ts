@@ -38,25 +38,16 @@ export async function takeExecutionIds(count: number, finished: readonly string[
 }
 
 /**
- * Ends a consumer's hold on entries: `untaken` (taken but never started) go back to the head of the
- * queue in their order, `finished` leave the processing list; one request.
+ * Takes entries off the processing list, in one request: `finished` ones (done, or stale) and
+ * `untaken` ones (taken but never started), which go back to the head of the queue in their order.
  */
-export async function releaseExecutionIds(untaken: readonly string[], finished: readonly string[]): Promise<void> {
+export async function acknowledgeExecutionIds(finished: readonly string[], untaken: readonly string[] = []): Promise<void> {
   if (untaken.length === 0 && finished.length === 0) return;
   await withRedis(async (redis) => {
     const pipeline = redis.pipeline();
-    for (const entry of [...untaken, ...finished]) pipeline.lrem(processingKey(), 0, entry);
+    for (const entry of [...finished, ...untaken]) pipeline.lrem(processingKey(), 0, entry);
     // LPUSH puts its last argument first: reversed, the oldest untaken id is next again.
     if (untaken.length > 0) pipeline.lpush(queueKey(), ...([...untaken].reverse() as [string, ...string[]]));
-    await pipeline.exec();
-  });
-}
-
-export async function acknowledgeExecutionIds(ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await withRedis(async (redis) => {
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.lrem(processingKey(), 0, id);
     await pipeline.exec();
   });
 }
