@@ -118,9 +118,14 @@ describe('custom_sql', () => {
     const sql = openTarget(db.options());
     try {
       const params = { query_timeout: 60 };
-      await runCustomSql(sql, { ...params, custom_sql: 'select leave_mark()' });
-      const after = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('pg_reviewer_test.mark', true) as mark" });
-      expect(after.data.rows[0][0]).not.toBe('left');
+      const marked = await runCustomSql(sql, { ...params, custom_sql: 'select leave_mark(), pg_backend_pid()' });
+      const after = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('pg_reviewer_test.mark', true) as mark, pg_backend_pid()" });
+      const [[mark, markedIn]] = marked.data.rows;
+      const [[left, readIn]] = after.data.rows;
+      expect(mark).toBe('left');
+      // The same session read it back: only the rollback can have undone the mark.
+      expect(readIn).toBe(markedIn);
+      expect([null, '']).toContain(left);
     } finally {
       await sql.end();
     }
