@@ -4,6 +4,7 @@ import { findTask } from '../../db/queries/tasks.js';
 import type { ExecutionStatus } from '../../db/schema/index.js';
 import type { Finding, ReviewResult } from '../analyses/types.js';
 import { getExecution } from '../executions/executions.js';
+import { iso } from '../http/responses.js';
 
 /** Everything a report shows about one execution, whatever its status. */
 export interface ReportData {
@@ -27,7 +28,6 @@ export interface ReportData {
   result: ReviewResult | null;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Throws not_found (404) for an unknown execution. */
 export async function loadReportData(executionId: number): Promise<ReportData> {

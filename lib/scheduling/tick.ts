@@ -66,7 +66,7 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
     log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', { error: pushFailed, waiting: toPush.length });
   }
   // Trimming is housekeeping: a failure leaves stale entries for the next tick, never loses a run.
-  if (!pushFailed) await trimProcessingList(db, recovered.map((r) => r.id)).catch(() => undefined);
+  if (!pushFailed) await trimProcessingList(db).catch(() => undefined);
 
   const expiredDeleted = await deleteExpiredExecutions(db, EXECUTION_RETENTION_DAYS, RETENTION_BATCH);
 
@@ -99,15 +99,11 @@ function memoizedNextSlot(now: Date) {
 }
 
 /** Drops processing-list entries whose execution is no longer running (finished, recovered or gone). */
-async function trimProcessingList(db: Db, recoveredIds: number[]): Promise<void> {
+async function trimProcessingList(db: Db): Promise<void> {
   const entries = await peekProcessing();
   if (entries.length === 0) return;
   const ids = entries.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
   const statuses = await executionStatuses(db, ids);
-  const recovered = new Set(recoveredIds);
-  const stale = entries.filter((entry) => {
-    const id = Number(entry);
-    return recovered.has(id) || statuses.get(id) !== 'running';
-  });
-  await acknowledgeExecutionIds(stale);
+  // A recovered execution is queued or failed by now; one running again belongs to a live consumer.
+  await acknowledgeExecutionIds(entries.filter((entry) => statuses.get(Number(entry)) !== 'running'));
 }
