@@ -48,8 +48,8 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   const recording = new Set<Promise<void>>();
   const record = (claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number, release: () => void) => {
     const done = recordOutcome(claimed.execution, outcome, started, ledger).then((recorded) => {
-      if (recorded.outcome === 'completed') report.completed++;
-      else if (recorded.outcome === 'failed') report.failed++;
+      if (recorded === 'completed') report.completed++;
+      else if (recorded === 'failed') report.failed++;
       else report.notClaimed++;
       release();
     });

@@ -7,7 +7,7 @@ import { targetOptionsFor } from '../connections/target-options.js';
 import { log } from '../log/logger.js';
 import type { TargetConnections } from './target-connections.js';
 
-export type ExecutionReport = { id: number; outcome: 'completed' | 'failed'; durationMs: number } | { id: number; outcome: 'superseded' };
+export type ExecutionReport = 'completed' | 'failed' | 'superseded';
 
 /** Where one drain records outcomes (batched across its workers), and its open target connections. */
 export interface ExecutionLedger {
@@ -16,26 +16,21 @@ export interface ExecutionLedger {
   targets: TargetConnections;
 }
 
-/** Runs the analysis of an execution this consumer has claimed. Never throws: a failure is the outcome. */
-export async function reviewClaimedExecution({ execution, connection, previous }: ClaimedExecution, targets: TargetConnections): Promise<ExecutionOutcome> {
-  log.info('execution started', { executionId: execution.id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
-  return analyse({ execution, connection, previous }, targets);
-}
-
 /** Records the outcome of a review that started at `started` (performance.now()). */
 export async function recordOutcome(execution: ExecutionRow, outcome: ExecutionOutcome, started: number, ledger: ExecutionLedger): Promise<ExecutionReport> {
   const id = execution.id;
   const recorded = await ledger.finish(id, execution.attempts, outcome);
-  const durationMs = Math.round(performance.now() - started);
   if (!recorded) {
     log.warn('execution outcome discarded: the attempt was given up by the tick meanwhile', { executionId: id, attempt: execution.attempts });
-    return { id, outcome: 'superseded' };
+    return 'superseded';
   }
-  log.info('execution finished', { executionId: id, status: outcome.status, durationMs, error: outcome.errorMessage ?? undefined });
-  return { id, outcome: outcome.status, durationMs };
+  log.info('execution finished', { executionId: id, status: outcome.status, durationMs: Math.round(performance.now() - started), error: outcome.errorMessage ?? undefined });
+  return outcome.status;
 }
 
-async function analyse({ execution, connection, previous }: ClaimedExecution, targets: TargetConnections): Promise<ExecutionOutcome> {
+/** Runs the analysis of an execution this consumer has claimed. Never throws: a failure is the outcome. */
+export async function reviewClaimedExecution({ execution, connection, previous }: ClaimedExecution, targets: TargetConnections): Promise<ExecutionOutcome> {
+  log.info('execution started', { executionId: execution.id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
   const params = execution.taskParams as unknown as TaskParams;
   try {
     if (!connection) return failed(`Connection ${execution.connectionId} no longer exists`);

@@ -28,7 +28,6 @@ export interface ReportData {
   result: ReviewResult | null;
 }
 
-
 /** Throws not_found (404) for an unknown execution. */
 export async function loadReportData(executionId: number): Promise<ReportData> {
   const execution = await getExecution(executionId);
