@@ -1,7 +1,7 @@
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
 import { LIST_CAP, gradeBy, plural, round } from './findings.js';
-import { presentQuery } from './query-text.js';
+import { presentQuery } from '../query-text.js';
 import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
 
 // PgHero lists queries running longer than long_running_query_sec, 60 s by default (reported as

@@ -1,4 +1,4 @@
-import { presentQuery } from './query-text.js';
+import { presentQuery } from '../query-text.js';
 
 /** What a finding shows about another session: enough to find it, never a full query or a secret. */
 export interface SessionSummary {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { redactSecrets } from '../query-text.js';
 
 /**
  * Error message normalization, after pgBadger's normalize_error: identifiers, values, positions,
@@ -64,16 +65,6 @@ function scrubUnquoted(part: string): string {
     .replace(/\$\d+/g, '?')
     .replace(/(^|[^a-z0-9_$])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?/g, '$1?')
     .replace(/(^|[^a-z0-9_$])0x[0-9a-f]+/g, '$1?');
-}
-
-/**
- * Removes what must never reach a finding: the value after PASSWORD (CREATE/ALTER ROLE,
- * user mappings) and password= in connection strings.
- */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b(password)(\s+)(?:[eE]?'(?:[^']|'')*'|\$([A-Za-z_]*)\$[\s\S]*?\$\3\$)/gi, "$1$2'***'")
-    .replace(/\b(password\s*=\s*)('(?:[^']|'')*'|[^\s'";)]+)/gi, '$1***');
 }
 
 /** A short, stable key for a normalized text: the same text gives the same key on every run. */

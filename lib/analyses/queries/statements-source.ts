@@ -1,5 +1,6 @@
 import { sqlState } from '../../http/errors.js';
 import { quoteIdent } from '../run-checks.js';
+import { redactSecrets } from '../query-text.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
 import { parseSnapshot, SNAPSHOT_STATE_KEY } from './snapshot.js';
 import { tablePatterns } from './table-filter.js';
@@ -228,7 +229,8 @@ function toStatement(r: Record<string, any>): StatementStats {
     key: r.key,
     queryid: r.queryid,
     textHidden: r.text_hidden,
-    query: r.text_hidden ? null : r.query,
+    // pg_stat_statements keeps utility statements verbatim: ALTER ROLE ... PASSWORD with its literal.
+    query: r.text_hidden ? null : redactSecrets(r.query),
     queryTruncated: r.query_truncated === true,
     roles: r.roles,
     entries: r.entries,

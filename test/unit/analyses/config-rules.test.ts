@@ -9,7 +9,7 @@ import { logsToStderr, parseLogLinePrefix } from '../../../lib/analyses/config/l
 import { listensBeyondLocalhost, listensOnAllInterfaces } from '../../../lib/analyses/config/network-checks.js';
 import { preloadedLibraries } from '../../../lib/analyses/config/observability-checks.js';
 import { classifyCompletionTarget } from '../../../lib/analyses/config/planner-and-memory-checks.js';
-import { presentQuery, redactSecrets } from '../../../lib/analyses/config/query-text.js';
+import { presentQuery, redactSecrets } from '../../../lib/analyses/query-text.js';
 import { settingBytes } from '../../../lib/analyses/config/settings.js';
 import type { Finding } from '../../../lib/analyses/types.js';
 
@@ -93,6 +93,7 @@ describe('query text shown in findings', () => {
   });
 
   it('hides passwords inside connection strings', () => {
+    expect(redactSecrets('connecting with host=db1 password=hunter2 sslmode=require')).toBe('connecting with host=db1 password=*** sslmode=require');
     const text = redactSecrets("select dblink_connect('host=db1 user=app password=hunter2')");
     expect(text).not.toContain('hunter2');
   });

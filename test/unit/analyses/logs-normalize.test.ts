@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeError, normalizeQuery, redactSecrets, shortHash } from '../../../lib/analyses/logs/normalize.js';
+import { normalizeError, normalizeQuery, shortHash } from '../../../lib/analyses/logs/normalize.js';
+import { redactSecrets } from '../../../lib/analyses/query-text.js';
 
 describe('error message normalization (pgBadger rules)', () => {
   it('replaces identifiers, values, positions and numbers so one problem is one key', () => {

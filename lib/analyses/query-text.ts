@@ -7,12 +7,13 @@ const passwordHash = /(?:SCRAM-SHA-256\$[^\s'"]+|\bmd5[0-9a-f]{32}\b)/gi;
 /**
  * A statement that mentions a password (ALTER ROLE ... PASSWORD, CREATE USER, a dblink or
  * postgres_fdw connection string) gets every string literal replaced, since the secret can sit in
- * any of them; password hashes are masked wherever they appear.
+ * any of them, and an unquoted `password=...` masked; password hashes are masked wherever they
+ * appear. The one rule for every review that shows SQL: sessions, server logs, pg_stat_statements.
  */
 export function redactSecrets(query: string): string {
-  let text = query.replace(passwordHash, '***');
-  if (/pass(word)?/i.test(text)) text = text.replace(stringLiteral, "'***'");
-  return text;
+  const text = query.replace(passwordHash, '***');
+  if (!/pass(word)?/i.test(text)) return text;
+  return text.replace(stringLiteral, "'***'").replace(/\b(password\s*=\s*)([^\s'";)]+)/gi, '$1***');
 }
 
 /** Redact first, then cut, so a cut can never leave half a secret behind. */
