@@ -34,61 +34,49 @@ const isExecutionId = (entry: string) => /^\d{1,18}$/.test(entry) && Number(entr
 /** Runs executions with `concurrency` workers until the queue is empty or it is time to stop. */
 export async function drainQueue(options: DrainOptions = {}): Promise<DrainReport> {
   const report: DrainReport = { completed: 0, failed: 0, notClaimed: 0, dropped: 0 };
-  const direct = [...(options.executionIds ?? [])];
   const shouldStop = options.shouldStop ?? (() => false);
-  const db = getDb();
-  const graceSeconds = env().RUNNING_GRACE_SECONDS;
   const concurrency = options.concurrency ?? env().CONSUMER_CONCURRENCY;
-  const queue = new QueueReader(graceSeconds, concurrency);
+  // Direct ids go first, claimed in the same batches as ids from the queue.
+  const queue = new QueueReader(env().RUNNING_GRACE_SECONDS, concurrency, (options.executionIds ?? []).map(String));
   const ledger = drainLedger();
   let queueEmpty = false;
 
-  // Outcomes wait for their batch in the background while the worker goes on to its next execution.
-  // `release` lets go of the queue entry once the outcome is recorded.
+  // Outcomes wait for their batch in the background while the worker goes on to its next execution;
+  // the queue entry is let go of once its outcome is recorded.
   const recording = new Set<Promise<void>>();
-  const record = (claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number, release: () => void) => {
+  const record = (entry: string, claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number) => {
     const done = recordOutcome(claimed.execution, outcome, started, ledger).then((recorded) => {
       if (recorded === 'completed') report.completed++;
       else if (recorded === 'failed') report.failed++;
       else report.notClaimed++;
-      release();
+      queue.finished(entry);
     });
     recording.add(done);
     // A failure is kept in the set and reported when the drain ends.
     void done.then(() => recording.delete(done), () => undefined);
   };
 
-  const run = async ({ entry, claimed }: Work, release: () => void) => {
+  const run = async ({ entry, claimed }: Work) => {
     if (!isExecutionId(entry)) {
       log.warn('dropping a queue entry that is not an execution id', { entry: entry.slice(0, 100) });
       report.dropped++;
-      release();
+      queue.finished(entry);
     } else if (!claimed) {
       log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: Number(entry) });
       report.notClaimed++;
-      release();
+      queue.finished(entry);
     } else {
       const started = performance.now();
       const outcome = await reviewClaimedExecution(claimed, ledger.targets);
-      record(claimed, outcome, started, release);
+      record(entry, claimed, outcome, started);
     }
   };
 
   const worker = async () => {
-    while (!shouldStop()) {
-      const directId = direct.shift();
-      if (directId !== undefined) {
-        const claimed = (await claimExecutions(db, [directId], graceSeconds)).get(directId);
-        await run({ entry: String(directId), claimed }, () => {});
-        continue;
-      }
-      if (queueEmpty) return;
+    while (!queueEmpty && !shouldStop()) {
       const work = await queue.next();
-      if (work === null) {
-        queueEmpty = true;
-        return;
-      }
-      await run(work, () => queue.finished(work.entry));
+      if (work === null) queueEmpty = true;
+      else await run(work);
     }
   };
 
@@ -145,9 +133,11 @@ class QueueReader {
     });
   });
 
-  constructor(graceSeconds: number, prefetch: number) {
+  /** `first`: ids to run before any from Redis (from `POST .../run`); they are not on the processing list. */
+  constructor(graceSeconds: number, prefetch: number, first: string[]) {
     this.#graceSeconds = graceSeconds;
     this.#prefetch = prefetch;
+    this.#buffer = first;
   }
 
   async #refill(count: number): Promise<void> {
