@@ -41,7 +41,7 @@ const durabilitySwitches: Check = {
   id: 'config.durability_switches',
   targets: ['config'],
   async run(ctx) {
-    const settings = await readSettings(ctx.sql, mustStayOn.map((s) => s.setting));
+    const settings = await readSettings(ctx, mustStayOn.map((s) => s.setting));
     const findings: Finding[] = [];
     for (const s of mustStayOn) {
       const current = requireSetting(settings, s.setting, ctx.server.current_user);
@@ -64,7 +64,7 @@ const synchronousCommit: Check = {
   id: 'config.synchronous_commit_off',
   targets: ['config'],
   async run(ctx) {
-    const current = requireSetting(await readSettings(ctx.sql, ['synchronous_commit']), 'synchronous_commit', ctx.server.current_user);
+    const current = requireSetting(await readSettings(ctx, ['synchronous_commit']), 'synchronous_commit', ctx.server.current_user);
     if (!isOff(current.setting)) return [];
     // A deliberate trade-off the manual documents (no corruption, only the last commits at risk), so info.
     return [
@@ -85,7 +85,7 @@ const walLevel: Check = {
   id: 'config.wal_level_minimal',
   targets: ['config'],
   async run(ctx) {
-    const current = requireSetting(await readSettings(ctx.sql, ['wal_level']), 'wal_level', ctx.server.current_user);
+    const current = requireSetting(await readSettings(ctx, ['wal_level']), 'wal_level', ctx.server.current_user);
     if (current.setting !== 'minimal') return [];
     // postgresqltuner: "bad" with urgent advice, since point-in-time recovery is impossible.
     return [

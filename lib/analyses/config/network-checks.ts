@@ -22,7 +22,7 @@ const networkExposure: Check = {
   targets: ['security'],
   async run(ctx) {
     const names = ['ssl', 'listen_addresses', 'log_connections'];
-    const settings = await readSettings(ctx.sql, names);
+    const settings = await readSettings(ctx, names);
     const [ssl, listen, logConnections] = names.map((n) => requireSetting(settings, n, ctx.server.current_user));
     const remote = listensBeyondLocalhost(listen.setting);
     const findings: Finding[] = [];

@@ -13,7 +13,7 @@ const pgStatStatements: Check = {
   id: 'config.pg_stat_statements_missing',
   targets: ['config'],
   async run(ctx) {
-    const preload = requireSetting(await readSettings(ctx.sql, ['shared_preload_libraries']), 'shared_preload_libraries', ctx.server.current_user);
+    const preload = requireSetting(await readSettings(ctx, ['shared_preload_libraries']), 'shared_preload_libraries', ctx.server.current_user);
     const libraries = preloadedLibraries(preload.setting);
     if (!libraries.includes('pg_stat_statements')) {
       // postgresqltuner warns when pg_stat_statements is missing; without it no query statistics exist at all.
@@ -52,7 +52,7 @@ const loggingForAnalysis: Check = {
   targets: ['config'],
   async run(ctx) {
     const names = ['log_destination', 'log_line_prefix', 'log_lock_waits', 'log_min_duration_statement'];
-    const settings = await readSettings(ctx.sql, names);
+    const settings = await readSettings(ctx, names);
     const [destination, prefix, lockWaits, minDuration] = names.map((n) => requireSetting(settings, n, ctx.server.current_user));
     const findings: Finding[] = [];
 

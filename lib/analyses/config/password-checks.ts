@@ -75,7 +75,7 @@ const passwordEncryption: Check = {
   id: 'security.password_encryption',
   targets: ['security'],
   async run(ctx) {
-    const current = requireSetting(await readSettings(ctx.sql, ['password_encryption']), 'password_encryption', ctx.server.current_user);
+    const current = requireSetting(await readSettings(ctx, ['password_encryption']), 'password_encryption', ctx.server.current_user);
     if (current.setting === 'scram-sha-256') return [];
     // PGDSAT 5.9 ("Ensure password_encryption is correctly set") rates anything else critical; it is a
     // warning here because it only affects passwords set from now on (existing hashes are checked separately).

@@ -42,7 +42,7 @@ const checkpointCompletionTarget: Check = {
   id: 'config.checkpoint_completion_target',
   targets: ['config'],
   async run(ctx) {
-    const current = requireSetting(await readSettings(ctx.sql, ['checkpoint_completion_target']), 'checkpoint_completion_target', ctx.server.current_user);
+    const current = requireSetting(await readSettings(ctx, ['checkpoint_completion_target']), 'checkpoint_completion_target', ctx.server.current_user);
     const value = Number(current.setting);
     const verdict = classifyCompletionTarget(value);
     if (!verdict) return [];
@@ -64,7 +64,7 @@ const cacheSizeBelowSharedBuffers: Check = {
   id: 'config.effective_cache_size_below_shared_buffers',
   targets: ['config'],
   async run(ctx) {
-    const settings = await readSettings(ctx.sql, ['effective_cache_size', 'shared_buffers']);
+    const settings = await readSettings(ctx, ['effective_cache_size', 'shared_buffers']);
     const cache = settingBytes(requireSetting(settings, 'effective_cache_size', ctx.server.current_user));
     const buffers = settingBytes(requireSetting(settings, 'shared_buffers', ctx.server.current_user));
     if (cache === null || buffers === null || cache >= buffers) return [];
@@ -88,7 +88,7 @@ const untouchedDefaults: Check = {
   id: 'config.untouched_defaults',
   targets: ['config'],
   async run(ctx) {
-    const settings = await readSettings(ctx.sql, ['shared_buffers', 'work_mem', 'random_page_cost', 'seq_page_cost']);
+    const settings = await readSettings(ctx, ['shared_buffers', 'work_mem', 'random_page_cost', 'seq_page_cost']);
     const role = ctx.server.current_user;
     const findings: Finding[] = [];
     const sharedBuffers = requireSetting(settings, 'shared_buffers', role);

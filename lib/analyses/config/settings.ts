@@ -1,6 +1,6 @@
-import type postgres from 'postgres';
+import { perReview } from '../per-review.js';
 import { quoteIdent } from '../run-checks.js';
-import { NotAssessableError } from '../types.js';
+import { NotAssessableError, type CheckContext } from '../types.js';
 
 export interface Setting {
   name: string;
@@ -11,17 +11,20 @@ export interface Setting {
   pendingRestart: boolean;
 }
 
+// Read once per review for all the checks that look settings up.
+const allSettings = perReview(async (ctx) => {
+  const rows = await ctx.sql`select name, setting, unit, source, boot_val, pending_restart from pg_catalog.pg_settings`;
+  return new Map(rows.map((r) => [r.name as string, toSetting(r)]));
+});
+
 /**
- * Read the named settings from pg_settings. Settings marked superuser-only (shared_preload_libraries,
+ * The named settings from pg_settings. Settings marked superuser-only (shared_preload_libraries,
  * data_directory, ...) are left out of pg_settings for roles without pg_read_all_settings, so a
  * missing name means "not visible to this role", which `requireSetting` turns into not assessable.
  */
-export async function readSettings(sql: postgres.Sql, names: string[]): Promise<Map<string, Setting>> {
-  const rows = await sql`
-    select name, setting, unit, source, boot_val, pending_restart
-    from pg_catalog.pg_settings
-    where name = any(${names})`;
-  return new Map(rows.map((r) => [r.name as string, toSetting(r)]));
+export async function readSettings(ctx: CheckContext, names: string[]): Promise<Map<string, Setting>> {
+  const settings = await allSettings(ctx);
+  return new Map(names.flatMap((name) => (settings.has(name) ? [[name, settings.get(name)!] as const] : [])));
 }
 
 export function toSetting(r: Record<string, unknown>): Setting {

@@ -7,6 +7,7 @@ import { planReads, positionToKeep, POSITION_KEY, previousPosition, type FilePos
 import { listLogFiles, LogFileReader } from './log-reader.js';
 import { readLogSettings, type LogSettings } from './log-settings.js';
 import { CHUNK_BYTES, MAX_BYTES_PER_RUN, READ_TIME_SHARE } from './thresholds.js';
+import { perReview } from '../per-review.js';
 
 export interface FileCoverage {
   name: string;
@@ -41,18 +42,8 @@ export function logCheck(id: string, targets: AnalysisTarget[], report: (scan: L
   return { id, targets, report, run: async (ctx) => report(await scanServerLog(ctx)) };
 }
 
-// Every log check reads the same scan; the first one to ask pays for it.
-const scans = new WeakMap<CheckContext, Promise<LogScan>>();
-
 /** The server log read since the previous run of this task, parsed into aggregates (once per review). */
-export function scanServerLog(ctx: CheckContext): Promise<LogScan> {
-  let scan = scans.get(ctx);
-  if (!scan) {
-    scan = readNewLog(ctx);
-    scans.set(ctx, scan);
-  }
-  return scan;
-}
+export const scanServerLog = perReview(readNewLog);
 
 async function readNewLog(ctx: CheckContext): Promise<LogScan> {
   const deadline = performance.now() + ctx.params.query_timeout * 1000 * READ_TIME_SHARE;

@@ -1,5 +1,6 @@
 import { sqlState } from '../../http/errors.js';
 import { quoteIdent } from '../run-checks.js';
+import { perReview } from '../per-review.js';
 import { redactSecrets } from '../query-text.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
 import { parseSnapshot, SNAPSHOT_STATE_KEY } from './snapshot.js';
@@ -52,16 +53,7 @@ export interface StatementsRead {
 
 // The checks of one review share one read: pg_stat_statements loads its whole query-text file on
 // every read, and one read keeps the numbers of the same statement identical across findings.
-const reads = new WeakMap<CheckContext, Promise<StatementsRead>>();
-
-export function readStatements(ctx: CheckContext): Promise<StatementsRead> {
-  let read = reads.get(ctx);
-  if (!read) {
-    read = loadStatements(ctx);
-    reads.set(ctx, read);
-  }
-  return read;
-}
+export const readStatements = perReview(loadStatements);
 
 interface Probe {
   schema: string;
