@@ -4,7 +4,6 @@ type AstNode = Record<string, unknown>;
 const statementNames: Record<string, string> = {
   SelectStmt: 'SELECT',
   CreateStmt: 'CREATE TABLE',
-  CreateTableAsStmt: 'CREATE TABLE AS',
   IndexStmt: 'CREATE INDEX',
   ViewStmt: 'CREATE VIEW',
   CreateTrigStmt: 'CREATE TRIGGER',

@@ -17,7 +17,7 @@ const SAMPLE_SETTINGS: LogSettings = {
 
 /**
  * The scan of log text that is already in memory, fed chunk by chunk exactly as the SQL reader
- * feeds it: for the benchmark's parser-only figure and for running the checks on a sample.
+ * feeds it: runs the log checks on a sample without a server (the checks' unit tests).
  */
 export function scanLogText(chunks: Iterable<string>, settings: Partial<LogSettings> = {}): LogScan {
   const full: LogSettings = { ...SAMPLE_SETTINGS, ...settings };
