@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 export type ErrorCode =
   | 'validation'
   | 'bad_json'
@@ -39,6 +40,24 @@ export const statusByCode: Record<ErrorCode, number> = {
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const invalid = (message: string, errors?: FieldError[]) => new AppError('validation', message, errors);
+
+/** The one wording of a 400 for invalid fields: "Invalid request body: path: message (and N more)". */
+export function invalidFields(label: string, errors: FieldError[]): AppError {
+  const [first] = errors;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return invalid(`Invalid ${label}: ${first.path ? `${first.path}: ` : ''}${first.message}${more}`, errors);
+}
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: `Unknown field "${key}"` }));
+    }
+    return [{ path: base, message: issue.message }];
+  });
+}
+
 
 /** postgres.js errors carry the SQLSTATE in `code`; classify by it, never by message text. */
 export function sqlState(error: unknown): string | undefined {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { log } from '../log/logger.js';
 import { authorizeRequest } from './auth.js';
-import { AppError, appErrorFromDatabase, statusByCode, type FieldError } from './errors.js';
+import { AppError, appErrorFromDatabase, fieldErrors, invalidFields, statusByCode } from './errors.js';
 import { json } from './responses.js';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from './types.js';
 
@@ -65,21 +65,8 @@ function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: s
   if (!schema) return undefined as T;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = fieldErrors(result.error);
-  const first = errors[0];
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
   const label = where === 'body' ? 'request body' : where === 'path' ? 'path' : 'query string';
-  throw new AppError('validation', `Invalid ${label}: ${first.path ? `${first.path}: ` : ''}${first.message}${more}`, errors);
-}
-
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    const base = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: `Unknown field "${key}"` }));
-    }
-    return [{ path: base, message: issue.message }];
-  });
+  throw invalidFields(label, fieldErrors(result.error));
 }
 
 async function errorResponse(request: { error: unknown; event: APIGatewayProxyEventV2; response?: APIGatewayProxyResultV2 }) {

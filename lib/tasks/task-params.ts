@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defaultTarget, isValidPair, validTargets } from '../analyses/targets.js';
 import { analysisTargets, type TaskParams, type TaskType } from '../analyses/types.js';
-import { fieldErrors } from '../http/handler.js';
-import { invalid } from '../http/errors.js';
+import { fieldErrors, invalidFields } from '../http/errors.js';
 
 // A table name as written in SQL: "table" or "schema.table", optionally double-quoted parts.
 const tableName = z
@@ -27,11 +26,11 @@ export function parseTaskParams(taskType: TaskType, input: unknown): TaskParams 
   const result = taskParamsSchema.safeParse(input ?? {});
   if (!result.success) {
     const errors = fieldErrors(result.error).map((e) => ({ ...e, path: e.path ? `task_params.${e.path}` : 'task_params' }));
-    throw invalid(`Invalid request body: ${errors[0].path}: ${errors[0].message}`, errors);
+    throw invalidFields('request body', errors);
   }
   const params = result.data;
   const fail = (path: string, message: string) => {
-    throw invalid(`Invalid request body: ${path}: ${message}`, [{ path, message }]);
+    throw invalidFields('request body', [{ path, message }]);
   };
   if (taskType === 'custom_sql' && !params.custom_sql) fail('task_params.custom_sql', 'custom_sql is required for task_type custom_sql');
   if (taskType !== 'custom_sql' && params.custom_sql) fail('task_params.custom_sql', 'custom_sql is only used by task_type custom_sql');

@@ -5,7 +5,7 @@ import { databaseNow, deleteTaskRow, findTask, insertTask, listTasks as selectTa
 import type { TaskRow } from '../../db/schema/index.js';
 import { checkCustomSql } from '../analyses/custom-sql/check-custom-sql.js';
 import type { TaskParams, TaskType } from '../analyses/types.js';
-import { AppError, invalid, notFound } from '../http/errors.js';
+import { AppError, invalid, invalidFields, notFound } from '../http/errors.js';
 import { log } from '../log/logger.js';
 import { pushExecutionIds } from '../queue/execution-queue.js';
 import { startConsumer } from '../executions/start-consumer.js';
@@ -108,7 +108,7 @@ async function validParams(taskType: TaskType, input: unknown): Promise<TaskPara
   const params = parseTaskParams(taskType, input);
   if (taskType === 'custom_sql' && params.custom_sql) {
     const check = await checkCustomSql(params.custom_sql);
-    if (!check.ok) throw invalid(`Invalid request body: task_params.custom_sql: ${check.reason}`, [{ path: 'task_params.custom_sql', message: check.reason }]);
+    if (!check.ok) throw invalidFields('request body', [{ path: 'task_params.custom_sql', message: check.reason }]);
   }
   return params;
 }
