@@ -3,7 +3,7 @@ import { idPath } from '../../lib/http/params.js';
 import { ok } from '../../lib/http/responses.js';
 import { toTaskResponse } from '../../lib/tasks/task-response.js';
 import { updateTaskBody } from '../../lib/tasks/task-schemas.js';
-import { updateTask } from '../../lib/tasks/tasks.js';
+import { updateTask } from '../../lib/tasks/task-writes.js';
 
 export const handler = createHandler({ path: idPath('task_id'), body: updateTaskBody }, async ({ path, body }) =>
   ok(toTaskResponse(await updateTask(path.task_id, body))),
