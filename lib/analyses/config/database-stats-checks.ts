@@ -1,3 +1,4 @@
+import { perReview } from '../per-review.js';
 import type { Check, CheckContext, Finding } from '../types.js';
 import { gradeBy, plural, round } from './findings.js';
 import { formatBytes } from './settings.js';
@@ -11,8 +12,9 @@ interface DatabaseCounters {
   statsReset: string | null;
 }
 
-// The counters of the reviewed database only: other databases on the server belong to other applications.
-async function readDatabaseCounters(ctx: CheckContext): Promise<DatabaseCounters> {
+// The counters of the reviewed database only: other databases on the server belong to other
+// applications. Read once per review, so every check works from the same numbers.
+const readDatabaseCounters = perReview(async (ctx: CheckContext): Promise<DatabaseCounters> => {
   const [r] = await ctx.sql`
     select temp_files::float8, temp_bytes::float8, deadlocks::float8, xact_commit::float8, xact_rollback::float8, stats_reset
     from pg_catalog.pg_stat_database
@@ -25,7 +27,7 @@ async function readDatabaseCounters(ctx: CheckContext): Promise<DatabaseCounters
     rollbacks: r.xact_rollback,
     statsReset: r.stats_reset ? new Date(r.stats_reset).toISOString() : null,
   };
-}
+});
 
 const since = (c: DatabaseCounters) => (c.statsReset ? `since ${c.statsReset}` : 'since statistics were last reset');
 

@@ -1,3 +1,4 @@
+import { perReview } from '../per-review.js';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from './findings.js';
@@ -5,9 +6,9 @@ import { readSettings, requireSetting } from './settings.js';
 
 /**
  * Password hashes live in pg_authid, which only superusers can read; pg_roles shows "********"
- * for every role, with or without a password.
+ * for every role, with or without a password. Asked once per review.
  */
-async function requirePasswordHashes(ctx: CheckContext): Promise<void> {
+const requirePasswordHashes = perReview(async (ctx: CheckContext): Promise<void> => {
   const [row] = await ctx.sql`select has_column_privilege('pg_catalog.pg_authid', 'rolpassword', 'SELECT') as readable`;
   if (!row.readable) {
     throw new NotAssessableError(
@@ -15,7 +16,7 @@ async function requirePasswordHashes(ctx: CheckContext): Promise<void> {
       `GRANT SELECT (oid, rolname, rolcanlogin, rolpassword, rolvaliduntil) ON pg_catalog.pg_authid TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
-}
+});
 
 const md5PasswordHashes: Check = {
   id: 'security.md5_password_hashes',
