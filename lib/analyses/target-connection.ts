@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 
-export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-full';
+export const sslModes = ['disable', 'prefer', 'require', 'verify-full'] as const;
+export type SslMode = (typeof sslModes)[number];
 
 export interface TargetOptions {
   host: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { sslModes } from '../analyses/target-connection.js';
 
-const sslmode = z.enum(['disable', 'prefer', 'require', 'verify-full']);
+const sslmode = z.enum(sslModes);
 const host = z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9._:\-[\]]+$/, 'host must be a hostname or an IP address');
 
 export const createConnectionBody = z.strictObject({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { executionStatuses, executionTriggers } from '../../db/schema/index.js';
 import type { SchedulerStats } from '../../db/queries/stats.js';
+import { sslModes } from '../analyses/target-connection.js';
 import { analysisTargets, taskTypes, type ReviewResult } from '../analyses/types.js';
 import type { ConnectionTestResult, toConnectionResponse } from '../connections/connections.js';
 import type { readQueueStatus } from '../scheduling/status.js';
@@ -121,7 +122,7 @@ export const connectionResponse = z.object({
   database: z.string(),
   username: z.string(),
   has_password: z.boolean().meta({ description: 'The password itself is never returned' }),
-  sslmode: z.enum(['disable', 'prefer', 'require', 'verify-full']),
+  sslmode: z.enum(sslModes),
   created_at: timestamp,
   updated_at: timestamp,
 });
