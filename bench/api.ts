@@ -46,6 +46,10 @@ interface Case {
   handler: Handler;
   event: () => APIGatewayProxyEventV2;
   check: (body: unknown) => boolean;
+  /** Run before each call, outside the timing. */
+  before?: () => Promise<unknown>;
+  /** Measured and printed, without a goal. */
+  informational?: boolean;
 }
 
 // Measured with bearer-token authentication on, as a deployed stage runs.
@@ -73,6 +77,18 @@ const cases: Case[] = [
     handler: listTasksHandler,
     event: () => apiEvent('GET', '/api/v1/scheduler/tasks', { headers }),
     check: isList(TASKS),
+  },
+  {
+    // A listing right after a task changed (as the tick changes due tasks every minute) reads
+    // and serializes every row again: the kept body answers only unchanged lists.
+    key: 'list_tasks_after_change',
+    label: `GET /scheduler/tasks (${TASKS.toLocaleString('en')} tasks, one changed before each call)`,
+    calls: 50,
+    handler: listTasksHandler,
+    event: () => apiEvent('GET', '/api/v1/scheduler/tasks', { headers }),
+    check: isList(TASKS),
+    before: () => getDb().execute(sql`update scheduled_tasks set description = ${`edited ${Date.now()}`} where id = ${random(TASKS)}`),
+    informational: true,
   },
   {
     key: 'list_executions',
@@ -129,6 +145,7 @@ try {
     for (let i = 0; i < WARM_UP; i++) await call(c);
     const timings: number[] = [];
     for (let i = 0; i < c.calls; i++) {
+      await c.before?.();
       const event = c.event();
       const started = performance.now();
       const response = await c.handler(event, {});
@@ -139,8 +156,9 @@ try {
     const p99 = percentile(timings, 99);
     figures[`${c.key}.p50_ms`] = round(p50);
     figures[`${c.key}.p99_ms`] = round(p99);
-    rows.push([c.label, c.calls, p50, p99, Math.max(...timings), p99 < GOAL_P99_MS ? 'yes' : 'NO']);
+    rows.push([c.label, c.calls, p50, p99, Math.max(...timings), c.informational ? '(no goal)' : p99 < GOAL_P99_MS ? 'yes' : 'NO']);
 
+    await c.before?.();
     const { statements } = await observer.capture(() => call(c));
     for (const statement of statements) plans.push({ label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 120)}...`, lines: await explainAnalyze(client, statement) });
   }

@@ -1,4 +1,6 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
+import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../client.js';
 import { scheduledTasks, taskExecutions, type TaskRow } from '../schema/index.js';
 
@@ -14,11 +16,21 @@ export async function findTask(db: DbOrTx, id: number): Promise<TaskRow | undefi
   return row;
 }
 
+export interface TaskListFilter {
+  isActive?: boolean;
+  limit?: number;
+  afterId?: number;
+}
+
+/**
+ * A row's version: every committed insert or update gives the row a new xmin, and xids are unique in
+ * the cluster, so the same id with the same xmin is the same row content.
+ */
+const rowVersion = sql<string>`${scheduledTasks}.xmin::text`;
+
 /** Oldest first; `afterId` + `limit` page through by id (keyset paging, stable under inserts). */
-export async function listTasks(db: DbOrTx, filter: { isActive?: boolean; limit?: number; afterId?: number }): Promise<TaskRow[]> {
-  const query = db
-    .select()
-    .from(scheduledTasks)
+function listed<T extends PgSelect>(query: T, filter: TaskListFilter): T {
+  const ordered = query
     .where(
       and(
         filter.isActive === undefined ? undefined : eq(scheduledTasks.isActive, filter.isActive),
@@ -26,7 +38,28 @@ export async function listTasks(db: DbOrTx, filter: { isActive?: boolean; limit?
       ),
     )
     .orderBy(asc(scheduledTasks.id));
-  return filter.limit === undefined ? query : query.limit(filter.limit);
+  return filter.limit === undefined ? ordered : ordered.limit(filter.limit);
+}
+
+export type ListedTask = TaskRow & { version: string };
+
+export async function listTasks(db: DbOrTx, filter: TaskListFilter): Promise<ListedTask[]> {
+  return listed(db.select({ ...getTableColumns(scheduledTasks), version: rowVersion }).from(scheduledTasks).$dynamic(), filter);
+}
+
+/** The md5 of "id:version" of each listed task, comma-separated in id order: what `listFingerprint` computes from rows. */
+export async function taskListFingerprint(db: DbOrTx, filter: TaskListFilter): Promise<string> {
+  const versions = listed(db.select({ id: scheduledTasks.id, version: rowVersion.as('version') }).from(scheduledTasks).$dynamic(), filter).as('versions');
+  const [row] = await db
+    .select({ fingerprint: sql<string>`md5(coalesce(string_agg(${versions.id}::text || ':' || ${versions.version}, ',' order by ${versions.id}), ''))` })
+    .from(versions);
+  return row.fingerprint;
+}
+
+export function listFingerprint(tasks: ListedTask[]): string {
+  return createHash('md5')
+    .update(tasks.map((task) => `${task.id}:${task.version}`).join(','))
+    .digest('hex');
 }
 
 export async function lockTask(db: DbOrTx, id: number): Promise<TaskRow | undefined> {

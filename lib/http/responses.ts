@@ -7,6 +7,8 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyResultV2
 }
 
 export const ok = (body: unknown) => json(200, body);
+/** A 200 whose body is JSON text already serialized. */
+export const okJsonText = (body: string): APIGatewayProxyResultV2 => ({ statusCode: 200, headers: jsonHeaders, body });
 export const created = (body: unknown) => json(201, body);
 export const noContent = (): APIGatewayProxyResultV2 => ({ statusCode: 204, headers: {}, body: '' });
 

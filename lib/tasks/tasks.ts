@@ -1,15 +1,11 @@
 import { getDb } from '../../db/client.js';
 import { insertExecution, markNotEnqueued } from '../../db/queries/executions.js';
-import { deleteTaskRow, findTask, listTasks as selectTasks } from '../../db/queries/tasks.js';
+import { deleteTaskRow, findTask } from '../../db/queries/tasks.js';
 import type { TaskRow } from '../../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { log } from '../log/logger.js';
 import { pushExecutionIds } from '../queue/execution-queue.js';
 import { startConsumer } from '../executions/start-consumer.js';
-
-export async function listTasks(filter: { isActive?: boolean; limit?: number; afterId?: number }): Promise<TaskRow[]> {
-  return selectTasks(getDb(), filter);
-}
 
 export async function getTask(id: number): Promise<TaskRow> {
   const task = await findTask(getDb(), id);

@@ -6,7 +6,11 @@ import { handler as listTasks } from '../../functions/tasks/list.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
 import { handler as listExecutions } from '../../functions/executions/list.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
+import { sql } from 'drizzle-orm';
+import { getDb } from '../../db/client.js';
+import { observeQueries, serviceClient } from '../../bench/support/query-observer.js';
 import { apiEvent, call } from '../helpers/api.js';
+import { query } from '../helpers/service-db.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 
 let connectionId: number;
@@ -139,6 +143,39 @@ describe('GET /scheduler/tasks', () => {
     const next = await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { limit: '2', after_id: String(all[1]) } }));
     expect(next.body.map((t: { id: number }) => t.id)).toEqual(all.slice(2, 4));
     expect((await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { limit: '0' } }))).status).toBe(400);
+  });
+
+  it('shows every change since the previous listing, whoever made it, and answers an unchanged list with one statement', async () => {
+    type Listed = { id: number; name: string; next_run_at: string | null; is_active: boolean };
+    const list = async (query?: Record<string, string>): Promise<Listed[]> => (await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query }))).body;
+    const find = (tasks: Listed[], id: number) => tasks.find((task) => task.id === id);
+    const edited = await createTaskVia(customSqlTask(connectionId, { name: 'to be renamed' }));
+    const removed = await createTaskVia(customSqlTask(connectionId, { name: 'to be deleted' }));
+    const first = await list();
+
+    const observer = observeQueries(serviceClient(getDb()));
+    const unchanged = await observer.capture(() => list());
+    expect(unchanged.result).toEqual(first);
+    expect(unchanged.statements).toHaveLength(1);
+
+    await put(edited.id, { name: 'renamed' });
+    expect(find(await list(), edited.id)?.name).toBe('renamed');
+    // As the tick moves a task's next run: a change made outside the API.
+    await query(sql`update scheduled_tasks set next_run_at = '2030-01-01T00:00:00Z' where id = ${edited.id}`);
+    expect(find(await list(), edited.id)?.next_run_at).toBe('2030-01-01T00:00:00.000Z');
+    expect((await call(deleteTask, apiEvent('DELETE', `/api/v1/scheduler/tasks/${removed.id}`, { path: { task_id: String(removed.id) } }))).status).toBe(204);
+    expect(find(await list(), removed.id)).toBeUndefined();
+    const added = await createTaskVia(customSqlTask(connectionId, { name: 'added' }));
+    const afterAll = await list();
+    expect(find(afterAll, added.id)?.name).toBe('added');
+    expect(afterAll.map((task) => task.id)).toEqual([...first.map((task) => task.id).filter((id) => id !== removed.id), added.id]);
+
+    // Each filter has its own listing: pausing a task moves it from one to the other.
+    expect(find(await list({ is_active: 'true' }), edited.id)).toBeDefined();
+    expect(find(await list({ is_active: 'false' }), edited.id)).toBeUndefined();
+    await put(edited.id, { is_active: false });
+    expect(find(await list({ is_active: 'true' }), edited.id)).toBeUndefined();
+    expect(find(await list({ is_active: 'false' }), edited.id)?.is_active).toBe(false);
   });
 
   it('refuses an is_active filter that is not true or false', async () => {
