@@ -10,19 +10,8 @@ export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 let client: postgres.Sql | undefined;
 let db: Db | undefined;
 
-// One small pool per Lambda container: a few connections are plenty for one request at a time,
-// and idle ones are closed so frozen containers do not hold server slots.
 export function getDb(): Db {
-  if (!db) {
-    client = postgres(env().DATABASE_URL, {
-      max: 5,
-      idle_timeout: 20,
-      connect_timeout: 10,
-      onnotice: () => {},
-      connection: { application_name: 'pg-reviewer-service' },
-    });
-    db = drizzle(client, { schema });
-  }
+  if (!db) ({ client, db } = openServiceDatabase(env().DATABASE_URL));
   return db;
 }
 
@@ -31,4 +20,56 @@ export async function closeDb(): Promise<void> {
   client = undefined;
   db = undefined;
   await open?.end({ timeout: 5 });
+}
+
+// One small pool per Lambda container: a few connections are plenty for one request at a time,
+// and idle ones are closed so frozen containers do not hold server slots.
+export function openServiceDatabase(url: string): { client: postgres.Sql; db: Db } {
+  const prepare = preparesStatements(url);
+  const sql = postgres(url, {
+    max: 5,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: {
+      application_name: 'pg-reviewer-service',
+      // Prepared once per connection, but planned for each call's own values: a generic plan cannot
+      // use the partial indexes whose predicate a parameter decides (status <> 'completed').
+      ...(prepare ? { plan_cache_mode: 'force_custom_plan' } : {}),
+    },
+  });
+  return { client: sql, db: drizzle(withPreparedStatements(sql, prepare), { schema }) };
+}
+
+/** `?prepare=false` in DATABASE_URL (postgres.js reads it too) is for transaction-mode poolers such as PgBouncer before 1.21. */
+function preparesStatements(url: string): boolean {
+  const value = new URL(url).searchParams.get('prepare');
+  return value !== 'false' && value !== 'disable';
+}
+
+/**
+ * Drizzle runs every statement through `unsafe()`, which postgres.js does not prepare unless told
+ * to, and an unprepared statement with parameters costs two round trips (Parse and Describe, wait
+ * for the parameter types, then Bind and Execute). Prepared, it costs one from its second use on a
+ * connection. Transactions get a fresh postgres.js handle, so `begin` and `savepoint` pass theirs
+ * through the same wrapper.
+ */
+function withPreparedStatements(sql: postgres.Sql, prepare: boolean): postgres.Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      switch (property) {
+        case 'unsafe':
+          return (text: string, parameters: postgres.ParameterOrJSON<never>[] = [], options: postgres.UnsafeQueryOptions = {}) =>
+            target.unsafe(text, parameters, { ...options, prepare: prepare && parameters.length > 0 });
+        case 'begin':
+        case 'savepoint':
+          return (...args: unknown[]) => {
+            const work = args.pop() as (inner: postgres.Sql) => unknown;
+            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[property](...args, (inner: postgres.Sql) => work(withPreparedStatements(inner, prepare)));
+          };
+        default:
+          return Reflect.get(target, property, receiver);
+      }
+    },
+  });
 }
