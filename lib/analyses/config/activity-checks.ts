@@ -1,6 +1,7 @@
+import { round } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { LIST_CAP, gradeBy, plural, round } from './findings.js';
+import { LIST_CAP, gradeBy, plural } from './findings.js';
 import { presentQuery } from '../query-text.js';
 import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
 

@@ -1,5 +1,5 @@
+import { round } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { round } from './findings.js';
 
 /**
  * Below this many block accesses the ratio says more about a recent restart or statistics reset

@@ -1,5 +1,5 @@
+import { round } from '../format.js';
 import type { Check } from '../types.js';
-import { round } from './findings.js';
 
 /**
  * None of the anchor tools publishes a number for requested versus timed checkpoints (pgwatch and

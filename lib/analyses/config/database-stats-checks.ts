@@ -1,7 +1,7 @@
+import { formatBytes, round } from '../format.js';
 import { perReview } from '../per-review.js';
 import type { Check, CheckContext, Finding } from '../types.js';
-import { gradeBy, plural, round } from './findings.js';
-import { formatBytes } from './settings.js';
+import { gradeBy, plural } from './findings.js';
 
 interface DatabaseCounters {
   tempFiles: number;

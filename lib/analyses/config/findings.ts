@@ -26,11 +26,6 @@ export function noteTruncation(findings: Finding[], total: number): Finding[] {
   }));
 }
 
-export function round(value: number, digits = 2): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
 export function plural(n: number, word: string, words = `${word}s`): string {
   return `${n} ${n === 1 ? word : words}`;
 }

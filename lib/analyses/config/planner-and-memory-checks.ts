@@ -1,5 +1,6 @@
+import { formatBytes } from '../format.js';
 import type { Check, Finding, Severity } from '../types.js';
-import { formatBytes, readSettings, requireSetting, settingBytes } from './settings.js';
+import { readSettings, requireSetting, settingBytes } from './settings.js';
 
 const disabledPlannerMethods: Check = {
   id: 'config.planner_method_disabled',

@@ -1,6 +1,7 @@
+import { round } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { LIST_CAP, gradeBy, noteTruncation, plural, round, sqlLiteral } from './findings.js';
+import { LIST_CAP, gradeBy, noteTruncation, plural, sqlLiteral } from './findings.js';
 import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
 
 const connectionUsage: Check = {

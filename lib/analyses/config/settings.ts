@@ -57,17 +57,6 @@ export function settingBytes(s: Setting): number | null {
   return value * Number(match[1] || 1) * unitBytes[match[2]];
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[i]}`;
-}
-
 /** "on"/"off" as PostgreSQL prints booleans; older releases also accept true/false spellings. */
 export function isOff(value: string): boolean {
   return ['off', 'false', '0', 'no'].includes(value.trim().toLowerCase());

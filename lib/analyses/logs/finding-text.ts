@@ -1,17 +1,6 @@
 import type { Occurrences } from './log-aggregate.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 export function times(count: number): string {
   return count === 1 ? 'once' : `${count} times`;
 }

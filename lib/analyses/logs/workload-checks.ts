@@ -1,6 +1,7 @@
+import { formatBytes } from '../format.js';
 import type { Finding } from '../types.js';
 import { eventCheck } from './event-checks.js';
-import { formatBytes, times, whenText } from './finding-text.js';
+import { times, whenText } from './finding-text.js';
 import { normalizeQuery, shortHash, truncate } from './normalize.js';
 import { logCheck } from './scan-log.js';
 import type { SlowStatement } from './slow-statements.js';

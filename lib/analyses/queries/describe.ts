@@ -1,3 +1,4 @@
+import { round } from '../format.js';
 import { quoteIdent } from '../run-checks.js';
 import type { ServerFacts } from '../types.js';
 import type { StatementsRead, StatementStats } from './statements-source.js';
@@ -8,17 +9,8 @@ export function formatMs(ms: number): string {
   return `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
 }
 
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
 export function percentOfTotal(s: StatementStats, read: StatementsRead): number {
   return read.allTotalMs > 0 ? round((100 * s.totalMs) / read.allTotalMs, 1) : 0;
-}
-
-export function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }
 
 /** "statement 123 (select … from orders …)", or the role whose hidden statements these are. */

@@ -1,5 +1,6 @@
+import { formatCount, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
-import { formatCount, formatMs, round } from './describe.js';
+import { formatMs } from './describe.js';
 import { detectReset, extraTimeMs, intervalsSince, isRegression, newInTop, topByTotalTime, type Counters, type StatementInterval } from './interval.js';
 import { buildSnapshot, comparable, filterKey, parseSnapshot, SNAPSHOT_STATE_KEY, type StatementsSnapshot } from './snapshot.js';
 import { readStatements, type StatementsRead, type StatementStats } from './statements-source.js';

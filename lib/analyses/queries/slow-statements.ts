@@ -1,5 +1,6 @@
+import { formatCount, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
-import { countingSince, explainRecommendation, formatCount, formatMs, percentOfTotal, round, statementEvidence, statementLabel } from './describe.js';
+import { countingSince, explainRecommendation, formatMs, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
 import { readStatements } from './statements-source.js';
 import { FINDINGS_CAP, SLOW_MEAN_MS, SLOW_MIN_CALLS } from './thresholds.js';
 

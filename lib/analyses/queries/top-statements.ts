@@ -1,5 +1,6 @@
+import { formatCount } from '../format.js';
 import type { Check, CheckContext, Finding } from '../types.js';
-import { countingSince, explainRecommendation, formatCount, formatMs, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
+import { countingSince, explainRecommendation, formatMs, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
 import { readStatements, type StatementsRead, type StatementStats } from './statements-source.js';
 import { TOP_N } from './thresholds.js';
 

@@ -1,8 +1,9 @@
+import { formatBytes } from '../format.js';
 import type postgres from 'postgres';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { indexBloatQuery, tableBloatQuery } from './bloat-estimates.js';
-import { catalogQuery, formatBytes, noteTruncation, parseTargetTables } from './scope.js';
+import { catalogQuery, noteTruncation, parseTargetTables } from './scope.js';
 import { BLOAT_CRITICAL_BYTES, BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, BLOAT_WARNING_BYTES } from './thresholds.js';
 
 const TABLE_ID = 'tables.table_bloat';

@@ -1,5 +1,6 @@
+import { formatBytes, formatCount } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatBytes, formatCount, inScope, noteTruncation, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
+import { catalogQuery, inScope, noteTruncation, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
 import {
   FINDINGS_CAP,
   LARGE_TABLE_ROWS,

@@ -1,5 +1,6 @@
+import { formatBytes } from '../format.js';
 import type { Check, CheckContext, Finding } from '../types.js';
-import { catalogQuery, formatBytes, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 const INVALID_ID = 'tables.invalid_index';

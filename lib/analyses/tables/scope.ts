@@ -1,3 +1,4 @@
+import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import type { Finding } from '../types.js';
 import { splitIdentifier } from '../table-names.js';
@@ -63,21 +64,6 @@ export function noteTruncation(findings: Finding[], total: number, noun: string)
     finding.evidence.not_listed = notListed;
   }
   return findings;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
-
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }
 
 export function formatRows(n: number): string {

@@ -1,7 +1,8 @@
+import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
-import { catalogQuery, formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP, SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.js';
 
 const CHECK_ID = 'tables.sequence_exhaustion';

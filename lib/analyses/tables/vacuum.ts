@@ -1,6 +1,7 @@
+import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatCount, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP } from './thresholds.js';
 
 const DEAD_ID = 'tables.dead_tuples';

@@ -1,5 +1,6 @@
+import { formatCount } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatCount, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
 import { FINDINGS_CAP, XID_AGE_CRITICAL, XID_AGE_WARNING, XID_FREEZE_MARGIN, XID_SHUTDOWN_POINT } from './thresholds.js';
 
 const TABLE_ID = 'tables.xid_wraparound';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, noteTruncation, parseTargetTables, statsAgeDays } from '../../../lib/analyses/tables/scope.js';
+import { formatBytes } from '../../../lib/analyses/format.js';
+import { noteTruncation, parseTargetTables, statsAgeDays } from '../../../lib/analyses/tables/scope.js';
 import { splitIdentifier } from '../../../lib/analyses/table-names.js';
 import type { Finding } from '../../../lib/analyses/types.js';
 
@@ -50,7 +51,8 @@ describe('figures in findings', () => {
     expect(formatBytes(512)).toBe('512 bytes');
     expect(formatBytes(1536)).toBe('1.5 kB');
     expect(formatBytes(150 * 1024 ** 2)).toBe('150 MB');
-    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5 GB');
+    expect(formatBytes(4.25 * 1024 ** 2)).toBe('4.3 MB');
   });
 
   it('measures the age of the statistics from their reset time, and knows none when never reset', () => {
