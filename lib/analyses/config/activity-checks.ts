@@ -1,9 +1,10 @@
 import { round } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { LIST_CAP, gradeBy, plural } from './findings.js';
+import { gradeBy, plural } from './findings.js';
 import { presentQuery } from '../query-text.js';
 import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
+import { LIST_CAP } from '../finding-list.js';
 
 // PgHero lists queries running longer than long_running_query_sec, 60 s by default (reported as
 // info); heroku pg-extras and supabase "long-running-queries" use 5 minutes, where it becomes a warning.

@@ -1,6 +1,6 @@
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type Finding } from '../types.js';
-import { LIST_CAP, noteTruncation } from './findings.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const pendingRestart: Check = {
   id: 'config.pending_restart',
@@ -62,7 +62,7 @@ const fileSettingErrors: Check = {
         evidence: { file: r.sourcefile, line: r.sourceline, name: r.name, setting: r.setting, error: r.error },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'errors');
   },
 };
 

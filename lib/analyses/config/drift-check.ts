@@ -1,5 +1,5 @@
 import type { Check, Finding } from '../types.js';
-import { LIST_CAP, noteTruncation } from './findings.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 export const SETTINGS_STATE_KEY = 'config.settings';
 
@@ -88,7 +88,7 @@ const settingChanged: Check = {
         },
       };
     });
-    return noteTruncation(findings, changes.length);
+    return noteTruncation(findings, changes.length, 'changed settings');
   },
 };
 

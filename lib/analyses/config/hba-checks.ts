@@ -1,7 +1,8 @@
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type Finding, type Severity } from '../types.js';
-import { LIST_CAP, noteTruncation } from './findings.js';
+
 import { addressScope, prefixLength } from './hba-address.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 export interface HbaRule {
   file: string;
@@ -166,7 +167,7 @@ const hbaRules: Check = {
         });
       }
     }
-    return noteTruncation(findings.slice(0, LIST_CAP), findings.length);
+    return noteTruncation(findings.slice(0, LIST_CAP), findings.length, 'pg_hba.conf problems');
   },
 };
 

@@ -1,6 +1,6 @@
 import { quoteIdent } from '../run-checks.js';
 import type { Check, Finding } from '../types.js';
-import { LIST_CAP, noteTruncation } from './findings.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const publicCreateOnSchema: Check = {
   id: 'security.public_create_on_schema',
@@ -28,7 +28,7 @@ const publicCreateOnSchema: Check = {
         evidence: { schema: r.nspname, owner: r.owner, database: ctx.server.database },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'schemas');
   },
 };
 
@@ -69,7 +69,7 @@ const securityDefinerWithoutSearchPath: Check = {
         evidence: { function: r.signature, owner: r.owner, owner_is_superuser: r.owner_is_superuser, public_can_execute: r.public_can_execute },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'functions');
   },
 };
 

@@ -1,8 +1,9 @@
 import { perReview } from '../per-review.js';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding } from '../types.js';
-import { LIST_CAP, noteTruncation } from './findings.js';
+
 import { readSettings, requireSetting } from './settings.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 /**
  * Password hashes live in pg_authid, which only superusers can read; pg_roles shows "********"
@@ -41,7 +42,7 @@ const md5PasswordHashes: Check = {
         evidence: { role: r.rolname, can_login: r.rolcanlogin, hash: 'md5' },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'roles');
   },
 };
 
@@ -68,7 +69,7 @@ const passwordsWithoutExpiry: Check = {
         evidence: { role: r.rolname },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'roles');
   },
 };
 

@@ -1,6 +1,6 @@
 import { quoteIdent } from '../run-checks.js';
 import type { Check, Finding } from '../types.js';
-import { LIST_CAP, noteTruncation } from './findings.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const extraSuperusers: Check = {
   id: 'security.extra_superusers',
@@ -25,7 +25,7 @@ const extraSuperusers: Check = {
         evidence: { role: r.rolname, can_login: r.rolcanlogin },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'superusers');
   },
 };
 
@@ -57,7 +57,7 @@ const loginRolesReachingSuperuser: Check = {
         evidence: { role: r.rolname, superuser_roles: r.superuser_roles },
       };
     });
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'roles');
   },
 };
 

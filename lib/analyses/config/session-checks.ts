@@ -1,8 +1,9 @@
 import { round } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { LIST_CAP, gradeBy, noteTruncation, plural, sqlLiteral } from './findings.js';
+import { gradeBy, plural, sqlLiteral } from './findings.js';
 import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const connectionUsage: Check = {
   id: 'config.connection_usage',
@@ -123,7 +124,7 @@ const preparedTransactions: Check = {
         evidence: { value: round(age, 0), gid: r.gid, database: r.database, owner: r.owner, prepared_at: new Date(r.prepared).toISOString() },
       };
     });
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0));
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'prepared transactions');
   },
 };
 

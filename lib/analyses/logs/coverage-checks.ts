@@ -3,7 +3,8 @@ import type { Finding } from '../types.js';
 
 import { logCheck, type LogScan } from './scan-log.js';
 import { SQLSTATE_CLASSES } from './sqlstate-classes.js';
-import { FINDINGS_CAP, FIRST_RUN_WINDOW_BYTES, MAX_BYTES_PER_RUN } from './thresholds.js';
+import { FIRST_RUN_WINDOW_BYTES, MAX_BYTES_PER_RUN } from './thresholds.js';
+import { LIST_CAP } from '../finding-list.js';
 
 // pgBadger needs messages in English (lc_messages = 'C' or 'en_US'): the texts the checks
 // recognise are the server's English messages.
@@ -35,8 +36,8 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
     recommendation: english ? null : "ALTER SYSTEM SET lc_messages = 'C'; SELECT pg_reload_conf();",
     evidence: {
       format: settings.format,
-      files: coverage.files.slice(0, FINDINGS_CAP),
-      files_not_shown: Math.max(0, coverage.files.length - FINDINGS_CAP),
+      files: coverage.files.slice(0, LIST_CAP),
+      files_not_shown: Math.max(0, coverage.files.length - LIST_CAP),
       bytes_read: coverage.bytesRead,
       entries: aggregate.entries,
       first_entry_time: aggregate.firstTime,
@@ -45,7 +46,7 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
       stopped_by: coverage.stoppedBy,
       bytes_left_for_next_run: coverage.bytesLeft,
       unreadable_bytes: coverage.unreadableBytes,
-      restarted_files: coverage.restartedFiles.slice(0, FINDINGS_CAP),
+      restarted_files: coverage.restartedFiles.slice(0, LIST_CAP),
       lc_messages: settings.lcMessages,
     },
   };

@@ -3,6 +3,7 @@ import type { BoundedTally } from './bounded-tally.js';
 import { capList, occurrenceEvidence, times, whenText } from './finding-text.js';
 import type { LogAggregate, Occurrences } from './log-aggregate.js';
 import { logCheck, type LogCheck } from './scan-log.js';
+import { LIST_CAP } from '../finding-list.js';
 
 interface EventSpec<T extends Occurrences> {
   check: string;
@@ -18,7 +19,7 @@ interface EventSpec<T extends Occurrences> {
 
 /**
  * One finding per database (or per table) an event was logged for, worst first, capped at
- * FINDINGS_CAP. The object is the database name, so the same problem in the same database is the
+ * LIST_CAP. The object is the database name, so the same problem in the same database is the
  * same finding on the next run; null when the log line does not say which database.
  */
 export function eventCheck<T extends Occurrences>(spec: EventSpec<T>): LogCheck {

@@ -1,5 +1,5 @@
 import type { Occurrences } from './log-aggregate.js';
-import { FINDINGS_CAP } from './thresholds.js';
+import { LIST_CAP } from '../finding-list.js';
 
 export function times(count: number): string {
   return count === 1 ? 'once' : `${count} times`;
@@ -33,9 +33,9 @@ export function occurrenceEvidence(o: Occurrences): Record<string, unknown> {
 }
 
 /**
- * Keeps the first FINDINGS_CAP items (already worst first) and tells each kept finding how many
+ * Keeps the first LIST_CAP items (already worst first) and tells each kept finding how many
  * were left out, so the list is bounded and the DBA knows it.
  */
-export function capList<T>(items: T[], cap = FINDINGS_CAP): { shown: T[]; notShown: number } {
+export function capList<T>(items: T[], cap = LIST_CAP): { shown: T[]; notShown: number } {
   return { shown: items.slice(0, cap), notShown: Math.max(0, items.length - cap) };
 }

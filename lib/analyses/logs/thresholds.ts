@@ -38,10 +38,6 @@ export const TOP_N = 20;
 // The slowest individual statements are kept in a heap of this size before grouping by text.
 export const SLOW_CANDIDATES = 100;
 
-// Any per-object list (per database, per table, per user@host) stops at 50 findings, worst first;
-// the findings say how many more there were.
-export const FINDINGS_CAP = 50;
-
 // Statement and message text kept in a finding, after normalization and redaction.
 export const QUERY_TEXT_CHARS = 500;
 export const MESSAGE_TEXT_CHARS = 300;

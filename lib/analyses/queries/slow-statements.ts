@@ -2,7 +2,8 @@ import { formatCount, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { countingSince, explainRecommendation, formatMs, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
 import { readStatements } from './statements-source.js';
-import { FINDINGS_CAP, SLOW_MEAN_MS, SLOW_MIN_CALLS } from './thresholds.js';
+import { SLOW_MEAN_MS, SLOW_MIN_CALLS } from './thresholds.js';
+import { LIST_CAP } from '../finding-list.js';
 
 /**
  * query_analysis: statements slow on average and run often enough to matter (PgHero's
@@ -37,7 +38,7 @@ export const slowStatementsCheck: Check = {
           slow_statements: read.slowCount,
           listed: slow.length,
           not_listed: more,
-          cap: FINDINGS_CAP,
+          cap: LIST_CAP,
         },
       }),
     );

@@ -5,7 +5,8 @@ import { redactSecrets } from '../query-text.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
 import { parseSnapshot, SNAPSHOT_STATE_KEY } from './snapshot.js';
 import { tablePatterns } from './table-filter.js';
-import { FINDINGS_CAP, QUERY_TEXT_CHARS, SLOW_MEAN_MS, SLOW_MIN_CALLS, SNAPSHOT_SIZE, TOP_N } from './thresholds.js';
+import { QUERY_TEXT_CHARS, SLOW_MEAN_MS, SLOW_MIN_CALLS, SNAPSHOT_SIZE, TOP_N } from './thresholds.js';
+import { LIST_CAP } from '../finding-list.js';
 
 /**
  * One normalized statement of the reviewed database, summed over the roles (and top-level /
@@ -182,7 +183,7 @@ async function loadStatements(ctx: CheckContext): Promise<StatementsRead> {
       select * from ranked
        where rank_total_time <= ${SNAPSHOT_SIZE}
           or least(rank_mean_time, rank_calls, rank_rows, rank_temp_written, rank_shared_read) <= ${TOP_N}
-          or (slow and rank_slow <= ${FINDINGS_CAP})
+          or (slow and rank_slow <= ${LIST_CAP})
           or key = any(${sql.array(previousKeys)}::text[])
        order by rank_total_time`;
   } catch (error) {

@@ -12,9 +12,6 @@ export const SLOW_MIN_CALLS = 100;
 // ten per list is what a DBA reads in one pass.
 export const TOP_N = 10;
 
-// Any per-statement list (slow, regressions) stops at 50; the finding says how many more there were.
-export const FINDINGS_CAP = 50;
-
 // Statements kept in the snapshot for the next run's deltas: the 500 heaviest by total time.
 // pg_stat_statements.max defaults to 5000; the heaviest 500 hold nearly all of the time.
 export const SNAPSHOT_SIZE = 500;

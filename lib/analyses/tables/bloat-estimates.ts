@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import { inScope, userSchema, type TableScope } from './scope.js';
-import { BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, FINDINGS_CAP } from './thresholds.js';
+import { BLOAT_MIN_BYTES, BLOAT_MIN_RATIO } from './thresholds.js';
+import { LIST_CAP } from '../finding-list.js';
 
 /**
  * Statistical bloat estimates after ioguix/pgsql-bloat-estimation (table/table_bloat.sql and
@@ -15,7 +16,7 @@ import { BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, FINDINGS_CAP } from './thresholds.js'
  *   the `name` type, since a missing width silently shrinks the expected size;
  * - relations whose statistics the role may not read (pg_stats hides them) are counted separately.
  * Each query returns a single row: how many candidates were unreadable or not estimable, how many
- * exceed the reporting floor (BLOAT_MIN_BYTES and BLOAT_MIN_RATIO), and the worst FINDINGS_CAP of
+ * exceed the reporting floor (BLOAT_MIN_BYTES and BLOAT_MIN_RATIO), and the worst LIST_CAP of
  * those as JSON objects with `object`, `fillfactor`, `real_bytes`, `bloat_bytes`, `bloat_ratio` (0-1).
  */
 
@@ -80,7 +81,7 @@ export function tableBloatQuery(sql: postgres.ISql, scope: TableScope | null): p
            (select string_agg(distinct format('%I', nspname), ', ') from candidates where not readable) as unreadable_schemas,
            (select count(*) from found)::int as total,
            coalesce((select json_agg(f order by f.bloat_bytes desc, f.object)
-                       from (select * from found order by bloat_bytes desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;
+                       from (select * from found order by bloat_bytes desc, object limit ${LIST_CAP}) f), '[]') as rows`;
 }
 
 export function indexBloatQuery(sql: postgres.ISql, scope: TableScope | null): postgres.PendingQuery<postgres.Row[]> {
@@ -155,5 +156,5 @@ export function indexBloatQuery(sql: postgres.ISql, scope: TableScope | null): p
            (select string_agg(distinct format('%I', nspname), ', ') from candidates where not readable) as unreadable_schemas,
            (select count(*) from found)::int as total,
            coalesce((select json_agg(f order by f.bloat_bytes desc, f.object)
-                       from (select * from found order by bloat_bytes desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;
+                       from (select * from found order by bloat_bytes desc, object limit ${LIST_CAP}) f), '[]') as rows`;
 }

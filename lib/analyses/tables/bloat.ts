@@ -3,8 +3,9 @@ import type postgres from 'postgres';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { indexBloatQuery, tableBloatQuery } from './bloat-estimates.js';
-import { catalogQuery, noteTruncation, parseTargetTables } from './scope.js';
+import { catalogQuery, parseTargetTables } from './scope.js';
 import { BLOAT_CRITICAL_BYTES, BLOAT_MIN_BYTES, BLOAT_MIN_RATIO, BLOAT_WARNING_BYTES } from './thresholds.js';
+import { noteTruncation } from '../finding-list.js';
 
 const TABLE_ID = 'tables.table_bloat';
 const INDEX_ID = 'tables.index_bloat';

@@ -1,6 +1,6 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP } from './thresholds.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const NOT_VALID_ID = 'tables.not_valid_constraint';
 const DISABLED_TRIGGER_ID = 'tables.disabled_trigger';
@@ -30,7 +30,7 @@ export const notValidConstraints: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
        order by 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map(
       (r): Finding => ({
@@ -71,7 +71,7 @@ export const disabledTriggers: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
        order by 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map(
       (r): Finding => ({

@@ -1,6 +1,7 @@
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP, LARGE_TABLE_ROWS } from './thresholds.js';
+import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { LARGE_TABLE_ROWS } from './thresholds.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const CHECK_ID = 'tables.unindexed_foreign_key';
 
@@ -47,7 +48,7 @@ export const unindexedForeignKeys: Check = {
                   and (i.indkey::int2[])[0:cardinality(k.conkey) - 1] @> k.conkey
                   and (i.indkey::int2[])[0:cardinality(k.conkey) - 1] <@ k.conkey)
        order by referencing_rows desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const referencingRows = Math.round(Number(r.referencing_rows));

@@ -1,14 +1,14 @@
 import { formatBytes, formatCount } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, inScope, noteTruncation, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
+import { catalogQuery, inScope, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
 import {
-  FINDINGS_CAP,
   LARGE_TABLE_ROWS,
   MIN_INDEX_SCAN_PERCENT,
   UNUSED_INDEX_DB_SHARE,
   UNUSED_INDEX_MIN_BYTES,
   UNUSED_INDEX_MIN_STATS_DAYS,
 } from './thresholds.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const UNUSED_ID = 'tables.unused_index';
 const SEQ_SCAN_ID = 'tables.sequential_scans';
@@ -62,7 +62,7 @@ export const unusedIndexes: Check = {
                  and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}) candidates
        where bytes >= ${UNUSED_INDEX_MIN_BYTES}
        order by bytes desc, object
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const statsAge = statsAgeDays(ctx.server.stats_reset);
     const since = ctx.server.stats_reset
@@ -123,7 +123,7 @@ export const sequentialScans: Check = {
          and ${userSchema(sql, sql`s.schemaname`)}
          and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}
        order by s.seq_tup_read desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const percent = Number(r.index_percent);

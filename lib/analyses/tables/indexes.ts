@@ -1,7 +1,7 @@
 import { formatBytes } from '../format.js';
 import type { Check, CheckContext, Finding } from '../types.js';
-import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP } from './thresholds.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const INVALID_ID = 'tables.invalid_index';
 const DUPLICATE_ID = 'tables.duplicate_index';
@@ -36,7 +36,7 @@ export const invalidIndexes: Check = {
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
          and not exists (select 1 from pg_stat_progress_create_index p where p.index_relid = i.indexrelid)
        order by bytes desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const concurrently = r.partitioned ? '' : ' CONCURRENTLY';
@@ -126,7 +126,7 @@ export const duplicateIndexes: Check = {
         from pairs p
         left join pg_stat_all_indexes s on s.indexrelid = p.indexrelid
        order by bytes desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const bytes = Number(r.bytes);

@@ -1,6 +1,6 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { catalogQuery, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP } from './thresholds.js';
+import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 /**
  * Tables without a primary key. None of the anchor tools ships this check (Supabase's splinter
@@ -43,7 +43,7 @@ export const missingPrimaryKey: Check = {
          and not exists (select 1 from pg_depend d
                           where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
        order by u.index_name is not null, c.reltuples desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.map((r): Finding => {
       const uniqueIndex = r.unique_index as string | null;

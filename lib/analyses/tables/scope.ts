@@ -2,7 +2,7 @@ import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import type { Finding } from '../types.js';
 import { splitIdentifier } from '../table-names.js';
-import { FINDINGS_CAP } from './thresholds.js';
+import { LIST_CAP } from '../finding-list.js';
 
 /** Tables a review is narrowed to: schema-qualified names, and bare names that match in any schema. */
 export interface TableScope {
@@ -53,17 +53,6 @@ export async function catalogQuery<T>(sql: postgres.Sql, query: (tx: postgres.Tr
     await tx`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`;
     return query(tx);
   })) as T;
-}
-
-/** Lists are capped; when more objects matched, every listed finding says how many were left out. */
-export function noteTruncation(findings: Finding[], total: number, noun: string): Finding[] {
-  const notListed = total - findings.length;
-  if (notListed <= 0) return findings;
-  for (const finding of findings) {
-    finding.detail += ` ${notListed} more ${noun} not listed (the list stops at the worst ${FINDINGS_CAP}).`;
-    finding.evidence.not_listed = notListed;
-  }
-  return findings;
 }
 
 export function formatRows(n: number): string {

@@ -2,8 +2,9 @@ import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
-import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP, SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
+import { SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const CHECK_ID = 'tables.sequence_exhaustion';
 
@@ -35,7 +36,7 @@ export function sequenceSeverity(usedFraction: number): Severity | null {
  * the limit of the narrowest integer column it feeds, whichever comes first: an int4 column fed by a
  * bigint sequence fails at 2^31 - 1. Usage counts values handed out, as check_postgres does.
  * One row: how many sequences there are and how many the role cannot read (with their schemas),
- * how many are past the warning level, and the worst FINDINGS_CAP of those as JSON objects.
+ * how many are past the warning level, and the worst LIST_CAP of those as JSON objects.
  */
 function sequenceUsageQuery(sql: postgres.ISql, scope: ReturnType<typeof parseTargetTables>): postgres.PendingQuery<postgres.Row[]> {
   return sql`
@@ -112,7 +113,7 @@ function sequenceUsageQuery(sql: postgres.ISql, scope: ReturnType<typeof parseTa
            (select string_agg(distinct format('%I', nspname), ', ') from sequences where not readable) as unreadable_schemas,
            (select count(*) from found)::int as total,
            coalesce((select json_agg(f order by f.used desc, f.object)
-                       from (select * from found order by used desc, object limit ${FINDINGS_CAP}) f), '[]') as rows`;
+                       from (select * from found order by used desc, object limit ${LIST_CAP}) f), '[]') as rows`;
 }
 
 /**

@@ -3,9 +3,6 @@
  * so a DBA can compare our verdicts with the tool they already trust.
  */
 
-// Every per-object list stops at 50 findings, worst first; the findings say how many more there were.
-export const FINDINGS_CAP = 50;
-
 // Largest relations: an informational top 10, the length of PgHero's space page above the fold.
 export const LARGEST_RELATIONS = 10;
 

@@ -1,8 +1,8 @@
 import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatRows, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP } from './thresholds.js';
+import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const DEAD_ID = 'tables.dead_tuples';
 const NEVER_VACUUMED_ID = 'tables.never_vacuumed';
@@ -80,7 +80,7 @@ export const deadTuples: Check = {
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) t
        where not enabled_on_table or dead > threshold
        order by dead > threshold desc, dead / greatest(threshold, 1) desc, object
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const before = (ctx.previousState[DEAD_ID] as { over_threshold?: string[] } | undefined)?.over_threshold ?? [];
     const overThresholdBefore = new Set(before);
@@ -161,7 +161,7 @@ export const neverAnalyzed: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by pg_stat_get_mod_since_analyze(c.oid) >= av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) desc, rows desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const resetNote = ctx.server.stats_reset ? ` (statistics were reset ${ctx.server.stats_reset}; an ANALYZE before that is not visible)` : '';
     const findings = rows.map((r): Finding => {
@@ -207,7 +207,7 @@ export const neverVacuumed: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by rows desc, 1
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const resetNote = ctx.server.stats_reset ? ` since statistics were reset (${ctx.server.stats_reset})` : '';
     const findings = rows.map(

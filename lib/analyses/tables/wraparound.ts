@@ -1,7 +1,8 @@
 import { formatCount } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, inScope, noteTruncation, parseTargetTables, userSchema } from './scope.js';
-import { FINDINGS_CAP, XID_AGE_CRITICAL, XID_AGE_WARNING, XID_FREEZE_MARGIN, XID_SHUTDOWN_POINT } from './thresholds.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
+import { XID_AGE_CRITICAL, XID_AGE_WARNING, XID_FREEZE_MARGIN, XID_SHUTDOWN_POINT } from './thresholds.js';
+import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const TABLE_ID = 'tables.xid_wraparound';
 const DATABASE_ID = 'tables.database_xid_wraparound';
@@ -52,7 +53,7 @@ export const tableWraparound: Check = {
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) ages
        where age >= least(freeze_max_age - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
        order by age desc, object
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     const findings = rows.flatMap((r): Finding[] => {
       const age = Number(r.age);
@@ -91,7 +92,7 @@ export const databaseWraparound: Check = {
        where datallowconn
          and age(datfrozenxid) >= least(current_setting('autovacuum_freeze_max_age')::float8 - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
        order by age desc, datname
-       limit ${FINDINGS_CAP}`);
+       limit ${LIST_CAP}`);
 
     return rows.flatMap((r): Finding[] => {
       const age = Number(r.age);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gradeHitRatio } from '../../../lib/analyses/config/cache-hit-checks.js';
 import { diffSettings } from '../../../lib/analyses/config/drift-check.js';
 import { majorVersion, supportStatus } from '../../../lib/analyses/config/end-of-life.js';
-import { gradeBy, noteTruncation } from '../../../lib/analyses/config/findings.js';
+import { gradeBy } from '../../../lib/analyses/config/findings.js';
 import { addressScope, prefixLength } from '../../../lib/analyses/config/hba-address.js';
 import { hbaProblems, type HbaRule } from '../../../lib/analyses/config/hba-checks.js';
 import { logsToStderr, parseLogLinePrefix } from '../../../lib/analyses/config/log-line-prefix.js';
@@ -11,7 +11,6 @@ import { preloadedLibraries } from '../../../lib/analyses/config/observability-c
 import { classifyCompletionTarget } from '../../../lib/analyses/config/planner-and-memory-checks.js';
 import { presentQuery, redactSecrets } from '../../../lib/analyses/query-text.js';
 import { settingBytes } from '../../../lib/analyses/config/settings.js';
-import type { Finding } from '../../../lib/analyses/types.js';
 
 describe('log_line_prefix parsing', () => {
   it('accepts the PostgreSQL default %m [%p] as analysable', () => {
@@ -269,15 +268,5 @@ describe('setting drift', () => {
   it('ignores a setting whose source moved but whose value stayed', () => {
     expect(diffSettings({ work_mem: rec('8192', 'database') }, { work_mem: rec('8192', 'configuration file') }, new Map())).toEqual([]);
     expect(diffSettings({ work_mem: rec('4096') }, {}, new Map([['work_mem', '4096']]))).toEqual([]);
-  });
-});
-
-describe('capped finding lists', () => {
-  it('tells on every listed finding how many more were left out', () => {
-    const f: Finding = { check: 'c', severity: 'info', object: 'a', title: 't', detail: 'd.', recommendation: null, evidence: {} };
-    const [noted] = noteTruncation([f], 80);
-    expect(noted.evidence).toMatchObject({ total_found: 80, not_listed: 79 });
-    expect(noted.detail).toContain('79 more not listed');
-    expect(noteTruncation([f], 1)).toEqual([f]);
   });
 });

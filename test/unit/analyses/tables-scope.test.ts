@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../../lib/analyses/format.js';
-import { noteTruncation, parseTargetTables, statsAgeDays } from '../../../lib/analyses/tables/scope.js';
+import { parseTargetTables, statsAgeDays } from '../../../lib/analyses/tables/scope.js';
 import { splitIdentifier } from '../../../lib/analyses/table-names.js';
-import type { Finding } from '../../../lib/analyses/types.js';
 
 describe('target_tables', () => {
   it('means every table when absent or empty', () => {
@@ -27,22 +26,6 @@ describe('target_tables', () => {
 
   it('ignores names that cannot be a table (three parts or nothing at all)', () => {
     expect(parseTargetTables(['db.schema.table', ''])).toBeNull();
-  });
-});
-
-describe('capped finding lists', () => {
-  const finding = (object: string): Finding => ({ check: 'tables.x', severity: 'info', object, title: 't', detail: 'd.', recommendation: null, evidence: {} });
-
-  it('leaves a complete list untouched', () => {
-    const findings = noteTruncation([finding('a')], 1, 'tables');
-    expect(findings[0].detail).toBe('d.');
-    expect(findings[0].evidence.not_listed).toBeUndefined();
-  });
-
-  it('says in every listed finding how many more matched', () => {
-    const findings = noteTruncation([finding('a'), finding('b')], 120, 'tables');
-    expect(findings.map((f) => f.evidence.not_listed)).toEqual([118, 118]);
-    expect(findings[0].detail).toContain('118 more tables not listed');
   });
 });
 
