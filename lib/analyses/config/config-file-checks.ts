@@ -1,16 +1,13 @@
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { readAllSettings } from './settings.js';
 
 const pendingRestart: Check = {
   id: 'config.pending_restart',
   targets: ['config'],
   async run(ctx) {
-    const rows = await ctx.sql`
-      select name, setting, unit, source
-      from pg_catalog.pg_settings
-      where pending_restart
-      order by name`;
+    const rows = (await readAllSettings(ctx)).filter((r) => r.pendingRestart);
     // Warning: the running value is not what the files say, and the new value (possibly one the
     // server rejects) takes effect at the next restart, planned or not.
     return rows.map(

@@ -1,5 +1,6 @@
 import type { Check, Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { readAllSettings } from './settings.js';
 
 export const SETTINGS_STATE_KEY = 'config.settings';
 
@@ -48,10 +49,7 @@ const settingChanged: Check = {
   id: 'config.setting_changed',
   targets: ['config'],
   async run(ctx) {
-    const rows = await ctx.sql`
-      select name, setting, unit, source
-      from pg_catalog.pg_settings
-      order by name`;
+    const rows = await readAllSettings(ctx);
     const snapshot: SettingsSnapshot = {};
     const currentValues = new Map<string, string>();
     for (const r of rows) {

@@ -1,17 +1,13 @@
 import { formatBytes } from '../format.js';
 import type { Check, Finding, Severity } from '../types.js';
-import { readSettings, requireSetting, settingBytes } from './settings.js';
+import { readAllSettings, readSettings, requireSetting, settingBytes } from './settings.js';
 
 const disabledPlannerMethods: Check = {
   id: 'config.planner_method_disabled',
   targets: ['config'],
   async run(ctx) {
     // Compared with boot_val, not with "on": some switches (enable_partitionwise_join, ...) are off by default.
-    const rows = await ctx.sql`
-      select name, setting, source
-      from pg_catalog.pg_settings
-      where name like 'enable\\_%' and setting = 'off' and boot_val = 'on'
-      order by name`;
+    const rows = (await readAllSettings(ctx)).filter((r) => r.name.startsWith('enable_') && r.setting === 'off' && r.bootVal === 'on');
     // postgresqltuner reports any disabled plan feature as "bad".
     return rows.map(
       (r): Finding => ({

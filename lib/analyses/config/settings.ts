@@ -11,11 +11,16 @@ export interface Setting {
   pendingRestart: boolean;
 }
 
-// Read once per review for all the checks that look settings up.
+// Read once per review for all the checks that look settings up, in name order.
 const allSettings = perReview(async (ctx) => {
-  const rows = await ctx.sql`select name, setting, unit, source, boot_val, pending_restart from pg_catalog.pg_settings`;
+  const rows = await ctx.sql`select name, setting, unit, source, boot_val, pending_restart from pg_catalog.pg_settings order by name`;
   return new Map(rows.map((r) => [r.name as string, toSetting(r)]));
 });
+
+/** Every setting visible to the reviewing role, in name order. */
+export async function readAllSettings(ctx: CheckContext): Promise<Setting[]> {
+  return [...(await allSettings(ctx)).values()];
+}
 
 /**
  * The named settings from pg_settings. Settings marked superuser-only (shared_preload_libraries,
