@@ -4,12 +4,11 @@ import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { TargetOptions } from '../../../lib/analyses/target-connection.js';
 import type { Finding, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
+import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
 const reviewConfig = (target: TargetOptions, previous: PreviousRun | null = null) =>
   runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'config' }, target, previous });
 
-const asPrevious = (result: ReviewResult, executionId = 1): PreviousRun => ({ executionId, result });
-const findingsOf = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 const isSerious = (f: Finding) => f.severity === 'critical' || f.severity === 'warning';
 
 /** ALTER SYSTEM + pg_reload_conf is asynchronous: wait until a backend actually sees the new value. */

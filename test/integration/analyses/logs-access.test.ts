@@ -5,6 +5,7 @@ import { logChecks } from '../../../lib/analyses/logs/index.js';
 import type { TargetOptions } from '../../../lib/analyses/target-connection.js';
 import type { AnalysisTarget, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
+import { asPrevious } from '../../helpers/findings.js';
 
 const suffix = randomBytes(4).toString('hex');
 const monitorOnly = `logs_monitor_${suffix}`;
@@ -88,14 +89,14 @@ describe('log_analysis on a log holding bytes that are not UTF-8', () => {
   });
 
   it('still reads the entry when pg_read_binary_file may be used, and skips nothing', async () => {
-    const result = await review('logs', db.options(), { executionId: 1, result: baseline });
+    const result = await review('logs', db.options(), asPrevious(baseline));
     expect(coverageOf(result)?.evidence.unreadable_bytes).toBe(0);
     const error = result.findings.find((f) => f.check === 'logs.frequent_errors' && f.title === 'ERROR: invalid input syntax for type integer: ...');
     expect((error?.evidence.databases as Record<string, number>)[latin]).toBe(1);
   });
 
   it('skips the undecodable chunk and says so, instead of failing, when only pg_read_file is granted', async () => {
-    const result = await review('logs', as(reader), { executionId: 1, result: baseline });
+    const result = await review('logs', as(reader), asPrevious(baseline));
     expect(result.not_assessable).toEqual([]);
     expect(Number(coverageOf(result)?.evidence.unreadable_bytes)).toBeGreaterThan(0);
     expect(coverageOf(result)?.detail).toContain('not valid text and were skipped');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { AnalysisTarget, Finding, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, type TargetDatabase } from '../../helpers/target-db.js';
+import { asPrevious } from '../../helpers/findings.js';
 
 let db: TargetDatabase;
 let logsRun: ReviewResult;
@@ -21,8 +22,8 @@ beforeAll(async () => {
   await db.admin`select count(*) from orders where id < 10`;
   await db.admin.unsafe(`do $$ begin raise log 'pg-reviewer test marker ${db.name}'; end $$`);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  logsRun = await review('logs', { executionId: 1, result: baseline });
-  securityRun = await review('security', { executionId: 1, result: baseline });
+  logsRun = await review('logs', asPrevious(baseline));
+  securityRun = await review('security', asPrevious(baseline));
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { LogPosition } from '../../../lib/analyses/logs/log-position.js';
 import type { AnalysisTarget, Finding, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../../helpers/target-db.js';
+import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
 let db: TargetDatabase;
 const role = `logs_role_${randomBytes(4).toString('hex')}`;
@@ -14,8 +15,6 @@ let securityRun: ReviewResult;
 
 const review = (target: AnalysisTarget, previous: PreviousRun | null) =>
   runAnalysis({ taskType: 'log_analysis', params: { query_timeout: 60, analysis_target: target }, target: db.options(), previous });
-const after = (result: ReviewResult, executionId = 1): PreviousRun => ({ executionId, result });
-const findingsOf = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 const inMyDatabase = (f: Finding) => Number((f.evidence.databases as Record<string, number> | undefined)?.[db.name] ?? 0);
 const positionOf = (result: ReviewResult) => result.state['logs.position'] as LogPosition;
 
@@ -132,8 +131,8 @@ beforeAll(async () => {
   await plantFailedLogin();
   await waitForLog(db.name);
 
-  logsRun = await review('logs', after(baseline));
-  securityRun = await review('security', after(baseline));
+  logsRun = await review('logs', asPrevious(baseline));
+  securityRun = await review('security', asPrevious(baseline));
 });
 
 afterAll(async () => {
@@ -192,7 +191,7 @@ describe('log_analysis on a database with planted problems', () => {
   it('reads only the new bytes on the next run, so what was counted before is not counted again', async () => {
     await fails(db.admin`select * from only_in_the_second_window`);
     await waitForLog(`${db.name}-second`);
-    const second = await review('logs', after(logsRun, 2));
+    const second = await review('logs', asPrevious(logsRun, 2));
 
     const before = positionOf(logsRun).files;
     const now = positionOf(second).files;

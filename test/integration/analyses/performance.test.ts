@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../../helpers/target-db.js';
+import { findingsOf } from '../../helpers/findings.js';
 
 const reviewPerformance = (db: TargetDatabase, login: { username: string; password: string } | null = null) =>
   runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'performance' }, target: db.options(login ?? {}), previous: null });
-
-const findingsOf = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 
 /** A short-lived client: when it ends, its backends exit and flush their pending statistics. */
 function plantingClient(db: TargetDatabase, max = 1) {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
-import type { PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
+import type { ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, type TargetDatabase } from '../../helpers/target-db.js';
+import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
 // Each test has its own database; pg_stat_statements is shared by the cluster, so the "reset"
 // below resets only this database's entries, never the counters other test files rely on.
@@ -11,10 +12,8 @@ const review = (db: TargetDatabase, previous: ReviewResult | null) =>
     taskType: 'query_analysis',
     params: { query_timeout: 60, analysis_target: 'queries' },
     target: db.options(),
-    previous: previous ? ({ executionId: 1, result: previous } satisfies PreviousRun) : null,
+    previous: previous ? asPrevious(previous) : null,
   });
-
-const of = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 
 describe('query_analysis between two runs', () => {
   let db: TargetDatabase;
@@ -49,7 +48,7 @@ describe('query_analysis between two runs', () => {
     const snapshot = first.state['queries.snapshot'] as { statements: Array<{ queryid: string; calls: number }>; dbid: number };
     expect(snapshot.statements.length).toBeLessThanOrEqual(500);
     expect(snapshot.statements).toContainEqual(expect.objectContaining({ queryid: await lookupQueryid(), calls: 120 }));
-    expect(of(first, 'queries.regression')).toEqual([]);
+    expect(findingsOf(first, 'queries.regression')).toEqual([]);
   });
 
   it('reports a statement that became much slower since the previous run as queries.regression', async () => {
@@ -61,7 +60,7 @@ describe('query_analysis between two runs', () => {
     const second = await review(db, first);
 
     const queryid = await lookupQueryid();
-    const regressions = of(second, 'queries.regression');
+    const regressions = findingsOf(second, 'queries.regression');
     expect(regressions.map((f) => f.object)).toEqual([queryid]);
     const [regression] = regressions;
     expect(regression.severity).toBe('warning');
@@ -69,7 +68,7 @@ describe('query_analysis between two runs', () => {
     expect(Number(regression.evidence.interval_mean_ms)).toBeGreaterThan(Number(regression.evidence.baseline_mean_ms) * 1.5);
     expect(Number(regression.evidence.interval_mean_ms) - Number(regression.evidence.baseline_mean_ms)).toBeGreaterThanOrEqual(5);
     expect(second.changes.new).toContainEqual(expect.objectContaining({ check: 'queries.regression', object: queryid }));
-    expect(of(second, 'queries.stats_reset')).toEqual([]);
+    expect(findingsOf(second, 'queries.stats_reset')).toEqual([]);
   });
 
   it('does not report a statement whose speed did not change', async () => {
@@ -77,8 +76,8 @@ describe('query_analysis between two runs', () => {
     const first = await review(db, null);
     await lookup(120);
     const second = await review(db, first);
-    expect(of(second, 'queries.regression')).toEqual([]);
-    expect(of(second, 'queries.stats_reset')).toEqual([]);
+    expect(findingsOf(second, 'queries.regression')).toEqual([]);
+    expect(findingsOf(second, 'queries.stats_reset')).toEqual([]);
   });
 
   it('names a statement that is new among the heaviest since the previous run', async () => {
@@ -86,7 +85,7 @@ describe('query_analysis between two runs', () => {
     const first = await review(db, null);
     for (let i = 0; i < 30; i++) await db.admin`select pg_sleep(0.01)`;
     const second = await review(db, first);
-    const fresh = of(second, 'queries.new_top_statement');
+    const fresh = findingsOf(second, 'queries.new_top_statement');
     const [row] = await db.admin`
       select queryid::text as queryid from pg_stat_statements
        where dbid = (select oid from pg_database where datname = current_database()) and query = 'select pg_sleep($1)'`;
@@ -103,16 +102,16 @@ describe('query_analysis between two runs', () => {
     await lookup(50);
     const second = await review(db, first);
 
-    const [reset] = of(second, 'queries.stats_reset');
+    const [reset] = findingsOf(second, 'queries.stats_reset');
     expect(reset).toMatchObject({ severity: 'info', object: 'pg_stat_statements' });
     expect(Number(reset.evidence.statements_affected)).toBeGreaterThan(0);
-    expect(of(second, 'queries.regression')).toEqual([]);
-    expect(of(second, 'queries.new_top_statement')).toEqual([]);
+    expect(findingsOf(second, 'queries.regression')).toEqual([]);
+    expect(findingsOf(second, 'queries.new_top_statement')).toEqual([]);
     expect(second.not_assessable).toEqual([]);
 
     // The run after a reset is a fresh baseline: no reset is reported again.
     await lookup(10);
     const third = await review(db, second);
-    expect(of(third, 'queries.stats_reset')).toEqual([]);
+    expect(findingsOf(third, 'queries.stats_reset')).toEqual([]);
   });
 });

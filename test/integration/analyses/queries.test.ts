@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { Finding, ReviewResult, TaskParams } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
+import { findingsOf } from '../../helpers/findings.js';
 
 // pg_stat_statements is cluster-wide and other files run against the same cluster at the same
 // time: everything here is planted in databases of this file, and the review reads only the
@@ -11,8 +12,6 @@ import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../he
 const params = (overrides: Partial<TaskParams> = {}): TaskParams => ({ query_timeout: 60, analysis_target: 'queries', ...overrides });
 const review = (db: TargetDatabase, overrides: Partial<TaskParams> = {}, login?: { username: string; password: string }) =>
   runAnalysis({ taskType: 'query_analysis', params: params(overrides), target: db.options(login), previous: null });
-
-const of = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 
 async function queryidOf(db: TargetDatabase, textStart: string): Promise<string> {
   const [row] = await db.admin`
@@ -63,7 +62,7 @@ describe('query_analysis on a database with planted statements', () => {
 
   it('reports a statement averaging ≥ 20 ms over ≥ 100 calls as queries.slow, with its queryid and mean', async () => {
     const result = await review(db);
-    const slow = of(result, 'queries.slow').find((f) => f.object === sleepQueryid);
+    const slow = findingsOf(result, 'queries.slow').find((f) => f.object === sleepQueryid);
     expect(slow).toBeDefined();
     expect(slow!.severity).toBe('warning');
     expect(slow!.evidence.calls).toBe(100);
@@ -75,19 +74,19 @@ describe('query_analysis on a database with planted statements', () => {
 
   it('does not call a statement slow that is fast or run fewer than 100 times', async () => {
     const result = await review(db);
-    const slowQueryids = of(result, 'queries.slow').map((f) => f.object);
+    const slowQueryids = findingsOf(result, 'queries.slow').map((f) => f.object);
     expect(slowQueryids).not.toContain(await queryidOf(db, 'select balance from accounts'));
     expect(slowQueryids).not.toContain(spillQueryid);
   });
 
   it('lists the heaviest statements by total time, calls and temp files as info findings keyed by queryid', async () => {
     const result = await review(db);
-    const topTotal = of(result, 'queries.top_total_time');
+    const topTotal = findingsOf(result, 'queries.top_total_time');
     expect(topTotal[0]).toMatchObject({ severity: 'info', object: sleepQueryid });
     expect(topTotal[0].evidence).toMatchObject({ rank: 1, calls: 100, query: 'select pg_sleep($1)' });
     expect(topTotal.length).toBeLessThanOrEqual(10);
-    expect(of(result, 'queries.top_calls').map((f) => f.object)).toContain(sleepQueryid);
-    const spill = of(result, 'queries.top_temp_written').find((f) => f.object === spillQueryid);
+    expect(findingsOf(result, 'queries.top_calls').map((f) => f.object)).toContain(sleepQueryid);
+    const spill = findingsOf(result, 'queries.top_temp_written').find((f) => f.object === spillQueryid);
     expect(spill).toBeDefined();
     expect(Number(spill!.evidence.temp_blks_written)).toBeGreaterThan(0);
     expect(spill!.recommendation).toMatch(/^SET work_mem = '\d+MB'/);
@@ -117,7 +116,7 @@ describe('query_analysis on a database with planted statements', () => {
     const login = await createRole('in role pg_monitor');
     const result = await review(db, {}, login);
     expect(result.not_assessable).toEqual([]);
-    expect(of(result, 'queries.slow').map((f) => f.object)).toContain(sleepQueryid);
+    expect(findingsOf(result, 'queries.slow').map((f) => f.object)).toContain(sleepQueryid);
   });
 
   it('reports the numbers of statements it may not read, and says which grant shows their texts', async () => {
@@ -126,18 +125,18 @@ describe('query_analysis on a database with planted statements', () => {
     const texts = result.not_assessable.find((n) => n.check === 'queries.query_texts');
     expect(texts).toBeDefined();
     expect(texts!.enable).toBe(`GRANT pg_read_all_stats TO ${login.username};`);
-    const hidden = of(result, 'queries.top_total_time').find((f) => f.object === 'hidden:postgres');
+    const hidden = findingsOf(result, 'queries.top_total_time').find((f) => f.object === 'hidden:postgres');
     expect(hidden).toBeDefined();
     expect(hidden!.evidence).toMatchObject({ text_hidden: true, query: null });
     expect(Number(hidden!.evidence.calls)).toBeGreaterThanOrEqual(100);
     // Summed per role, hidden statements have no mean of their own to call slow.
-    expect(of(result, 'queries.slow').filter((f) => f.object?.startsWith('hidden:'))).toEqual([]);
+    expect(findingsOf(result, 'queries.slow').filter((f) => f.object?.startsWith('hidden:'))).toEqual([]);
   });
 
   it('runs under the performance target as well', async () => {
     const result = await review(db, { analysis_target: 'performance' });
     expect(result.analysis_target).toBe('performance');
-    expect(of(result, 'queries.slow').map((f) => f.object)).toContain(sleepQueryid);
+    expect(findingsOf(result, 'queries.slow').map((f) => f.object)).toContain(sleepQueryid);
   });
 });
 

@@ -4,11 +4,10 @@ import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { TargetOptions } from '../../../lib/analyses/target-connection.js';
 import type { ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
+import { findingsOf } from '../../helpers/findings.js';
 
 const reviewSecurity = (target: TargetOptions) =>
   runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'security' }, target, previous: null });
-
-const findingsOf = (result: ReviewResult, check: string) => result.findings.filter((f) => f.check === check);
 
 // Checks about objects inside the reviewed database; the others (settings, roles, pg_hba.conf) are
 // server-wide and describe the shared test cluster, which deliberately allows trust and md5.

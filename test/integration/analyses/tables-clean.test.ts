@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, type TargetDatabase } from '../../helpers/target-db.js';
+import { findingsOf } from '../../helpers/findings.js';
 
 describe('table_analysis on a well-formed database', () => {
   let db: TargetDatabase;
@@ -41,12 +42,12 @@ describe('table_analysis on a well-formed database', () => {
   });
 
   it('does not call the index behind a foreign key unused, though nothing has scanned it yet', () => {
-    expect(result.findings.filter((f) => f.check === 'tables.unused_index')).toEqual([]);
-    expect(result.findings.filter((f) => f.check === 'tables.unindexed_foreign_key')).toEqual([]);
+    expect(findingsOf(result, 'tables.unused_index')).toEqual([]);
+    expect(findingsOf(result, 'tables.unindexed_foreign_key')).toEqual([]);
   });
 
   it('still lists the tables by size for information', () => {
-    expect(result.findings.filter((f) => f.check === 'tables.largest_relations').map((f) => f.object)).toEqual(['public.books', 'public.authors']);
+    expect(findingsOf(result, 'tables.largest_relations').map((f) => f.object)).toEqual(['public.books', 'public.authors']);
   });
 
   it('runs only the performance-relevant checks under the performance target', async () => {
@@ -57,7 +58,7 @@ describe('table_analysis on a well-formed database', () => {
       previous: null,
     });
     expect(performance.analysis_target).toBe('performance');
-    expect(performance.findings.filter((f) => f.check === 'tables.largest_relations')).toEqual([]);
+    expect(findingsOf(performance, 'tables.largest_relations')).toEqual([]);
     expect(performance.findings.filter((f) => f.severity !== 'info')).toEqual([]);
   });
 });

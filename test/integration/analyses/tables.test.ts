@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { Finding, PreviousRun, ReviewResult, TaskParams } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
+import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
 // Everything is planted in this file's own database; roles are cluster-wide, so they get random
 // names and are dropped afterwards. Reviews run as the superuser unless a test says otherwise.
@@ -172,7 +173,7 @@ describe('table_analysis on a database with planted problems', () => {
   });
 
   it('lists the largest tables as information only, biggest first', () => {
-    const largest = first.findings.filter((f) => f.check === 'tables.largest_relations');
+    const largest = findingsOf(first, 'tables.largest_relations');
     expect(largest[0].object).toBe('public.orders');
     expect(largest.every((f) => f.severity === 'info')).toBe(true);
     expect(largest.length).toBeLessThanOrEqual(10);
@@ -193,7 +194,7 @@ describe('table_analysis on a database with planted problems', () => {
     expect(objects.has('public.tickets_id_seq')).toBe(false);
 
     const qualified = await review(db, { target_tables: ['sales.orders_archive'] });
-    expect(qualified.findings.filter((f) => f.check === 'tables.missing_primary_key').map((f) => f.object)).toEqual(['sales.orders_archive']);
+    expect(findingsOf(qualified, 'tables.missing_primary_key').map((f) => f.object)).toEqual(['sales.orders_archive']);
     expect(qualified.findings.some((f) => f.object === 'public.orders.orders_customer_id_fkey')).toBe(false);
   });
 
@@ -214,7 +215,7 @@ describe('table_analysis on a database with planted problems', () => {
 
   it('lists the missing primary key under changes.resolved once the key is added', async () => {
     await db.admin`alter table events_no_pk add primary key (id)`;
-    const second = await review(db, {}, { executionId: 1, result: first });
+    const second = await review(db, {}, asPrevious(first));
     expect(findingOf(second, 'tables.missing_primary_key', 'public.events_no_pk')).toBeUndefined();
     expect(second.changes.previous_execution_id).toBe(1);
     expect(second.changes.resolved).toContainEqual(expect.objectContaining({ check: 'tables.missing_primary_key', object: 'public.events_no_pk', severity: 'warning' }));
