@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { AnalysisTarget, Finding, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
-import { createTargetDatabase, type TargetDatabase } from '../../helpers/target-db.js';
+import { createTargetDatabase, type TargetDatabase, waitForLog } from '../../helpers/target-db.js';
 import { asPrevious } from '../../helpers/findings.js';
 
 let db: TargetDatabase;
@@ -20,8 +20,7 @@ beforeAll(async () => {
   await db.admin`create table orders (id int primary key, note text)`;
   await db.admin`insert into orders select g, 'n' || g from generate_series(1, 1000) g`;
   await db.admin`select count(*) from orders where id < 10`;
-  await db.admin.unsafe(`do $$ begin raise log 'pg-reviewer test marker ${db.name}'; end $$`);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitForLog(db.admin, db.name);
   logsRun = await review('logs', asPrevious(baseline));
   securityRun = await review('security', asPrevious(baseline));
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { LogPosition } from '../../../lib/analyses/logs/log-position.js';
 import type { AnalysisTarget, Finding, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
-import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../../helpers/target-db.js';
+import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase, waitForLog } from '../../helpers/target-db.js';
 import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
 let db: TargetDatabase;
@@ -20,22 +20,6 @@ const positionOf = (result: ReviewResult) => result.state['logs.position'] as Lo
 
 async function fails(query: Promise<unknown>): Promise<void> {
   await expect(query).rejects.toThrow();
-}
-
-/** The logging collector writes asynchronously: wait until a marker logged last is in the file. */
-async function waitForLog(marker: string): Promise<void> {
-  // A DO block takes no parameters; the marker is a database name plus a suffix, [a-z0-9_-] only.
-  expect(marker).toMatch(/^[a-z0-9_-]+$/);
-  await db.admin.unsafe(`do $$ begin raise log 'pg-reviewer test marker ${marker}'; end $$`);
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const [newest] = await db.admin<{ name: string; size: string }[]>`select name, size from pg_ls_logdir() where name like '%.log' order by modification desc limit 1`;
-    const size = Number(newest.size);
-    const [row] = await db.admin<{ tail: Buffer }[]>`
-      select pg_read_binary_file('log/' || ${newest.name}::text, ${Math.max(0, size - 4_000_000)}::bigint, 4000000) as tail`;
-    if (row.tail.includes(`pg-reviewer test marker ${marker}`)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`marker ${marker} never reached the server log`);
 }
 
 async function plantDeadlock(): Promise<void> {
@@ -129,7 +113,7 @@ beforeAll(async () => {
   await db.admin`select pg_sleep(0.15)`;
   await plantTempFile();
   await plantFailedLogin();
-  await waitForLog(db.name);
+  await waitForLog(db.admin, db.name);
 
   logsRun = await review('logs', asPrevious(baseline));
   securityRun = await review('security', asPrevious(baseline));
@@ -190,7 +174,7 @@ describe('log_analysis on a database with planted problems', () => {
 
   it('reads only the new bytes on the next run, so what was counted before is not counted again', async () => {
     await fails(db.admin`select * from only_in_the_second_window`);
-    await waitForLog(`${db.name}-second`);
+    await waitForLog(db.admin, `${db.name}-second`);
     const second = await review('logs', asPrevious(logsRun, 2));
 
     const before = positionOf(logsRun).files;
