@@ -15,14 +15,18 @@ const ATTACHED_FIELD = new Map<string, TextField | null>([
 ]);
 
 // After this many lines in a row that do not match the current prefix, the file was written with
-// another log_line_prefix; from then on the severity label alone marks an entry.
+// another log_line_prefix; from then on (and for the lines held until then) the severity label
+// alone marks an entry.
 const FALLBACK_AFTER_UNMATCHED = 50;
+const HELD_LINES_MAX = 200;
+const HELD_LINE_CHARS = FIELD_CHARS + 1024;
 
 /**
  * Parses a stderr log fed in arbitrary chunks. A line that starts with the prefix and a severity
  * starts an entry; DETAIL/HINT/CONTEXT/STATEMENT lines with the same prefix attach to the entry
  * before them; tab-indented lines and lines without a prefix continue the last field.
- * Only the unfinished last line and the entry being built are held between chunks.
+ * Only the unfinished last line, the entry being built and, while it is unclear whether the prefix
+ * changed, up to 50 unmatched lines are held between chunks.
  * Each message is one write by the server, so an entry never spans two files.
  */
 export class StderrLogParser {
@@ -32,6 +36,7 @@ export class StderrLogParser {
   private pending: LogEntry | null = null;
   private openField: TextField | null = null;
   private unmatchedInRow = 0;
+  private held: string[] = [];
 
   constructor(
     logLinePrefix: string,
@@ -50,27 +55,33 @@ export class StderrLogParser {
   /** Ends the file: emits the last entry and returns the unfinished last line, if any. */
   end(): string {
     const rest = this.lines.end();
+    this.releaseHeld();
     this.flush();
     return rest;
   }
 
   private line(line: string): void {
     if (line.charCodeAt(0) === 9) {
-      this.continue(line.slice(1));
+      // Held lines keep their order: a continuation among them waits with them.
+      if (this.held.length > 0) this.hold(line);
+      else this.continue(line.slice(1));
       return;
     }
-    let pattern = this.pattern;
-    let match = pattern.regex.exec(line);
+    const match = this.pattern.regex.exec(line);
     if (match) {
+      this.releaseHeld();
       this.unmatchedInRow = 0;
+      this.entryLine(line, match, this.pattern);
+    } else if (this.fallback) {
+      this.fallbackLine(line);
     } else {
-      match = this.matchFallback(line);
-      if (!match || !this.fallback) {
-        this.continue(line);
-        return;
-      }
-      pattern = this.fallback;
+      this.hold(line);
+      if (++this.unmatchedInRow >= FALLBACK_AFTER_UNMATCHED) this.engageFallback();
     }
+  }
+
+  /** A line that starts with a prefix and a severity label: a new entry, or a field of the one before. */
+  private entryLine(line: string, match: RegExpExecArray, pattern: LinePattern): void {
     const label = match[pattern.labelGroup];
     const text = capField(line.slice(match[0].length));
     const attached = ATTACHED_FIELD.get(label);
@@ -95,10 +106,34 @@ export class StderrLogParser {
     this.openField = 'message';
   }
 
-  private matchFallback(line: string): RegExpExecArray | null {
-    this.unmatchedInRow++;
-    if (!this.fallback && this.unmatchedInRow >= FALLBACK_AFTER_UNMATCHED) this.fallback = fallbackLinePattern();
-    return this.fallback ? this.fallback.regex.exec(line) : null;
+  private fallbackLine(line: string): void {
+    const match = this.fallback!.regex.exec(line);
+    if (match) this.entryLine(line, match, this.fallback!);
+    else this.continue(line);
+  }
+
+  // Bounded: a held line longer than any field it could fill is cut, and past HELD_LINES_MAX the
+  // extra continuation lines are dropped (the field they would extend is capped anyway).
+  private hold(line: string): void {
+    if (this.held.length >= HELD_LINES_MAX && line.charCodeAt(0) === 9) return;
+    this.held.push(line.length > HELD_LINE_CHARS ? line.slice(0, HELD_LINE_CHARS) : line);
+  }
+
+  /** The prefix changed: the held lines are read again with the severity label alone. */
+  private engageFallback(): void {
+    this.fallback = fallbackLinePattern();
+    const held = this.held;
+    this.held = [];
+    for (const line of held) {
+      if (line.charCodeAt(0) === 9) this.continue(line.slice(1));
+      else this.fallbackLine(line);
+    }
+  }
+
+  /** The prefix matched again: the held lines were stray text of the entry before them. */
+  private releaseHeld(): void {
+    for (const line of this.held) this.continue(line.charCodeAt(0) === 9 ? line.slice(1) : line);
+    this.held = [];
   }
 
   private continue(text: string): void {

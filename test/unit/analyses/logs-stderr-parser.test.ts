@@ -68,8 +68,15 @@ describe('stderr log parsing', () => {
   it('falls back to the severity label after 50 lines in a row written with a different prefix', () => {
     const other = Array.from({ length: 60 }, (_, i) => `May 01 10:00:${String(i % 60).padStart(2, '0')} host postgres[9]: [1-1] ERROR:  relation "t${i}" does not exist`).join('\n');
     const { entries } = parse([`${other}\n`]);
-    // The 49 lines before the fallback engages have no entry to belong to; every line from the 50th is one.
-    expect(entries.map((e) => e.message)).toEqual(Array.from({ length: 11 }, (_, i) => `relation "t${i + 49}" does not exist`));
+    // The 49 lines read before the fallback engages are held, then read again with it.
+    expect(entries.map((e) => e.message)).toEqual(Array.from({ length: 60 }, (_, i) => `relation "t${i}" does not exist`));
     expect(entries.every((e) => e.severity === 'ERROR')).toBe(true);
+  });
+
+  it('keeps a few stray lines without the prefix as text of the entry before them', () => {
+    const stray = 'a line some extension printed without the prefix';
+    const { entries } = parse([`${LOG.split('\n')[0]}\n${stray}\n\tindented too\n${LOG}`]);
+    expect(entries[0].message).toContain(`\n${stray}\nindented too`);
+    expect(entries).toHaveLength(4);
   });
 });
