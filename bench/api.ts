@@ -79,8 +79,8 @@ const cases: Case[] = [
     check: isList(TASKS),
   },
   {
-    // A listing right after a task changed (as the tick changes due tasks every minute) reads
-    // and serializes every row again: the kept body answers only unchanged lists.
+    // A listing right after a task changed (as the tick changes due tasks every minute): the
+    // kept body answers only unchanged lists, so this one reads the versions and the changed row.
     key: 'list_tasks_after_change',
     label: `GET /scheduler/tasks (${TASKS.toLocaleString('en')} tasks, one changed before each call)`,
     calls: 50,

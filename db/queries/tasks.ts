@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../client.js';
+import { bigintArray } from './arrays.js';
 import { scheduledTasks, taskExecutions, type TaskRow } from '../schema/index.js';
 
 export type NewTask = typeof scheduledTasks.$inferInsert;
@@ -47,6 +48,23 @@ export async function listTasks(db: DbOrTx, filter: TaskListFilter): Promise<Lis
   return listed(db.select({ ...getTableColumns(scheduledTasks), version: rowVersion }).from(scheduledTasks).$dynamic(), filter);
 }
 
+export interface TaskVersion {
+  id: number;
+  version: string;
+}
+
+/** The listed tasks' ids and row versions only: what tells which rows changed. */
+export async function listTaskVersions(db: DbOrTx, filter: TaskListFilter): Promise<TaskVersion[]> {
+  return listed(db.select({ id: scheduledTasks.id, version: rowVersion }).from(scheduledTasks).$dynamic(), filter);
+}
+
+export async function findTasksWithVersion(db: DbOrTx, ids: number[]): Promise<ListedTask[]> {
+  return db
+    .select({ ...getTableColumns(scheduledTasks), version: rowVersion })
+    .from(scheduledTasks)
+    .where(sql`${scheduledTasks.id} = any(${bigintArray(ids)})`);
+}
+
 /** The md5 of "id:version" of each listed task, comma-separated in id order: what `listFingerprint` computes from rows. */
 export async function taskListFingerprint(db: DbOrTx, filter: TaskListFilter): Promise<string> {
   const versions = listed(db.select({ id: scheduledTasks.id, version: rowVersion.as('version') }).from(scheduledTasks).$dynamic(), filter).as('versions');
@@ -56,7 +74,7 @@ export async function taskListFingerprint(db: DbOrTx, filter: TaskListFilter): P
   return row.fingerprint;
 }
 
-export function listFingerprint(tasks: ListedTask[]): string {
+export function listFingerprint(tasks: TaskVersion[]): string {
   return createHash('md5')
     .update(tasks.map((task) => `${task.id}:${task.version}`).join(','))
     .digest('hex');
