@@ -25,8 +25,8 @@ export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
 }
 
 // The verdict depends on the text alone, and a task runs the same text every time: parsing it
-// again cost ~5% of a small execution's consumer CPU. The rules live in this code, so a cached verdict
-// is never older than the rules a process runs with.
+// again cost ~5% of a small execution's consumer CPU. The rules live in this code, so a kept
+// verdict is never older than the rules the process runs with.
 const keptVerdicts = 1000;
 const verdicts = new Map<string, CustomSqlVerdict>();
 
