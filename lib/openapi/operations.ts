@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listExecutionsQuery } from '../executions/execution-schemas.js';
 import { idPath } from '../http/params.js';
 import { reportQuery } from '../report/report.js';
-import { listTasksQuery } from '../tasks/task-schemas.js';
+import { listTasksQuery } from '../tasks/task-list-query.js';
 import * as c from './components.js';
 import { docsAssetPath } from './docs-page.js';
 
