@@ -44,6 +44,7 @@ const executionId = idPath('execution_id');
 const connectionId = idPath('connection_id');
 const invalidInput = 'Invalid input; `errors` lists each invalid field';
 const text = (type: string) => ({ [type]: { schema: { type: 'string' } } });
+const listETag = { description: 'Changes whenever a listed task is created, changed or deleted', schema: { type: 'string' } };
 
 const scheduler: Operation[] = [
   {
@@ -63,8 +64,12 @@ const scheduler: Operation[] = [
     operationId: 'listTasks',
     tag: 'Tasks',
     summary: 'List tasks, oldest first',
+    description: 'Send the ETag of a previous answer in If-None-Match to get 304 and no body while no listed task changed.',
     query: listTasksQuery,
-    responses: { 200: { description: 'Tasks', json: c.taskList } },
+    responses: {
+      200: { description: 'Tasks', json: c.taskList, headers: { ETag: listETag } },
+      304: { description: 'Not modified: the If-None-Match tag is still current', headers: { ETag: listETag } },
+    },
     errors: { 400: invalidInput },
   },
   {

@@ -32,20 +32,31 @@ interface Kept {
 const KEPT_LISTINGS = 4;
 const keptByDatabase = new WeakMap<Db, Kept>();
 
+/** The list's JSON text and its entity tag; `body` is null when the caller's copy (If-None-Match) is current. */
+export interface TaskList {
+  etag: string;
+  body: string | null;
+}
+
 /**
  * The task list as the response's JSON text. Listing 10,000 tasks is a ~6 MB body that costs over
  * 100 ms to read and serialize, and dashboards ask for it again and again while few rows change.
  * So each container keeps each task's JSON with its row version, and its last bodies with a
  * fingerprint of the listed rows' ids and versions: an unchanged list is answered from one small
  * aggregate (a few ms at 10,000 tasks), and a changed one reads the versions and only the rows
- * whose version moved.
+ * whose version moved. The fingerprint is also the ETag, so a client that sends it back in
+ * If-None-Match gets no body at all while nothing changed.
  */
-export async function listTasksJson(filter: TaskListFilter): Promise<string> {
+export async function listTasksJson(filter: TaskListFilter, ifNoneMatch?: string): Promise<TaskList> {
   const db = getDb();
   const kept = keptFor(db);
   const key = JSON.stringify([filter.isActive, filter.afterId, filter.limit]);
   const last = kept.listings.get(key);
-  if (last && last.fingerprint === (await taskListFingerprint(db, filter))) return last.body;
+  if (last || ifNoneMatch) {
+    const current = await taskListFingerprint(db, filter);
+    if (ifNoneMatch && matchesEtag(ifNoneMatch, etagOf(current))) return { etag: etagOf(current), body: null };
+    if (last?.fingerprint === current) return { etag: etagOf(current), body: last.body };
+  }
 
   const listed = kept.tasks.size === 0 ? await readAll(db, filter, kept.tasks) : await readChanged(db, filter, kept.tasks);
   // The fingerprint kept is that of the rows read, not the one just compared: a change committed
@@ -55,7 +66,17 @@ export async function listTasksJson(filter: TaskListFilter): Promise<string> {
   kept.listings.set(key, listing);
   if (kept.listings.size > KEPT_LISTINGS) kept.listings.delete(kept.listings.keys().next().value as string);
   if (filter.isActive === undefined && filter.afterId === undefined && filter.limit === undefined) forgetUnlisted(kept.tasks, listed);
-  return listing.body;
+  return { etag: etagOf(listing.fingerprint), body: listing.body };
+}
+
+const etagOf = (fingerprint: string) => `"${fingerprint}"`;
+
+/** If-None-Match holds one or more tags, weak (W/) or strong, or `*`. */
+function matchesEtag(ifNoneMatch: string, etag: string): boolean {
+  return ifNoneMatch.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
 }
 
 async function readAll(db: Db, filter: TaskListFilter, tasks: Map<number, TaskJson>): Promise<TaskJson[]> {

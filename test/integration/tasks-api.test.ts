@@ -182,6 +182,25 @@ describe('GET /scheduler/tasks', () => {
     expect(find(await list({ is_active: 'false' }), edited.id)?.is_active).toBe(false);
   });
 
+  it('tags the list with an ETag and answers If-None-Match with 304 and no body until a listed task changes', async () => {
+    const task = await createTaskVia(customSqlTask(connectionId, { name: 'tagged' }));
+    const listWith = (headers: Record<string, string>) => call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { headers }));
+    const first = await listWith({});
+    const etag = first.headers.etag;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+
+    const unchanged = await listWith({ 'if-none-match': etag });
+    expect(unchanged).toEqual({ status: 304, headers: { etag }, body: undefined });
+    expect((await listWith({ 'if-none-match': `"something else", W/${etag}` })).status).toBe(304);
+    expect((await listWith({ 'if-none-match': '"something else"' })).status).toBe(200);
+
+    await put(task.id, { description: 'changed' });
+    const changed = await listWith({ 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect(changed.body.find((t: { id: number }) => t.id === task.id).description).toBe('changed');
+  });
+
   it('refuses an is_active filter that is not true or false', async () => {
     const response = await call(listTasks, apiEvent('GET', '/api/v1/scheduler/tasks', { query: { is_active: 'yes' } }));
     expect(response.status).toBe(400);
