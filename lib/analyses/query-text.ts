@@ -1,5 +1,8 @@
-/** Other sessions' SQL is shown to help find the application behind a problem, never in full and never with secrets. */
-export const QUERY_TEXT_LIMIT = 500;
+/**
+ * SQL shown in a finding (sessions, server logs, pg_stat_statements) helps find the application
+ * behind a problem: enough to recognise the statement, never in full and never with secrets.
+ */
+export const QUERY_TEXT_CHARS = 500;
 
 const stringLiteral = /(?:[EeBbXxUu]&?)?'(?:[^']|'')*'?|\$([A-Za-z_][A-Za-z0-9_]*)?\$[\s\S]*?(?:\$\1\$|$)/g;
 const passwordHash = /(?:SCRAM-SHA-256\$[^\s'"]+|\bmd5[0-9a-f]{32}\b)/gi;
@@ -17,7 +20,7 @@ export function redactSecrets(query: string): string {
 }
 
 /** Redact first, then cut, so a cut can never leave half a secret behind. */
-export function presentQuery(query: string | null | undefined, limit = QUERY_TEXT_LIMIT): string | null {
+export function presentQuery(query: string | null | undefined, limit = QUERY_TEXT_CHARS): string | null {
   if (query === null || query === undefined) return null;
   const text = redactSecrets(query).replace(/\s+/g, ' ').trim();
   return text.length > limit ? `${text.slice(0, limit)}… (${text.length} characters, cut)` : text;

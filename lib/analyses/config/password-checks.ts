@@ -1,7 +1,6 @@
 import { perReview } from '../per-review.js';
 import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding } from '../types.js';
-
 import { readSettings, requireSetting } from './settings.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 

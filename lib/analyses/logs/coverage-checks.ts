@@ -1,6 +1,5 @@
 import { formatBytes } from '../format.js';
 import type { Finding } from '../types.js';
-
 import { logCheck, type LogScan } from './scan-log.js';
 import { SQLSTATE_CLASSES } from './sqlstate-classes.js';
 import { FIRST_RUN_WINDOW_BYTES, MAX_BYTES_PER_RUN } from './thresholds.js';

@@ -15,7 +15,8 @@ import {
   type ConnectionFailure,
 } from './patterns.js';
 import { SlowStatements } from './slow-statements.js';
-import { MESSAGE_KEYS, MESSAGE_TEXT_CHARS, OBJECT_KEYS, QUERY_TEXT_CHARS } from './thresholds.js';
+import { MESSAGE_KEYS, MESSAGE_TEXT_CHARS, OBJECT_KEYS } from './thresholds.js';
+import { QUERY_TEXT_CHARS } from '../query-text.js';
 
 // Per-record breakdowns (databases, users, reasons) keep their largest few keys only.
 const BREAKDOWN_KEYS = 20;

@@ -38,8 +38,7 @@ export const TOP_N = 20;
 // The slowest individual statements are kept in a heap of this size before grouping by text.
 export const SLOW_CANDIDATES = 100;
 
-// Statement and message text kept in a finding, after normalization and redaction.
-export const QUERY_TEXT_CHARS = 500;
+// Message text kept in a finding, after normalization and redaction (statements: QUERY_TEXT_CHARS).
 export const MESSAGE_TEXT_CHARS = 300;
 
 // PgHero long_running_query_sec defaults to 60: a statement that ran ≥ 60 s is a warning;

@@ -5,7 +5,8 @@ import { times, whenText } from './finding-text.js';
 import { normalizeQuery, shortHash, truncate } from './normalize.js';
 import { logCheck } from './scan-log.js';
 import type { SlowStatement } from './slow-statements.js';
-import { AUTOVACUUM_CANCELS_WARNING, LONG_STATEMENT_MS, QUERY_TEXT_CHARS, TOP_N } from './thresholds.js';
+import { AUTOVACUUM_CANCELS_WARNING, LONG_STATEMENT_MS, TOP_N } from './thresholds.js';
+import { QUERY_TEXT_CHARS } from '../query-text.js';
 
 interface SlowGroup {
   text: string;

@@ -1,11 +1,11 @@
 import { sqlState } from '../../http/errors.js';
 import { quoteIdent } from '../run-checks.js';
 import { perReview } from '../per-review.js';
-import { redactSecrets } from '../query-text.js';
+import { QUERY_TEXT_CHARS, redactSecrets } from '../query-text.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
 import { parseSnapshot, SNAPSHOT_STATE_KEY } from './snapshot.js';
 import { tablePatterns } from './table-filter.js';
-import { QUERY_TEXT_CHARS, SLOW_MEAN_MS, SLOW_MIN_CALLS, SNAPSHOT_SIZE, TOP_N } from './thresholds.js';
+import { SLOW_MEAN_MS, SLOW_MIN_CALLS, SNAPSHOT_SIZE, TOP_N } from './thresholds.js';
 import { LIST_CAP } from '../finding-list.js';
 
 /**

@@ -16,9 +16,6 @@ export const TOP_N = 10;
 // pg_stat_statements.max defaults to 5000; the heaviest 500 hold nearly all of the time.
 export const SNAPSHOT_SIZE = 500;
 
-// Normalized statement text kept in findings; enough to recognise the statement, bounded per finding.
-export const QUERY_TEXT_CHARS = 500;
-
 // Regression between two runs. None of the anchor tools ships a delta rule, so the rule borrows
 // PgHero's significance floor (≥ 100 calls, in the interval and before it) and flags a mean that
 // rose by ≥ 50% and by ≥ 5 ms: the ratio ignores jitter of fast statements, the floor ignores
