@@ -1,13 +1,13 @@
 import type { Db } from '../../db/client.js';
 import { finishExecutions, type FinishedExecution } from '../../db/queries/executions.js';
-import { databaseSqlState } from '../http/errors.js';
+import { databaseSqlState, driverError } from '../http/errors.js';
 import { log } from '../log/logger.js';
 
 const isDataError = (error: unknown) => databaseSqlState(error)?.startsWith('22') ?? false;
 
-/** The server's message and detail, from under Drizzle's wrapper. */
+/** The server's message and detail. */
 function refusal(error: unknown): string {
-  const e = ((error as { cause?: unknown }).cause ?? error) as { message?: string; detail?: string };
+  const e = driverError(error) as { message?: string; detail?: string };
   return `The review finished but its result could not be stored: ${e.message}${e.detail ? ` (${e.detail})` : ''}`;
 }
 
