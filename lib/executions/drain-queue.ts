@@ -109,9 +109,10 @@ function drainLedger(): ExecutionLedger {
 /**
  * Work for the workers that are waiting, all in one step: one statement claims an execution for
  * each. Ids come from a small buffer refilled by one Redis request that takes what is needed plus
- * one id per worker, and acknowledges the entries finished since the previous request. Ids in the buffer are on the processing list and still `queued`: if this consumer
- * dies they are pushed again by the tick; when it stops early they are put back at the queue's head.
- * A claim that fails leaves its ids on the processing list, for the tick to recover.
+ * one id per worker, and acknowledges the entries finished since the previous request. Ids in the
+ * buffer are on the processing list and still `queued`: if this consumer dies they are pushed
+ * again by the tick; when it stops early they are put back at the queue's head. A claim that
+ * fails leaves its ids on the processing list, for the tick to recover.
  */
 class QueueReader {
   readonly #graceSeconds: number;
