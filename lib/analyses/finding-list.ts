@@ -4,6 +4,14 @@ import type { Finding } from './types.js';
 export const LIST_CAP = 50;
 
 /**
+ * Keeps the first LIST_CAP items (already worst first) and says how many were left out, so the
+ * list is bounded and the DBA knows it.
+ */
+export function capList<T>(items: T[], cap = LIST_CAP): { shown: T[]; notShown: number } {
+  return { shown: items.slice(0, cap), notShown: Math.max(0, items.length - cap) };
+}
+
+/**
  * When a check found more objects than it lists, say so on every listed finding, so the count
  * survives whichever finding a reader looks at.
  */

@@ -3,7 +3,7 @@ import type { Finding } from '../types.js';
 import { logCheck, type LogScan } from './scan-log.js';
 import { SQLSTATE_CLASSES } from './sqlstate-classes.js';
 import { FIRST_RUN_WINDOW_BYTES, MAX_BYTES_PER_RUN } from './thresholds.js';
-import { LIST_CAP } from '../finding-list.js';
+import { capList } from '../finding-list.js';
 
 // pgBadger needs messages in English (lc_messages = 'C' or 'en_US'): the texts the checks
 // recognise are the server's English messages.
@@ -19,6 +19,7 @@ export const logCoverageCheck = logCheck('logs.coverage', ['logs', 'security'], 
 function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
   const range = aggregate.firstTime ? `, entries from ${aggregate.firstTime} to ${aggregate.lastTime}` : '';
   const notes: string[] = [];
+  const files = capList(coverage.files);
   if (coverage.firstRun) notes.push(`First run: only the newest ${formatBytes(FIRST_RUN_WINDOW_BYTES)} were read; older files are marked as seen.`);
   if (coverage.stoppedBy === 'byte_cap') notes.push(`Reading stopped at the ${formatBytes(MAX_BYTES_PER_RUN)} per-run cap; ${formatBytes(coverage.bytesLeft)} are left for the next run.`);
   if (coverage.stoppedBy === 'time') notes.push(`Reading stopped at half of query_timeout; ${formatBytes(coverage.bytesLeft)} are left for the next run.`);
@@ -35,8 +36,8 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
     recommendation: english ? null : "ALTER SYSTEM SET lc_messages = 'C'; SELECT pg_reload_conf();",
     evidence: {
       format: settings.format,
-      files: coverage.files.slice(0, LIST_CAP),
-      files_not_shown: Math.max(0, coverage.files.length - LIST_CAP),
+      files: files.shown,
+      files_not_shown: files.notShown,
       bytes_read: coverage.bytesRead,
       entries: aggregate.entries,
       first_entry_time: aggregate.firstTime,
@@ -45,7 +46,7 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
       stopped_by: coverage.stoppedBy,
       bytes_left_for_next_run: coverage.bytesLeft,
       unreadable_bytes: coverage.unreadableBytes,
-      restarted_files: coverage.restartedFiles.slice(0, LIST_CAP),
+      restarted_files: capList(coverage.restartedFiles).shown,
       lc_messages: settings.lcMessages,
     },
   };

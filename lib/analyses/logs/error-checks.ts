@@ -1,5 +1,6 @@
 import type { Finding, Severity } from '../types.js';
-import { breakdownText, capList, occurrenceEvidence, times, whenText } from './finding-text.js';
+import { breakdownText, occurrenceEvidence, times, whenText } from './finding-text.js';
+import { capList } from '../finding-list.js';
 import type { MessageTally } from './log-aggregate.js';
 import { shortHash } from './normalize.js';
 import { isRoutineFatal } from './patterns.js';

@@ -1,9 +1,9 @@
 import type { Finding, Severity } from '../types.js';
 import type { BoundedTally } from './bounded-tally.js';
-import { capList, occurrenceEvidence, times, whenText } from './finding-text.js';
+import { occurrenceEvidence, times, whenText } from './finding-text.js';
+import { capList } from '../finding-list.js';
 import type { LogAggregate, Occurrences } from './log-aggregate.js';
 import { logCheck, type LogCheck } from './scan-log.js';
-import { LIST_CAP } from '../finding-list.js';
 
 interface EventSpec<T extends Occurrences> {
   check: string;

@@ -1,5 +1,4 @@
 import type { Occurrences } from './log-aggregate.js';
-import { LIST_CAP } from '../finding-list.js';
 
 export function times(count: number): string {
   return count === 1 ? 'once' : `${count} times`;
@@ -30,12 +29,4 @@ export function occurrenceEvidence(o: Occurrences): Record<string, unknown> {
     databases: o.databases,
     ...(o.statement ? { sample_statement: o.statement } : {}),
   };
-}
-
-/**
- * Keeps the first LIST_CAP items (already worst first) and tells each kept finding how many
- * were left out, so the list is bounded and the DBA knows it.
- */
-export function capList<T>(items: T[], cap = LIST_CAP): { shown: T[]; notShown: number } {
-  return { shown: items.slice(0, cap), notShown: Math.max(0, items.length - cap) };
 }

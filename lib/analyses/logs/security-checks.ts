@@ -1,6 +1,7 @@
 import type { Finding } from '../types.js';
 import type { BoundedTally } from './bounded-tally.js';
-import { breakdownText, capList, occurrenceEvidence, times, whenText } from './finding-text.js';
+import { breakdownText, occurrenceEvidence, times, whenText } from './finding-text.js';
+import { capList } from '../finding-list.js';
 import type { ConnectionFailureTally } from './log-aggregate.js';
 import type { LogSettings } from './log-settings.js';
 import { logCheck, type LogCheck, type LogScan } from './scan-log.js';

@@ -5,7 +5,7 @@ import { detectReset, extraTimeMs, intervalsSince, isRegression, newInTop, topBy
 import { buildSnapshot, comparable, filterKey, parseSnapshot, SNAPSHOT_STATE_KEY, type StatementsSnapshot } from './snapshot.js';
 import { readStatements, type StatementsRead, type StatementStats } from './statements-source.js';
 import { REGRESSION_GROWTH, REGRESSION_MIN_CALLS, REGRESSION_MIN_INCREASE_MS, TOP_N } from './thresholds.js';
-import { LIST_CAP } from '../finding-list.js';
+import { capList } from '../finding-list.js';
 
 /**
  * query_analysis: what changed since the previous run of the task, from counter deltas against the
@@ -63,8 +63,7 @@ function regressionFindings(
   restarted: number,
 ): Finding[] {
   const regressed = intervals.filter(isRegression).sort((a, b) => extraTimeMs(b) - extraTimeMs(a));
-  const listed = regressed.slice(0, LIST_CAP);
-  const more = regressed.length - listed.length;
+  const { shown: listed, notShown: more } = capList(regressed);
   return listed.map((i) => {
     const s = byKey.get(i.queryid);
     const meanMs = i.meanMs as number;

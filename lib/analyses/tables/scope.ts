@@ -2,7 +2,6 @@ import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import type { Finding } from '../types.js';
 import { splitIdentifier } from '../table-names.js';
-import { LIST_CAP } from '../finding-list.js';
 
 /** Tables a review is narrowed to: schema-qualified names, and bare names that match in any schema. */
 export interface TableScope {
