@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { blockedFunctionReason } from './blocked-functions.js';
 import { statementName } from './statement-name.js';
 
@@ -16,11 +17,13 @@ type AstNode = Record<string, unknown>;
  * Used when a task is saved (400 with the reason) and again right before the statement runs.
  */
 export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
-  const known = verdicts.get(text);
+  // Keyed by a digest: a text may be 100 kB, and a thousand of them would be kept.
+  const key = createHash('sha256').update(text).digest('base64');
+  const known = verdicts.get(key);
   if (known) return known;
   const verdict = await decide(text);
   if (verdicts.size >= keptVerdicts) verdicts.delete(verdicts.keys().next().value as string);
-  verdicts.set(text, verdict);
+  verdicts.set(key, verdict);
   return verdict;
 }
 
