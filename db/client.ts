@@ -55,21 +55,18 @@ function preparesStatements(url: string): boolean {
  * through the same wrapper.
  */
 function withPreparedStatements(sql: postgres.Sql, prepare: boolean): postgres.Sql {
+  const target = sql as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const wrapped: Record<string, unknown> = {
+    unsafe: (text: string, parameters: postgres.ParameterOrJSON<never>[] = [], options: postgres.UnsafeQueryOptions = {}) =>
+      sql.unsafe(text, parameters, { ...options, prepare: prepare && parameters.length > 0 }),
+  };
+  for (const name of ['begin', 'savepoint']) {
+    wrapped[name] = (...args: unknown[]) => {
+      const work = args.pop() as (inner: postgres.Sql) => unknown;
+      return target[name](...args, (inner: postgres.Sql) => work(withPreparedStatements(inner, prepare)));
+    };
+  }
   return new Proxy(sql, {
-    get(target, property, receiver) {
-      switch (property) {
-        case 'unsafe':
-          return (text: string, parameters: postgres.ParameterOrJSON<never>[] = [], options: postgres.UnsafeQueryOptions = {}) =>
-            target.unsafe(text, parameters, { ...options, prepare: prepare && parameters.length > 0 });
-        case 'begin':
-        case 'savepoint':
-          return (...args: unknown[]) => {
-            const work = args.pop() as (inner: postgres.Sql) => unknown;
-            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[property](...args, (inner: postgres.Sql) => work(withPreparedStatements(inner, prepare)));
-          };
-        default:
-          return Reflect.get(target, property, receiver);
-      }
-    },
+    get: (object, property, receiver) => (typeof property === 'string' && Object.hasOwn(wrapped, property) ? wrapped[property] : Reflect.get(object, property, receiver)),
   });
 }
