@@ -1,12 +1,13 @@
 import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { withLogContext } from '../../lib/log/logger.js';
 
 // Stop taking new executions when less than this is left of the invocation: one running
 // analysis still needs time to finish and record its outcome.
 const RESERVE_MS = 6 * 60_000;
 
 /** Scheduled every minute and started at once by `run`, `queue` and the tick. */
-export const handler = async (event: { executionIds?: unknown } = {}, context?: { getRemainingTimeInMillis?: () => number }) => {
+export const handler = withLogContext(async (event: { executionIds?: unknown } = {}, context?: { getRemainingTimeInMillis?: () => number }) => {
   const executionIds = Array.isArray(event?.executionIds) ? event.executionIds.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [];
   const remaining = context?.getRemainingTimeInMillis;
   return drainQueue({ executionIds, shouldStop: () => (remaining ? remaining() < RESERVE_MS : false) });
-};
+});

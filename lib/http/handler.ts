@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { log } from '../log/logger.js';
+import { log, logContext, logger } from '../log/logger.js';
 import { authorizeRequest } from './auth.js';
 import { AppError, appErrorFromDatabase, fieldErrors, invalidFields, statusByCode } from './errors.js';
 import { json } from './responses.js';
@@ -39,6 +39,7 @@ export function createHandler<B = undefined, P = undefined, Q = undefined>(
   options: HandlerOptions = {},
 ): Handler {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>();
+  stack.use(logContext()).use({ before: async (request) => logger.appendKeys({ requestId: requestIdOf(request.event) }) });
   if (!options.public) stack.use({ before: async (request) => authorizeRequest(request.event) });
   if (schemas.body) stack.use(httpJsonBodyParser());
   const handler = stack
@@ -78,7 +79,7 @@ export function responseForError(error: unknown, event?: APIGatewayProxyEventV2)
   const status = statusByCode[appError.code];
   if (appError.code === 'internal') {
     // The detail stays in the log: a 500 body never carries a stack trace or SQL.
-    const requestId = event?.requestContext?.requestId ?? randomUUID();
+    const requestId = event ? requestIdOf(event) : randomUUID();
     log.error('request failed', {
       requestId,
       route: event?.routeKey ?? event?.rawPath,
@@ -91,6 +92,13 @@ export function responseForError(error: unknown, event?: APIGatewayProxyEventV2)
   // RFC 6750: a 401 names the scheme the client is expected to use.
   if (appError.code === 'unauthorized') response.headers = { ...response.headers, 'www-authenticate': 'Bearer realm="pg-reviewer"' };
   return response;
+}
+
+/** API Gateway's id for the request, the one a 500 body quotes; made up once when a caller sent none. */
+function requestIdOf(event: APIGatewayProxyEventV2): string {
+  const context = (event.requestContext ??= {});
+  context.requestId ??= randomUUID();
+  return context.requestId;
 }
 
 function toAppError(error: unknown): AppError {

@@ -1,29 +1,47 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import { env } from '../env.js';
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
-const order: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+type Fields = Record<string, unknown>;
 
-// One JSON line per event so CloudWatch (or any collector) can filter by field.
+// Powertools writes one JSON line per event with the level, time, function name, Lambda request id,
+// cold-start flag and X-Ray trace id, which is what CloudWatch Logs Insights queries by.
 // Callers pass facts, never secrets: connection passwords are not in any object that reaches here.
-function write(level: Level, message: string, fields: Record<string, unknown> = {}): void {
-  if (order[level] < order[configuredLevel()]) return;
-  const line = JSON.stringify({ level, time: new Date().toISOString(), message, ...fields });
-  if (level === 'error' || level === 'warn') console.error(line);
-  else console.log(line);
+export const logger = new Logger({ serviceName: 'pg-reviewer' });
+
+// The level is read at the first line rather than at import, so the configuration is read once it is complete.
+let levelSet = false;
+function configured(): Logger {
+  if (!levelSet) {
+    logger.setLogLevel(configuredLevel());
+    levelSet = true;
+  }
+  return logger;
 }
 
 // Logging must work even when the configuration does not parse: that is exactly when it is needed.
-function configuredLevel(): Level | 'silent' {
+function configuredLevel(): 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' {
   try {
-    return env().LOG_LEVEL;
+    return env().LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   } catch {
-    return 'info';
+    return 'INFO';
   }
 }
 
 export const log = {
-  debug: (message: string, fields?: Record<string, unknown>) => write('debug', message, fields),
-  info: (message: string, fields?: Record<string, unknown>) => write('info', message, fields),
-  warn: (message: string, fields?: Record<string, unknown>) => write('warn', message, fields),
-  error: (message: string, fields?: Record<string, unknown>) => write('error', message, fields),
+  debug: (message: string, fields: Fields = {}) => configured().debug(message, fields),
+  info: (message: string, fields: Fields = {}) => configured().info(message, fields),
+  warn: (message: string, fields: Fields = {}) => configured().warn(message, fields),
+  error: (message: string, fields: Fields = {}) => configured().error(message, fields),
 };
+
+/** Adds the Lambda context to every line of an invocation, and forgets per-invocation keys after it. */
+export const logContext = () => injectLambdaContext(logger, { resetKeys: true });
+
+/** The tick and the consumer are not HTTP endpoints, but their lines carry the same context. */
+export function withLogContext<E, C, R>(handler: (event: E, context?: C) => Promise<R>) {
+  const wrapped = middy<E, R, Error, C | undefined>(handler).use(logContext());
+  // Tests and the local Lambda endpoint may call without a Lambda context.
+  return (event: E, context?: C): Promise<R> => wrapped(event, context);
+}
