@@ -14,7 +14,7 @@ interface Schemas<B, P, Q> {
   query?: z.ZodType<Q>;
 }
 
-export interface Request<B, P, Q> {
+export interface ApiRequest<B, P, Q> {
   body: B;
   path: P;
   query: Q;
@@ -35,13 +35,13 @@ interface HandlerOptions {
  */
 export function createHandler<B = undefined, P = undefined, Q = undefined>(
   schemas: Schemas<B, P, Q>,
-  endpoint: (request: Request<B, P, Q>) => Promise<APIGatewayProxyResultV2>,
+  endpoint: (request: ApiRequest<B, P, Q>) => Promise<APIGatewayProxyResultV2>,
   options: HandlerOptions = {},
 ): Handler {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>();
   stack.use(logContext()).use({ before: async (request) => logger.appendKeys({ requestId: requestIdOf(request.event) }) });
   if (!options.public) stack.use({ before: async (request) => authorizeRequest(request.event) });
-  if (schemas.body) stack.use(httpJsonBodyParser());
+  if (schemas.body) stack.use({ before: async (request) => requireJsonContentType(request.event) }).use(httpJsonBodyParser());
   const handler = stack
     .use({
       before: async (request) => {
@@ -103,12 +103,18 @@ function requestIdOf(event: APIGatewayProxyEventV2): string {
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const middyStatus = (error as { statusCode?: number; expose?: boolean })?.statusCode;
-  if (middyStatus === 415) {
-    const message = (error as Error).message;
-    return message === 'Unsupported Media Type'
-      ? new AppError('unsupported_media_type', 'Request body must be JSON: send Content-Type: application/json')
-      : new AppError('bad_json', 'Request body is missing or is not valid JSON');
+  // The content type was checked before the parser ran, so anything the parser refuses is the JSON itself.
+  if ((error as { cause?: { package?: unknown } })?.cause?.package === '@middy/http-json-body-parser') {
+    return new AppError('bad_json', 'Request body is missing or is not valid JSON');
   }
   return appErrorFromDatabase(error) ?? new AppError('internal', 'Internal server error');
+}
+
+const jsonMediaType = /^application\/(.+\+)?json\s*($|;)/i;
+
+function requireJsonContentType(event: APIGatewayProxyEventV2): void {
+  const contentType = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
+  if (!contentType || !jsonMediaType.test(contentType)) {
+    throw new AppError('unsupported_media_type', 'Request body must be JSON: send Content-Type: application/json');
+  }
 }
