@@ -1,4 +1,4 @@
-import { sqlState } from '../http/errors.js';
+import { sqlState } from '../../db/errors.js';
 import { isConnectionError } from './target-connection.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type NotAssessable } from './types.js';
 

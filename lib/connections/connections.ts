@@ -4,7 +4,8 @@ import { countTasksUsingConnection } from '../../db/queries/tasks.js';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { describeTargetError, openTarget } from '../analyses/target-connection.js';
 import { encryptSecret } from '../crypto/secret-box.js';
-import { AppError, databaseSqlState, notFound } from '../http/errors.js';
+import { AppError, notFound } from '../http/errors.js';
+import { databaseSqlState } from '../../db/errors.js';
 import type { CreateConnectionBody, UpdateConnectionBody } from './connection-schemas.js';
 import { targetOptionsFor } from './target-options.js';
 

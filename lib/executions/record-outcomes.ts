@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { finishExecutions, type FinishedExecution } from '../../db/queries/executions.js';
-import { databaseSqlState, driverError } from '../http/errors.js';
+import { databaseSqlState, driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 
 const isDataError = (error: unknown) => databaseSqlState(error)?.startsWith('22') ?? false;

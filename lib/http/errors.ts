@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { databaseSqlState, isUnreachable } from '../../db/errors.js';
 export type ErrorCode =
   | 'validation'
   | 'bad_json'
@@ -58,28 +59,8 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
   });
 }
 
-/** postgres.js errors carry the SQLSTATE in `code`; classify by it, never by message text. */
-export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/** Drizzle wraps the driver's error as `cause`: the driver's error, wrapped or not. */
-export function driverError(error: unknown): unknown {
-  return (error as { cause?: unknown })?.cause ?? error;
-}
-
-/** The SQLSTATE of a database error, from under Drizzle's wrapper when there is one. */
-export function databaseSqlState(error: unknown): string | undefined {
-  return sqlState(driverError(error)) ?? sqlState(error);
-}
-
-// postgres.js network error codes: the service's own database cannot be reached right now.
-const unreachableCodes = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'];
-
 export function appErrorFromDatabase(error: unknown): AppError | undefined {
-  const networkCode = (driverError(error) as { code?: unknown })?.code;
-  if (typeof networkCode === 'string' && unreachableCodes.includes(networkCode)) {
+  if (isUnreachable(error)) {
     return new AppError('unavailable', 'The service database is unavailable; try again shortly');
   }
   switch (databaseSqlState(error)) {

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { sqlState } from '../../http/errors.js';
+import { sqlState } from '../../../db/errors.js';
 import { serverFactsColumns, serverFactsFrom } from '../server-facts.js';
 import type { ReviewResult, ServerFacts, TaskParams } from '../types.js';
 import { checkCustomSql, type ReadStatementKind } from './check-custom-sql.js';

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { sqlState } from '../../http/errors.js';
+import { sqlState } from '../../../db/errors.js';
 import type { LogSettings } from './log-settings.js';
 import type { LogFile } from './log-position.js';
 import { shortHash } from './normalize.js';

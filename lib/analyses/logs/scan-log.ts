@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { sqlState } from '../../http/errors.js';
+import { sqlState } from '../../../db/errors.js';
 import type { AnalysisTarget, Check, CheckContext, Finding } from '../types.js';
 import { LogAggregate } from './log-aggregate.js';
 import { createParser, formatOfFile } from './log-format.js';

@@ -1,4 +1,4 @@
-import { sqlState } from '../../http/errors.js';
+import { sqlState } from '../../../db/errors.js';
 import { quoteIdent } from '../run-checks.js';
 import { perReview } from '../per-review.js';
 import { QUERY_TEXT_CHARS, redactSecrets } from '../query-text.js';
