@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
+import { renderHtml } from '../../../lib/report/render-html.js';
+import { renderMarkdown } from '../../../lib/report/render-markdown.js';
+import type { ReportData } from '../../../lib/report/report-data.js';
 import { openTarget } from '../../../lib/analyses/target-connection.js';
 import type { PreviousRun, ReviewResult, TaskParams } from '../../../lib/analyses/types.js';
 import { asPrevious, findingsOf } from '../../helpers/findings.js';
@@ -95,6 +98,22 @@ describe('index advice proven by the planner with HypoPG', () => {
     expect(adviceOf(first)[0].evidence.queryids).toContain(typed);
     const coverage = findingsOf(first, 'queries.index_advice_coverage')[0];
     expect(Object.keys((coverage?.evidence.unplannable as object) ?? {})).not.toContain(typed);
+  });
+
+  it('shows the statements it serves with their plans before and after in the HTML and Markdown reports', () => {
+    const data: ReportData = {
+      executionId: 7, taskId: 1, taskName: 'queries', connectionId: 1, connectionName: 'shop', database: db.name, taskType: 'query_analysis',
+      trigger: 'manual', status: 'completed', scheduledFor: null, queuedAt: '2026-01-01T00:00:00.000Z', startedAt: null, completedAt: null,
+      attempts: 1, errorMessage: null, result: first,
+    };
+    const page = renderHtml(data);
+    expect(page).toContain('CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);');
+    expect(page).toMatch(/<pre class="plan plan-before">[^<]*Seq Scan on orders/);
+    expect(page).toMatch(/<pre class="plan plan-after">[^<]*Index[^<]*using &lt;\d+&gt;btree_orders_customer_id_created_at/);
+    const markdown = renderMarkdown(data);
+    expect(markdown).toContain('Statements it serves, with their plans before and after');
+    expect(markdown).toMatch(/Plan now:\n\n  ```\n  [^`]*Seq Scan on orders/);
+    expect(markdown).toMatch(/Plan with the index:\n\n  ```\n  [^`]*btree_orders_customer_id_created_at/);
   });
 
   it('gives no advice for a low-selectivity filter, a tiny table or an indexed column', () => {
