@@ -73,7 +73,7 @@ export function adviceFinding(verdict: Verdict, workload: Workload, write: Write
     title: `Index on ${table.qualified}(${columns.join(', ')}) would cut the planner cost of ${served.length} statement${served.length === 1 ? '' : 's'} by ${Math.round(reduction * 100)}%`,
     detail:
       `${served.length === 1 ? 'Statement' : 'Statements'} ${queryids.join(', ')} (${formatCount(calls)} calls, ${formatMs(timeMs)}, ${round(share * 100, 1)}% of the statement time ${window}) ` +
-      `filter, join or sort ${table.qualified} on ${columns.join(', ')}. With the index their calls-weighted planner cost goes from ${formatCount(before)} to ${formatCount(after)}, ${proof}. ` +
+      `${served.length === 1 ? 'filters, joins or sorts' : 'filter, join or sort'} ${table.qualified} on ${columns.join(', ')}. With the index the calls-weighted planner cost goes from ${formatCount(before)} to ${formatCount(after)}, ${proof}. ` +
       `The table has ${formatCount(table.rows)} rows and ${writesText}; the index would take about ${formatBytes(sizeBytes)} and is updated by every insert and by updates of its columns.`,
     recommendation: createIndexStatement(table, columns),
     evidence: {

@@ -3,7 +3,7 @@ import { NotAssessableError, type Check, type CheckContext, type Finding } from 
 import { readStatements } from '../statements-source.js';
 import { adviceFinding, worthTaking, type WriteRate } from './advice-finding.js';
 import { buildCandidates, type Candidate, type CandidateSkips, type WorkloadStatement } from './candidates.js';
-import { deallocateLeftovers } from './generic-plan.js';
+import { ADVICE_MARK, deallocateLeftovers } from './generic-plan.js';
 import { findHypoPG, resetHypothetical, type HypoPG } from './hypothetical-indexes.js';
 import { estimateWithoutHypoPG, planBefore, proveWithHypoPG, readCostSettings, type Budget, type Planning, type Verdict } from './planner-proof.js';
 import { readStatementShape, type RelationRef } from './statement-shape.js';
@@ -82,24 +82,24 @@ function uniqueRelations(statements: WorkloadStatement[]): RelationRef[] {
 }
 
 /**
- * One read-only transaction holds the plans: plan_cache_mode is set for it alone. Hypothetical
- * indexes and prepared statements outlive a transaction, and the consumer reuses this connection
- * for the next review, so both are cleared whatever happens.
+ * Generic plans need plan_cache_mode = force_generic_plan for the session (PREPARE path); it,
+ * hypothetical indexes and prepared statements outlive the step, and the consumer reuses this
+ * connection for the next review, so all three are undone whatever happens.
  */
 async function prove(ctx: CheckContext, hypopg: HypoPG | null, candidates: Candidate[], budget: Budget): Promise<{ verdicts: Verdict[]; planning: Planning }> {
+  const { sql } = ctx;
   const versionNum = ctx.server.version_num;
+  await sql.unsafe(`${ADVICE_MARK} set plan_cache_mode = force_generic_plan`);
   try {
-    return await ctx.sql.begin('read only', async (tx) => {
-      await tx`set local plan_cache_mode = force_generic_plan`;
-      const planning = await planBefore(tx, candidates, versionNum, budget);
-      const verdicts = hypopg
-        ? await proveWithHypoPG(tx, hypopg, candidates, planning, versionNum, budget)
-        : estimateWithoutHypoPG(candidates, planning, await readCostSettings(tx));
-      return { verdicts, planning };
-    });
+    const planning = await planBefore(sql, candidates, versionNum, budget);
+    const verdicts = hypopg
+      ? await proveWithHypoPG(sql, hypopg, candidates, planning, versionNum, budget)
+      : estimateWithoutHypoPG(candidates, planning, await readCostSettings(sql));
+    return { verdicts, planning };
   } finally {
-    if (hypopg) await resetHypothetical(ctx.sql, hypopg);
-    await deallocateLeftovers(ctx.sql);
+    if (hypopg) await resetHypothetical(sql, hypopg);
+    await deallocateLeftovers(sql);
+    await sql.unsafe(`${ADVICE_MARK} reset plan_cache_mode`);
   }
 }
 

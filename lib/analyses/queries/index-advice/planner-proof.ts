@@ -37,12 +37,12 @@ export interface Planning {
 }
 
 /** Generic plans of every statement a candidate was built for, as the database is now. */
-export async function planBefore(tx: postgres.TransactionSql, candidates: Candidate[], versionNum: number, budget: Budget): Promise<Planning> {
+export async function planBefore(sql: postgres.Sql, candidates: Candidate[], versionNum: number, budget: Budget): Promise<Planning> {
   const planning: Planning = { before: new Map(), unplannable: new Map() };
   const statements = [...new Set(candidates.flatMap((c) => c.statements))];
   for (const statement of statements) {
     if (budgetExpired(budget)) break;
-    const outcome = await planStatement(tx, statement.shape, versionNum);
+    const outcome = await planStatement(sql, statement.shape, versionNum);
     if (outcome.ok) planning.before.set(statement, outcome.plan);
     else planning.unplannable.set(statement.queryid, outcome.reason);
   }
@@ -55,7 +55,7 @@ export async function planBefore(tx: postgres.TransactionSql, candidates: Candid
  * after every change of hypothetical indexes (a new PREPARE each time: see planStatement).
  */
 export async function proveWithHypoPG(
-  tx: postgres.TransactionSql,
+  sql: postgres.Sql,
   hypopg: HypoPG,
   candidates: Candidate[],
   planning: Planning,
@@ -64,44 +64,44 @@ export async function proveWithHypoPG(
 ): Promise<Verdict[]> {
   const byName = new Map<string, Candidate>();
   for (const candidate of candidates) {
-    const index = await createOrSkip(tx, hypopg, candidate);
+    const index = await createOrSkip(sql, hypopg, candidate);
     if (index) byName.set(index.name, candidate);
   }
   const usedBy = new Map<Candidate, Set<WorkloadStatement>>();
   for (const [statement] of planning.before) {
     if (budgetExpired(budget)) break;
-    const outcome = await planStatement(tx, statement.shape, versionNum);
+    const outcome = await planStatement(sql, statement.shape, versionNum);
     if (!outcome.ok) continue;
     for (const name of indexesUsed(outcome.plan)) {
       const candidate = byName.get(name);
       if (candidate) usedBy.set(candidate, (usedBy.get(candidate) ?? new Set()).add(statement));
     }
   }
-  await resetHypothetical(tx, hypopg);
+  await resetHypothetical(sql, hypopg);
 
   const verdicts: Verdict[] = [];
   for (const [candidate, statements] of usedBy) {
     if (budgetExpired(budget)) break;
-    const index = await createOrSkip(tx, hypopg, candidate);
+    const index = await createOrSkip(sql, hypopg, candidate);
     if (!index) continue;
     const served: ServedStatement[] = [];
     for (const statement of statements) {
-      const outcome = await planStatement(tx, statement.shape, versionNum);
+      const outcome = await planStatement(sql, statement.shape, versionNum);
       const planBefore = planning.before.get(statement)!;
       if (outcome.ok && indexesUsed(outcome.plan).includes(index.name)) {
         served.push({ statement, costBefore: planBefore['Total Cost'], costAfter: outcome.cost, planBefore, planAfter: outcome.plan });
       }
     }
-    await resetHypothetical(tx, hypopg);
+    await resetHypothetical(sql, hypopg);
     if (served.length > 0) verdicts.push({ candidate, method: 'hypopg', served, sizeBytes: index.sizeBytes });
   }
   return verdicts;
 }
 
 /** A column type without a btree operator class (json, point ...) cannot be indexed this way: no advice, no failed review. */
-async function createOrSkip(tx: postgres.TransactionSql, hypopg: HypoPG, candidate: Candidate) {
+async function createOrSkip(sql: postgres.Sql, hypopg: HypoPG, candidate: Candidate) {
   try {
-    return await tx.savepoint((sp) => createHypothetical(sp, hypopg, candidate));
+    return await createHypothetical(sql, hypopg, candidate);
   } catch {
     return null;
   }
@@ -113,9 +113,9 @@ export interface CostSettings {
   cpuIndexTupleCost: number;
 }
 
-export async function readCostSettings(sql: postgres.Sql | postgres.TransactionSql): Promise<CostSettings> {
+export async function readCostSettings(sql: postgres.Sql): Promise<CostSettings> {
   const [row] = await sql`
-    select current_setting('random_page_cost')::float8 as random_page_cost,
+    /* pg-reviewer index advice */ select current_setting('random_page_cost')::float8 as random_page_cost,
            current_setting('cpu_tuple_cost')::float8 as cpu_tuple_cost,
            current_setting('cpu_index_tuple_cost')::float8 as cpu_index_tuple_cost`;
   return { randomPageCost: row.random_page_cost, cpuTupleCost: row.cpu_tuple_cost, cpuIndexTupleCost: row.cpu_index_tuple_cost };

@@ -44,7 +44,7 @@ export async function readTableFacts(sql: postgres.Sql, relations: RelationRef[]
   const keys = relations.map(relationKey);
   const names = relations.map((r) => (r.schema ? `${quoted(r.schema)}.${quoted(r.name)}` : quoted(r.name)));
   const rows = await sql`
-    with named as (
+    /* pg-reviewer index advice */ with named as (
       select k.key, to_regclass(k.name) as oid
         from unnest(${sql.array(keys)}::text[], ${sql.array(names)}::text[]) as k(key, name)
     )
