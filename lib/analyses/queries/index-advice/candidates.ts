@@ -58,17 +58,14 @@ export function buildCandidates(statements: WorkloadStatement[], tables: Map<str
   for (const { statement, uses } of perStatement) {
     for (const use of uses) {
       const { table } = use;
-      if (!table.readable) {
-        skips.unreadableTables.add(table.qualified);
-        continue;
-      }
+      // Size and indexes are in the catalog for every role; pg_stats and plans need SELECT.
       if (table.rows < MIN_TABLE_ROWS) {
         skips.tinyTables.add(table.qualified);
         continue;
       }
       const equality = use.equality
         .filter((c) => {
-          const selectivity = equalitySelectivity(table, c);
+          const selectivity = table.readable ? equalitySelectivity(table, c) : null;
           const selective = selectivity === null || selectivity <= MAX_EQUALITY_SELECTIVITY;
           if (!selective) skips.lowSelectivityColumns.add(`${table.qualified}.${c}`);
           return selective;
@@ -84,6 +81,10 @@ export function buildCandidates(statements: WorkloadStatement[], tables: Map<str
       if (columns.length === 0) continue;
       if (leadsAnIndex(table, columns)) {
         skips.alreadyIndexed.add(`${table.qualified}(${columns.join(', ')})`);
+        continue;
+      }
+      if (!table.readable) {
+        skips.unreadableTables.add(table.qualified);
         continue;
       }
       const key = `${table.oid}:${columns.join(',')}`;
