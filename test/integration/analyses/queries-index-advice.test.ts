@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
+import { indexAdviceCheck } from '../../../lib/analyses/queries/index-advice/index-advice.js';
+import { readServerFacts } from '../../../lib/analyses/server-facts.js';
 import { renderHtml } from '../../../lib/report/render-html.js';
 import { renderMarkdown } from '../../../lib/report/render-markdown.js';
 import type { ReportData } from '../../../lib/report/report-data.js';
@@ -133,6 +135,21 @@ describe('index advice proven by the planner with HypoPG', () => {
       await sql.end();
     }
     expect(await db.admin`select count(*)::int as n from pg_class`).toEqual(relationsBefore);
+  });
+
+  it('says it stopped early, and proposes nothing unverified, when its time budget is spent', async () => {
+    const sql = openTarget(db.options());
+    try {
+      // query_timeout 0 leaves the advice step no time at all: a budget spent before the first plan.
+      const ctx = { sql, params: params({ query_timeout: 0 }), server: await readServerFacts(sql), previous: null, state: {}, previousState: {} };
+      const findings = await indexAdviceCheck.run(ctx);
+      expect(findings.filter((f) => f.check === 'queries.index_advice')).toEqual([]);
+      const [coverage] = findings.filter((f) => f.check === 'queries.index_advice_coverage');
+      expect(coverage.title).toMatch(/stopped early/);
+      expect(coverage.evidence).toMatchObject({ stopped_early: true, candidates: 1 });
+    } finally {
+      await sql.end();
+    }
   });
 
   it('is not assessable, naming the grant, for a role with only pg_monitor', async () => {

@@ -81,6 +81,7 @@ export function adviceFinding(verdict: Verdict, workload: Workload, write: Write
       columns,
       index_name: indexName(table, columns),
       method,
+      hypopg_version: verdict.hypopgVersion ?? null,
       cost_before: round(before),
       cost_after: round(after),
       cost_reduction: round(reduction, 3),

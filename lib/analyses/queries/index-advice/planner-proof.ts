@@ -26,6 +26,8 @@ export interface ServedStatement {
 export interface Verdict {
   candidate: Candidate;
   method: 'hypopg' | 'estimate';
+  /** The HypoPG version that verified it. */
+  hypopgVersion?: string;
   served: ServedStatement[];
   sizeBytes: number | null;
 }
@@ -93,7 +95,7 @@ export async function proveWithHypoPG(
       }
     }
     await resetHypothetical(sql, hypopg);
-    if (served.length > 0) verdicts.push({ candidate, method: 'hypopg', served, sizeBytes: index.sizeBytes });
+    if (served.length > 0) verdicts.push({ candidate, method: 'hypopg', hypopgVersion: hypopg.version, served, sizeBytes: index.sizeBytes });
   }
   return verdicts;
 }
