@@ -68,12 +68,16 @@ async function timeOnce(db: TargetDatabase, sql: ReturnType<typeof openTarget>) 
   await readStatements(ctx);
   const readMs = performance.now() - started;
   started = performance.now();
-  const others = await runChecks(queryChecks.filter((c) => c !== indexAdviceCheck), ctx);
+  const others = await runChecks(
+    queryChecks.filter((c) => c !== indexAdviceCheck),
+    ctx,
+  );
   const othersMs = performance.now() - started;
   started = performance.now();
   const advice = await indexAdviceCheck.run(ctx);
   const adviceMs = performance.now() - started;
-  if (others.notAssessable.length > 0) throw new Error(`query checks not assessable: ${JSON.stringify(others.notAssessable)}`);
+  if (others.notAssessable.length > 0)
+    throw new Error(`query checks not assessable: ${JSON.stringify(others.notAssessable)}`);
   return { readMs, othersMs, adviceMs, advice };
 }
 
@@ -109,7 +113,8 @@ async function main(): Promise<void> {
       budget_ms: budgetMs,
       advice_share_of_budget: Number((adviceMs / budgetMs).toFixed(3)),
       proposals: advice.length,
-      proposals_estimate: estimates[estimates.length - 1].advice.filter((f) => f.check === 'queries.index_advice').length,
+      proposals_estimate: estimates[estimates.length - 1].advice.filter((f) => f.check === 'queries.index_advice')
+        .length,
       stopped_early: coverage?.evidence.stopped_early === true,
       unplannable: Number(coverage?.evidence.unplannable_count ?? 0),
     };

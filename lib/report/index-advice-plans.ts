@@ -39,11 +39,20 @@ const afterNote = 'No plan with the index: the gain is an estimate (HypoPG is no
 export function advicePlansHtml(f: Finding): SafeHtml | null {
   const plans = advicePlans(f);
   if (plans.length === 0) return null;
-  return html`<div class="advice-plans"><p class="label">Statements it serves, with their plans before and after</p>${plans.map(
-    (p) => html`<div class="advice-statement" data-queryid="${p.queryid}"><p>${costLine(p)}</p><pre class="sql"><code>${p.query}</code></pre>
-<p class="label">Plan now</p><pre class="plan plan-before">${p.planBefore ?? ''}</pre>
-<p class="label">Plan with the index</p>${p.planAfter ? html`<pre class="plan plan-after">${p.planAfter}</pre>` : html`<p>${afterNote}</p>`}</div>`,
-  )}</div>`;
+  return html`<div class="advice-plans">
+    <p class="label">Statements it serves, with their plans before and after</p>
+    ${plans.map(
+      (p) =>
+        html`<div class="advice-statement" data-queryid="${p.queryid}">
+          <p>${costLine(p)}</p>
+          <pre class="sql"><code>${p.query}</code></pre>
+          <p class="label">Plan now</p>
+          <pre class="plan plan-before">${p.planBefore ?? ''}</pre>
+          <p class="label">Plan with the index</p>
+          ${p.planAfter ? html`<pre class="plan plan-after">${p.planAfter}</pre>` : html`<p>${afterNote}</p>`}
+        </div>`,
+    )}
+  </div>`;
 }
 
 export function advicePlansMarkdown(f: Finding): string | null {

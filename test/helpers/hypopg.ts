@@ -12,7 +12,8 @@ export async function ensureHypoPG(): Promise<void> {
       select current_setting('server_version_num')::int / 10000 as major,
              exists (select 1 from pg_available_extensions where name = 'hypopg') as available`;
     if (row.available) return;
-    const apt = (...args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const apt = (...args: string[]) =>
+      execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     apt('update', '-qq');
     apt('install', '-y', '-qq', `postgresql-${row.major}-hypopg`);
   } finally {

@@ -36,7 +36,15 @@ describe('index advice on PostgreSQL 17: generic plans with EXPLAIN (GENERIC_PLA
     const result = await runAnalysis({
       taskType: 'query_analysis',
       params: { query_timeout: 60, analysis_target: 'queries' },
-      target: { host: '127.0.0.1', port: PORT, database: 'postgres', username: 'postgres', password: null, sslmode: 'disable', statementTimeoutSeconds: 30 },
+      target: {
+        host: '127.0.0.1',
+        port: PORT,
+        database: 'postgres',
+        username: 'postgres',
+        password: null,
+        sslmode: 'disable',
+        statementTimeoutSeconds: 30,
+      },
       previous: null,
     });
     expect(result.server.version_num).toBeGreaterThanOrEqual(170000);

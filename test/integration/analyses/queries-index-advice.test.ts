@@ -15,9 +15,26 @@ import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../he
 // A planted workload: statements by customer (selective, unindexed), by status (three values), on
 // a 100-row table and on an indexed column. Each database of this file holds its own statements.
 
-const params = (overrides: Partial<TaskParams> = {}): TaskParams => ({ query_timeout: 60, analysis_target: 'queries', ...overrides });
-const review = (db: TargetDatabase, options: { previous?: PreviousRun; login?: { username: string; password: string }; sql?: ReturnType<typeof openTarget> } = {}) =>
-  runAnalysis({ taskType: 'query_analysis', params: params(), target: db.options(options.login), previous: options.previous ?? null, sql: options.sql });
+const params = (overrides: Partial<TaskParams> = {}): TaskParams => ({
+  query_timeout: 60,
+  analysis_target: 'queries',
+  ...overrides,
+});
+const review = (
+  db: TargetDatabase,
+  options: {
+    previous?: PreviousRun;
+    login?: { username: string; password: string };
+    sql?: ReturnType<typeof openTarget>;
+  } = {},
+) =>
+  runAnalysis({
+    taskType: 'query_analysis',
+    params: params(),
+    target: db.options(options.login),
+    previous: options.previous ?? null,
+    sql: options.sql,
+  });
 
 async function plantWorkload(db: TargetDatabase): Promise<void> {
   await db.admin`create extension pg_stat_statements`;
@@ -43,7 +60,9 @@ async function runWorkload(db: TargetDatabase): Promise<void> {
     await db.admin`select * from tiny where code = ${i}`;
     await db.admin`select * from events where account_id = ${i}`;
     // A typed literal: pg_stat_statements stores it as `timestamptz $1`, which does not parse as is.
-    await db.admin.unsafe(`select count(*) from orders where created_at > timestamptz '2026-03-01' and customer_id = ${i}`);
+    await db.admin.unsafe(
+      `select count(*) from orders where created_at > timestamptz '2026-03-01' and customer_id = ${i}`,
+    );
   }
 }
 
@@ -80,12 +99,17 @@ describe('index advice proven by the planner with HypoPG', () => {
     const advice = adviceOf(first);
     expect(advice.map((f) => f.object)).toEqual(['public.orders(customer_id, created_at)']);
     const [finding] = advice;
-    expect(finding.recommendation).toBe('CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);');
+    expect(finding.recommendation).toBe(
+      'CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);',
+    );
     expect(finding.evidence.method).toBe('hypopg');
     expect(Number(finding.evidence.cost_after)).toBeLessThanOrEqual(Number(finding.evidence.cost_before) / 2);
     const queryids = finding.evidence.queryids as string[];
     expect(queryids).toEqual(
-      expect.arrayContaining([await queryidOf(db, 'select * from orders where customer_id = $1'), await queryidOf(db, 'select * from orders where customer_id = $1 order by')]),
+      expect.arrayContaining([
+        await queryidOf(db, 'select * from orders where customer_id = $1'),
+        await queryidOf(db, 'select * from orders where customer_id = $1 order by'),
+      ]),
     );
     expect(finding.evidence.calls).toBeGreaterThanOrEqual(60);
     expect(Number(finding.evidence.estimated_index_bytes)).toBeGreaterThan(0);
@@ -104,18 +128,35 @@ describe('index advice proven by the planner with HypoPG', () => {
 
   it('shows the statements it serves with their plans before and after in the HTML and Markdown reports', () => {
     const data: ReportData = {
-      executionId: 7, taskId: 1, taskName: 'queries', connectionId: 1, connectionName: 'shop', database: db.name, taskType: 'query_analysis',
-      trigger: 'manual', status: 'completed', scheduledFor: null, queuedAt: '2026-01-01T00:00:00.000Z', startedAt: null, completedAt: null,
-      attempts: 1, errorMessage: null, result: first,
+      executionId: 7,
+      taskId: 1,
+      taskName: 'queries',
+      connectionId: 1,
+      connectionName: 'shop',
+      database: db.name,
+      taskType: 'query_analysis',
+      trigger: 'manual',
+      status: 'completed',
+      scheduledFor: null,
+      queuedAt: '2026-01-01T00:00:00.000Z',
+      startedAt: null,
+      completedAt: null,
+      attempts: 1,
+      errorMessage: null,
+      result: first,
     };
     const page = renderHtml(data);
-    expect(page).toContain('CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);');
+    expect(page).toContain(
+      'CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);',
+    );
     expect(page).toMatch(/<pre class="plan plan-before">[^<]*Seq Scan on orders/);
-    expect(page).toMatch(/<pre class="plan plan-after">[^<]*Index[^<]*using &lt;\d+&gt;btree_orders_customer_id_created_at/);
+    expect(page).toMatch(
+      /<pre class="plan plan-after">[^<]*Index[^<]*using &lt;\d+&gt;btree_orders_customer_id_created_at/,
+    );
     const markdown = renderMarkdown(data);
     expect(markdown).toContain('Statements it serves, with their plans before and after');
-    expect(markdown).toMatch(/Plan now:\n\n  ```\n  [^`]*Seq Scan on orders/);
-    expect(markdown).toMatch(/Plan with the index:\n\n  ```\n  [^`]*btree_orders_customer_id_created_at/);
+    expect(markdown).toMatch(/Plan now:\n\n {2}```\n {2}[^`]*Seq Scan on orders/);
+    expect(markdown).toMatch(/Plan with the index:\n\n {2}```\n {2}[^`]*btree_orders_customer_id_created_at/);
   });
 
   it('gives no advice for a low-selectivity filter, a tiny table or an indexed column', () => {
@@ -129,7 +170,8 @@ describe('index advice proven by the planner with HypoPG', () => {
     try {
       const result = await review(db, { sql });
       expect(adviceOf(result)).toHaveLength(1);
-      const [left] = await sql`select (select count(*) from hypopg_list_indexes)::int as hypothetical, (select count(*) from pg_prepared_statements)::int as prepared`;
+      const [left] =
+        await sql`select (select count(*) from hypopg_list_indexes)::int as hypothetical, (select count(*) from pg_prepared_statements)::int as prepared`;
       expect(left).toEqual({ hypothetical: 0, prepared: 0 });
     } finally {
       await sql.end();
@@ -141,7 +183,14 @@ describe('index advice proven by the planner with HypoPG', () => {
     const sql = openTarget(db.options());
     try {
       // query_timeout 0 leaves the advice step no time at all: a budget spent before the first plan.
-      const ctx = { sql, params: params({ query_timeout: 0 }), server: await readServerFacts(sql), previous: null, state: {}, previousState: {} };
+      const ctx = {
+        sql,
+        params: params({ query_timeout: 0 }),
+        server: await readServerFacts(sql),
+        previous: null,
+        state: {},
+        previousState: {},
+      };
       const findings = await indexAdviceCheck.run(ctx);
       expect(findings.filter((f) => f.check === 'queries.index_advice')).toEqual([]);
       const [coverage] = findings.filter((f) => f.check === 'queries.index_advice_coverage');
@@ -171,7 +220,9 @@ describe('index advice proven by the planner with HypoPG', () => {
     const recommendation = adviceOf(first)[0].recommendation!;
     await db.admin.unsafe(recommendation);
     await db.admin`analyze orders`;
-    const [plan] = await db.admin.unsafe(`explain (format json) select * from orders where customer_id = 42 order by created_at desc limit 10`);
+    const [plan] = await db.admin.unsafe(
+      `explain (format json) select * from orders where customer_id = 42 order by created_at desc limit 10`,
+    );
     expect(JSON.stringify(plan)).toContain('orders_customer_id_created_at_idx');
     await runWorkload(db);
     const after = await review(db, { previous: asPrevious(first) });

@@ -19,7 +19,10 @@ export interface WriteRate {
 /** Calls-weighted planner cost of the statements the index serves, before and after. */
 export function weightedCosts(verdict: Verdict): { before: number; after: number } {
   return verdict.served.reduce(
-    (sum, s) => ({ before: sum.before + s.costBefore * s.statement.calls, after: sum.after + s.costAfter * s.statement.calls }),
+    (sum, s) => ({
+      before: sum.before + s.costBefore * s.statement.calls,
+      after: sum.after + s.costAfter * s.statement.calls,
+    }),
     { before: 0, after: 0 },
   );
 }
@@ -41,7 +44,10 @@ export function createIndexStatement(table: TableFacts, columns: string[]): stri
   return `CREATE INDEX CONCURRENTLY ${quoteName(indexName(table, columns))} ON ${table.qualified} (${columns.map(quoteName).join(', ')});`;
 }
 
-/** Without HypoPG's estimate: rows × (key widths + 8-byte tuple header + 4-byte line pointer), at btree's 90% leaf fill. */
+/**
+ * Without HypoPG's estimate: rows × (key widths + 8-byte tuple header + 4-byte line pointer),
+ * at btree's 90% leaf fill.
+ */
 export function estimatedIndexBytes(table: TableFacts, columns: string[]): number {
   const keyWidth = columns.reduce((sum, c) => sum + (table.columns.get(c)?.avgWidth ?? 8), 0);
   return Math.ceil((table.rows * (keyWidth + 12)) / 0.9 / 8192) * 8192;
@@ -57,7 +63,11 @@ export function adviceFinding(verdict: Verdict, workload: Workload, write: Write
   const share = workload.allTotalMs > 0 ? timeMs / workload.allTotalMs : 0;
   const sizeBytes = verdict.sizeBytes ?? estimatedIndexBytes(table, columns);
   const queryids = served.map((s) => s.statement.queryid);
-  const window = workload.sincePreviousRun ? `since the previous run (${workload.since})` : workload.since ? `since ${workload.since}` : 'since pg_stat_statements was last reset';
+  const window = workload.sincePreviousRun
+    ? `since the previous run (${workload.since})`
+    : workload.since
+      ? `since ${workload.since}`
+      : 'since pg_stat_statements was last reset';
   const writesText = write.sincePreviousRun
     ? `${formatCount(write.writes)} rows written since the previous run${write.seconds ? ` (${formatCount((write.writes * 3600) / write.seconds)} per hour)` : ''}`
     : `${formatCount(write.writes)} rows written since its statistics were reset`;
@@ -95,7 +105,8 @@ export function adviceFinding(verdict: Verdict, workload: Workload, write: Write
       table_rows: table.rows,
       table_writes: write.writes,
       table_writes_since_previous_run: write.sincePreviousRun,
-      table_writes_per_hour: write.sincePreviousRun && write.seconds ? round((write.writes * 3600) / write.seconds) : null,
+      table_writes_per_hour:
+        write.sincePreviousRun && write.seconds ? round((write.writes * 3600) / write.seconds) : null,
       estimated_index_bytes: sizeBytes,
       statements: served.slice(0, PLANS_SHOWN).map((s) => ({
         queryid: s.statement.queryid,

@@ -44,14 +44,25 @@ interface TableUse {
  * MAX_INDEX_COLUMNS. One index whose leading columns serve several statements replaces the
  * narrower ones (consolidation), and nothing an existing index already leads with is proposed.
  */
-export function buildCandidates(statements: WorkloadStatement[], tables: Map<string, TableFacts>): { candidates: Candidate[]; skips: CandidateSkips } {
-  const skips: CandidateSkips = { unreadableTables: new Set(), tinyTables: new Set(), lowSelectivityColumns: new Set(), alreadyIndexed: new Set(), overCap: 0 };
+export function buildCandidates(
+  statements: WorkloadStatement[],
+  tables: Map<string, TableFacts>,
+): { candidates: Candidate[]; skips: CandidateSkips } {
+  const skips: CandidateSkips = {
+    unreadableTables: new Set(),
+    tinyTables: new Set(),
+    lowSelectivityColumns: new Set(),
+    alreadyIndexed: new Set(),
+    overCap: 0,
+  };
   const perStatement = statements.map((s) => ({ statement: s, uses: tableUses(s.shape.uses, tables) }));
 
   // Columns filtered on by more statements lead, so one index serves them all.
   const popularity = new Map<string, number>();
   for (const { uses } of perStatement) {
-    for (const use of uses) for (const c of use.equality) popularity.set(`${use.table.oid}.${c}`, (popularity.get(`${use.table.oid}.${c}`) ?? 0) + 1);
+    for (const use of uses)
+      for (const c of use.equality)
+        popularity.set(`${use.table.oid}.${c}`, (popularity.get(`${use.table.oid}.${c}`) ?? 0) + 1);
   }
 
   const byColumns = new Map<string, Candidate>();
@@ -112,11 +123,18 @@ function tableUses(uses: ColumnUse[], tables: Map<string, TableFacts>): TableUse
   const byTable = new Map<number, TableUse>();
   for (const use of uses) {
     // An unqualified column in a join belongs to the one table that has it.
-    const owners = use.relations.map((r) => tables.get(relationKey(r))).filter((t): t is TableFacts => t !== undefined && t.columns.has(use.column));
+    const owners = use.relations
+      .map((r) => tables.get(relationKey(r)))
+      .filter((t): t is TableFacts => t !== undefined && t.columns.has(use.column));
     if (owners.length !== 1) continue;
     const table = owners[0];
     const entry = byTable.get(table.oid) ?? { table, equality: [], range: [], order: [] };
-    const list = use.kind === 'equality' || use.kind === 'join' ? entry.equality : use.kind === 'range' ? entry.range : entry.order;
+    const list =
+      use.kind === 'equality' || use.kind === 'join'
+        ? entry.equality
+        : use.kind === 'range'
+          ? entry.range
+          : entry.order;
     if (!list.includes(use.column)) list.push(use.column);
     byTable.set(table.oid, entry);
   }
@@ -134,7 +152,9 @@ function consolidate(candidates: Candidate[]): Candidate[] {
   const widestFirst = [...candidates].sort((a, b) => b.columns.length - a.columns.length);
   const kept: Candidate[] = [];
   for (const candidate of widestFirst) {
-    const wider = kept.find((k) => k.table.oid === candidate.table.oid && candidate.columns.every((c, i) => k.columns[i] === c));
+    const wider = kept.find(
+      (k) => k.table.oid === candidate.table.oid && candidate.columns.every((c, i) => k.columns[i] === c),
+    );
     if (!wider) {
       kept.push({ ...candidate, statements: [...candidate.statements] });
       continue;

@@ -33,7 +33,11 @@ let preparedCounter = 0;
  * Each statement runs on its own in the connection's read-only transaction mode, so one that
  * cannot be planned costs nothing but its reason. Nothing is executed.
  */
-export async function planStatement(sql: postgres.Sql, shape: StatementShape, versionNum: number): Promise<PlanOutcome> {
+export async function planStatement(
+  sql: postgres.Sql,
+  shape: StatementShape,
+  versionNum: number,
+): Promise<PlanOutcome> {
   try {
     const rows = await explain(sql, shape, versionNum);
     const document = rows[0]?.['QUERY PLAN'];
@@ -47,22 +51,32 @@ export async function planStatement(sql: postgres.Sql, shape: StatementShape, ve
 }
 
 async function explain(sql: postgres.Sql, shape: StatementShape, versionNum: number) {
-  if (versionNum >= 160000 || shape.paramCount === 0) return sql.unsafe(`${ADVICE_MARK} explain (${versionNum >= 160000 ? 'generic_plan, ' : ''}format json) ${shape.text}`);
+  if (versionNum >= 160000 || shape.paramCount === 0)
+    return sql.unsafe(
+      `${ADVICE_MARK} explain (${versionNum >= 160000 ? 'generic_plan, ' : ''}format json) ${shape.text}`,
+    );
   // Prepared anew for every plan: a prepared statement keeps the generic plan it cached, so the
   // "after" plan must come from a statement prepared after the hypothetical indexes changed.
   const name = `${PREPARED_PREFIX}${++preparedCounter}`;
   await sql.unsafe(`${ADVICE_MARK} prepare ${name} as ${shape.text}`);
   try {
     // plan_cache_mode = force_generic_plan (set by the caller) makes the NULLs placeholders, not values.
-    return await sql.unsafe(`${ADVICE_MARK} explain (format json) execute ${name}(${Array(shape.paramCount).fill('null').join(', ')})`);
+    return await sql.unsafe(
+      `${ADVICE_MARK} explain (format json) execute ${name}(${Array(shape.paramCount).fill('null').join(', ')})`,
+    );
   } finally {
     await sql.unsafe(`deallocate ${name}`);
   }
 }
 
-/** Prepared statements a lost statement left behind (a timeout between PREPARE and DEALLOCATE): they outlive transactions. */
+/**
+ * Prepared statements a lost statement left behind (a timeout between PREPARE and DEALLOCATE):
+ * they outlive transactions.
+ */
 export async function deallocateLeftovers(sql: postgres.Sql): Promise<void> {
-  const left = await sql.unsafe(`${ADVICE_MARK} select name from pg_prepared_statements where name like $1`, [`${PREPARED_PREFIX}%`]);
+  const left = await sql.unsafe(`${ADVICE_MARK} select name from pg_prepared_statements where name like $1`, [
+    `${PREPARED_PREFIX}%`,
+  ]);
   for (const { name } of left) await sql.unsafe(`deallocate ${name}`);
 }
 

@@ -33,13 +33,22 @@ export interface HypotheticalIndex {
  * A hypothetical index lives in this session's memory only: nothing is written, and it works in a
  * read-only transaction and on a standby. It also outlives the transaction, so callers reset.
  */
-export async function createHypothetical(sql: postgres.Sql, hypopg: HypoPG, candidate: Candidate): Promise<HypotheticalIndex> {
+export async function createHypothetical(
+  sql: postgres.Sql,
+  hypopg: HypoPG,
+  candidate: Candidate,
+): Promise<HypotheticalIndex> {
   const ddl = `create index on ${candidate.table.qualified} (${candidate.columns.map(quoteName).join(', ')})`;
   const schema = quoteName(hypopg.schema);
-  const [row] = await sql.unsafe(`${ADVICE_MARK} select indexrelid::int8 as indexrelid, indexname from ${schema}.hypopg_create_index($1)`, [ddl]);
+  const [row] = await sql.unsafe(
+    `${ADVICE_MARK} select indexrelid::int8 as indexrelid, indexname from ${schema}.hypopg_create_index($1)`,
+    [ddl],
+  );
   let sizeBytes: number | null = null;
   try {
-    const [size] = await sql.unsafe(`${ADVICE_MARK} select ${schema}.hypopg_relation_size($1::oid)::int8 as bytes`, [row.indexrelid]);
+    const [size] = await sql.unsafe(`${ADVICE_MARK} select ${schema}.hypopg_relation_size($1::oid)::int8 as bytes`, [
+      row.indexrelid,
+    ]);
     sizeBytes = Number(size.bytes);
   } catch {
     // Older HypoPG versions have no size estimate; the finding then estimates from pg_stats.

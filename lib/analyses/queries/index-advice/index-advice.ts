@@ -5,7 +5,15 @@ import { adviceFinding, worthTaking, type WriteRate } from './advice-finding.js'
 import { buildCandidates, type Candidate, type CandidateSkips, type WorkloadStatement } from './candidates.js';
 import { ADVICE_MARK, deallocateLeftovers } from './generic-plan.js';
 import { findHypoPG, resetHypothetical, type HypoPG } from './hypothetical-indexes.js';
-import { estimateWithoutHypoPG, planBefore, proveWithHypoPG, readCostSettings, type Budget, type Planning, type Verdict } from './planner-proof.js';
+import {
+  estimateWithoutHypoPG,
+  planBefore,
+  proveWithHypoPG,
+  readCostSettings,
+  type Budget,
+  type Planning,
+  type Verdict,
+} from './planner-proof.js';
 import { readStatementShape, type RelationRef } from './statement-shape.js';
 import { readTableFacts, relationKey, type TableFacts } from './table-facts.js';
 import { MAX_STATEMENTS, TIME_BUDGET_CEILING_MS, TIME_BUDGET_SHARE } from './thresholds.js';
@@ -29,7 +37,11 @@ export const indexAdviceCheck: Check = {
   id: 'queries.index_advice',
   targets: ['queries', 'performance'],
   async run(ctx) {
-    const budget: Budget = { deadline: performance.now() + Math.min(ctx.params.query_timeout * 1000 * TIME_BUDGET_SHARE, TIME_BUDGET_CEILING_MS), stoppedEarly: false };
+    const budget: Budget = {
+      deadline:
+        performance.now() + Math.min(ctx.params.query_timeout * 1000 * TIME_BUDGET_SHARE, TIME_BUDGET_CEILING_MS),
+      stoppedEarly: false,
+    };
     const read = await readStatements(ctx);
     const workload = workloadOf(read, ctx);
     const chosen = await chooseStatements(read.statements, workload);
@@ -38,11 +50,14 @@ export const indexAdviceCheck: Check = {
     if (candidates.length === 0 && skips.unreadableTables.size > 0) throw unreadableTables(skips, ctx);
 
     const hypopg = await findHypoPG(ctx.sql);
-    const { verdicts, planning } = candidates.length > 0 ? await prove(ctx, hypopg, candidates, budget) : { verdicts: [], planning: null };
+    const { verdicts, planning } =
+      candidates.length > 0 ? await prove(ctx, hypopg, candidates, budget) : { verdicts: [], planning: null };
     ctx.state[ADVICE_STATE_KEY] = adviceState(tables);
 
     const previousWrites = parseAdviceState(ctx.previousState[ADVICE_STATE_KEY]);
-    const advice = verdicts.filter((v) => worthTaking(v)).map((v) => adviceFinding(v, workload, writeRate(v.candidate.table, previousWrites, read.takenAt)));
+    const advice = verdicts
+      .filter((v) => worthTaking(v))
+      .map((v) => adviceFinding(v, workload, writeRate(v.candidate.table, previousWrites, read.takenAt)));
     const unplannable = new Map([...chosen.unparsed, ...(planning?.unplannable ?? [])]);
     const coverage = coverageFinding(chosen, candidates, skips, unplannable, budget, hypopg);
     return coverage ? [...advice, coverage] : advice;
@@ -57,7 +72,10 @@ interface Chosen {
   overCap: number;
 }
 
-async function chooseStatements(statements: Awaited<ReturnType<typeof readStatements>>['statements'], workload: Workload): Promise<Chosen> {
+async function chooseStatements(
+  statements: Awaited<ReturnType<typeof readStatements>>['statements'],
+  workload: Workload,
+): Promise<Chosen> {
   const byQueryid = new Map(statements.map((s) => [s.queryid, s]));
   const chosen: Chosen = { statements: [], unparsed: new Map(), overCap: 0 };
   for (const [queryid, weight] of workload.weights) {
@@ -70,7 +88,14 @@ async function chooseStatements(statements: Awaited<ReturnType<typeof readStatem
     }
     const shape = await readStatementShape(s.query);
     if (!shape.ok) chosen.unparsed.set(queryid, shape.reason);
-    else if (shape.shape.uses.length > 0) chosen.statements.push({ queryid, query: s.query, calls: weight.calls, totalMs: weight.totalMs, shape: shape.shape });
+    else if (shape.shape.uses.length > 0)
+      chosen.statements.push({
+        queryid,
+        query: s.query,
+        calls: weight.calls,
+        totalMs: weight.totalMs,
+        shape: shape.shape,
+      });
   }
   return chosen;
 }
@@ -86,7 +111,12 @@ function uniqueRelations(statements: WorkloadStatement[]): RelationRef[] {
  * hypothetical indexes and prepared statements outlive the step, and the consumer reuses this
  * connection for the next review, so all three are undone whatever happens.
  */
-async function prove(ctx: CheckContext, hypopg: HypoPG | null, candidates: Candidate[], budget: Budget): Promise<{ verdicts: Verdict[]; planning: Planning }> {
+async function prove(
+  ctx: CheckContext,
+  hypopg: HypoPG | null,
+  candidates: Candidate[],
+  budget: Budget,
+): Promise<{ verdicts: Verdict[]; planning: Planning }> {
   const { sql } = ctx;
   const versionNum = ctx.server.version_num;
   await sql.unsafe(`${ADVICE_MARK} set plan_cache_mode = force_generic_plan`);
@@ -128,7 +158,11 @@ function writeRate(table: TableFacts, previous: AdviceState | null, takenAt: str
   const before = previous?.writes[String(table.oid)];
   // A counter that went down was reset: then only the cumulative count is known.
   if (previous && typeof before === 'number' && before <= table.writes) {
-    return { writes: table.writes - before, sincePreviousRun: true, seconds: Math.max(1, (Date.parse(takenAt) - Date.parse(previous.taken_at)) / 1000) };
+    return {
+      writes: table.writes - before,
+      sincePreviousRun: true,
+      seconds: Math.max(1, (Date.parse(takenAt) - Date.parse(previous.taken_at)) / 1000),
+    };
   }
   return { writes: table.writes, sincePreviousRun: false, seconds: null };
 }
@@ -137,20 +171,40 @@ function writeRate(table: TableFacts, previous: AdviceState | null, takenAt: str
  * Said only when the advice is incomplete: the step stopped at its time budget, statements could
  * not be planned, or more statements or candidates existed than one review examines.
  */
-function coverageFinding(chosen: Chosen, candidates: Candidate[], skips: CandidateSkips, unplannable: Map<string, string>, budget: Budget, hypopg: HypoPG | null): Finding | null {
-  if (!budget.stoppedEarly && unplannable.size === 0 && chosen.overCap === 0 && skips.overCap === 0 && skips.unreadableTables.size === 0) return null;
+function coverageFinding(
+  chosen: Chosen,
+  candidates: Candidate[],
+  skips: CandidateSkips,
+  unplannable: Map<string, string>,
+  budget: Budget,
+  hypopg: HypoPG | null,
+): Finding | null {
+  if (
+    !budget.stoppedEarly &&
+    unplannable.size === 0 &&
+    chosen.overCap === 0 &&
+    skips.overCap === 0 &&
+    skips.unreadableTables.size === 0
+  )
+    return null;
   const parts = [
     budget.stoppedEarly ? `stopped at its time budget before every candidate was planned` : null,
-    unplannable.size > 0 ? `${unplannable.size} statement${unplannable.size === 1 ? '' : 's'} could not be planned (queryid ${[...unplannable.keys()].slice(0, 10).join(', ')})` : null,
+    unplannable.size > 0
+      ? `${unplannable.size} statement${unplannable.size === 1 ? '' : 's'} could not be planned (queryid ${[...unplannable.keys()].slice(0, 10).join(', ')})`
+      : null,
     chosen.overCap > 0 ? `${chosen.overCap} lighter statements were not examined (${MAX_STATEMENTS} at most)` : null,
     skips.overCap > 0 ? `${skips.overCap} candidate indexes serving the least time were not tested` : null,
-    skips.unreadableTables.size > 0 ? `tables the reviewing role may not read were left out: ${[...skips.unreadableTables].sort().join(', ')}` : null,
+    skips.unreadableTables.size > 0
+      ? `tables the reviewing role may not read were left out: ${[...skips.unreadableTables].sort().join(', ')}`
+      : null,
   ].filter((p): p is string => p !== null);
   return {
     check: 'queries.index_advice_coverage',
     severity: 'info',
     object: null,
-    title: budget.stoppedEarly ? 'Index advice stopped early: some statements were not examined' : 'Index advice did not cover every statement',
+    title: budget.stoppedEarly
+      ? 'Index advice stopped early: some statements were not examined'
+      : 'Index advice did not cover every statement',
     detail: `Index advice examined ${chosen.statements.length} statements and ${candidates.length} candidate indexes; it ${parts.join('; ')}.`,
     recommendation: null,
     evidence: {

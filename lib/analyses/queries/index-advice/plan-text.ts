@@ -14,7 +14,9 @@ export function planText(plan: PlanNode): string {
         ? ` on ${node['Relation Name']}${node.Alias && node.Alias !== node['Relation Name'] ? ` ${node.Alias}` : ''}`
         : '';
     const direction = node['Scan Direction'] === 'Backward' ? ' Backward' : '';
-    lines.push(`${indent}${node['Node Type']}${direction}${on}  (cost=${fixed(node['Startup Cost'])}..${fixed(node['Total Cost'])} rows=${node['Plan Rows'] ?? '?'})`);
+    lines.push(
+      `${indent}${node['Node Type']}${direction}${on}  (cost=${fixed(node['Startup Cost'])}..${fixed(node['Total Cost'])} rows=${node['Plan Rows'] ?? '?'})`,
+    );
     const pad = `${' '.repeat(indent.length + (depth === 0 ? 2 : 4))}`;
     for (const field of detailFields) {
       const value = node[field];
@@ -23,7 +25,9 @@ export function planText(plan: PlanNode): string {
     for (const child of node.Plans ?? []) visit(child, depth + 1);
   };
   visit(plan, 0);
-  return lines.length > PLAN_LINES ? [...lines.slice(0, PLAN_LINES), `… ${lines.length - PLAN_LINES} more lines`].join('\n') : lines.join('\n');
+  return lines.length > PLAN_LINES
+    ? [...lines.slice(0, PLAN_LINES), `… ${lines.length - PLAN_LINES} more lines`].join('\n')
+    : lines.join('\n');
 }
 
 const fixed = (n: unknown) => (typeof n === 'number' ? n.toFixed(2) : '?');

@@ -39,7 +39,12 @@ export interface Planning {
 }
 
 /** Generic plans of every statement a candidate was built for, as the database is now. */
-export async function planBefore(sql: postgres.Sql, candidates: Candidate[], versionNum: number, budget: Budget): Promise<Planning> {
+export async function planBefore(
+  sql: postgres.Sql,
+  candidates: Candidate[],
+  versionNum: number,
+  budget: Budget,
+): Promise<Planning> {
   const planning: Planning = { before: new Map(), unplannable: new Map() };
   const statements = [...new Set(candidates.flatMap((c) => c.statements))];
   for (const statement of statements) {
@@ -91,16 +96,26 @@ export async function proveWithHypoPG(
       const outcome = await planStatement(sql, statement.shape, versionNum);
       const planBefore = planning.before.get(statement)!;
       if (outcome.ok && indexesUsed(outcome.plan).includes(index.name)) {
-        served.push({ statement, costBefore: planBefore['Total Cost'], costAfter: outcome.cost, planBefore, planAfter: outcome.plan });
+        served.push({
+          statement,
+          costBefore: planBefore['Total Cost'],
+          costAfter: outcome.cost,
+          planBefore,
+          planAfter: outcome.plan,
+        });
       }
     }
     await resetHypothetical(sql, hypopg);
-    if (served.length > 0) verdicts.push({ candidate, method: 'hypopg', hypopgVersion: hypopg.version, served, sizeBytes: index.sizeBytes });
+    if (served.length > 0)
+      verdicts.push({ candidate, method: 'hypopg', hypopgVersion: hypopg.version, served, sizeBytes: index.sizeBytes });
   }
   return verdicts;
 }
 
-/** A column type without a btree operator class (json, point ...) cannot be indexed this way: no advice, no failed review. */
+/**
+ * A column type without a btree operator class (json, point ...) cannot be indexed this way:
+ * no advice, no failed review.
+ */
 async function createOrSkip(sql: postgres.Sql, hypopg: HypoPG, candidate: Candidate) {
   try {
     return await createHypothetical(sql, hypopg, candidate);
@@ -120,7 +135,11 @@ export async function readCostSettings(sql: postgres.Sql): Promise<CostSettings>
     /* pg-reviewer index advice */ select current_setting('random_page_cost')::float8 as random_page_cost,
            current_setting('cpu_tuple_cost')::float8 as cpu_tuple_cost,
            current_setting('cpu_index_tuple_cost')::float8 as cpu_index_tuple_cost`;
-  return { randomPageCost: row.random_page_cost, cpuTupleCost: row.cpu_tuple_cost, cpuIndexTupleCost: row.cpu_index_tuple_cost };
+  return {
+    randomPageCost: row.random_page_cost,
+    cpuTupleCost: row.cpu_tuple_cost,
+    cpuIndexTupleCost: row.cpu_index_tuple_cost,
+  };
 }
 
 // The planner's own defaults for a parameter it knows nothing about: DEFAULT_EQ_SEL and DEFAULT_INEQ_SEL.
@@ -137,19 +156,31 @@ export function estimateWithoutHypoPG(candidates: Candidate[], planning: Plannin
   for (const candidate of candidates) {
     const { table } = candidate;
     const selectivity =
-      candidate.equalityColumns.reduce((s, c) => s * (equalitySelectivity(table, c) ?? UNKNOWN_EQUALITY_SELECTIVITY), 1) *
+      candidate.equalityColumns.reduce(
+        (s, c) => s * (equalitySelectivity(table, c) ?? UNKNOWN_EQUALITY_SELECTIVITY),
+        1,
+      ) *
       RANGE_SELECTIVITY ** candidate.rangeColumns.length;
     const rows = Math.max(1, selectivity * table.rows);
-    const indexScanCost = Math.min(table.pages, rows) * costs.randomPageCost + rows * (costs.cpuIndexTupleCost + costs.cpuTupleCost);
+    const indexScanCost =
+      Math.min(table.pages, rows) * costs.randomPageCost + rows * (costs.cpuIndexTupleCost + costs.cpuTupleCost);
     const served: ServedStatement[] = [];
     for (const statement of candidate.statements) {
       const planBefore = planning.before.get(statement);
       if (!planBefore) continue;
-      const seqScans = [...planNodes(planBefore)].filter((n) => /Seq Scan$/.test(n['Node Type']) && n['Relation Name'] === table.name);
+      const seqScans = [...planNodes(planBefore)].filter(
+        (n) => /Seq Scan$/.test(n['Node Type']) && n['Relation Name'] === table.name,
+      );
       if (seqScans.length === 0) continue;
       const scanCost = seqScans.reduce((sum, n) => sum + n['Total Cost'], 0);
       const costBefore = planBefore['Total Cost'];
-      served.push({ statement, costBefore, costAfter: Math.max(0, costBefore - scanCost) + indexScanCost * seqScans.length, planBefore, planAfter: null });
+      served.push({
+        statement,
+        costBefore,
+        costAfter: Math.max(0, costBefore - scanCost) + indexScanCost * seqScans.length,
+        planBefore,
+        planAfter: null,
+      });
     }
     if (served.length > 0) verdicts.push({ candidate, method: 'estimate', served, sizeBytes: null });
   }

@@ -52,15 +52,51 @@ export async function readStatementShape(query: string): Promise<ShapeResult> {
   }
   if (tree.length !== 1) return { ok: false, reason: `its text holds ${tree.length} statements` };
   const [type] = Object.keys(tree[0]);
-  if (!['SelectStmt', 'UpdateStmt', 'DeleteStmt'].includes(type)) return { ok: false, reason: 'only SELECT, UPDATE and DELETE are planned for index advice' };
-  return { ok: true, shape: { text, paramCount: maxParam(tree[0]), relations: relationsOf(tree[0]), uses: usesOf(tree[0]) } };
+  if (!['SelectStmt', 'UpdateStmt', 'DeleteStmt'].includes(type))
+    return { ok: false, reason: 'only SELECT, UPDATE and DELETE are planned for index advice' };
+  return {
+    ok: true,
+    shape: { text, paramCount: maxParam(tree[0]), relations: relationsOf(tree[0]), uses: usesOf(tree[0]) },
+  };
 }
 
 const typeNames = [
-  'timestamp with time zone', 'timestamp without time zone', 'time with time zone', 'time without time zone', 'double precision',
-  'timestamptz', 'timestamp', 'timetz', 'time', 'date', 'interval', 'numeric', 'decimal', 'bigint', 'smallint', 'integer',
-  'int8', 'int4', 'int2', 'int', 'real', 'float8', 'float4', 'boolean', 'bool', 'text', 'varchar', 'uuid', 'jsonb', 'json',
-  'inet', 'cidr', 'macaddr', 'bytea', 'money', 'xml',
+  'timestamp with time zone',
+  'timestamp without time zone',
+  'time with time zone',
+  'time without time zone',
+  'double precision',
+  'timestamptz',
+  'timestamp',
+  'timetz',
+  'time',
+  'date',
+  'interval',
+  'numeric',
+  'decimal',
+  'bigint',
+  'smallint',
+  'integer',
+  'int8',
+  'int4',
+  'int2',
+  'int',
+  'real',
+  'float8',
+  'float4',
+  'boolean',
+  'bool',
+  'text',
+  'varchar',
+  'uuid',
+  'jsonb',
+  'json',
+  'inet',
+  'cidr',
+  'macaddr',
+  'bytea',
+  'money',
+  'xml',
 ];
 const typedLiteral = new RegExp(`\\b(${typeNames.map((t) => t.replace(/ /g, '\\s+')).join('|')})\\s+\\$(\\d+)`, 'gi');
 
@@ -77,7 +113,8 @@ function* nodesOf(value: unknown): Generator<[string, AstNode]> {
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, child] of Object.entries(value)) {
-    if (/^[A-Z]/.test(key) && child !== null && typeof child === 'object' && !Array.isArray(child)) yield [key, child as AstNode];
+    if (/^[A-Z]/.test(key) && child !== null && typeof child === 'object' && !Array.isArray(child))
+      yield [key, child as AstNode];
     yield* nodesOf(child);
   }
 }
@@ -141,7 +178,8 @@ function relationsOf(tree: AstNode): RelationRef[] {
 function* statementScopes(tree: AstNode): Generator<[string, AstNode]> {
   const [rootType, rootBody] = Object.entries(tree)[0];
   yield [rootType, rootBody];
-  for (const [type, body] of nodesOf(rootBody)) if (['SelectStmt', 'UpdateStmt', 'DeleteStmt'].includes(type)) yield [type, body];
+  for (const [type, body] of nodesOf(rootBody))
+    if (['SelectStmt', 'UpdateStmt', 'DeleteStmt'].includes(type)) yield [type, body];
 }
 
 function usesOf(tree: AstNode): ColumnUse[] {
@@ -180,7 +218,11 @@ function predicateUses(term: AstNode, scope: ScopedRelation[]): ColumnUse[] {
   const right = columnOf(expr.rexpr, scope);
   switch (expr.kind) {
     case 'AEXPR_OP':
-      if (left && right && equalityOps.has(op)) return [{ ...left, kind: 'join' }, { ...right, kind: 'join' }];
+      if (left && right && equalityOps.has(op))
+        return [
+          { ...left, kind: 'join' },
+          { ...right, kind: 'join' },
+        ];
       if (equalityOps.has(op) || rangeOps.has(op)) {
         const kind: UseKind = equalityOps.has(op) ? 'equality' : 'range';
         if (left && isValue(expr.rexpr)) return [{ ...left, kind }];
@@ -197,7 +239,10 @@ function predicateUses(term: AstNode, scope: ScopedRelation[]): ColumnUse[] {
   }
 }
 
-/** A bare column reference resolved against the scope; an expression on a column needs an expression index, which we do not propose. */
+/**
+ * A bare column reference resolved against the scope; an expression on a column needs an
+ * expression index, which we do not propose.
+ */
 function columnOf(node: AstNode | undefined, scope: ScopedRelation[]): Omit<ColumnUse, 'kind'> | null {
   const fields = node?.ColumnRef?.fields as AstNode[] | undefined;
   if (!fields || fields.some((f) => !f.String)) return null;
@@ -206,7 +251,9 @@ function columnOf(node: AstNode | undefined, scope: ScopedRelation[]): Omit<Colu
   if (names.length === 1) return { relations: scope.map(({ schema, name }) => ({ schema, name })), column };
   const qualifier = names[names.length - 2];
   const schema = names.length >= 3 ? names[names.length - 3] : null;
-  const match = scope.find((r) => (r.alias ? r.alias === qualifier && !schema : r.name === qualifier && (!schema || r.schema === schema)));
+  const match = scope.find((r) =>
+    r.alias ? r.alias === qualifier && !schema : r.name === qualifier && (!schema || r.schema === schema),
+  );
   return match ? { relations: [{ schema: match.schema, name: match.name }], column } : null;
 }
 

@@ -26,19 +26,33 @@ export interface Workload {
 export function workloadOf(read: StatementsRead, ctx: CheckContext): Workload {
   const previous = parseSnapshot(ctx.previousState[SNAPSHOT_STATE_KEY]);
   const current = new Map<string, Counters>();
-  for (const s of read.statements) if (s.queryid !== null) current.set(s.queryid, { calls: s.calls, totalMs: s.totalMs, rows: s.rows });
+  for (const s of read.statements)
+    if (s.queryid !== null) current.set(s.queryid, { calls: s.calls, totalMs: s.totalMs, rows: s.rows });
 
   if (previous && comparable(previous, filterKey(ctx.params.target_tables), read.readsAllStats)) {
-    const verdict = detectReset(previous, { dbid: read.dbid, statsReset: read.statsReset, dealloc: read.dealloc, statements: current });
+    const verdict = detectReset(previous, {
+      dbid: read.dbid,
+      statsReset: read.statsReset,
+      dealloc: read.dealloc,
+      statements: current,
+    });
     if (!verdict.reset) {
       const weights = new Map<string, StatementWeight>();
-      const intervals = intervalsSince(previous, current, verdict.restarted).filter((i) => i.calls !== null && i.calls > 0);
+      const intervals = intervalsSince(previous, current, verdict.restarted).filter(
+        (i) => i.calls !== null && i.calls > 0,
+      );
       intervals.sort((a, b) => b.totalMs - a.totalMs || a.queryid.localeCompare(b.queryid));
       for (const i of intervals) weights.set(i.queryid, { calls: i.calls as number, totalMs: i.totalMs });
-      return { weights, allTotalMs: intervals.reduce((sum, i) => sum + i.totalMs, 0), since: previous.taken_at, sincePreviousRun: true };
+      return {
+        weights,
+        allTotalMs: intervals.reduce((sum, i) => sum + i.totalMs, 0),
+        since: previous.taken_at,
+        sincePreviousRun: true,
+      };
     }
   }
   const weights = new Map<string, StatementWeight>();
-  for (const s of [...read.statements].sort((a, b) => b.totalMs - a.totalMs)) if (s.queryid !== null) weights.set(s.queryid, { calls: s.calls, totalMs: s.totalMs });
+  for (const s of [...read.statements].sort((a, b) => b.totalMs - a.totalMs))
+    if (s.queryid !== null) weights.set(s.queryid, { calls: s.calls, totalMs: s.totalMs });
   return { weights, allTotalMs: read.allTotalMs, since: read.statsReset, sincePreviousRun: false };
 }
