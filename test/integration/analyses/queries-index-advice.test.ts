@@ -216,6 +216,18 @@ describe('index advice proven by the planner with HypoPG', () => {
     expect(findingsOf(result, 'queries.top_total_time').length).toBeGreaterThan(0);
   });
 
+  it('weighs the next run by the calls since the previous one, keeping the same advice identity', async () => {
+    await runWorkload(db);
+    const next = await review(db, { previous: asPrevious(first) });
+    const [before] = adviceOf(first);
+    const [now] = adviceOf(next);
+    expect(now.object).toBe(before.object);
+    expect(next.changes.new.map((f) => f.object)).not.toContain(before.object);
+    // pg_stat_statements counts both runs of the workload; the advice weighs the second alone.
+    expect(now.evidence).toMatchObject({ calls: before.evidence.calls, window_is_since_previous_run: true });
+    expect(now.evidence).toMatchObject({ table_writes: 0, table_writes_since_previous_run: true });
+  });
+
   it('lists the advice as resolved once the index exists, and the planner uses it', async () => {
     const recommendation = adviceOf(first)[0].recommendation!;
     await db.admin.unsafe(recommendation);
