@@ -16,7 +16,7 @@ import {
 } from './planner-proof.js';
 import { readStatementShape, type RelationRef } from './statement-shape.js';
 import { readTableFacts, relationKey, type TableFacts } from './table-facts.js';
-import { MAX_STATEMENTS, TIME_BUDGET_CEILING_MS, TIME_BUDGET_SHARE } from './thresholds.js';
+import { MAX_STATEMENTS, PLAN_TIMEOUT_FLOOR_MS, TIME_BUDGET_CEILING_MS, TIME_BUDGET_SHARE } from './thresholds.js';
 import { workloadOf, type Workload } from './workload.js';
 
 /** Table write counters this run saw, for the next run's write rate. */
@@ -119,7 +119,12 @@ async function prove(
 ): Promise<{ verdicts: Verdict[]; planning: Planning }> {
   const { sql } = ctx;
   const versionNum = ctx.server.version_num;
+  // The budget is checked between statements; a statement the planner takes long over is cut at
+  // what is left of it (PLAN_TIMEOUT_FLOOR_MS at least), not at the review's whole query_timeout.
+  const left = Math.max(PLAN_TIMEOUT_FLOOR_MS, Math.round(budget.deadline - performance.now()));
+  const statementTimeout = Math.min(left, ctx.params.query_timeout * 1000);
   await sql.unsafe(`${ADVICE_MARK} set plan_cache_mode = force_generic_plan`);
+  await sql.unsafe(`${ADVICE_MARK} set statement_timeout = ${statementTimeout}`);
   try {
     const planning = await planBefore(sql, candidates, versionNum, budget);
     const verdicts = hypopg
@@ -127,6 +132,8 @@ async function prove(
       : estimateWithoutHypoPG(candidates, planning, await readCostSettings(sql));
     return { verdicts, planning };
   } finally {
+    // RESET returns to the connection's own settings (its statement_timeout is query_timeout).
+    await sql.unsafe(`${ADVICE_MARK} reset statement_timeout`);
     if (hypopg) await resetHypothetical(sql, hypopg);
     await deallocateLeftovers(sql);
     await sql.unsafe(`${ADVICE_MARK} reset plan_cache_mode`);

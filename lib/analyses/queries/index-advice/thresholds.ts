@@ -25,6 +25,9 @@ export const MAX_STATEMENTS = 200;
 export const MAX_CANDIDATES = 40;
 export const TIME_BUDGET_SHARE = 0.25;
 export const TIME_BUDGET_CEILING_MS = 60_000;
+// Planning one statement takes milliseconds; a second is a generous floor for the one statement
+// that may still run when the budget is nearly spent.
+export const PLAN_TIMEOUT_FLOOR_MS = 1_000;
 
 // Advice is a warning when the statements it serves take at least this share of the database's
 // statement time; a smaller share is worth knowing, not urgent.
