@@ -1,5 +1,6 @@
 import type { Finding, NotAssessable, ReviewResult } from '../analyses/types.js';
 import { html, SafeHtml } from './html.js';
+import { advicePlansHtml } from './index-advice-plans.js';
 import { queryChart } from './query-chart.js';
 import type { ReportData } from './report-data.js';
 import { DATA_ROWS_SHOWN, groupFindings, headerFacts, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
@@ -95,6 +96,7 @@ function finding(f: Finding): SafeHtml {
 <p class="object">${f.object && html`<code>${f.object}</code> · `}${f.check}</p>
 <p class="detail">${f.detail}</p>
 ${f.recommendation && html`<p class="label">Recommendation</p>${sqlBlock(f.recommendation)}`}
+${advicePlansHtml(f)}
 ${Object.keys(f.evidence).length > 0 && html`<details><summary>Evidence</summary><pre class="evidence">${JSON.stringify(f.evidence, null, 2)}</pre></details>`}
 </article>`;
 }

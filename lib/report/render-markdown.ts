@@ -1,4 +1,5 @@
 import type { Finding, FindingRef, NotAssessable, ReviewResult } from '../analyses/types.js';
+import { advicePlansMarkdown } from './index-advice-plans.js';
 import { mdCode, mdFence, mdParagraph, mdTable, mdText } from './markdown.js';
 import { barValueText } from './query-chart.js';
 import type { ReportData } from './report-data.js';
@@ -74,6 +75,8 @@ function finding(f: Finding): string {
     mdParagraph(f.detail),
   ];
   if (f.recommendation) lines.push(`Recommendation:\n\n${mdFence(f.recommendation, 'sql')}`);
+  const plans = advicePlansMarkdown(f);
+  if (plans) lines.push(plans);
   return lines.join('\n\n');
 }
 

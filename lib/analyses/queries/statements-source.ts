@@ -7,6 +7,7 @@ import { parseSnapshot, SNAPSHOT_STATE_KEY } from './snapshot.js';
 import { tablePatterns } from './table-filter.js';
 import { SLOW_MEAN_MS, SLOW_MIN_CALLS, SNAPSHOT_SIZE, TOP_N } from './thresholds.js';
 import { LIST_CAP } from '../finding-list.js';
+import { ADVICE_MARK } from './index-advice/generic-plan.js';
 
 /**
  * One normalized statement of the reviewed database, summed over the roles (and top-level /
@@ -60,6 +61,7 @@ interface Probe {
   schema: string;
   hasExecTime: boolean;
   hasInfo: boolean;
+  hasToplevel: boolean;
   readsAllStats: boolean;
 }
 
@@ -71,6 +73,8 @@ async function probe(ctx: CheckContext): Promise<Probe> {
                     where a.attrelid = c.oid and a.attname = 'total_exec_time' and not a.attisdropped) as has_exec_time,
            exists (select 1 from pg_class i
                     where i.relnamespace = n.oid and i.relname = 'pg_stat_statements_info') as has_info,
+           exists (select 1 from pg_attribute a
+                    where a.attrelid = c.oid and a.attname = 'toplevel' and not a.attisdropped) as has_toplevel,
            pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') as reads_all_stats
       from pg_extension e
       join pg_namespace n on n.oid = e.extnamespace
@@ -97,7 +101,7 @@ async function probe(ctx: CheckContext): Promise<Probe> {
       `GRANT SELECT ON ${quoteIdent(row.schema)}.pg_stat_statements TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
-  return { schema: row.schema, hasExecTime: row.has_exec_time, hasInfo: row.has_info, readsAllStats: row.reads_all_stats };
+  return { schema: row.schema, hasExecTime: row.has_exec_time, hasInfo: row.has_info, hasToplevel: row.has_toplevel, readsAllStats: row.reads_all_stats };
 }
 
 /**
@@ -141,6 +145,10 @@ async function loadStatements(ctx: CheckContext): Promise<StatementsRead> {
                         or exists (select 1
                                      from regexp_matches(s.query, '(?<![\\w$])(pg_[a-z_0-9]+)(?![\\w$(])', 'gi') as word
                                      join pg_class c on c.relname = lower(word[1]) and c.relnamespace = 'pg_catalog'::regnamespace)
+                        -- Index advice plans the workload's statements: its EXPLAINs are marked, and
+                        -- the statements they plan are recorded as nested (pg_stat_statements.track = all).
+                        or s.query like ${`${ADVICE_MARK}%`}
+                        ${found.hasToplevel ? sql`or not s.toplevel` : sql``}
                    else false end
            ${patterns ? sql`and s.query ~* any(${sql.array(patterns)}::text[])` : sql``}
       ), statements as (
