@@ -7,11 +7,12 @@ import { recordOutcomes } from '../../lib/executions/record-outcomes.js';
 import { pushExecutionIds, takeExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
+import { captureLogLines } from '../helpers/log-lines.js';
 import { query, queuedIds } from '../helpers/service-db.js';
 
 // Info lines are what an operator sees of each execution; they are kept (silently) and read here.
 process.env.LOG_LEVEL = 'info';
-const logLines = () => vi.mocked(console.log).mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+let logLines: () => Record<string, unknown>[];
 
 const processingKey = () => `${process.env.QUEUE_NAME}:processing`;
 let connectionId: number;
@@ -24,7 +25,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   await getRedis().del(process.env.QUEUE_NAME!, processingKey());
-  vi.spyOn(console, 'log').mockImplementation(() => {});
+  logLines = captureLogLines();
 });
 
 afterEach(() => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lib/http/handler.js';
 import { log, withLogContext } from '../../lib/log/logger.js';
 import { apiEvent } from '../helpers/api.js';
+import { captureLogLines } from '../helpers/log-lines.js';
 
 const lambdaContext = (awsRequestId: string) => ({
   functionName: 'pg-reviewer-dev-getTask',
@@ -14,20 +15,13 @@ const lambdaContext = (awsRequestId: string) => ({
 
 /** Every JSON line the logger printed while `run` ran. */
 async function linesPrintedBy(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const printed: string[] = [];
-  const keep = (chunk: unknown) => {
-    printed.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep);
+  const lines = captureLogLines();
   try {
     await run();
   } finally {
-    out.mockRestore();
-    err.mockRestore();
+    vi.restoreAllMocks();
   }
-  return printed.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  return lines();
 }
 
 afterEach(() => vi.restoreAllMocks());
