@@ -15,6 +15,8 @@ export interface WebhookReceiver {
   requests: ReceivedRequest[];
   /** Decides the answer to each request (default 200 "ok"). */
   respond: (request: ReceivedRequest) => { status: number; body?: string };
+  /** Answers after this long, as a slow receiver does. */
+  delayMs: number;
   /** Stops listening: connections are refused until start() on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -28,6 +30,7 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
     port: 0,
     requests: [],
     respond: () => ({ status: 200, body: 'ok' }),
+    delayMs: 0,
     stop: () =>
       new Promise((done) => {
         if (!server) return done();
@@ -51,7 +54,7 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
             const request = { method: req.method ?? '', headers: req.headers, body, json };
             receiver.requests.push(request);
             const answer = receiver.respond(request);
-            res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
+            setTimeout(() => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? ''), receiver.delayMs);
           });
         });
         server.listen(receiver.port, '127.0.0.1', () => {

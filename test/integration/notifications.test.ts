@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as getExecution } from '../../functions/executions/get.js';
 import { handler as createChannel } from '../../functions/notifications/create-channel.js';
+import { handler as testChannel } from '../../functions/notifications/test-channel.js';
 import { handler as listDeliveries } from '../../functions/notifications/list-deliveries.js';
 import { handler as tick } from '../../functions/scheduler/tick.js';
 import { handler as runTask } from '../../functions/tasks/run.js';
@@ -12,11 +13,15 @@ import { query } from '../helpers/service-db.js';
 import { blockKitProblems } from '../helpers/slack-block-kit.js';
 import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
 import { verifyPgReviewerSignature } from '../helpers/verify-signature.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deliverNotifications } from '../../lib/notifications/deliver.js';
 import { closedPort, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // The receivers below listen on loopback: allowed explicitly, as a developer would for a local receiver.
 process.env.NOTIFICATION_ALLOWED_NETWORKS = '127.0.0.1/32';
 process.env.PUBLIC_BASE_URL = 'https://reviewer.example.com';
+process.env.NOTIFICATION_TIMEOUT_SECONDS = '2';
 
 let lambda: Awaited<ReturnType<typeof startLambdaEndpoint>>;
 let receiver: WebhookReceiver;
@@ -197,5 +202,58 @@ describe('slack channels', () => {
     } finally {
       await slack.stop();
     }
+  });
+});
+
+describe('the test button and unhelpful receivers', () => {
+  const test = async (channelId: number) => (await call(testChannel, apiEvent('POST', `/api/v1/notifications/channels/${channelId}/test`, { path: { channel_id: String(channelId) } }))).body;
+
+  it('sends a signed test message and reports what the receiver answered', async () => {
+    const created = await channel({ name: 'test button', type: 'webhook', url: receiver.url, is_active: false });
+    expect(await test(created.id)).toMatchObject({ ok: true, status_code: 200, error: null });
+    const [message] = receiver.requests;
+    expect(message.json).toMatchObject({ version: 1, type: 'test', findings: [] });
+    expect(verifyPgReviewerSignature(created.secret, message.body, String(message.headers['pg-reviewer-signature']))).toBe(true);
+
+    receiver.respond = () => ({ status: 410, body: 'this hook was removed' });
+    try {
+      expect(await test(created.id)).toMatchObject({ ok: false, status_code: 410, error: 'the receiver answered 410: this hook was removed' });
+      receiver.respond = () => ({ status: 302, body: '' });
+      expect(await test(created.id)).toMatchObject({ ok: false, status_code: 302, error: 'redirects are not followed' });
+    } finally {
+      receiver.respond = () => ({ status: 200, body: 'ok' });
+    }
+  });
+
+  it('gives a receiver that never answers its timeout, not more', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    try {
+      const created = await channel({ name: 'silent', type: 'webhook', url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook` });
+      const result = await test(created.id);
+      expect(result).toMatchObject({ ok: false, status_code: null, error: 'No answer within 2 s' });
+      expect(result.duration_ms).toBeGreaterThanOrEqual(1900);
+      expect(result.duration_ms).toBeLessThan(5000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((done) => silent.close(done));
+    }
+  });
+
+  it('sends a delivery once when the consumer and the tick send at the same time', async () => {
+    const created = await channel({ name: 'raced receiver', type: 'webhook', url: receiver.url, connection_ids: [999_999] });
+    const eventId = crypto.randomUUID();
+    const document = { version: 1, id: eventId, type: 'execution.failed', created_at: new Date().toISOString(), execution: null, task: null, connection: null, summary: null, findings: [], findings_omitted: 0 };
+    await query(sql`insert into notification_deliveries (event_id, channel_id, event_type, payload) values (${eventId}::uuid, ${created.id}, 'execution.failed', ${JSON.stringify(document)}::jsonb)`);
+    // A slow receiver keeps every sender busy at the same time.
+    receiver.delayMs = 500;
+    try {
+      await Promise.all([deliverNotifications({ budgetMs: 5000 }), deliverNotifications({ budgetMs: 5000 }), tick()]);
+    } finally {
+      receiver.delayMs = 0;
+    }
+    expect(receiver.requests.map((r) => r.json.id)).toEqual([eventId]);
+    const [delivery] = await deliveries({ channel_id: String(created.id) });
+    expect(delivery).toMatchObject({ event_id: eventId, status: 'delivered', attempts: 1 });
   });
 });
