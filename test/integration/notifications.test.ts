@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as getExecution } from '../../functions/executions/get.js';
+import { handler as executionReport } from '../../functions/executions/report.js';
 import { handler as createChannel } from '../../functions/notifications/create-channel.js';
 import { handler as testChannel } from '../../functions/notifications/test-channel.js';
 import { handler as listDeliveries } from '../../functions/notifications/list-deliveries.js';
@@ -113,6 +114,10 @@ describe('webhook notifications of a table review', () => {
     expect(execution.body.notifications).toEqual([
       expect.objectContaining({ event_id: message.json.id, event_type: 'finding.new', channel_id: created.id, channel_name: 'on-call', status: 'delivered', attempts: 1 }),
     ]);
+    // So does its report, in both formats.
+    const reportOf = (format: string) => executionReport(apiEvent('GET', `/api/v1/scheduler/executions/${planted}/report`, { path: { execution_id: String(planted) }, query: { format } }), {});
+    expect((await reportOf('md')).body).toMatch(/## Notifications\n\n\| Event \| Channel \| Status \| {2}\|\n.*\n\| finding\.new \| on-call \| delivered \| delivered .* after 1 attempt \|/);
+    expect((await reportOf('html')).body).toMatch(/<section id="notifications">.*<td>finding\.new<\/td><td>on-call<\/td><td>delivered<\/td>/s);
   });
 });
 
