@@ -216,3 +216,15 @@ export async function selectDeliveries(db: DbOrTx, filter: DeliveryFilter): Prom
     .orderBy(asc(notificationAttempts.id));
   return rows.map((r) => ({ ...r, attempts: attempts.filter((a) => a.deliveryId === r.delivery.id) }));
 }
+
+/** Retention: deletes finished deliveries (and their attempts) older than `retentionDays`, a batch at a time. */
+export async function deleteExpiredDeliveries(db: DbOrTx, retentionDays: number, batch: number): Promise<number> {
+  const rows = await db.execute<{ id: string }>(sql`
+    delete from notification_deliveries
+     where id in (
+       select id from notification_deliveries
+        where created_at < now() - make_interval(days => ${retentionDays}) and status <> 'pending'
+        order by id limit ${batch})
+    returning id`);
+  return rows.length;
+}

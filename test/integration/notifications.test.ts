@@ -262,3 +262,24 @@ describe('the test button and unhelpful receivers', () => {
     expect(delivery).toMatchObject({ event_id: eventId, status: 'delivered', attempts: 1 });
   });
 });
+
+describe('delivery history', () => {
+  it('is deleted by the tick after the retention period, except deliveries still pending', async () => {
+    const created = await channel({ name: 'history', type: 'webhook', url: receiver.url, connection_ids: [999_998], is_active: false });
+    const insert = async (status: string, daysAgo: number) => {
+      const eventId = crypto.randomUUID();
+      const [row] = await query<{ id: string }>(sql`
+        insert into notification_deliveries (event_id, channel_id, event_type, payload, status, created_at)
+        values (${eventId}::uuid, ${created.id}, 'execution.failed', '{}'::jsonb, ${status}, now() - make_interval(days => ${daysAgo})) returning id`);
+      await query(sql`insert into notification_attempts (delivery_id, duration_ms) values (${row.id}, 5)`);
+      return Number(row.id);
+    };
+    const old = [await insert('delivered', 91), await insert('failed', 91)];
+    const kept = [await insert('pending', 91), await insert('delivered', 89)];
+    await tick();
+    const left = await query<{ id: string }>(sql`select id from notification_deliveries where channel_id = ${created.id} order by id`);
+    expect(left.map((r) => Number(r.id))).toEqual(kept);
+    const orphanAttempts = await query(sql`select 1 from notification_attempts where delivery_id = any(${`{${old.join(',')}}`}::bigint[])`);
+    expect(orphanAttempts).toHaveLength(0);
+  });
+});
