@@ -157,6 +157,19 @@ describe('delivery when the receiver is away', () => {
     ]);
   });
 
+  it('tells of a run the tick fails because its consumer stopped responding, in that same tick', async () => {
+    const connection = await createLocalConnection({ name: 'consumer died' });
+    await channel({ name: 'dead consumers', type: 'webhook', url: receiver.url, connection_ids: [connection.id], events: ['execution.failed'] });
+    const task = await createTaskVia({ name: 'Abandoned', task_type: 'config_check', connection_id: connection.id, cron_schedule: '0 2 * * *' });
+    const [execution] = await query<{ id: string }>(sql`
+      insert into task_executions (scheduled_task_id, connection_id, task_type, trigger, status, attempts, started_at, deadline_at)
+      values (${task.id}, ${connection.id}, 'config_check', 'manual', 'running', 2, now() - interval '10 minutes', now() - interval '1 minute')
+      returning id`);
+    await tick();
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0].json).toMatchObject({ type: 'execution.failed', execution: { id: Number(execution.id), status: 'failed', error_message: expect.stringContaining('stopped responding') } });
+  });
+
   it('gives a delivery up after its last attempt and lists it as failed', async () => {
     const unreachable = await createLocalConnection({ port: await closedPort(), name: 'not listening either' });
     const gone = `http://127.0.0.1:${await closedPort()}/hook`;
