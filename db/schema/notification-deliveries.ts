@@ -20,7 +20,7 @@ export const notificationDeliveries = pgTable(
       .references(() => notificationChannels.id, { onDelete: 'cascade' }),
     // No foreign key: a delivery's history outlives the execution's retention.
     executionId: bigint('execution_id', { mode: 'number' }),
-    eventType: text('event_type').$type<NotificationEventType | 'test'>().notNull(),
+    eventType: text('event_type').$type<NotificationEventType>().notNull(),
     // The event document as it was when the run finished (lib/notifications/event-document.ts).
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     status: text('status').$type<DeliveryStatus>().notNull().default('pending'),
