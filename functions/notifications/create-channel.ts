@@ -3,7 +3,4 @@ import { created } from '../../lib/http/responses.js';
 import { createChannelBody } from '../../lib/notifications/channel-schemas.js';
 import { createChannel, toChannelResponse } from '../../lib/notifications/channels.js';
 
-export const handler = createHandler({ body: createChannelBody }, async ({ body }) => {
-  const { row, generatedSecret } = await createChannel(body);
-  return created(toChannelResponse(row, generatedSecret));
-});
+export const handler = createHandler({ body: createChannelBody }, async ({ body }) => created(toChannelResponse(await createChannel(body))));

@@ -22,7 +22,7 @@ export const createChannelBody = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(200),
   type: z.enum(channelTypes),
   url,
-  secret: secret.optional().meta({ description: 'webhook only: the HMAC-SHA256 signing secret; generated (and returned once) when omitted' }),
+  secret: secret.optional().meta({ description: 'Required for, and only for, a webhook channel: the HMAC-SHA256 signing secret its receiver verifies with (e.g. `openssl rand -hex 32`). Never returned' }),
   events: z.array(z.enum(notificationEventTypes)).min(1).default([...notificationEventTypes]),
   min_severity: severity.default('warning').meta({ description: 'The lowest finding severity that counts' }),
   connection_ids: ids('connections').default(null),

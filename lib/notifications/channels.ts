@@ -8,10 +8,9 @@ import type { CreateChannelBody, UpdateChannelBody } from './channel-schemas.js'
 import { checkDestination, DestinationRefused } from './destination-guard.js';
 import { testDocument } from './event-document.js';
 import { sendEvent } from './send-event.js';
-import { newSigningSecret } from './signature.js';
 
 /** The API view of a channel: the URL only as scheme and host (its path is often the credential), never the secret. */
-export function toChannelResponse(row: ChannelRow, generatedSecret?: string) {
+export function toChannelResponse(row: ChannelRow) {
   return {
     id: row.id,
     name: row.name,
@@ -25,7 +24,6 @@ export function toChannelResponse(row: ChannelRow, generatedSecret?: string) {
     is_active: row.isActive,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
-    ...(generatedSecret !== undefined && { secret: generatedSecret }),
   };
 }
 
@@ -38,13 +36,16 @@ function redactedUrl(encrypted: string): string {
   }
 }
 
-/** A webhook channel gets a signing secret; one generated here is returned once, in the creation's answer. */
-export async function createChannel(body: CreateChannelBody): Promise<{ row: ChannelRow; generatedSecret?: string }> {
+/**
+ * A webhook channel is created with the secret its receiver verifies signatures with: the caller
+ * chooses it (as GitHub has it), so it never has to leave the service in a response.
+ */
+export async function createChannel(body: CreateChannelBody): Promise<ChannelRow> {
   if (body.type !== 'webhook' && body.secret !== undefined) throw secretNotApplicable();
+  if (body.type === 'webhook' && body.secret === undefined) throw secretRequired();
   await requireReachableDestination(body.url);
-  const generatedSecret = body.type === 'webhook' && body.secret === undefined ? newSigningSecret() : undefined;
-  const secret = body.secret ?? generatedSecret;
-  const row = await insertChannel(getDb(), {
+  const secret = body.secret;
+  return insertChannel(getDb(), {
     name: body.name,
     type: body.type,
     urlEncrypted: encryptSecret(body.url),
@@ -55,7 +56,6 @@ export async function createChannel(body: CreateChannelBody): Promise<{ row: Cha
     taskIds: body.task_ids,
     isActive: body.is_active,
   }).catch(nameConflict(body.name));
-  return { row, generatedSecret };
 }
 
 export async function listChannels(): Promise<ChannelRow[]> {
@@ -116,6 +116,10 @@ async function requireReachableDestination(url: string): Promise<void> {
   }
 }
 
+const secretRequired = () =>
+  invalid('Invalid request body: secret: a webhook channel needs a signing secret (e.g. openssl rand -hex 32)', [
+    { path: 'secret', message: 'a webhook channel needs a signing secret (e.g. openssl rand -hex 32)' },
+  ]);
 const secretNotApplicable = () => invalid('Invalid request body: secret: only webhook channels are signed', [{ path: 'secret', message: 'only webhook channels are signed' }]);
 
 function nameConflict(name: string | undefined) {

@@ -23,7 +23,7 @@ responseComponents.add(eventDocument, { id: 'NotificationEvent' });
 
 const channelId = idPath('channel_id');
 const invalidInput = 'Invalid input; `errors` lists each invalid field';
-const refusedUrl = 'Invalid input, or a url whose host resolves to a loopback, private, link-local or metadata address (see NOTIFICATION_ALLOWED_NETWORKS)';
+const refusedUrl = 'Invalid input (a webhook channel without a secret, say), or a url whose host resolves to a loopback, private, link-local or metadata address (see NOTIFICATION_ALLOWED_NETWORKS)';
 
 export const notificationOperations: Operation[] = [
   {
@@ -33,7 +33,7 @@ export const notificationOperations: Operation[] = [
     tag: 'Notifications',
     summary: 'Create a notification channel (webhook or Slack) with its rule',
     description:
-      'The URL is encrypted at rest and shown redacted. A webhook channel signs every delivery; without `secret` one is generated and returned once, in this answer.',
+      'The URL and the secret are encrypted at rest; the URL is shown redacted, the secret never. A webhook channel signs every delivery with its `secret`.',
     body: createChannelRequest,
     responses: { 201: { description: 'Channel created', json: channel } },
     errors: { 400: refusedUrl, 409: 'A channel with this name exists' },

@@ -16,7 +16,7 @@ export const channelResponse = z.object({
   name: z.string(),
   type: z.enum(channelTypes),
   url: z.string().meta({ description: 'Redacted: scheme and host only', examples: ['https://hooks.slack.com/…'] }),
-  has_secret: z.boolean().meta({ description: 'Webhook deliveries are signed with it; it is never shown again' }),
+  has_secret: z.boolean().meta({ description: 'Webhook deliveries are signed with it; it is never returned' }),
   events: z.array(eventType),
   min_severity: severity,
   connection_ids: z.array(z.number().int()).nullable().meta({ description: 'null: every connection' }),
@@ -24,7 +24,6 @@ export const channelResponse = z.object({
   is_active: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
-  secret: z.string().optional().meta({ description: 'Only in the answer to the creation of a webhook channel without a secret: the one generated. Keep it: it is not shown again' }),
 });
 
 export const channelTestResponse = z.object({

@@ -1,9 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'pg-reviewer-signature';
-
-/** A new channel's signing secret, when the caller does not bring one. */
-export const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
 
 const hmac = (secret: string, timestamp: number, body: string) => createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 

@@ -178,11 +178,11 @@ describe('real answers match the OpenAPI document', () => {
   it('for notification channels and their deliveries', async () => {
     const receiver = await startWebhookReceiver();
     try {
-      const created = await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url } });
+      const created = await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' } });
       expect(created.status).toBe(201);
       const path = { channel_id: String(created.body.id) };
-      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url } })).status).toBe(409);
-      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'metadata', type: 'webhook', url: 'http://169.254.169.254/' } })).status).toBe(400);
+      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' } })).status).toBe(409);
+      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'metadata', type: 'slack', url: 'http://169.254.169.254/' } })).status).toBe(400);
       expect((await documented(listChannels, 'GET', '/api/v1/notifications/channels')).body).toHaveLength(1);
       expect((await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(200);
       expect((await documented(updateChannel, 'PUT', '/api/v1/notifications/channels/{channel_id}', { path, body: { min_severity: 'critical' } })).status).toBe(200);
