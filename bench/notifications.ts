@@ -60,7 +60,12 @@ try {
     summary: { critical: 3, warning: 7, info: 0, not_assessable: 0 },
     findings,
     not_assessable: [],
-    changes: { previous_execution_id: 1, new: findings.slice(0, 2).map(({ check, object, severity, title }) => ({ check, object, severity, title })), resolved: [], worsened: [] },
+    changes: {
+      previous_execution_id: 1,
+      new: findings.slice(0, 2).map(({ check, object, severity, title }) => ({ check, object, severity, title })),
+      resolved: [],
+      worsened: [],
+    },
     server: { database: database.name },
     duration_ms: 120,
     state: {},
@@ -78,7 +83,9 @@ try {
     const ids = await runningExecutions();
     const times: number[] = [];
     for (let i = 0; i < BATCHES; i++) {
-      const batch = ids.slice(i * BATCH, (i + 1) * BATCH).map((id) => ({ id, attempt: 1, outcome: { status: 'completed' as const, result, errorMessage: null } }));
+      const batch = ids
+        .slice(i * BATCH, (i + 1) * BATCH)
+        .map((id) => ({ id, attempt: 1, outcome: { status: 'completed' as const, result, errorMessage: null } }));
       const started = performance.now();
       await record(batch);
       times.push(performance.now() - started);
@@ -90,14 +97,20 @@ try {
   const baselineMs = await timeBatches((batch) => finishExecutions(db, batch));
   const noChannelMs = await timeBatches((batch) => recordOutcomes(db, batch));
   for (let i = 1; i <= 3; i++) {
-    await run(sql`insert into notification_channels (name, type, url_encrypted, events, min_severity) values (${`bench ${i}`}, 'slack', ${encryptSecret(receiverUrl)}, '{finding.new}', 'warning')`);
+    await run(
+      sql`insert into notification_channels (name, type, url_encrypted, events, min_severity) values (${`bench ${i}`}, 'slack', ${encryptSecret(receiverUrl)}, '{finding.new}', 'warning')`,
+    );
   }
   const threeChannelsMs = await timeBatches((batch) => recordOutcomes(db, batch));
   const [{ queued }] = await run(sql`select count(*)::int as queued from notification_deliveries`);
 
   // Sending: the deliveries the batches above queued, to a receiver that answers at once.
-  await run(sql`delete from notification_deliveries where id not in (select id from notification_deliveries order by id limit ${DELIVERIES})`);
-  const [{ pending }] = await run(sql`select count(*)::int as pending from notification_deliveries where status = 'pending'`);
+  await run(
+    sql`delete from notification_deliveries where id not in (select id from notification_deliveries order by id limit ${DELIVERIES})`,
+  );
+  const [{ pending }] = await run(
+    sql`select count(*)::int as pending from notification_deliveries where status = 'pending'`,
+  );
   const sendStarted = performance.now();
   const report = await deliverNotifications({ budgetMs: 120_000 });
   const outboxMs = performance.now() - sendStarted;
@@ -105,7 +118,9 @@ try {
   const body = JSON.stringify({ text: 'x', blocks: [] });
   const directStarted = performance.now();
   for (let i = 0; i < DELIVERIES; i += 8) {
-    await Promise.all(Array.from({ length: Math.min(8, DELIVERIES - i) }, () => postJson(new URL(receiverUrl), body, {}, 10_000)));
+    await Promise.all(
+      Array.from({ length: Math.min(8, DELIVERIES - i) }, () => postJson(new URL(receiverUrl), body, {}, 10_000)),
+    );
   }
   const directMs = performance.now() - directStarted;
 

@@ -41,9 +41,10 @@ const envSchema = z.object({
   // loopback, private or link-local: comma-separated addresses or CIDRs, or `none`. Unset: loopback
   // on a developer machine (a local receiver), none on a deployed stage (lib/notifications/destination-guard.ts).
   NOTIFICATION_ALLOWED_NETWORKS: z.string().optional(),
-  // One delivery attempt, connect to last byte: a slow receiver must not hold the consumer or the tick.
+  // One delivery attempt, connect to last byte: a slow receiver must not hold up the consumer or the tick.
   NOTIFICATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30).default(10),
-  // Attempts before a delivery is given up as failed; with the backoff in lib/notifications/backoff.ts, 12 span about 5 hours.
+  // Attempts before a delivery is given up as failed; with the backoff in lib/notifications/backoff.ts,
+  // 12 span about 5 hours.
   NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(12),
   // Where users reach the API, for links to a run's report in notifications; no link when unset.
   PUBLIC_BASE_URL: z.string().url().optional(),

@@ -34,7 +34,11 @@ export async function selectChannels(db: DbOrTx, onlyActive = false): Promise<Ch
     .orderBy(asc(notificationChannels.id));
 }
 
-export async function updateChannelRow(db: DbOrTx, id: number, changes: Partial<NewChannel>): Promise<ChannelRow | undefined> {
+export async function updateChannelRow(
+  db: DbOrTx,
+  id: number,
+  changes: Partial<NewChannel>,
+): Promise<ChannelRow | undefined> {
   const [row] = await db
     .update(notificationChannels)
     .set({ ...changes, updatedAt: sql`now()` })
@@ -44,7 +48,10 @@ export async function updateChannelRow(db: DbOrTx, id: number, changes: Partial<
 }
 
 export async function deleteChannelRow(db: DbOrTx, id: number): Promise<boolean> {
-  const rows = await db.delete(notificationChannels).where(eq(notificationChannels.id, id)).returning({ id: notificationChannels.id });
+  const rows = await db
+    .delete(notificationChannels)
+    .where(eq(notificationChannels.id, id))
+    .returning({ id: notificationChannels.id });
   return rows.length > 0;
 }
 
@@ -99,7 +106,15 @@ export async function insertDeliveries(db: DbOrTx, events: readonly QueuedEvent[
   if (events.length === 0) return 0;
   const rows = await db
     .insert(notificationDeliveries)
-    .values(events.map((e) => ({ eventId: e.document.id, channelId: e.channelId, executionId: e.executionId, eventType: e.eventType, payload: e.document as unknown as Record<string, unknown> })))
+    .values(
+      events.map((e) => ({
+        eventId: e.document.id,
+        channelId: e.channelId,
+        executionId: e.executionId,
+        eventType: e.eventType,
+        payload: e.document as unknown as Record<string, unknown>,
+      })),
+    )
     .onConflictDoNothing()
     .returning({ id: notificationDeliveries.id });
   return rows.length;
@@ -118,7 +133,14 @@ export interface ClaimedDelivery {
  * delivery twice; a sender that dies lets its deliveries go when the lease ends.
  */
 export async function claimDueDeliveries(db: DbOrTx, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-  const rows = await db.execute<{ id: string; attempts: number; payload: EventDocument; type: ChannelType; url_encrypted: string; signing_secret_encrypted: string | null }>(sql`
+  const rows = await db.execute<{
+    id: string;
+    attempts: number;
+    payload: EventDocument;
+    type: ChannelType;
+    url_encrypted: string;
+    signing_secret_encrypted: string | null;
+  }>(sql`
     with claimed as (
       update notification_deliveries d
          set locked_until = now() + make_interval(secs => ${leaseSeconds})
@@ -154,7 +176,13 @@ export interface AttemptOutcome {
  * or failed for good once `maxAttempts` are spent. Nothing is recorded when the channel (and with
  * it the delivery) was deleted meanwhile.
  */
-export async function recordDeliveryAttempt(db: DbOrTx, deliveryId: number, outcome: AttemptOutcome, maxAttempts: number, retryDelaySeconds: number): Promise<DeliveryStatus | null> {
+export async function recordDeliveryAttempt(
+  db: DbOrTx,
+  deliveryId: number,
+  outcome: AttemptOutcome,
+  maxAttempts: number,
+  retryDelaySeconds: number,
+): Promise<DeliveryStatus | null> {
   const rows = await db.execute<{ status: DeliveryStatus }>(sql`
     with attempt as (
       update notification_deliveries

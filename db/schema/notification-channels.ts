@@ -3,7 +3,12 @@ import { boolean, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/
 export const channelTypes = ['webhook', 'slack'] as const;
 export type ChannelType = (typeof channelTypes)[number];
 
-export const notificationEventTypes = ['finding.new', 'finding.worsened', 'finding.resolved', 'execution.failed'] as const;
+export const notificationEventTypes = [
+  'finding.new',
+  'finding.worsened',
+  'finding.resolved',
+  'execution.failed',
+] as const;
 export type NotificationEventType = (typeof notificationEventTypes)[number];
 
 /** Where notifications go, and the one rule that decides which events of which runs go there. */

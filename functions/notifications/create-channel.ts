@@ -3,4 +3,6 @@ import { created } from '../../lib/http/responses.js';
 import { createChannelBody } from '../../lib/notifications/channel-schemas.js';
 import { createChannel, toChannelResponse } from '../../lib/notifications/channels.js';
 
-export const handler = createHandler({ body: createChannelBody }, async ({ body }) => created(toChannelResponse(await createChannel(body))));
+export const handler = createHandler({ body: createChannelBody }, async ({ body }) =>
+  created(toChannelResponse(await createChannel(body))),
+);

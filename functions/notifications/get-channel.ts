@@ -3,4 +3,6 @@ import { idPath } from '../../lib/http/params.js';
 import { ok } from '../../lib/http/responses.js';
 import { getChannel, toChannelResponse } from '../../lib/notifications/channels.js';
 
-export const handler = createHandler({ path: idPath('channel_id') }, async ({ path }) => ok(toChannelResponse(await getChannel(path.channel_id))));
+export const handler = createHandler({ path: idPath('channel_id') }, async ({ path }) =>
+  ok(toChannelResponse(await getChannel(path.channel_id))),
+);

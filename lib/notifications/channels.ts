@@ -1,5 +1,12 @@
 import { getDb } from '../../db/client.js';
-import { deleteChannelRow, findChannel, insertChannel, selectChannels, updateChannelRow, type NewChannel } from '../../db/queries/notifications.js';
+import {
+  deleteChannelRow,
+  findChannel,
+  insertChannel,
+  selectChannels,
+  updateChannelRow,
+  type NewChannel,
+} from '../../db/queries/notifications.js';
 import type { ChannelRow } from '../../db/schema/index.js';
 import { decryptSecret, encryptSecret } from '../crypto/secret-box.js';
 import { databaseSqlState } from '../../db/errors.js';
@@ -120,7 +127,10 @@ const secretRequired = () =>
   invalid('Invalid request body: secret: a webhook channel needs a signing secret (e.g. openssl rand -hex 32)', [
     { path: 'secret', message: 'a webhook channel needs a signing secret (e.g. openssl rand -hex 32)' },
   ]);
-const secretNotApplicable = () => invalid('Invalid request body: secret: only webhook channels are signed', [{ path: 'secret', message: 'only webhook channels are signed' }]);
+const secretNotApplicable = () =>
+  invalid('Invalid request body: secret: only webhook channels are signed', [
+    { path: 'secret', message: 'only webhook channels are signed' },
+  ]);
 
 function nameConflict(name: string | undefined) {
   return (error: unknown): never => {

@@ -33,16 +33,37 @@ export async function deliverNotifications(options: { budgetMs: number; db?: Db 
       if (batch.length < PARALLEL) break;
     }
   } catch (error) {
-    log.warn('notifications could not be sent now; the next consumer or tick sends them', { error: (error as Error).message });
+    log.warn('notifications could not be sent now; the next consumer or tick sends them', {
+      error: (error as Error).message,
+    });
   }
   if (report.delivered + report.retrying + report.failed > 0) log.info('notifications sent', { ...report });
   return report;
 }
 
 async function attempt(db: Db, delivery: ClaimedDelivery, maxAttempts: number, report: DeliveryReport): Promise<void> {
-  const outcome = await sendEvent(delivery.channel, delivery.payload).catch((error: Error) => ({ ok: false, statusCode: null, durationMs: 0, error: error.message }));
-  const status = await recordDeliveryAttempt(db, delivery.id, outcome, maxAttempts, retryDelaySeconds(delivery.attempts + 1));
-  const fields = { deliveryId: delivery.id, eventId: delivery.payload.id, type: delivery.payload.type, attempt: delivery.attempts + 1, statusCode: outcome.statusCode, durationMs: outcome.durationMs, error: outcome.error ?? undefined };
+  const outcome = await sendEvent(delivery.channel, delivery.payload).catch((error: Error) => ({
+    ok: false,
+    statusCode: null,
+    durationMs: 0,
+    error: error.message,
+  }));
+  const status = await recordDeliveryAttempt(
+    db,
+    delivery.id,
+    outcome,
+    maxAttempts,
+    retryDelaySeconds(delivery.attempts + 1),
+  );
+  const fields = {
+    deliveryId: delivery.id,
+    eventId: delivery.payload.id,
+    type: delivery.payload.type,
+    attempt: delivery.attempts + 1,
+    statusCode: outcome.statusCode,
+    durationMs: outcome.durationMs,
+    error: outcome.error ?? undefined,
+  };
   if (status === 'delivered') report.delivered++;
   else if (status === 'failed') {
     report.failed++;

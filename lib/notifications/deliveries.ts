@@ -18,14 +18,24 @@ export function toDeliveryResponse({ delivery, channelName, attempts }: Delivery
     last_error: delivery.lastError,
     created_at: delivery.createdAt.toISOString(),
     delivered_at: iso(delivery.deliveredAt),
-    attempt_log: attempts.map((a) => ({ attempted_at: a.attemptedAt.toISOString(), status_code: a.statusCode, duration_ms: a.durationMs, error: a.error })),
+    attempt_log: attempts.map((a) => ({
+      attempted_at: a.attemptedAt.toISOString(),
+      status_code: a.statusCode,
+      duration_ms: a.durationMs,
+      error: a.error,
+    })),
   };
 }
 
 export type DeliveryResponse = ReturnType<typeof toDeliveryResponse>;
 
 export async function listDeliveries(query: ListDeliveriesQuery): Promise<DeliveryResponse[]> {
-  const rows = await selectDeliveries(getDb(), { status: query.status, channelId: query.channel_id, executionId: query.execution_id, limit: query.limit });
+  const rows = await selectDeliveries(getDb(), {
+    status: query.status,
+    channelId: query.channel_id,
+    executionId: query.execution_id,
+    limit: query.limit,
+  });
   return rows.map(toDeliveryResponse);
 }
 

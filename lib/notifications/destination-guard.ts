@@ -66,7 +66,13 @@ function allowedNetworks(): BlockList {
   if (!allowed) {
     const deployed = env().AWS_LAMBDA_RUNTIME_API !== undefined;
     const setting = env().NOTIFICATION_ALLOWED_NETWORKS ?? (deployed ? 'none' : LOCAL_DEFAULT);
-    const entries = setting.trim() === 'none' ? [] : setting.split(',').map((s) => s.trim()).filter(Boolean);
+    const entries =
+      setting.trim() === 'none'
+        ? []
+        : setting
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
     allowed = blockListOf(entries);
   }
   return allowed;
@@ -80,7 +86,8 @@ export function refusalFor(address: string, protocol: string): string | null {
   const ip = unmapped(address);
   if (allowedNetworks().check(ip, family(ip))) return null;
   for (const range of refused) {
-    if (range.family === family(ip) && range.list.check(ip, range.family)) return `${ip} is a ${range.kind} address; a channel must reach a public address (or one listed in NOTIFICATION_ALLOWED_NETWORKS)`;
+    if (range.family === family(ip) && range.list.check(ip, range.family))
+      return `${ip} is a ${range.kind} address; a channel must reach a public address (or one listed in NOTIFICATION_ALLOWED_NETWORKS)`;
   }
   if (/^::ffff:/i.test(ip)) return `${ip} is an IPv4-mapped address; use the IPv4 address`;
   if (protocol !== 'https:') return 'a channel URL on a public address must use https';
@@ -107,7 +114,11 @@ async function resolveAll(host: string): Promise<string[]> {
   }
 }
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 /**
  * A `lookup` for http.request that refuses the connection when any address of the host is refused:
@@ -118,7 +129,11 @@ export function guardedLookup(protocol: string) {
     dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '');
       const refused = addresses.map((a) => refusalFor(a.address, protocol)).find((r) => r !== null);
-      if (refused) return callback(Object.assign(new DestinationRefused(`${hostname} resolves to ${refused}`), { code: 'EREFUSED_DESTINATION' }), '');
+      if (refused)
+        return callback(
+          Object.assign(new DestinationRefused(`${hostname} resolves to ${refused}`), { code: 'EREFUSED_DESTINATION' }),
+          '',
+        );
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);
     });

@@ -27,7 +27,13 @@ export interface EventDocument {
   id: string;
   type: NotificationEventType | 'test';
   created_at: string;
-  execution: { id: number; status: string; trigger: string; error_message: string | null; report_url: string | null } | null;
+  execution: {
+    id: number;
+    status: string;
+    trigger: string;
+    error_message: string | null;
+    report_url: string | null;
+  } | null;
   task: { id: number | null; name: string | null; task_type: string } | null;
   connection: { id: number; name: string | null; database: string | null } | null;
   summary: ReviewResult['summary'] | null;
@@ -78,12 +84,22 @@ export function inScope(channel: Channel, run: Pick<RecordedRun, 'connectionId' 
  * channel's rule takes, none when nothing changed. A task's first review has nothing to compare
  * with, so everything it finds is new: that is when a user most needs to hear about it.
  */
-export function eventsForRun(run: RecordedRun, channel: Channel, reportBaseUrl: string | null, now: Date): QueuedEvent[] {
+export function eventsForRun(
+  run: RecordedRun,
+  channel: Channel,
+  reportBaseUrl: string | null,
+  now: Date,
+): QueuedEvent[] {
   if (!inScope(channel, run)) return [];
   const wanted = new Set(channel.events);
   const events: QueuedEvent[] = [];
   const event = (eventType: NotificationEventType, findings: EventFinding[]) =>
-    events.push({ channelId: channel.id, executionId: run.id, eventType, document: documentFor(run, eventType, findings, reportBaseUrl, now) });
+    events.push({
+      channelId: channel.id,
+      executionId: run.id,
+      eventType,
+      document: documentFor(run, eventType, findings, reportBaseUrl, now),
+    });
 
   if (run.status === 'failed') {
     if (wanted.has('execution.failed')) event('execution.failed', []);
@@ -94,28 +110,54 @@ export function eventsForRun(run: RecordedRun, channel: Channel, reportBaseUrl: 
   const counts = (f: { severity: Severity }) => rank[f.severity] >= rank[channel.minSeverity];
   const described = (ref: FindingRef, extra: Partial<EventFinding> = {}): EventFinding => {
     const finding = current.get(key(ref));
-    return { check: ref.check, object: ref.object, severity: ref.severity, title: ref.title, detail: finding?.detail ?? null, recommendation: finding?.recommendation ?? null, ...extra };
+    return {
+      check: ref.check,
+      object: ref.object,
+      severity: ref.severity,
+      title: ref.title,
+      detail: finding?.detail ?? null,
+      recommendation: finding?.recommendation ?? null,
+      ...extra,
+    };
   };
 
   const fresh = firstRun ? run.findings : (run.changes?.new ?? []);
   const groups: Array<[NotificationEventType, EventFinding[]]> = [
     ['finding.new', fresh.filter(counts).map((f) => described(f))],
-    ['finding.worsened', (run.changes?.worsened ?? []).filter(counts).map((f) => described(f, { previous_severity: f.previous_severity, reason: f.reason }))],
+    [
+      'finding.worsened',
+      (run.changes?.worsened ?? [])
+        .filter(counts)
+        .map((f) => described(f, { previous_severity: f.previous_severity, reason: f.reason })),
+    ],
     // A resolved finding counts by the severity it had.
     ['finding.resolved', (run.changes?.resolved ?? []).filter(counts).map((f) => described(f))],
   ];
-  for (const [eventType, findings] of groups) if (wanted.has(eventType) && findings.length > 0) event(eventType, findings);
+  for (const [eventType, findings] of groups)
+    if (wanted.has(eventType) && findings.length > 0) event(eventType, findings);
   return events;
 }
 
-function documentFor(run: RecordedRun, type: NotificationEventType, findings: EventFinding[], reportBaseUrl: string | null, now: Date): EventDocument {
+function documentFor(
+  run: RecordedRun,
+  type: NotificationEventType,
+  findings: EventFinding[],
+  reportBaseUrl: string | null,
+  now: Date,
+): EventDocument {
   const listed = [...findings].sort(bySeverity).slice(0, MAX_EVENT_FINDINGS);
   return {
     version: EVENT_DOCUMENT_VERSION,
     id: randomUUID(),
     type,
     created_at: now.toISOString(),
-    execution: { id: run.id, status: run.status, trigger: run.trigger, error_message: run.errorMessage, report_url: reportUrl(reportBaseUrl, run.id) },
+    execution: {
+      id: run.id,
+      status: run.status,
+      trigger: run.trigger,
+      error_message: run.errorMessage,
+      report_url: reportUrl(reportBaseUrl, run.id),
+    },
     task: { id: run.taskId, name: run.taskName, task_type: run.taskType },
     connection: { id: run.connectionId, name: run.connectionName, database: run.database },
     summary: run.summary,

@@ -12,9 +12,11 @@ const RETENTION_BATCH = 1000;
 export async function runNotificationTick(): Promise<DeliveryReport & { expiredDeleted: number }> {
   const report = await deliverNotifications({ budgetMs: TICK_SENDING_BUDGET_MS });
   // Housekeeping: a failure leaves the rows for the next tick.
-  const expiredDeleted = await deleteExpiredDeliveries(getDb(), env().EXECUTION_RETENTION_DAYS, RETENTION_BATCH).catch((error: Error) => {
-    log.warn('old notification deliveries could not be deleted now', { error: error.message });
-    return 0;
-  });
+  const expiredDeleted = await deleteExpiredDeliveries(getDb(), env().EXECUTION_RETENTION_DAYS, RETENTION_BATCH).catch(
+    (error: Error) => {
+      log.warn('old notification deliveries could not be deleted now', { error: error.message });
+      return 0;
+    },
+  );
   return { ...report, expiredDeleted };
 }

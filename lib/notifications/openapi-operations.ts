@@ -23,7 +23,8 @@ responseComponents.add(eventDocument, { id: 'NotificationEvent' });
 
 const channelId = idPath('channel_id');
 const invalidInput = 'Invalid input; `errors` lists each invalid field';
-const refusedUrl = 'Invalid input (a webhook channel without a secret, say), or a url whose host resolves to a loopback, private, link-local or metadata address (see NOTIFICATION_ALLOWED_NETWORKS)';
+const refusedUrl =
+  'Invalid input (a webhook channel without a secret, say), or a url whose host resolves to a loopback, private, link-local or metadata address (see NOTIFICATION_ALLOWED_NETWORKS)';
 
 export const notificationOperations: Operation[] = [
   {
@@ -84,7 +85,8 @@ export const notificationOperations: Operation[] = [
     operationId: 'testNotificationChannel',
     tag: 'Notifications',
     summary: 'Send a test message now',
-    description: "Sends a `test` event (signed like any other) and answers with the receiver's status; a failure to deliver is a 200 with ok=false.",
+    description:
+      "Sends a `test` event (signed like any other) and answers with the receiver's status; a failure to deliver is a 200 with ok=false.",
     pathParams: channelId,
     responses: { 200: { description: 'What the receiver answered', json: channelTest } },
     errors: { 400: invalidInput, 404: 'Channel not found' },

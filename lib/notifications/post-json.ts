@@ -17,7 +17,12 @@ const ERROR_BODY_CHARS = 300;
  * POSTs one JSON document. Never throws: every outcome, a refused destination included, is a
  * result to record. Redirects are not followed (the next hop would escape the destination check).
  */
-export async function postJson(url: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+export async function postJson(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<PostResult> {
   const started = performance.now();
   const done = (statusCode: number | null, error: string | null): PostResult => ({
     ok: error === null,
@@ -28,7 +33,8 @@ export async function postJson(url: URL, body: string, headers: Record<string, s
   const literal = literalAddress(url);
   const refusal = literal ? refusalFor(literal, url.protocol) : null;
   if (refusal) return done(null, `Refused: ${refusal}`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return done(null, `Refused: ${url.protocol} is not http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return done(null, `Refused: ${url.protocol} is not http or https`);
 
   return new Promise((resolve) => {
     const client = url.protocol === 'https:' ? https : http;

@@ -7,7 +7,9 @@ import { EVENT_DOCUMENT_VERSION, type EventDocument } from './event-document.js'
 // What the notification endpoints answer and what a webhook receives, as zod schemas for the
 // OpenAPI document; the mappers are held to them at the bottom of this file.
 
-const timestamp = z.iso.datetime().meta({ description: 'ISO 8601 in UTC with milliseconds', examples: ['2026-01-01T02:00:00.000Z'] });
+const timestamp = z.iso
+  .datetime()
+  .meta({ description: 'ISO 8601 in UTC with milliseconds', examples: ['2026-01-01T02:00:00.000Z'] });
 const severity = z.enum(['critical', 'warning', 'info']);
 const eventType = z.enum(notificationEventTypes);
 
@@ -30,7 +32,13 @@ export const channelTestResponse = z.object({
   ok: z.boolean().meta({ description: 'The receiver answered 2xx' }),
   status_code: z.number().int().nullable(),
   duration_ms: z.number().int(),
-  error: z.string().nullable().meta({ description: 'Why it did not count as delivered: the network error, a refused destination, or the status and the start of the body' }),
+  error: z
+    .string()
+    .nullable()
+    .meta({
+      description:
+        'Why it did not count as delivered: the network error, a refused destination, or the status and the start of the body',
+    }),
 });
 
 export const deliveryResponse = z.object({
@@ -40,14 +48,23 @@ export const deliveryResponse = z.object({
   channel_id: z.number().int().positive(),
   channel_name: z.string(),
   execution_id: z.number().int().positive().nullable(),
-  status: z.enum(deliveryStatuses).meta({ description: 'pending (to be sent or retried), delivered, or failed (given up after the last attempt)' }),
+  status: z
+    .enum(deliveryStatuses)
+    .meta({ description: 'pending (to be sent or retried), delivered, or failed (given up after the last attempt)' }),
   attempts: z.number().int().min(0),
   next_attempt_at: timestamp.nullable().meta({ description: 'When a pending delivery is tried next' }),
   last_status_code: z.number().int().nullable(),
   last_error: z.string().nullable(),
   created_at: timestamp,
   delivered_at: timestamp.nullable(),
-  attempt_log: z.array(z.object({ attempted_at: timestamp, status_code: z.number().int().nullable(), duration_ms: z.number().int(), error: z.string().nullable() })),
+  attempt_log: z.array(
+    z.object({
+      attempted_at: timestamp,
+      status_code: z.number().int().nullable(),
+      duration_ms: z.number().int(),
+      error: z.string().nullable(),
+    }),
+  ),
 });
 
 const eventFinding = z.object({
@@ -64,7 +81,11 @@ const eventFinding = z.object({
 /** The JSON document a webhook channel receives (also the body the signature covers). */
 export const eventDocument = z
   .object({
-    version: z.literal(EVENT_DOCUMENT_VERSION).meta({ description: 'Changes when a field changes meaning or goes away; new fields may appear within a version' }),
+    version: z
+      .literal(EVENT_DOCUMENT_VERSION)
+      .meta({
+        description: 'Changes when a field changes meaning or goes away; new fields may appear within a version',
+      }),
     id: z.uuid().meta({ description: 'The event id, also the Idempotency-Key header: the same on every retry' }),
     type: z.enum([...notificationEventTypes, 'test']),
     created_at: timestamp,
@@ -78,9 +99,22 @@ export const eventDocument = z
       })
       .nullable(),
     task: z.object({ id: z.number().int().nullable(), name: z.string().nullable(), task_type: z.string() }).nullable(),
-    connection: z.object({ id: z.number().int(), name: z.string().nullable(), database: z.string().nullable() }).nullable(),
-    summary: z.object({ critical: z.number().int(), warning: z.number().int(), info: z.number().int(), not_assessable: z.number().int() }).nullable(),
-    findings: z.array(eventFinding).meta({ description: 'The findings of this event that the channel’s rule takes, most severe first, at most 100' }),
+    connection: z
+      .object({ id: z.number().int(), name: z.string().nullable(), database: z.string().nullable() })
+      .nullable(),
+    summary: z
+      .object({
+        critical: z.number().int(),
+        warning: z.number().int(),
+        info: z.number().int(),
+        not_assessable: z.number().int(),
+      })
+      .nullable(),
+    findings: z
+      .array(eventFinding)
+      .meta({
+        description: 'The findings of this event that the channel’s rule takes, most severe first, at most 100',
+      }),
     findings_omitted: z.number().int().min(0),
   })
   .meta({

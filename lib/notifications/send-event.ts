@@ -25,6 +25,12 @@ export async function sendEvent(channel: ChannelSecrets, event: EventDocument, n
     'pg-reviewer-event-id': event.id,
     'idempotency-key': event.id,
   };
-  if (channel.type === 'webhook' && channel.signingSecretEncrypted) headers[SIGNATURE_HEADER] = signBody(decryptSecret(channel.signingSecretEncrypted), body, now);
-  return postJson(new URL(decryptSecret(channel.urlEncrypted)), body, headers, env().NOTIFICATION_TIMEOUT_SECONDS * 1000);
+  if (channel.type === 'webhook' && channel.signingSecretEncrypted)
+    headers[SIGNATURE_HEADER] = signBody(decryptSecret(channel.signingSecretEncrypted), body, now);
+  return postJson(
+    new URL(decryptSecret(channel.urlEncrypted)),
+    body,
+    headers,
+    env().NOTIFICATION_TIMEOUT_SECONDS * 1000,
+  );
 }

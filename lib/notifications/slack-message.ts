@@ -9,7 +9,11 @@ export const SLACK_LIMITS = { blocks: 50, headerChars: 150, sectionChars: 3000, 
 const MAX_FINDING_BLOCKS = 40;
 
 type Text = { type: 'plain_text'; text: string; emoji?: boolean } | { type: 'mrkdwn'; text: string };
-export type SlackBlock = { type: 'header'; text: Text } | { type: 'section'; text: Text } | { type: 'context'; elements: Text[] } | { type: 'divider' };
+export type SlackBlock =
+  | { type: 'header'; text: Text }
+  | { type: 'section'; text: Text }
+  | { type: 'context'; elements: Text[] }
+  | { type: 'divider' };
 
 export interface SlackMessage {
   /** Shown in notifications and by clients that cannot draw blocks. */
@@ -17,7 +21,11 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
-const marker: Record<Severity, string> = { critical: ':red_circle:', warning: ':large_orange_circle:', info: ':large_blue_circle:' };
+const marker: Record<Severity, string> = {
+  critical: ':red_circle:',
+  warning: ':large_orange_circle:',
+  info: ':large_blue_circle:',
+};
 
 const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 // Slack's mrkdwn reads &, < and > as control characters (links, mentions).
@@ -39,35 +47,56 @@ export function slackMessage(event: EventDocument): SlackMessage {
   const count = event.findings.length + event.findings_omitted;
   const where = event.connection ? ` · ${event.connection.name ?? `connection ${event.connection.id}`}` : '';
   const headline = `${headlines[event.type](count)}${where}`;
-  const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(headline, SLACK_LIMITS.headerChars), emoji: true } }];
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(headline, SLACK_LIMITS.headerChars), emoji: true } },
+  ];
 
   if (event.type === 'test') {
-    blocks.push(section(`${escape(event.task?.name ?? 'Test message')}: notifications from pg-reviewer will arrive here.`));
+    blocks.push(
+      section(`${escape(event.task?.name ?? 'Test message')}: notifications from pg-reviewer will arrive here.`),
+    );
     return { text: headline, blocks };
   }
   blocks.push(section(runLines(event)));
   if (event.summary) {
     const s = event.summary;
-    blocks.push({ type: 'context', elements: [mrkdwn(`Critical *${s.critical}* · Warning *${s.warning}* · Info *${s.info}* · Not assessable *${s.not_assessable}*`)] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(
+          `Critical *${s.critical}* · Warning *${s.warning}* · Info *${s.info}* · Not assessable *${s.not_assessable}*`,
+        ),
+      ],
+    });
   }
-  if (event.type === 'execution.failed' && event.execution?.error_message) blocks.push(section(`*Error*\n${code(truncate(event.execution.error_message, 2800))}`));
+  if (event.type === 'execution.failed' && event.execution?.error_message)
+    blocks.push(section(`*Error*\n${code(truncate(event.execution.error_message, 2800))}`));
   if (event.findings.length > 0) blocks.push({ type: 'divider' });
   const shown = event.findings.slice(0, MAX_FINDING_BLOCKS);
   for (const finding of shown) blocks.push(section(findingText(finding, event.type)));
   const omitted = count - shown.length;
-  if (omitted > 0) blocks.push({ type: 'context', elements: [mrkdwn(`…and ${omitted} more${event.execution?.report_url ? ' in the report' : ''}.`)] });
-  if (event.execution?.report_url) blocks.push(section(`<${event.execution.report_url}|Open the report of run #${event.execution.id}>`));
+  if (omitted > 0)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`…and ${omitted} more${event.execution?.report_url ? ' in the report' : ''}.`)],
+    });
+  if (event.execution?.report_url)
+    blocks.push(section(`<${event.execution.report_url}|Open the report of run #${event.execution.id}>`));
   return { text: headline, blocks };
 }
 
 function runLines(event: EventDocument): string {
   const lines: string[] = [];
-  if (event.task) lines.push(`*Task:* ${escape(event.task.name ?? `task ${event.task.id ?? '(deleted)'}`)} (\`${event.task.task_type}\`)`);
+  if (event.task)
+    lines.push(
+      `*Task:* ${escape(event.task.name ?? `task ${event.task.id ?? '(deleted)'}`)} (\`${event.task.task_type}\`)`,
+    );
   if (event.connection) {
     const database = event.connection.database ? ` · database \`${escape(event.connection.database)}\`` : '';
     lines.push(`*Connection:* ${escape(event.connection.name ?? `connection ${event.connection.id}`)}${database}`);
   }
-  if (event.execution) lines.push(`*Run:* #${event.execution.id} (${event.execution.trigger}) · ${event.execution.status}`);
+  if (event.execution)
+    lines.push(`*Run:* #${event.execution.id} (${event.execution.trigger}) · ${event.execution.status}`);
   return lines.join('\n');
 }
 

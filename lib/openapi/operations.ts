@@ -296,4 +296,10 @@ const documentation: Operation[] = [
   },
 ];
 
-export const operations: Operation[] = [...scheduler, ...connections, ...notificationOperations, ...legacy, ...documentation];
+export const operations: Operation[] = [
+  ...scheduler,
+  ...connections,
+  ...notificationOperations,
+  ...legacy,
+  ...documentation,
+];

@@ -18,10 +18,30 @@ const rows = (items: DeliveryResponse[]) =>
 
 export function notificationsHtml(items: DeliveryResponse[]): SafeHtml | null {
   if (items.length === 0) return null;
-  return html`<section id="notifications"><h2>Notifications</h2>
-<table class="data"><thead><tr><th>Event</th><th>Channel</th><th>Status</th><th></th></tr></thead>
-<tbody>${rows(items).map((r) => html`<tr data-status="${r.status}"><td>${r.event}</td><td>${r.channel}</td><td>${r.status}</td><td>${r.detail}</td></tr>`)}</tbody></table>
-</section>`;
+  return html`<section id="notifications">
+    <h2>Notifications</h2>
+    <table class="data">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>Channel</th>
+          <th>Status</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows(items).map(
+          (r) =>
+            html`<tr data-status="${r.status}">
+              <td>${r.event}</td>
+              <td>${r.channel}</td>
+              <td>${r.status}</td>
+              <td>${r.detail}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
 }
 
 export function notificationsMarkdown(items: DeliveryResponse[]): string | null {

@@ -13,13 +13,15 @@ export function blockKitProblems(message: any): string[] {
     const allowed = value.type === 'plain_text' ? ['type', 'text', 'emoji'] : ['type', 'text', 'verbatim'];
     for (const key of Object.keys(value)) if (!allowed.includes(key)) problems.push(`${where}: unknown field ${key}`);
   };
-  if (typeof message?.text !== 'string' || message.text.length === 0) problems.push('text: a top-level fallback text is required with blocks');
+  if (typeof message?.text !== 'string' || message.text.length === 0)
+    problems.push('text: a top-level fallback text is required with blocks');
   if (!Array.isArray(message?.blocks)) return [...problems, 'blocks: not an array'];
   if (message.blocks.length === 0) problems.push('blocks: empty');
   if (message.blocks.length > 50) problems.push(`blocks: ${message.blocks.length}, over 50`);
   message.blocks.forEach((block: any, i: number) => {
     const where = `blocks[${i}] (${block?.type})`;
-    if (block.block_id !== undefined && (typeof block.block_id !== 'string' || block.block_id.length > 255)) problems.push(`${where}: bad block_id`);
+    if (block.block_id !== undefined && (typeof block.block_id !== 'string' || block.block_id.length > 255))
+      problems.push(`${where}: bad block_id`);
     switch (block?.type) {
       case 'header':
         text(block.text, `${where}.text`, 150, ['plain_text']);
@@ -33,7 +35,8 @@ export function blockKitProblems(message: any): string[] {
         }
         break;
       case 'context':
-        if (!Array.isArray(block.elements) || block.elements.length === 0 || block.elements.length > 10) problems.push(`${where}: 1 to 10 elements`);
+        if (!Array.isArray(block.elements) || block.elements.length === 0 || block.elements.length > 10)
+          problems.push(`${where}: 1 to 10 elements`);
         else block.elements.forEach((e: any, j: number) => text(e, `${where}.elements[${j}]`, 3000));
         break;
       case 'divider':

@@ -54,7 +54,10 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
             const request = { method: req.method ?? '', headers: req.headers, body, json };
             receiver.requests.push(request);
             const answer = receiver.respond(request);
-            setTimeout(() => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? ''), receiver.delayMs);
+            setTimeout(
+              () => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? ''),
+              receiver.delayMs,
+            );
           });
         });
         server.listen(receiver.port, '127.0.0.1', () => {

@@ -61,26 +61,47 @@ async function channel(body: Record<string, unknown>) {
 
 /** Runs the task through the API as a user would, and waits for the consumer (reviews, then notifications). */
 async function runAndWait(taskId: number): Promise<number> {
-  const response = await call(runTask, apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/run`, { path: { task_id: String(taskId) } }));
+  const response = await call(
+    runTask,
+    apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/run`, { path: { task_id: String(taskId) } }),
+  );
   expect(response.status).toBe(200);
   await lambda.idle();
   return response.body.execution_id;
 }
 
-const deliveries = async (params: Record<string, string>) => (await call(listDeliveries, apiEvent('GET', '/api/v1/notifications/deliveries', { query: params }))).body;
+const deliveries = async (params: Record<string, string>) =>
+  (await call(listDeliveries, apiEvent('GET', '/api/v1/notifications/deliveries', { query: params }))).body;
 /** Lets time pass for the retry schedule: every pending delivery is due now. */
-const makeRetriesDue = () => query(sql`update notification_deliveries set next_attempt_at = now() where status = 'pending'`);
+const makeRetriesDue = () =>
+  query(sql`update notification_deliveries set next_attempt_at = now() where status = 'pending'`);
 
 describe('webhook notifications of a table review', () => {
   it('sends one signed finding.new for a planted problem, nothing for the same problem again, and finding.resolved once it is fixed', async () => {
     const connection = await targetConnection();
     const hooks = receiver.requests;
-    const created = await channel({ name: 'on-call', type: 'webhook', url: receiver.url, connection_ids: [connection.id] });
-    expect(created).toMatchObject({ type: 'webhook', url: `http://127.0.0.1:${receiver.port}/…`, has_secret: true, min_severity: 'warning' });
+    const created = await channel({
+      name: 'on-call',
+      type: 'webhook',
+      url: receiver.url,
+      connection_ids: [connection.id],
+    });
+    expect(created).toMatchObject({
+      type: 'webhook',
+      url: `http://127.0.0.1:${receiver.port}/…`,
+      has_secret: true,
+      min_severity: 'warning',
+    });
     expect(JSON.stringify(created)).not.toContain(SECRET);
 
     await target.admin`create table orders (id int primary key, total numeric)`;
-    const task = await createTaskVia({ name: 'Orders tables', task_type: 'table_analysis', connection_id: connection.id, cron_schedule: '0 2 * * *', task_params: { target_tables: ['public.orders'] } });
+    const task = await createTaskVia({
+      name: 'Orders tables',
+      task_type: 'table_analysis',
+      connection_id: connection.id,
+      cron_schedule: '0 2 * * *',
+      task_params: { target_tables: ['public.orders'] },
+    });
     await runAndWait(task.id);
     expect(hooks).toHaveLength(0);
 
@@ -88,20 +109,37 @@ describe('webhook notifications of a table review', () => {
     const planted = await runAndWait(task.id);
     expect(hooks).toHaveLength(1);
     const [message] = hooks;
-    expect(verifyPgReviewerSignature(SECRET, message.body, String(message.headers['pg-reviewer-signature']))).toBe(true);
-    expect(verifyPgReviewerSignature('whsec_some-other-secret-value', message.body, String(message.headers['pg-reviewer-signature']))).toBe(false);
+    expect(verifyPgReviewerSignature(SECRET, message.body, String(message.headers['pg-reviewer-signature']))).toBe(
+      true,
+    );
+    expect(
+      verifyPgReviewerSignature(
+        'whsec_some-other-secret-value',
+        message.body,
+        String(message.headers['pg-reviewer-signature']),
+      ),
+    ).toBe(false);
     expect(message.headers['pg-reviewer-event']).toBe('finding.new');
     expect(message.headers['idempotency-key']).toBe(message.json.id);
     expect(message.json).toMatchObject({
       version: 1,
       type: 'finding.new',
-      execution: { id: planted, status: 'completed', report_url: `https://reviewer.example.com/api/v1/scheduler/executions/${planted}/report` },
+      execution: {
+        id: planted,
+        status: 'completed',
+        report_url: `https://reviewer.example.com/api/v1/scheduler/executions/${planted}/report`,
+      },
       task: { id: task.id, name: 'Orders tables', task_type: 'table_analysis' },
       connection: { id: connection.id, name: connection.name, database: target.name },
       findings_omitted: 0,
     });
     expect(message.json.findings).toEqual([
-      expect.objectContaining({ check: 'tables.missing_primary_key', object: 'public.orders', severity: 'warning', recommendation: expect.stringContaining('public.orders') }),
+      expect.objectContaining({
+        check: 'tables.missing_primary_key',
+        object: 'public.orders',
+        severity: 'warning',
+        recommendation: expect.stringContaining('public.orders'),
+      }),
     ]);
 
     await runAndWait(task.id);
@@ -110,51 +148,112 @@ describe('webhook notifications of a table review', () => {
     await target.admin`alter table orders add primary key (id)`;
     const fixed = await runAndWait(task.id);
     expect(hooks).toHaveLength(2);
-    expect(hooks[1].json).toMatchObject({ type: 'finding.resolved', execution: { id: fixed }, findings: [{ check: 'tables.missing_primary_key', object: 'public.orders', detail: null }] });
-    expect(verifyPgReviewerSignature(SECRET, hooks[1].body, String(hooks[1].headers['pg-reviewer-signature']))).toBe(true);
+    expect(hooks[1].json).toMatchObject({
+      type: 'finding.resolved',
+      execution: { id: fixed },
+      findings: [{ check: 'tables.missing_primary_key', object: 'public.orders', detail: null }],
+    });
+    expect(verifyPgReviewerSignature(SECRET, hooks[1].body, String(hooks[1].headers['pg-reviewer-signature']))).toBe(
+      true,
+    );
 
     // The execution API shows what the run caused.
-    const execution = await call(getExecution, apiEvent('GET', `/api/v1/scheduler/executions/${planted}`, { path: { execution_id: String(planted) } }));
+    const execution = await call(
+      getExecution,
+      apiEvent('GET', `/api/v1/scheduler/executions/${planted}`, { path: { execution_id: String(planted) } }),
+    );
     expect(execution.body.notifications).toEqual([
-      expect.objectContaining({ event_id: message.json.id, event_type: 'finding.new', channel_id: created.id, channel_name: 'on-call', status: 'delivered', attempts: 1 }),
+      expect.objectContaining({
+        event_id: message.json.id,
+        event_type: 'finding.new',
+        channel_id: created.id,
+        channel_name: 'on-call',
+        status: 'delivered',
+        attempts: 1,
+      }),
     ]);
     // So does its report, in both formats.
-    const reportOf = (format: string) => executionReport(apiEvent('GET', `/api/v1/scheduler/executions/${planted}/report`, { path: { execution_id: String(planted) }, query: { format } }), {});
-    expect((await reportOf('md')).body).toMatch(/## Notifications\n\n\| Event \| Channel \| Status \| {2}\|\n.*\n\| finding\.new \| on-call \| delivered \| delivered .* after 1 attempt \|/);
-    expect((await reportOf('html')).body).toMatch(/<section id="notifications">.*<td>finding\.new<\/td><td>on-call<\/td><td>delivered<\/td>/s);
+    const reportOf = (format: string) =>
+      executionReport(
+        apiEvent('GET', `/api/v1/scheduler/executions/${planted}/report`, {
+          path: { execution_id: String(planted) },
+          query: { format },
+        }),
+        {},
+      );
+    expect((await reportOf('md')).body).toMatch(
+      /## Notifications\n\n\| Event \| Channel \| Status \| {2}\|\n.*\n\| finding\.new \| on-call \| delivered \| delivered .* after 1 attempt \|/,
+    );
+    expect((await reportOf('html')).body).toMatch(
+      /<section id="notifications">.*<td>finding\.new<\/td><td>on-call<\/td><td>delivered<\/td>/s,
+    );
   });
 });
 
 describe('delivery when the receiver is away', () => {
   it('delivers a failed run later when the receiver was down for the first attempt, with every attempt recorded', async () => {
     const unreachable = await createLocalConnection({ port: await closedPort(), name: 'not listening' });
-    const created = await channel({ name: 'flaky receiver', type: 'webhook', url: receiver.url, connection_ids: [unreachable.id], secret: 'a-secret-of-the-receivers-choice' });
-    const task = await createTaskVia({ name: 'Check a dead server', task_type: 'config_check', connection_id: unreachable.id, cron_schedule: '0 2 * * *' });
+    const created = await channel({
+      name: 'flaky receiver',
+      type: 'webhook',
+      url: receiver.url,
+      connection_ids: [unreachable.id],
+      secret: 'a-secret-of-the-receivers-choice',
+    });
+    const task = await createTaskVia({
+      name: 'Check a dead server',
+      task_type: 'config_check',
+      connection_id: unreachable.id,
+      cron_schedule: '0 2 * * *',
+    });
 
     await receiver.stop();
     const executionId = await runAndWait(task.id);
     const [waiting] = await deliveries({ execution_id: String(executionId) });
-    expect(waiting).toMatchObject({ event_type: 'execution.failed', status: 'pending', attempts: 1, last_status_code: null });
+    expect(waiting).toMatchObject({
+      event_type: 'execution.failed',
+      status: 'pending',
+      attempts: 1,
+      last_status_code: null,
+    });
     expect(waiting.attempt_log[0].error).toMatch(/ECONNREFUSED/);
     // The first retry waits 30 s.
-    const retryIn = new Date(waiting.next_attempt_at).getTime() - new Date(waiting.attempt_log[0].attempted_at).getTime();
+    const retryIn =
+      new Date(waiting.next_attempt_at).getTime() - new Date(waiting.attempt_log[0].attempted_at).getTime();
     expect(retryIn).toBeGreaterThan(29_000);
     expect(retryIn).toBeLessThan(31_000);
 
     // Not due yet: the tick leaves it alone.
     await receiver.start();
-    await tick();
+    await tick({});
     expect(receiver.requests).toHaveLength(0);
 
     await makeRetriesDue();
-    await tick();
+    await tick({});
     expect(receiver.requests).toHaveLength(1);
     const [message] = receiver.requests;
-    expect(message.json).toMatchObject({ type: 'execution.failed', id: waiting.event_id, execution: { id: executionId, status: 'failed', error_message: expect.stringMatching(/refused/i) } });
-    expect(verifyPgReviewerSignature('a-secret-of-the-receivers-choice', message.body, String(message.headers['pg-reviewer-signature']))).toBe(true);
+    expect(message.json).toMatchObject({
+      type: 'execution.failed',
+      id: waiting.event_id,
+      execution: { id: executionId, status: 'failed', error_message: expect.stringMatching(/refused/i) },
+    });
+    expect(
+      verifyPgReviewerSignature(
+        'a-secret-of-the-receivers-choice',
+        message.body,
+        String(message.headers['pg-reviewer-signature']),
+      ),
+    ).toBe(true);
 
     const [delivered] = await deliveries({ execution_id: String(executionId) });
-    expect(delivered).toMatchObject({ channel_id: created.id, status: 'delivered', attempts: 2, last_status_code: 200, last_error: null, next_attempt_at: null });
+    expect(delivered).toMatchObject({
+      channel_id: created.id,
+      status: 'delivered',
+      attempts: 2,
+      last_status_code: 200,
+      last_error: null,
+      next_attempt_at: null,
+    });
     expect(delivered.attempt_log).toEqual([
       expect.objectContaining({ status_code: null, error: expect.stringMatching(/ECONNREFUSED/) }),
       expect.objectContaining({ status_code: 200, error: null }),
@@ -163,36 +262,73 @@ describe('delivery when the receiver is away', () => {
 
   it('tells of a run the tick fails because its consumer stopped responding, in that same tick', async () => {
     const connection = await createLocalConnection({ name: 'consumer died' });
-    await channel({ name: 'dead consumers', type: 'webhook', url: receiver.url, connection_ids: [connection.id], events: ['execution.failed'] });
-    const task = await createTaskVia({ name: 'Abandoned', task_type: 'config_check', connection_id: connection.id, cron_schedule: '0 2 * * *' });
+    await channel({
+      name: 'dead consumers',
+      type: 'webhook',
+      url: receiver.url,
+      connection_ids: [connection.id],
+      events: ['execution.failed'],
+    });
+    const task = await createTaskVia({
+      name: 'Abandoned',
+      task_type: 'config_check',
+      connection_id: connection.id,
+      cron_schedule: '0 2 * * *',
+    });
     const [execution] = await query<{ id: string }>(sql`
       insert into task_executions (scheduled_task_id, connection_id, task_type, trigger, status, attempts, started_at, deadline_at)
       values (${task.id}, ${connection.id}, 'config_check', 'manual', 'running', 2, now() - interval '10 minutes', now() - interval '1 minute')
       returning id`);
-    await tick();
+    await tick({});
     expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0].json).toMatchObject({ type: 'execution.failed', execution: { id: Number(execution.id), status: 'failed', error_message: expect.stringContaining('stopped responding') } });
+    expect(receiver.requests[0].json).toMatchObject({
+      type: 'execution.failed',
+      execution: {
+        id: Number(execution.id),
+        status: 'failed',
+        error_message: expect.stringContaining('stopped responding'),
+      },
+    });
   });
 
   it('gives a delivery up after its last attempt and lists it as failed', async () => {
     const unreachable = await createLocalConnection({ port: await closedPort(), name: 'not listening either' });
     const gone = `http://127.0.0.1:${await closedPort()}/hook`;
-    const created = await channel({ name: 'receiver never back', type: 'webhook', url: gone, connection_ids: [unreachable.id] });
-    const task = await createTaskVia({ name: 'Another dead server', task_type: 'config_check', connection_id: unreachable.id, cron_schedule: '0 2 * * *' });
+    const created = await channel({
+      name: 'receiver never back',
+      type: 'webhook',
+      url: gone,
+      connection_ids: [unreachable.id],
+    });
+    const task = await createTaskVia({
+      name: 'Another dead server',
+      task_type: 'config_check',
+      connection_id: unreachable.id,
+      cron_schedule: '0 2 * * *',
+    });
     const executionId = await runAndWait(task.id);
 
     for (let attempt = 2; attempt <= 12; attempt++) {
       await makeRetriesDue();
-      await tick();
+      await tick({});
     }
     const failed = await deliveries({ status: 'failed' });
-    expect(failed).toEqual([expect.objectContaining({ channel_id: created.id, execution_id: executionId, event_type: 'execution.failed', status: 'failed', attempts: 12, next_attempt_at: null })]);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        channel_id: created.id,
+        execution_id: executionId,
+        event_type: 'execution.failed',
+        status: 'failed',
+        attempts: 12,
+        next_attempt_at: null,
+      }),
+    ]);
     expect(failed[0].attempt_log).toHaveLength(12);
     expect(failed[0].last_error).toMatch(/ECONNREFUSED/);
 
     // Given up is final: later ticks do not try again.
     await makeRetriesDue();
-    await tick();
+    await tick({});
     expect((await deliveries({ status: 'failed' }))[0].attempts).toBe(12);
   });
 });
@@ -200,13 +336,29 @@ describe('delivery when the receiver is away', () => {
 describe('slack channels', () => {
   it('sends a Block Kit message that Slack accepts, naming the findings with their recommendations', async () => {
     const connection = await targetConnection();
-    await target.admin.unsafe(Array.from({ length: 60 }, (_, i) => `create table keyless_${String(i).padStart(2, '0')} (v text);`).join('\n'));
+    await target.admin.unsafe(
+      Array.from({ length: 60 }, (_, i) => `create table keyless_${String(i).padStart(2, '0')} (v text);`).join('\n'),
+    );
     const slack = await startWebhookReceiver('/services/T000/B000/XXXX');
     // As Slack does: a message it cannot draw is refused with 400 invalid_blocks.
-    slack.respond = (request) => (blockKitProblems(request.json).length === 0 ? { status: 200, body: 'ok' } : { status: 400, body: 'invalid_blocks' });
+    slack.respond = (request) =>
+      blockKitProblems(request.json).length === 0
+        ? { status: 200, body: 'ok' }
+        : { status: 400, body: 'invalid_blocks' };
     try {
-      await channel({ name: 'slack #db', type: 'slack', url: slack.url, connection_ids: [connection.id], events: ['finding.new'] });
-      const task = await createTaskVia({ name: 'All tables', task_type: 'table_analysis', connection_id: connection.id, cron_schedule: '0 2 * * *' });
+      await channel({
+        name: 'slack #db',
+        type: 'slack',
+        url: slack.url,
+        connection_ids: [connection.id],
+        events: ['finding.new'],
+      });
+      const task = await createTaskVia({
+        name: 'All tables',
+        task_type: 'table_analysis',
+        connection_id: connection.id,
+        cron_schedule: '0 2 * * *',
+      });
       const executionId = await runAndWait(task.id);
 
       expect(slack.requests).toHaveLength(1);
@@ -228,39 +380,73 @@ describe('slack channels', () => {
 });
 
 describe('creating a channel', () => {
-  const create = (body: Record<string, unknown>) => call(createChannel, apiEvent('POST', '/api/v1/notifications/channels', { body }));
+  const create = (body: Record<string, unknown>) =>
+    call(createChannel, apiEvent('POST', '/api/v1/notifications/channels', { body }));
 
   it('asks a webhook channel for the secret its receiver verifies with, and refuses one for Slack', async () => {
     const missing = await create({ name: 'unsigned', type: 'webhook', url: receiver.url });
     expect(missing.status).toBe(400);
-    expect(missing.body.errors).toEqual([{ path: 'secret', message: expect.stringContaining('needs a signing secret') }]);
+    expect(missing.body.errors).toEqual([
+      { path: 'secret', message: expect.stringContaining('needs a signing secret') },
+    ]);
     const slack = await create({ name: 'signed slack', type: 'slack', url: receiver.url, secret: SECRET });
     expect(slack.status).toBe(400);
     expect(slack.body.errors[0].path).toBe('secret');
   });
 
   it('refuses unknown event types and fields by name, and empty scopes', async () => {
-    const response = await create({ name: 'bad rule', type: 'slack', url: receiver.url, events: ['finding.lost'], min_severity: 'urgent', connection_ids: [], colour: 'red' });
+    const response = await create({
+      name: 'bad rule',
+      type: 'slack',
+      url: receiver.url,
+      events: ['finding.lost'],
+      min_severity: 'urgent',
+      connection_ids: [],
+      colour: 'red',
+    });
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['colour', 'connection_ids', 'events.0', 'min_severity']);
+    expect(response.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'colour',
+      'connection_ids',
+      'events.0',
+      'min_severity',
+    ]);
   });
 });
 
 describe('the test button and unhelpful receivers', () => {
-  const test = async (channelId: number) => (await call(testChannel, apiEvent('POST', `/api/v1/notifications/channels/${channelId}/test`, { path: { channel_id: String(channelId) } }))).body;
+  const test = async (channelId: number) =>
+    (
+      await call(
+        testChannel,
+        apiEvent('POST', `/api/v1/notifications/channels/${channelId}/test`, {
+          path: { channel_id: String(channelId) },
+        }),
+      )
+    ).body;
 
   it('sends a signed test message and reports what the receiver answered', async () => {
     const created = await channel({ name: 'test button', type: 'webhook', url: receiver.url, is_active: false });
     expect(await test(created.id)).toMatchObject({ ok: true, status_code: 200, error: null });
     const [message] = receiver.requests;
     expect(message.json).toMatchObject({ version: 1, type: 'test', findings: [] });
-    expect(verifyPgReviewerSignature(SECRET, message.body, String(message.headers['pg-reviewer-signature']))).toBe(true);
+    expect(verifyPgReviewerSignature(SECRET, message.body, String(message.headers['pg-reviewer-signature']))).toBe(
+      true,
+    );
 
     receiver.respond = () => ({ status: 410, body: 'this hook was removed' });
     try {
-      expect(await test(created.id)).toMatchObject({ ok: false, status_code: 410, error: 'the receiver answered 410: this hook was removed' });
+      expect(await test(created.id)).toMatchObject({
+        ok: false,
+        status_code: 410,
+        error: 'the receiver answered 410: this hook was removed',
+      });
       receiver.respond = () => ({ status: 302, body: '' });
-      expect(await test(created.id)).toMatchObject({ ok: false, status_code: 302, error: 'redirects are not followed' });
+      expect(await test(created.id)).toMatchObject({
+        ok: false,
+        status_code: 302,
+        error: 'redirects are not followed',
+      });
     } finally {
       receiver.respond = () => ({ status: 200, body: 'ok' });
     }
@@ -270,7 +456,11 @@ describe('the test button and unhelpful receivers', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
     try {
-      const created = await channel({ name: 'silent', type: 'webhook', url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook` });
+      const created = await channel({
+        name: 'silent',
+        type: 'webhook',
+        url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`,
+      });
       const result = await test(created.id);
       expect(result).toMatchObject({ ok: false, status_code: null, error: 'No answer within 2 s' });
       expect(result.duration_ms).toBeGreaterThanOrEqual(1900);
@@ -282,14 +472,32 @@ describe('the test button and unhelpful receivers', () => {
   });
 
   it('sends a delivery once when the consumer and the tick send at the same time', async () => {
-    const created = await channel({ name: 'raced receiver', type: 'webhook', url: receiver.url, connection_ids: [999_999] });
+    const created = await channel({
+      name: 'raced receiver',
+      type: 'webhook',
+      url: receiver.url,
+      connection_ids: [999_999],
+    });
     const eventId = crypto.randomUUID();
-    const document = { version: 1, id: eventId, type: 'execution.failed', created_at: new Date().toISOString(), execution: null, task: null, connection: null, summary: null, findings: [], findings_omitted: 0 };
-    await query(sql`insert into notification_deliveries (event_id, channel_id, event_type, payload) values (${eventId}::uuid, ${created.id}, 'execution.failed', ${JSON.stringify(document)}::jsonb)`);
+    const document = {
+      version: 1,
+      id: eventId,
+      type: 'execution.failed',
+      created_at: new Date().toISOString(),
+      execution: null,
+      task: null,
+      connection: null,
+      summary: null,
+      findings: [],
+      findings_omitted: 0,
+    };
+    await query(
+      sql`insert into notification_deliveries (event_id, channel_id, event_type, payload) values (${eventId}::uuid, ${created.id}, 'execution.failed', ${JSON.stringify(document)}::jsonb)`,
+    );
     // A slow receiver keeps every sender busy at the same time.
     receiver.delayMs = 500;
     try {
-      await Promise.all([deliverNotifications({ budgetMs: 5000 }), deliverNotifications({ budgetMs: 5000 }), tick()]);
+      await Promise.all([deliverNotifications({ budgetMs: 5000 }), deliverNotifications({ budgetMs: 5000 }), tick({})]);
     } finally {
       receiver.delayMs = 0;
     }
@@ -301,7 +509,13 @@ describe('the test button and unhelpful receivers', () => {
 
 describe('delivery history', () => {
   it('is deleted by the tick after the retention period, except deliveries still pending', async () => {
-    const created = await channel({ name: 'history', type: 'webhook', url: receiver.url, connection_ids: [999_998], is_active: false });
+    const created = await channel({
+      name: 'history',
+      type: 'webhook',
+      url: receiver.url,
+      connection_ids: [999_998],
+      is_active: false,
+    });
     const insert = async (status: string, daysAgo: number) => {
       const eventId = crypto.randomUUID();
       const [row] = await query<{ id: string }>(sql`
@@ -312,10 +526,14 @@ describe('delivery history', () => {
     };
     const old = [await insert('delivered', 91), await insert('failed', 91)];
     const kept = [await insert('pending', 91), await insert('delivered', 89)];
-    await tick();
-    const left = await query<{ id: string }>(sql`select id from notification_deliveries where channel_id = ${created.id} order by id`);
+    await tick({});
+    const left = await query<{ id: string }>(
+      sql`select id from notification_deliveries where channel_id = ${created.id} order by id`,
+    );
     expect(left.map((r) => Number(r.id))).toEqual(kept);
-    const orphanAttempts = await query(sql`select 1 from notification_attempts where delivery_id = any(${`{${old.join(',')}}`}::bigint[])`);
+    const orphanAttempts = await query(
+      sql`select 1 from notification_attempts where delivery_id = any(${`{${old.join(',')}}`}::bigint[])`,
+    );
     expect(orphanAttempts).toHaveLength(0);
   });
 });

@@ -9,15 +9,35 @@ afterEach(() => {
 
 /** The guard as configured by these variables (each import reads the configuration afresh). */
 async function guard(vars: Record<string, string>) {
-  process.env = { ...saved, DATABASE_URL: 'postgres://db/reviewer', UPSTASH_REDIS_REST_URL: 'https://upstash.example.com', UPSTASH_REDIS_REST_TOKEN: 't', ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), ...vars };
-  for (const name of ['AWS_LAMBDA_RUNTIME_API', 'NOTIFICATION_ALLOWED_NETWORKS']) if (!(name in vars)) delete process.env[name];
+  process.env = {
+    ...saved,
+    DATABASE_URL: 'postgres://db/reviewer',
+    UPSTASH_REDIS_REST_URL: 'https://upstash.example.com',
+    UPSTASH_REDIS_REST_TOKEN: 't',
+    ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    ...vars,
+  };
+  for (const name of ['AWS_LAMBDA_RUNTIME_API', 'NOTIFICATION_ALLOWED_NETWORKS'])
+    if (!(name in vars)) delete process.env[name];
   return import('../../../lib/notifications/destination-guard.js');
 }
 
 describe('channel destinations', () => {
   it('on a deployed stage refuse metadata, loopback, private and link-local addresses by default', async () => {
     const { refusalFor } = await guard({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' });
-    for (const address of ['169.254.169.254', '127.0.0.1', '10.0.0.5', '172.31.255.1', '192.168.1.1', '100.64.0.1', '0.0.0.0', '::1', 'fd00:ec2::254', 'fe80::1', '::ffff:169.254.169.254']) {
+    for (const address of [
+      '169.254.169.254',
+      '127.0.0.1',
+      '10.0.0.5',
+      '172.31.255.1',
+      '192.168.1.1',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fd00:ec2::254',
+      'fe80::1',
+      '::ffff:169.254.169.254',
+    ]) {
       expect(refusalFor(address, 'https:'), address).not.toBeNull();
     }
     expect(refusalFor('169.254.169.254', 'http:')).toContain('link-local (cloud metadata)');
@@ -34,7 +54,10 @@ describe('channel destinations', () => {
     expect((await guard({})).refusalFor('127.0.0.1', 'http:')).toBeNull();
     expect((await guard({})).refusalFor('10.0.0.5', 'http:')).not.toBeNull();
     vi.resetModules();
-    const listed = await guard({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', NOTIFICATION_ALLOWED_NETWORKS: '10.20.0.0/16, 192.168.1.7' });
+    const listed = await guard({
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+      NOTIFICATION_ALLOWED_NETWORKS: '10.20.0.0/16, 192.168.1.7',
+    });
     expect(listed.refusalFor('10.20.3.4', 'http:')).toBeNull();
     expect(listed.refusalFor('192.168.1.7', 'http:')).toBeNull();
     expect(listed.refusalFor('192.168.1.8', 'http:')).not.toBeNull();
@@ -42,7 +65,9 @@ describe('channel destinations', () => {
   });
 
   it('allow nothing private with `none`, on a developer machine too', async () => {
-    expect((await guard({ NOTIFICATION_ALLOWED_NETWORKS: 'none' })).refusalFor('127.0.0.1', 'http:')).toContain('loopback');
+    expect((await guard({ NOTIFICATION_ALLOWED_NETWORKS: 'none' })).refusalFor('127.0.0.1', 'http:')).toContain(
+      'loopback',
+    );
   });
 });
 
