@@ -16,7 +16,7 @@ const rows = (items: DeliveryResponse[]) =>
           : `given up after ${n.attempts} attempts; last error: ${n.last_error ?? `status ${n.last_status_code}`}`,
   }));
 
-export function notificationsHtml(items: DeliveryResponse[]): SafeHtml | null {
+export function notificationsHtml(items: DeliveryResponse[] = []): SafeHtml | null {
   if (items.length === 0) return null;
   return html`<section id="notifications">
     <h2>Notifications</h2>
@@ -44,7 +44,7 @@ export function notificationsHtml(items: DeliveryResponse[]): SafeHtml | null {
   </section>`;
 }
 
-export function notificationsMarkdown(items: DeliveryResponse[]): string | null {
+export function notificationsMarkdown(items: DeliveryResponse[] = []): string | null {
   if (items.length === 0) return null;
   const table = mdTable(
     ['Event', 'Channel', 'Status', ''],

@@ -27,8 +27,8 @@ export interface ReportData {
   errorMessage: string | null;
   /** Only completed executions have one. */
   result: ReviewResult | null;
-  /** What the run caused to be sent, and how its delivery stands. */
-  notifications: DeliveryResponse[];
+  /** What the run caused to be sent, and how its delivery stands (none when absent). */
+  notifications?: DeliveryResponse[];
 }
 
 /** Throws not_found (404) for an unknown execution. */
