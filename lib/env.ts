@@ -37,6 +37,17 @@ const envSchema = z.object({
   // tokens: callers send one of API_TOKENS. gateway: an API Gateway JWT/IAM/Lambda authorizer checks callers
   // before the function runs. disabled: nobody is checked; refused inside AWS Lambda (see lib/http/auth.ts).
   API_AUTH: z.enum(['tokens', 'gateway', 'disabled']).default('tokens'),
+  // Notifications (README, "Notifications"). Networks a channel URL may resolve to although they are
+  // loopback, private or link-local: comma-separated addresses or CIDRs, or `none`. Unset: loopback
+  // on a developer machine (a local receiver), none on a deployed stage (lib/notifications/destination-guard.ts).
+  NOTIFICATION_ALLOWED_NETWORKS: z.string().optional(),
+  // One delivery attempt, connect to last byte: a slow receiver must not hold up the consumer or the tick.
+  NOTIFICATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30).default(10),
+  // Attempts before a delivery is given up as failed; with the backoff in lib/notifications/backoff.ts,
+  // 12 span about 5 hours.
+  NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(12),
+  // Where users reach the API, for links to a run's report in notifications; no link when unset.
+  PUBLIC_BASE_URL: z.string().url().optional(),
   // serverless-offline sets IS_OFFLINE=true for its handlers; only the real Lambda runtime sets AWS_LAMBDA_RUNTIME_API.
   IS_OFFLINE: z
     .string()

@@ -1,5 +1,6 @@
 import { drainQueue } from '../../lib/executions/drain-queue.js';
 import { withLogContext } from '../../lib/log/logger.js';
+import { deliverNotifications } from '../../lib/notifications/deliver.js';
 
 // Stop taking new executions when less than this is left of the invocation: one running
 // analysis still needs time to finish and record its outcome.
@@ -9,5 +10,8 @@ const RESERVE_MS = 6 * 60_000;
 export const handler = withLogContext(async (event: { executionIds?: unknown } = {}, context?: { getRemainingTimeInMillis?: () => number }) => {
   const executionIds = Array.isArray(event?.executionIds) ? event.executionIds.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [];
   const remaining = context?.getRemainingTimeInMillis;
-  return drainQueue({ executionIds, shouldStop: () => (remaining ? remaining() < RESERVE_MS : false) });
+  const report = await drainQueue({ executionIds, shouldStop: () => (remaining ? remaining() < RESERVE_MS : false) });
+  // The reviews are recorded: their notifications go out now rather than at the next tick.
+  await deliverNotifications({ budgetMs: 60_000 });
+  return report;
 });

@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { finishExecutions, type FinishedExecution } from '../../db/queries/executions.js';
 import { databaseSqlState, driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
+import { queueNotificationEvents } from '../notifications/queue-events.js';
 
 const isDataError = (error: unknown) => databaseSqlState(error)?.startsWith('22') ?? false;
 
@@ -19,19 +20,27 @@ function refusal(error: unknown): string {
  */
 export async function recordOutcomes(db: Db, finished: readonly FinishedExecution[]): Promise<Set<number>> {
   try {
-    return await finishExecutions(db, finished);
+    return await finishAndNotify(db, finished);
   } catch (error) {
     if (!isDataError(error)) throw error;
   }
   const recorded = new Set<number>();
   for (const one of finished) {
-    const ids = await finishExecutions(db, [one]).catch(async (error: unknown) => {
+    const ids = await finishAndNotify(db, [one]).catch(async (error: unknown) => {
       if (!isDataError(error)) throw error;
       const reason = refusal(error);
       log.error('execution result refused by the database; recorded as failed', { executionId: one.id, error: reason });
-      return finishExecutions(db, [{ ...one, outcome: { status: 'failed', result: null, errorMessage: reason } }]);
+      return finishAndNotify(db, [{ ...one, outcome: { status: 'failed', result: null, errorMessage: reason } }]);
     });
     for (const id of ids) recorded.add(id);
   }
   return recorded;
 }
+
+/** Outcomes and the notification events they cause are recorded together or not at all. */
+const finishAndNotify = (db: Db, finished: readonly FinishedExecution[]) =>
+  db.transaction(async (tx) => {
+    const recorded = await finishExecutions(tx, finished);
+    await queueNotificationEvents(tx, [...recorded]);
+    return recorded;
+  });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createConnectionBody, updateConnectionBody } from '../connections/connection-schemas.js';
+import { deliveryResponse } from '../notifications/response-schemas.js';
 import { taskParamsSchema } from '../tasks/task-params.js';
 import { createTaskBody, updateTaskBody } from '../tasks/task-schemas.js';
 import {
@@ -80,6 +81,10 @@ export const task = response('Task', taskResponse);
 export const taskList = response('TaskList', z.array(taskResponse));
 export const execution = response('Execution', executionResponse);
 export const executionList = response('ExecutionList', z.array(executionResponse));
+export const executionWithNotifications = response(
+  'ExecutionWithNotifications',
+  executionResponse.extend({ notifications: z.array(deliveryResponse).meta({ description: 'The notifications this run caused, with their delivery state' }) }),
+);
 export const connection = response('Connection', connectionResponse);
 export const connectionList = response('ConnectionList', z.array(connectionResponse));
 export const connectionTest = response('ConnectionTest', connectionTestResponse);

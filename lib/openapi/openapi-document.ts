@@ -46,6 +46,7 @@ function buildDocument(): JsonSchema {
       { name: 'Executions', description: 'Runs of tasks and their results' },
       { name: 'Queue', description: 'Queue and scheduler state' },
       { name: 'Connections', description: 'Databases to review' },
+      { name: 'Notifications', description: 'Channels told about new, worsened and resolved findings and failed runs; their deliveries' },
       { name: 'Legacy', description: 'The old /api/scheduler base path' },
       { name: 'Documentation', description: 'This document and its interactive page' },
     ],

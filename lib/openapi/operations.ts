@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listExecutionsQuery } from '../executions/execution-schemas.js';
+import { notificationOperations } from '../notifications/openapi-operations.js';
 import { idPath } from '../http/params.js';
 import { reportQuery } from '../report/report.js';
 import { listTasksQuery } from '../tasks/task-list-query.js';
@@ -25,7 +26,7 @@ export interface Operation {
   /** Exactly as in serverless.yml. */
   path: string;
   operationId: string;
-  tag: 'Tasks' | 'Executions' | 'Queue' | 'Connections' | 'Legacy' | 'Documentation';
+  tag: 'Tasks' | 'Executions' | 'Queue' | 'Connections' | 'Notifications' | 'Legacy' | 'Documentation';
   summary: string;
   description?: string;
   /** Served without authentication (see createHandler's `public`). */
@@ -144,7 +145,7 @@ const scheduler: Operation[] = [
     tag: 'Executions',
     summary: 'Get an execution with its result',
     pathParams: executionId,
-    responses: { 200: { description: 'The execution', json: c.execution } },
+    responses: { 200: { description: 'The execution', json: c.executionWithNotifications } },
     errors: { 400: invalidInput, 404: 'Execution not found' },
   },
   {
@@ -295,4 +296,10 @@ const documentation: Operation[] = [
   },
 ];
 
-export const operations: Operation[] = [...scheduler, ...connections, ...legacy, ...documentation];
+export const operations: Operation[] = [
+  ...scheduler,
+  ...connections,
+  ...notificationOperations,
+  ...legacy,
+  ...documentation,
+];

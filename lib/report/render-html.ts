@@ -2,6 +2,7 @@ import type { Finding, NotAssessable, ReviewResult } from '../analyses/types.js'
 import { html, SafeHtml } from './html.js';
 import { advicePlansHtml } from './index-advice-plans.js';
 import { queryChart } from './query-chart.js';
+import { notificationsHtml } from './notifications-section.js';
 import type { ReportData } from './report-data.js';
 import { DATA_ROWS_SHOWN, groupFindings, headerFacts, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
 import { reportStyle } from './report-style.js';
@@ -32,6 +33,7 @@ export function renderHtml(data: ReportData): string {
 ${header(data, result)}
 ${note && html`<section class="status status-${data.status}" id="status"><p>${note}</p></section>`}
 ${result && [summary(result), changes(result), topQueries(result), findings(result), notAssessable(result.not_assessable), customSqlData(result)]}
+${notificationsHtml(data.notifications)}
 ${footer(result)}
 </main>
 </body>

@@ -2,6 +2,7 @@ import type { Finding, FindingRef, NotAssessable, ReviewResult } from '../analys
 import { advicePlansMarkdown } from './index-advice-plans.js';
 import { mdCode, mdFence, mdParagraph, mdTable, mdText } from './markdown.js';
 import { barValueText } from './query-chart.js';
+import { notificationsMarkdown } from './notifications-section.js';
 import type { ReportData } from './report-data.js';
 import { DATA_ROWS_SHOWN, groupFindings, headerFacts, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
 
@@ -11,7 +12,7 @@ export function renderMarkdown(data: ReportData): string {
   const note = statusNote(data);
   const parts = [header(data, result), note ? `> ${mdText(note)}` : null];
   if (result) parts.push(summary(result), changes(result), topQueries(result), findings(result), notAssessable(result.not_assessable), customSqlData(result));
-  parts.push(footer(result));
+  parts.push(notificationsMarkdown(data.notifications), footer(result));
   return `${parts.filter((p): p is string => p !== null).join('\n\n')}\n`;
 }
 

@@ -5,6 +5,7 @@ import type { ExecutionStatus } from '../../db/schema/index.js';
 import type { Finding, ReviewResult } from '../analyses/types.js';
 import { getExecution } from '../executions/executions.js';
 import { iso } from '../http/responses.js';
+import { notificationsOfExecution, type DeliveryResponse } from '../notifications/deliveries.js';
 
 /** Everything a report shows about one execution, whatever its status. */
 export interface ReportData {
@@ -26,15 +27,18 @@ export interface ReportData {
   errorMessage: string | null;
   /** Only completed executions have one. */
   result: ReviewResult | null;
+  /** What the run caused to be sent, and how its delivery stands (none when absent). */
+  notifications?: DeliveryResponse[];
 }
 
 /** Throws not_found (404) for an unknown execution. */
 export async function loadReportData(executionId: number): Promise<ReportData> {
   const execution = await getExecution(executionId);
   const db = getDb();
-  const [task, connection] = await Promise.all([
+  const [task, connection, notifications] = await Promise.all([
     execution.scheduledTaskId === null ? undefined : findTask(db, execution.scheduledTaskId),
     findConnection(db, execution.connectionId),
+    notificationsOfExecution(execution.id, db),
   ]);
   const result = readResult(execution.result);
   return {
@@ -54,6 +58,7 @@ export async function loadReportData(executionId: number): Promise<ReportData> {
     attempts: execution.attempts,
     errorMessage: execution.errorMessage,
     result,
+    notifications,
   };
 }
 

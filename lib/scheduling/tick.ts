@@ -5,6 +5,7 @@ import { claimExecutionsToPush, deleteExpiredExecutions, recoverOverdueExecution
 import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
+import { queueNotificationEvents } from '../notifications/queue-events.js';
 import { acknowledgeExecutionIds, peekProcessing, pushExecutionIds } from '../queue/execution-queue.js';
 import { nextRunAfter } from './cron.js';
 
@@ -51,7 +52,11 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
     if (runs.count < CLAIM_BATCH) break;
   }
 
-  const recovered = await recoverOverdueExecutions(db, MAX_ATTEMPTS);
+  const recovered = await db.transaction(async (tx) => {
+    const rows = await recoverOverdueExecutions(tx, MAX_ATTEMPTS);
+    await queueNotificationEvents(tx, rows.filter((r) => r.status === 'failed').map((r) => r.id));
+    return rows;
+  });
   // Runs claimed above are already stamped as pushed by this tick; the claim here finds the rest
   // (pushes that failed earlier, ids Redis lost), which are older and so go first.
   const toPush = [...(await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS)), ...claimedIds.sort((a, b) => a - b)];

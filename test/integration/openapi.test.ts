@@ -27,10 +27,18 @@ import { handler as listTasks } from '../../functions/tasks/list.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { handler as runTask } from '../../functions/tasks/run.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
+import { handler as createChannel } from '../../functions/notifications/create-channel.js';
+import { handler as deleteChannel } from '../../functions/notifications/delete-channel.js';
+import { handler as getChannel } from '../../functions/notifications/get-channel.js';
+import { handler as listChannels } from '../../functions/notifications/list-channels.js';
+import { handler as listDeliveries } from '../../functions/notifications/list-deliveries.js';
+import { handler as testChannel } from '../../functions/notifications/test-channel.js';
+import { handler as updateChannel } from '../../functions/notifications/update-channel.js';
 import type { Handler } from '../../lib/http/handler.js';
 import { openApiDocument } from '../../lib/openapi/openapi-document.js';
 import { apiEvent } from '../helpers/api.js';
 import { startLambdaEndpoint } from '../helpers/lambda-endpoint.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 type Json = Record<string, any>;
 const document = openApiDocument() as Json;
@@ -165,6 +173,27 @@ describe('real answers match the OpenAPI document', () => {
     expect((await documented(deleteConnection, 'DELETE', '/api/v1/connections/{connection_id}', { path: { connection_id: String(unused.body.id) } })).status).toBe(204);
     expect((await documented(legacyRedirect, 'GET', '/api/scheduler')).status).toBe(308);
     expect((await documented(legacyRedirect, 'POST', '/api/scheduler/{proxy+}', { path: { proxy: 'tasks/1/run' } })).headers.location).toBe('/api/v1/scheduler/tasks/1/run');
+  });
+
+  it('for notification channels and their deliveries', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const created = await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' } });
+      expect(created.status).toBe(201);
+      const path = { channel_id: String(created.body.id) };
+      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' } })).status).toBe(409);
+      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'metadata', type: 'slack', url: 'http://169.254.169.254/' } })).status).toBe(400);
+      expect((await documented(listChannels, 'GET', '/api/v1/notifications/channels')).body).toHaveLength(1);
+      expect((await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(200);
+      expect((await documented(updateChannel, 'PUT', '/api/v1/notifications/channels/{channel_id}', { path, body: { min_severity: 'critical' } })).status).toBe(200);
+      expect((await documented(testChannel, 'POST', '/api/v1/notifications/channels/{channel_id}/test', { path })).body).toMatchObject({ ok: true, status_code: 200 });
+      expect((await documented(listDeliveries, 'GET', '/api/v1/notifications/deliveries', { query: { status: 'failed' } })).status).toBe(200);
+      expect((await documented(listDeliveries, 'GET', '/api/v1/notifications/deliveries', { query: { status: 'lost' } })).status).toBe(400);
+      expect((await documented(deleteChannel, 'DELETE', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(204);
+      expect((await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(404);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('exercised every documented operation outside the documentation routes', () => {
