@@ -30,6 +30,15 @@ export const taskExecutions = pgTable(
     attempts: integer('attempts').notNull().default(0),
     result: jsonb('result').$type<Record<string, unknown>>(),
     errorMessage: text('error_message'),
+    // Small copies of the result's counts and changes, kept in the row itself: the dashboard and the
+    // finding history read them for thousands of runs, where reading `result` would fetch every
+    // run's whole (often large, out-of-line) document.
+    summary: jsonb('summary')
+      .$type<Record<string, number>>()
+      .generatedAlwaysAs(sql`result -> 'summary'`),
+    changes: jsonb('changes')
+      .$type<Record<string, unknown>>()
+      .generatedAlwaysAs(sql`result -> 'changes'`),
   },
   (t) => [
     uniqueIndex('task_executions_slot_key').on(t.scheduledTaskId, t.scheduledFor),

@@ -1,0 +1,2 @@
+ALTER TABLE "task_executions" ADD COLUMN "summary" jsonb GENERATED ALWAYS AS (result -> 'summary') STORED;--> statement-breakpoint
+ALTER TABLE "task_executions" ADD COLUMN "changes" jsonb GENERATED ALWAYS AS (result -> 'changes') STORED;
