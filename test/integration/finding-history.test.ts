@@ -19,7 +19,7 @@ const MISSING_PK = { check: 'tables.missing_primary_key', object: 'public.orders
 
 const findings = (state?: string, id = connectionId) =>
   call(connectionFindings, apiEvent('GET', `/api/v1/connections/${id}/findings`, { path: { connection_id: String(id) }, query: state ? { state } : undefined }));
-const entryFor = (body: { findings: Array<{ check: string; object: string | null }> }) => body.findings.find((f) => f.check === MISSING_PK.check && f.object === MISSING_PK.object);
+const entryFor = (body: { findings: Array<{ check: string; object: string | null }> }): any => body.findings.find((f) => f.check === MISSING_PK.check && f.object === MISSING_PK.object);
 
 beforeAll(async () => {
   db = await createTargetDatabase('history');
