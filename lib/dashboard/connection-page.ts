@@ -44,9 +44,9 @@ function findingRow(f: FindingHistoryEntry, state: 'open' | 'resolved'): SafeHtm
 <td><span class="badge sev-${f.severity}">${f.severity}</span>${f.title}${f.object && html`<br><span class="object"><code>${f.object}</code></span>`}
 ${f.recommendation && html`<details><summary>Recommendation</summary><pre class="sql"><code>${f.recommendation}</code></pre></details>`}</td>
 <td>${f.task_name}<br><span class="muted">${f.task_type}</span></td>
-<td class="nowrap" data-field="first_seen"><a href="/dashboard/executions/${f.first_seen_execution_id}/report">#${f.first_seen_execution_id}</a><br>${timeTag(f.first_seen)}</td>
+<td class="nowrap" data-field="first_seen" data-label="First seen"><a href="/dashboard/executions/${f.first_seen_execution_id}/report">#${f.first_seen_execution_id}</a><br>${timeTag(f.first_seen)}</td>
 ${state === 'open'
-  ? html`<td class="num" data-field="runs">${f.runs}</td>`
-  : html`<td class="nowrap"><a href="/dashboard/executions/${f.last_seen_execution_id}/report">#${f.last_seen_execution_id}</a><br>${timeTag(f.last_seen)}</td><td class="nowrap" data-field="resolved"><a href="/dashboard/executions/${f.resolved_execution_id}/report">#${f.resolved_execution_id}</a><br>${timeTag(f.resolved_at)}</td>`}
+  ? html`<td class="num" data-field="runs" data-label="Runs">${f.runs}</td>`
+  : html`<td class="nowrap" data-label="Last seen"><a href="/dashboard/executions/${f.last_seen_execution_id}/report">#${f.last_seen_execution_id}</a><br>${timeTag(f.last_seen)}</td><td class="nowrap" data-field="resolved" data-label="Resolved"><a href="/dashboard/executions/${f.resolved_execution_id}/report">#${f.resolved_execution_id}</a><br>${timeTag(f.resolved_at)}</td>`}
 </tr>`;
 }

@@ -36,7 +36,13 @@ svg.trend circle { fill: var(--info); }
 @media (max-width: 600px) {
   main { padding: 16px 12px 32px; }
   h1 { font-size: 22px; }
-  table.grid th, table.grid td { padding: 5px 6px; }
+  /* Rows become cards: one cell per line, labelled where the value does not say what it is. */
+  table.grid thead { display: none; }
+  table.grid tr { display: block; padding: 8px 0; border-bottom: 1px solid var(--line); }
+  table.grid td { display: block; border: 0; padding: 2px 0; text-align: left; }
+  table.grid td.num { text-align: left; }
+  table.grid td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: 13px; }
+  .review { white-space: normal; }
 }
 @media (prefers-color-scheme: dark) {
   :root { --critical: #f97066; --critical-bg: #3a1512; --warning: #fdb022; --warning-bg: #35260a; --info: #84caff; --info-bg: #102a43; --muted: #98a2b3; --muted-bg: #1d2939; --line: #344054; --ok: #47cd89; }

@@ -60,8 +60,8 @@ function row(e: ExecutionPageRow): SafeHtml {
 <td>${e.task_name ?? html`<span class="muted">deleted task</span>`}<br><span class="muted">${e.task_type}</span></td>
 <td>${e.connection_name ? html`<a href="/dashboard/connections/${e.connection_id}">${e.connection_name}</a>` : html`<span class="muted">#${e.connection_id}</span>`}</td>
 <td><span class="status-${e.status}" data-field="status">${e.status}</span>${e.error_message && html`<br><span class="error">${e.error_message}</span>`}</td>
-<td class="nowrap">${timeTag(e.created_at)}</td>
-<td class="num">${took}</td>
+<td class="nowrap" data-label="Queued">${timeTag(e.created_at)}</td>
+<td class="num" data-label="Took">${took}</td>
 <td class="nowrap">${severityPills(e.summary)}</td>
 </tr>`;
 }

@@ -88,10 +88,10 @@ function table(connections: ConnectionOverview[]): SafeHtml {
 function row(c: ConnectionOverview): SafeHtml {
   return html`<tr data-connection-id="${c.id}">
 <td><a href="/dashboard/connections/${c.id}">${c.name}</a><br><span class="muted">${c.where}</span></td>
-<td class="nowrap">${c.reviews.length > 0 ? severityPills(c.open) : html`<span class="muted">no reviews yet</span>`}</td>
-<td>${c.tasks === 0 ? html`<span class="muted">no tasks</span>` : c.reviews.map(review)}</td>
-<td class="nowrap">${c.lastRun ? html`${timeTag(c.lastRun.finishedAt)}<br><span class="status-${c.lastRun.status}">${c.lastRun.status}</span>` : '—'}</td>
-<td>${sparkline(c.trend, 'open findings per run')}</td>
+<td class="nowrap" data-label="Open findings">${c.reviews.length > 0 ? severityPills(c.open) : html`<span class="muted">no reviews yet</span>`}</td>
+<td data-label="Latest reviews">${c.tasks === 0 ? html`<span class="muted">no tasks</span>` : c.reviews.map(review)}</td>
+<td class="nowrap" data-label="Last run">${c.lastRun ? html`${timeTag(c.lastRun.finishedAt)}<br><span class="status-${c.lastRun.status}">${c.lastRun.status}</span>` : '—'}</td>
+<td data-label="Trend">${sparkline(c.trend, 'open findings per run')}</td>
 </tr>`;
 }
 
