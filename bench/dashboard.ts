@@ -10,6 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import { closeDb, getDb } from '../db/client.js';
 import { handler as listConnectionsHandler } from '../functions/connections/list.js';
 import { handler as findingsHandler } from '../functions/connections/findings.js';
@@ -119,7 +121,13 @@ try {
   const db = getDb();
   const client = serviceClient(db);
   const observer = observeQueries(client);
-  await seed((statement) => db.execute(statement));
+  // Seeded over a connection of its own: minutes of inserts, kept apart from the service's pool.
+  const seeder = drizzle(postgres(database.url, { max: 1, onnotice: () => {}, connection: { application_name: 'pg-reviewer-bench-seed' } }));
+  try {
+    await seed((statement) => seeder.execute(statement));
+  } finally {
+    await seeder.$client.end();
+  }
 
   const figures: Record<string, number> = {};
   const rows: Array<Array<string | number>> = [['page', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'body KB']];
@@ -186,7 +194,7 @@ async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>
     select 'review ' || g, (${`{${TASK_TYPES.join(',')}}`}::text[])[1 + g % ${TASK_TYPES.length}], 1 + (g - 1) / ${TASK_TYPES.length}, '0 */6 * * *',
            '{"analysis_target":"tables","query_timeout":300}'::jsonb, true, date_trunc('hour', now()) + interval '1 hour'
       from generate_series(1, ${TASKS}::int) g`);
-  const chunk = 200_000;
+  const chunk = 100_000;
   const step = (RETENTION_DAYS * 86_400) / EXECUTIONS;
   const finding = (check: string, severity: string) =>
     `jsonb_build_object('check', '${check}', 'severity', '${severity}', 'object', 'public.t' || t.id, 'title', '${check} on a table', 'detail', 'Measured values of the check, one or two sentences long.', 'recommendation', 'ALTER TABLE public.t' || t.id || ' ADD PRIMARY KEY (id);', 'evidence', jsonb_build_object('value', x.draw))`;

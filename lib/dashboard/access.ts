@@ -35,7 +35,7 @@ export function checkAccess(event: DashboardEvent): Access {
 export function checkCsrf(event: DashboardEvent, access: Access, presented: string | undefined): void {
   const origin = header(event, 'origin');
   const host = header(event, 'host');
-  if (origin && host && origin !== 'null' && new URL(origin).host !== host) throw new AppError('forbidden', 'This form was sent from another site');
+  if (origin && host && hostOf(origin) !== host) throw new AppError('forbidden', 'This form was sent from another site');
   if (access.newCsrfCookie || !isValidCsrfToken(access.csrfBasis, presented)) {
     throw new AppError('forbidden', 'The form had no valid security token: reload the page and try again');
   }
@@ -48,6 +48,14 @@ export function isOpen(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null; // "null" (an opaque origin) or garbage: not our page
   }
 }
 
