@@ -25,8 +25,8 @@ export const TREND_RUNS = 12;
 
 /**
  * Every connection with each of its tasks' latest finished run and the open-finding counts of its
- * last completed runs: two index probes per task (the task's runs, newest first), reading only the
- * small summary column, never a result.
+ * last completed runs: two index probes per task (the task's runs, newest first), the second one
+ * index-only (task_executions_completed_idx carries open_findings); never a result is read.
  */
 export async function overviewRows(db: DbOrTx): Promise<OverviewRow[]> {
   return db.execute<OverviewRow>(sql`
@@ -42,8 +42,8 @@ export async function overviewRows(db: DbOrTx): Promise<OverviewRow[]> {
          order by e.id desc limit 1
       ) l on true
       left join lateral (
-        select array_agg(x.open order by x.id) as points from (
-          select e.id, coalesce((e.summary->>'critical')::int, 0) + coalesce((e.summary->>'warning')::int, 0) + coalesce((e.summary->>'info')::int, 0) as open
+        select array_agg(x.open_findings order by x.id) as points from (
+          select e.id, e.open_findings
             from task_executions e
            where e.scheduled_task_id = t.id and e.status = 'completed'
            order by e.id desc limit ${TREND_RUNS}
