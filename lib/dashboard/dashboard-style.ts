@@ -18,7 +18,7 @@ table.grid td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .nowrap { white-space: nowrap; }
 .pill { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 700; border: 1px solid var(--sev, var(--line)); color: var(--sev, var(--muted)); margin: 1px 2px 1px 0; white-space: nowrap; }
 .status-completed { color: var(--ok); } .status-failed { color: var(--critical); font-weight: 700; } .status-queued, .status-running { color: var(--info); } .status-skipped, .status-cancelled { color: var(--muted); }
-.review { display: block; margin: 2px 0; white-space: nowrap; }
+.review { white-space: nowrap; }
 .muted { color: var(--muted); }
 .actions { display: flex; flex-wrap: wrap; gap: 6px; }
 button, .button { font: inherit; font-size: 13px; padding: 4px 10px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: inherit; cursor: pointer; }
@@ -42,7 +42,6 @@ svg.trend circle { fill: var(--info); }
   table.grid td { display: block; border: 0; padding: 2px 0; text-align: left; }
   table.grid td.num { text-align: left; }
   table.grid td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: 13px; }
-  .review { white-space: normal; }
 }
 @media (prefers-color-scheme: dark) {
   :root { --critical: #f97066; --critical-bg: #3a1512; --warning: #fdb022; --warning-bg: #35260a; --info: #84caff; --info-bg: #102a43; --muted: #98a2b3; --muted-bg: #1d2939; --line: #344054; --ok: #47cd89; }

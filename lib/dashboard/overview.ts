@@ -39,7 +39,7 @@ export function summarizeConnections(rows: readonly OverviewRow[]): ConnectionOv
     item.entry.tasks += 1;
     if (row.trend) item.trends.push(row.trend);
     if (row.run_id === null || row.task_type === null) continue;
-    const review: LatestReview = { taskType: row.task_type, runId: Number(row.run_id), status: row.run_status!, finishedAt: new Date(row.run_finished_at!).toISOString(), summary: row.run_summary };
+    const review: LatestReview = { taskType: row.task_type, runId: Number(row.run_id), status: row.run_status!, finishedAt: row.run_finished_at!, summary: row.run_summary };
     const same = item.entry.reviews.findIndex((r) => r.taskType === review.taskType);
     if (same < 0) item.entry.reviews.push(review);
     else if (item.entry.reviews[same].runId < review.runId) item.entry.reviews[same] = review;
@@ -68,7 +68,10 @@ function combineTrends(trends: number[][]): number[] {
 }
 
 export async function overviewPage(access: Access): Promise<DashboardResult> {
-  const connections = summarizeConnections(await overviewRows(getDb()));
+  return renderOverview(summarizeConnections(await overviewRows(getDb())), access);
+}
+
+export function renderOverview(connections: ConnectionOverview[], access: Access): DashboardResult {
   const failing = connections.filter((c) => c.reviews.some((r) => r.status === 'failed')).length;
   return page(
     { title: 'Overview', section: 'overview', access },
@@ -95,6 +98,8 @@ function row(c: ConnectionOverview): SafeHtml {
 </tr>`;
 }
 
+// One short line per review type: a page of a thousand connections stays small to build and to send.
 function review(r: LatestReview): SafeHtml {
-  return html`<a class="review" href="/dashboard/executions/${r.runId}/report" data-task-type="${r.taskType}">${r.taskType}: ${r.status === 'failed' ? html`<span class="status-failed">failed</span>` : severityPills(r.summary)}</a>`;
+  const open = (r.summary?.critical ?? 0) + (r.summary?.warning ?? 0) + (r.summary?.info ?? 0);
+  return html`<a class="review" href="/dashboard/executions/${r.runId}/report" data-task-type="${r.taskType}">${r.taskType}</a> ${r.status === 'failed' ? html`<span class="status-failed">failed</span>` : html`<span class="muted">${open} open</span>`}<br>`;
 }
