@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the four benchmarks of the scheduler, one after another, each in a process of
+ * `npm run bench`: the benchmarks, one after another, each in a process of
  * its own (as each also runs alone), then a summary of bench/results.json against the goals.
  * `npm run bench -- tick api` runs only those.
  */
@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { heading, printTable } from './support/figures.js';
 import { resultsPath } from './support/results-file.js';
 
-const benchmarks = ['cold-start', 'tick', 'api', 'throughput'];
+const benchmarks = ['cold-start', 'tick', 'api', 'throughput', 'dashboard'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : benchmarks;
 const unknown = chosen.filter((name) => !benchmarks.includes(name));
 if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`);
@@ -40,6 +40,11 @@ const goals: Array<[string, string]> = [
   ]),
   ['api.list_tasks_after_change.p50_ms', ''],
   ['api.list_tasks_after_change.p99_ms', ''],
+  ['dashboard.overview.p50_ms', 'under 200'],
+  ['dashboard.overview.p99_ms', ''],
+  ['dashboard.overview.ratio_to_baseline', ''],
+  ['dashboard.connection.p50_ms', ''],
+  ['dashboard.findings.p50_ms', ''],
   ['cold_start.max_bundle_kb', 'under 1024'],
   ['cold_start.max_import_ms', 'under 300'],
 ];

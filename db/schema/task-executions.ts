@@ -2,6 +2,9 @@ import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { scheduledTasks } from './scheduled-tasks.js';
 
+const summaryCount = (severity: string) =>
+  `(case when jsonb_typeof(result -> 'summary' -> '${severity}') = 'number' then (result -> 'summary' ->> '${severity}')::numeric::int else 0 end)`;
+
 export const executionStatuses = ['queued', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
@@ -30,6 +33,18 @@ export const taskExecutions = pgTable(
     attempts: integer('attempts').notNull().default(0),
     result: jsonb('result').$type<Record<string, unknown>>(),
     errorMessage: text('error_message'),
+    // Small copies of the result's counts and changes, kept in the row itself: the dashboard and the
+    // finding history read them for thousands of runs, where reading `result` would fetch every
+    // run's whole (often large, out-of-line) document.
+    summary: jsonb('summary')
+      .$type<Record<string, number>>()
+      .generatedAlwaysAs(sql`result -> 'summary'`),
+    changes: jsonb('changes')
+      .$type<Record<string, unknown>>()
+      .generatedAlwaysAs(sql`result -> 'changes'`),
+    // Critical + warning + info of the run: the dashboard's trends read it from the index alone.
+    // A count that is not a JSON number counts 0 rather than failing the write of the outcome.
+    openFindings: integer('open_findings').generatedAlwaysAs(sql.raw(['critical', 'warning', 'info'].map(summaryCount).join(' + '))),
   },
   (t) => [
     uniqueIndex('task_executions_slot_key').on(t.scheduledTaskId, t.scheduledFor),
@@ -46,8 +61,9 @@ export const taskExecutions = pgTable(
       .where(sql`${t.status} <> 'completed'`),
     // The task's latest completed result, which each execution compares against: one probe here
     // instead of walking every task's completed runs newest first until this task's turns up.
+    // open_findings trails the key so the dashboard's trend of a task's last runs is an index-only scan.
     index('task_executions_completed_idx')
-      .on(t.scheduledTaskId, t.id)
+      .on(t.scheduledTaskId, t.id, t.openFindings)
       .where(sql`${t.status} = 'completed'`),
     index('task_executions_deadline_idx').on(t.deadlineAt).where(sql`${t.status} = 'running'`),
     // Unfinished work is a tiny fraction of history: the tick's overlap check probes only this.

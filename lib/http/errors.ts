@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'bad_json'
   | 'unsupported_media_type'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'inactive'
@@ -32,6 +33,7 @@ export const statusByCode: Record<ErrorCode, number> = {
   bad_json: 400,
   inactive: 400,
   unauthorized: 401,
+  forbidden: 403,
   unsupported_media_type: 415,
   not_found: 404,
   conflict: 409,

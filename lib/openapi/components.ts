@@ -9,6 +9,7 @@ import {
   errorBody,
   executionResponse,
   fieldError,
+  findingHistoryResponse,
   queueStatusResponse,
   redirectBody,
   reviewResult,
@@ -92,5 +93,6 @@ export const taskStarted = response('TaskStarted', taskStartedResponse);
 export const taskQueued = response('TaskQueued', taskQueuedResponse);
 export const queueStatus = response('QueueStatus', queueStatusResponse);
 export const stats = response('SchedulerStats', statsResponse);
+export const findingHistory = response('FindingHistory', findingHistoryResponse);
 export const error = response('Error', errorBody);
 export const redirect = response('Redirect', redirectBody);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listExecutionsQuery } from '../executions/execution-schemas.js';
+import { findingHistoryQuery } from '../findings/finding-history.js';
 import { notificationOperations } from '../notifications/openapi-operations.js';
 import { idPath } from '../http/params.js';
 import { reportQuery } from '../report/report.js';
@@ -239,6 +240,19 @@ const connections: Operation[] = [
     description: 'Connects as a review would (read-only) and reports the server version and round trip; a failure to connect is a 200 with ok=false.',
     pathParams: connectionId,
     responses: { 200: { description: 'What the connection attempt saw', json: c.connectionTest } },
+    errors: { 400: invalidInput, 404: 'Connection not found' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/connections/{connection_id}/findings',
+    operationId: 'listConnectionFindings',
+    tag: 'Connections',
+    summary: "Finding history of a connection's tasks",
+    description:
+      "Open findings of each task's latest completed run with first_seen (the run that listed it as new, following the runs' changes chain), last_seen and runs; `state=resolved` lists findings resolved in the last 30 days that have not come back.",
+    pathParams: connectionId,
+    query: findingHistoryQuery,
+    responses: { 200: { description: 'The findings', json: c.findingHistory } },
     errors: { 400: invalidInput, 404: 'Connection not found' },
   },
 ];

@@ -4,6 +4,7 @@ import type { SchedulerStats } from '../../db/queries/stats.js';
 import { sslModes } from '../analyses/target-connection.js';
 import { analysisTargets, taskTypes, type ReviewResult } from '../analyses/types.js';
 import type { ConnectionTestResult, toConnectionResponse } from '../connections/connections.js';
+import { findingStates, type FindingHistory, type FindingHistoryEntry } from '../findings/finding-history.js';
 import type { readQueueStatus } from '../scheduling/status.js';
 import type { toExecutionResponse } from '../executions/execution-response.js';
 import type { toTaskResponse } from '../tasks/task-response.js';
@@ -156,6 +157,31 @@ export const statsResponse = z.object({
   timestamp,
 });
 
+const findingHistoryEntry = z.object({
+  task_id: id,
+  task_name: z.string(),
+  task_type: z.enum(taskTypes),
+  analysis_target: z.enum(analysisTargets).nullable(),
+  check: z.string().meta({ description: 'With object, the identity of the finding across runs' }),
+  object: z.string().nullable(),
+  severity,
+  title: z.string(),
+  recommendation: z.string().nullable().meta({ description: 'From the latest run; null for resolved findings' }),
+  first_seen_execution_id: id.meta({ description: "The run that listed the finding as new (following each run's changes.previous_execution_id), or the oldest stored run of the task when retention deleted that one" }),
+  first_seen: timestamp,
+  last_seen_execution_id: id,
+  last_seen: timestamp,
+  runs: z.number().int().positive().meta({ description: 'Completed runs of the task from first_seen to last_seen, all with the finding' }),
+  resolved_execution_id: id.nullable().meta({ description: 'The run that no longer found it (state=resolved)' }),
+  resolved_at: timestamp.nullable(),
+});
+
+export const findingHistoryResponse = z.object({
+  connection_id: id,
+  state: z.enum(findingStates),
+  findings: z.array(findingHistoryEntry).meta({ description: 'Most severe first, then the oldest' }),
+});
+
 export const redirectBody = z.object({
   detail: z.string(),
   location: z.string().meta({ description: 'Same path and query under /api/v1/scheduler' }),
@@ -174,4 +200,6 @@ export type ResponseSchemasMatchMappers = [
   Holds<Same<Awaited<ReturnType<typeof readQueueStatus>>, z.infer<typeof queueStatusResponse>>>,
   Holds<Same<SchedulerStats, z.infer<typeof statsResponse>>>,
   Holds<Same<ReviewResult, z.infer<typeof reviewResult>>>,
+  Holds<SameKeys<FindingHistoryEntry, z.infer<typeof findingHistoryEntry>>>,
+  Holds<SameKeys<FindingHistory, z.infer<typeof findingHistoryResponse>>>,
 ];

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as deleteConnection } from '../../functions/connections/delete.js';
+import { handler as connectionFindings } from '../../functions/connections/findings.js';
 import { handler as getConnection } from '../../functions/connections/get.js';
 import { handler as listConnections } from '../../functions/connections/list.js';
 import { handler as testConnection } from '../../functions/connections/test.js';
@@ -147,6 +148,10 @@ describe('real answers match the OpenAPI document', () => {
     const configRun = await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', { path: { execution_id: String(queued.body.execution_id) } });
     expect(configRun.body.status).toBe('completed');
     expect(configRun.body.result.findings.length + configRun.body.result.not_assessable.length).toBeGreaterThan(0);
+    const history = await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', { path: { connection_id: ids.connection } });
+    expect(history.body.findings.length).toBe(configRun.body.result.findings.length);
+    expect((await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', { path: { connection_id: ids.connection }, query: { state: 'resolved' } })).body.findings).toEqual([]);
+    expect((await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', { path: { connection_id: '999999' } })).status).toBe(404);
 
     const failedTask = await documented(createTask, 'POST', '/api/v1/scheduler/tasks', {
       body: { name: 'unreachable', task_type: 'custom_sql', connection_id: Number(ids.unreachable), cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } },

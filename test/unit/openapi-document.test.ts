@@ -52,7 +52,8 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents every route in serverless.yml and nothing else', () => {
-    const routes = serverlessRoutes();
+    // The dashboard's routes serve pages to browsers, not API.
+    const routes = serverlessRoutes().filter((route) => !route.includes(' /dashboard'));
     expect(routes.length).toBeGreaterThan(20);
     expect(new Set(routes).size).toBe(routes.length);
     expect([...documentedRoutes()].sort()).toEqual([...routes].sort());

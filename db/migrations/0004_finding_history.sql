@@ -1,0 +1,5 @@
+DROP INDEX "task_executions_completed_idx";--> statement-breakpoint
+ALTER TABLE "task_executions" ADD COLUMN "summary" jsonb GENERATED ALWAYS AS (result -> 'summary') STORED;--> statement-breakpoint
+ALTER TABLE "task_executions" ADD COLUMN "changes" jsonb GENERATED ALWAYS AS (result -> 'changes') STORED;--> statement-breakpoint
+ALTER TABLE "task_executions" ADD COLUMN "open_findings" integer GENERATED ALWAYS AS ((case when jsonb_typeof(result -> 'summary' -> 'critical') = 'number' then (result -> 'summary' ->> 'critical')::numeric::int else 0 end) + (case when jsonb_typeof(result -> 'summary' -> 'warning') = 'number' then (result -> 'summary' ->> 'warning')::numeric::int else 0 end) + (case when jsonb_typeof(result -> 'summary' -> 'info') = 'number' then (result -> 'summary' ->> 'info')::numeric::int else 0 end)) STORED;--> statement-breakpoint
+CREATE INDEX "task_executions_completed_idx" ON "task_executions" USING btree ("scheduled_task_id","id","open_findings") WHERE "task_executions"."status" = 'completed';

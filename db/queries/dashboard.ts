@@ -1,0 +1,126 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+
+export type Summary = { critical?: number; warning?: number; info?: number; not_assessable?: number } | null;
+
+export type OverviewRow = {
+  connection_id: number;
+  connection_name: string;
+  host: string;
+  port: number;
+  database: string;
+  task_id: number | null;
+  task_type: string | null;
+  task_name: string | null;
+  run_id: string | null;
+  run_status: 'completed' | 'failed' | null;
+  run_finished_at: string | null;
+  run_summary: Summary;
+  /** Open findings (critical + warning + info) of the task's last completed runs, oldest first. */
+  trend: number[] | null;
+};
+
+/** How many of each task's last completed runs the overview's trend shows. */
+export const TREND_RUNS = 12;
+
+/**
+ * Every connection with each of its tasks' latest finished run and the open-finding counts of its
+ * last completed runs: two index probes per task (the task's runs, newest first), the second one
+ * index-only (task_executions_completed_idx carries open_findings); never a result is read.
+ */
+export async function overviewRows(db: DbOrTx): Promise<OverviewRow[]> {
+  return db.execute<OverviewRow>(sql`
+    select c.id as connection_id, c.name as connection_name, c.host, c.port, c.database,
+           t.id as task_id, t.task_type, t.name as task_name,
+           l.id as run_id, l.status as run_status, l.completed_at as run_finished_at, l.summary as run_summary,
+           tr.points as trend
+      from connections c
+      left join scheduled_tasks t on t.connection_id = c.id
+      left join lateral (
+        select e.id, e.status, e.completed_at, e.summary from task_executions e
+         where e.scheduled_task_id = t.id and e.status in ('completed', 'failed')
+         order by e.id desc limit 1
+      ) l on true
+      left join lateral (
+        select array_agg(x.open_findings order by x.id) as points from (
+          select e.id, e.open_findings
+            from task_executions e
+           where e.scheduled_task_id = t.id and e.status = 'completed'
+           order by e.id desc limit ${TREND_RUNS}
+        ) x
+      ) tr on true
+     order by c.id, t.id`);
+}
+
+export type TaskListRow = {
+  id: number;
+  name: string;
+  task_type: string;
+  analysis_target: string | null;
+  connection_id: number;
+  connection_name: string;
+  cron_schedule: string;
+  timezone: string;
+  is_active: boolean;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_execution_id: string | null;
+  last_status: string | null;
+};
+
+/** Tasks with their connection's name and their latest execution's status; all of them, or one connection's. */
+export async function taskListRows(db: DbOrTx, connectionId?: number): Promise<TaskListRow[]> {
+  const where: SQL = connectionId === undefined ? sql`true` : sql`t.connection_id = ${connectionId}`;
+  return db.execute<TaskListRow>(sql`
+    select t.id, t.name, t.task_type, t.task_params->>'analysis_target' as analysis_target, t.connection_id, c.name as connection_name,
+           t.cron_schedule, t.timezone, t.is_active, t.next_run_at, t.last_run_at, l.id as last_execution_id, l.status as last_status
+      from scheduled_tasks t
+      join connections c on c.id = t.connection_id
+      left join lateral (select e.id, e.status from task_executions e where e.scheduled_task_id = t.id order by e.id desc limit 1) l on true
+     where ${where}
+     order by t.id`);
+}
+
+export interface ExecutionPageFilter {
+  connectionId?: number;
+  taskId?: number;
+  taskType?: string;
+  status?: string;
+  beforeId?: number;
+  limit: number;
+}
+
+export type ExecutionPageRow = {
+  id: string;
+  scheduled_task_id: number | null;
+  task_name: string | null;
+  connection_id: number;
+  connection_name: string | null;
+  task_type: string;
+  trigger: string;
+  status: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  summary: Summary;
+  error_message: string | null;
+};
+
+/** One page of executions newest first, from below `beforeId` (the cursor), with one extra row to tell whether more follow. */
+export async function executionPage(db: DbOrTx, filter: ExecutionPageFilter): Promise<ExecutionPageRow[]> {
+  const conditions: SQL[] = [sql`true`];
+  if (filter.connectionId !== undefined) conditions.push(sql`e.connection_id = ${filter.connectionId}`);
+  if (filter.taskId !== undefined) conditions.push(sql`e.scheduled_task_id = ${filter.taskId}`);
+  if (filter.taskType !== undefined) conditions.push(sql`e.task_type = ${filter.taskType}`);
+  if (filter.status !== undefined) conditions.push(sql`e.status = ${filter.status}`);
+  if (filter.beforeId !== undefined) conditions.push(sql`e.id < ${filter.beforeId}`);
+  return db.execute<ExecutionPageRow>(sql`
+    select e.id, e.scheduled_task_id, t.name as task_name, e.connection_id, c.name as connection_name, e.task_type, e.trigger, e.status,
+           e.created_at, e.started_at, e.completed_at, e.summary, left(e.error_message, 300) as error_message
+      from task_executions e
+      left join scheduled_tasks t on t.id = e.scheduled_task_id
+      left join connections c on c.id = e.connection_id
+     where ${sql.join(conditions, sql` and `)}
+     order by e.id desc
+     limit ${filter.limit + 1}`);
+}
