@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { ServerFacts } from './types.js';
+import { NotAssessableError, type ServerFacts } from './types.js';
 
 /**
  * The reviewed server's facts, as select-list items (custom_sql reads them in the statement that
@@ -34,4 +34,16 @@ export function serverFactsFrom(row: postgres.Row): ServerFacts {
     is_superuser: row.is_superuser === true,
     in_recovery: row.in_recovery === true,
   };
+}
+
+/** The one reason every primary-only check gives on a standby, so the review lists them as one entry. */
+export const STANDBY_REASON =
+  "This server is a standby (in recovery): the verdict rests on what only the primary records (vacuum, analyze, dead rows, index use by the primary's queries, checkpoints), so it belongs to the primary's review";
+
+/**
+ * For checks whose verdict only holds on a primary: on a standby every table looks never vacuumed
+ * and an index unused by the standby's own queries may serve the primary's.
+ */
+export function requirePrimary(server: ServerFacts): void {
+  if (server.in_recovery) throw new NotAssessableError(STANDBY_REASON, 'Schedule the same review against the primary');
 }

@@ -1,4 +1,5 @@
 import { round } from '../format.js';
+import { requirePrimary } from '../server-facts.js';
 import type { Check } from '../types.js';
 
 /**
@@ -15,6 +16,8 @@ const requestedCheckpoints: Check = {
   id: 'performance.requested_checkpoints',
   targets: ['performance'],
   async run(ctx) {
+    // A standby performs restartpoints, not checkpoints; max_wal_size is judged on the primary.
+    requirePrimary(ctx.server);
     // PostgreSQL 17 moved the checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer.
     const [row] =
       ctx.server.version_num >= 170000

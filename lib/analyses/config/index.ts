@@ -13,6 +13,7 @@ import { objectPrivilegeChecks } from './object-privilege-checks.js';
 import { observabilityChecks } from './observability-checks.js';
 import { passwordChecks } from './password-checks.js';
 import { plannerAndMemoryChecks } from './planner-and-memory-checks.js';
+import { replicationChecks } from './replication-checks.js';
 import { roleChecks } from './role-checks.js';
 import { sessionChecks } from './session-checks.js';
 import { versionChecks } from './version-check.js';
@@ -20,6 +21,7 @@ import { versionChecks } from './version-check.js';
 /** config_check: settings (config), server-wide activity and statistics (performance), roles and access (security). */
 export const configChecks: Check[] = [
   // config
+  ...replicationChecks,
   ...durabilityChecks,
   ...plannerAndMemoryChecks,
   ...configFileChecks,

@@ -1,3 +1,4 @@
+import { requirePrimary } from '../server-facts.js';
 import { formatBytes, formatCount } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
 import { catalogQuery, inScope, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
@@ -34,6 +35,7 @@ export const unusedIndexes: Check = {
   id: UNUSED_ID,
   targets: ['tables', 'performance'],
   async run(ctx: CheckContext): Promise<Finding[]> {
+    requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(sql, (tx) => tx`

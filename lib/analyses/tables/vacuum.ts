@@ -1,3 +1,4 @@
+import { requirePrimary } from '../server-facts.js';
 import { formatCount } from '../format.js';
 import type postgres from 'postgres';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
@@ -61,6 +62,7 @@ export const deadTuples: Check = {
   id: DEAD_ID,
   targets: ['tables', 'performance'],
   async run(ctx: CheckContext): Promise<Finding[]> {
+    requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(sql, (tx) => tx`
@@ -144,6 +146,7 @@ export const neverAnalyzed: Check = {
   id: NEVER_ANALYZED_ID,
   targets: ['tables'],
   async run(ctx: CheckContext): Promise<Finding[]> {
+    requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(sql, (tx) => tx`
@@ -193,6 +196,7 @@ export const neverVacuumed: Check = {
   id: NEVER_VACUUMED_ID,
   targets: ['tables'],
   async run(ctx: CheckContext): Promise<Finding[]> {
+    requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(sql, (tx) => tx`
