@@ -9,6 +9,8 @@ const connectionUsage: Check = {
   id: 'config.connection_usage',
   targets: ['config'],
   async run(ctx) {
+    // Without pg_read_all_stats other roles' sessions show no backend_type: the count would be silently low.
+    await requireAllSessionsVisible(ctx);
     // Slots left for ordinary roles: max_connections minus superuser_reserved_connections (and, from
     // PostgreSQL 16, reserved_connections), the base check_postgres "backends" uses for percentages.
     const reservedSince16 = ctx.server.version_num >= 160000 ? ctx.sql`+ current_setting('reserved_connections')::int` : ctx.sql``;

@@ -230,11 +230,14 @@ describe('setting rules', () => {
     expect(listensOnAllInterfaces('localhost')).toBe(false);
   });
 
-  it('expects a cache hit ratio of 99% and calls 90% or less critical', () => {
-    expect(gradeHitRatio(99.5)).toBeNull();
-    expect(gradeHitRatio(99)).toBeNull();
-    expect(gradeHitRatio(98.9)).toBe('warning');
-    expect(gradeHitRatio(90)).toBe('critical');
+  it('notes a cache hit ratio under 99%, warns under 95% and calls it critical only far lower over many reads', () => {
+    expect(gradeHitRatio(99.5, 50_000)).toBeNull();
+    expect(gradeHitRatio(99, 50_000)).toBeNull();
+    expect(gradeHitRatio(98.9, 50_000)).toBe('info');
+    expect(gradeHitRatio(90, 50_000)).toBe('warning');
+    expect(gradeHitRatio(50, 50_000)).toBe('warning');
+    expect(gradeHitRatio(79.9, 1_000_000)).toBe('critical');
+    expect(gradeHitRatio(85, 10_000_000)).toBe('warning');
   });
 
   it('grades a measured value against thresholds from the highest down', () => {
