@@ -145,4 +145,27 @@ describe('config_check / config', () => {
       expect((result.state['config.settings'] as Record<string, unknown>).shared_preload_libraries).toBeDefined();
     });
   });
+
+  describe('run by a role without pg_monitor', () => {
+    const role = `cfg_plain_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const admin = targetAdmin();
+
+    beforeAll(async () => {
+      await admin.unsafe(`create role ${role} login password '${password}'`);
+    });
+
+    afterAll(async () => {
+      await admin.unsafe(`drop role if exists ${role}`);
+      await admin.end();
+    });
+
+    it('says connection usage is not assessable instead of counting only its own sessions', async () => {
+      const result = await reviewConfig(db.options({ username: role, password }));
+
+      expect(findingsOf(result, 'config.connection_usage')).toEqual([]);
+      const hidden = result.not_assessable.find((n) => (n.checks ?? [n.check]).includes('config.connection_usage'));
+      expect(hidden).toMatchObject({ reason: expect.stringContaining('hidden'), enable: `GRANT pg_monitor TO ${role};` });
+    });
+  });
 });
