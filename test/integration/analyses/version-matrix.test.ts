@@ -41,6 +41,7 @@ async function plantFixture(primary: EmbeddedServer): Promise<void> {
   const db = primary.admin(DATABASE);
   await db.unsafe(`
     create extension pg_stat_statements;
+    create extension pg_trgm version '1.3';
     create table customers (id int primary key, email text);
     insert into customers select g, 'c' || g || '@example.com' from generate_series(1, 2000) g;
     create index customers_email on customers (email);
@@ -168,6 +169,37 @@ describe.concurrent.each(MAJORS)('PostgreSQL %i', (major) => {
     expect(session).toMatchObject({ severity: 'info', evidence: { pid: idle.pid, state: 'idle in transaction' } });
     expect(holders[0].evidence.xid_age as number).toBeGreaterThanOrEqual(1000);
     expect(holders[0].evidence.tables_with_most_dead_rows).toContainEqual(expect.objectContaining({ table: 'public.orders' }));
+  });
+
+  it('names an extension installed at an older version than the server provides', async () => {
+    const config = await review(fleet().primary, 'config_check', 'config');
+    expect(findingsOf(config, 'config.extension_updates')).toEqual([
+      expect.objectContaining({ object: 'pg_trgm', severity: 'info', recommendation: expect.stringContaining('ALTER EXTENSION pg_trgm UPDATE') }),
+    ]);
+  });
+
+  it('keeps an unused index informational while its counters are young or of unknown age, and warns once reviews saw it unused for 35 days', async () => {
+    const { primary } = fleet();
+    const first = await review(primary, 'table_analysis', 'tables');
+    const unused = findingsOf(first, 'tables.unused_index').find((f) => f.object === 'public.customers_email');
+    if (major <= 14) {
+      // The statistics collector of 12-14 dates a new database's counters at its creation.
+      expect(first.server.stats_reset).not.toBeNull();
+      expect(unused).toMatchObject({ severity: 'info', evidence: { window_days: 0, measured_on: 'primary' } });
+      return;
+    }
+    // From 15 a database's stats_reset stays null until a reset: nobody knows how long the counters cover.
+    expect(first.server.stats_reset).toBeNull();
+    expect(unused).toMatchObject({ severity: 'info', evidence: { window_days: null, measured_on: 'primary' } });
+    expect(unused?.detail).toContain('window is unknown');
+
+    // The same task's reviews have found it unused since 40 days ago.
+    const fortyDaysAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const earlier = { ...first, state: { ...first.state, 'tables.unused_index': { stats_reset: null, first_seen: { 'public.customers_email': fortyDaysAgo } } } };
+    const later = await review(primary, 'table_analysis', 'tables', undefined, asPrevious(earlier));
+    const confirmed = findingsOf(later, 'tables.unused_index').find((f) => f.object === 'public.customers_email');
+    expect(confirmed).toMatchObject({ severity: 'warning', evidence: { window_days: 40 } });
+    expect((later.state['tables.unused_index'] as { first_seen: Record<string, string> }).first_seen['public.customers_email']).toBe(fortyDaysAgo);
   });
 
   it('reports the standby as streaming and keeps primary-only verdicts out of its review', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gradeHitRatio } from '../../../lib/analyses/config/cache-hit-checks.js';
 import { diffSettings } from '../../../lib/analyses/config/drift-check.js';
-import { majorVersion, supportStatus } from '../../../lib/analyses/config/end-of-life.js';
+import { LATEST_MINORS_AS_OF, latestMinorByMajor, majorVersion, minorStatus, supportStatus } from '../../../lib/analyses/config/end-of-life.js';
 import { gradeBy } from '../../../lib/analyses/config/findings.js';
 import { addressScope, prefixLength } from '../../../lib/analyses/config/hba-address.js';
 import { hbaProblems, type HbaRule } from '../../../lib/analyses/config/hba-checks.js';
@@ -271,5 +271,21 @@ describe('setting drift', () => {
   it('ignores a setting whose source moved but whose value stayed', () => {
     expect(diffSettings({ work_mem: rec('8192', 'database') }, { work_mem: rec('8192', 'configuration file') }, new Map())).toEqual([]);
     expect(diffSettings({ work_mem: rec('4096') }, {}, new Map([['work_mem', '4096']]))).toEqual([]);
+  });
+});
+
+describe('minor-version currency', () => {
+  it('counts the minor releases a server is behind the dated table', () => {
+    expect(minorStatus(170002)).toEqual({ status: 'behind', major: '17', minor: 2, latest: latestMinorByMajor['17'], releasesBehind: latestMinorByMajor['17'] - 2 });
+  });
+
+  it('does not judge a server on the latest minor, or newer than the table', () => {
+    expect(minorStatus(120000 + latestMinorByMajor['12']).status).toBe('current');
+    expect(minorStatus(180000 + latestMinorByMajor['18'] + 1).status).toBe('newer_than_table');
+  });
+
+  it('does not judge a major the table does not list', () => {
+    expect(minorStatus(110022).status).toBe('unknown');
+    expect(LATEST_MINORS_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });
