@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { AnalysisTarget, NotAssessable, PreviousRun, ReviewResult, TaskType } from '../../../lib/analyses/types.js';
@@ -14,6 +15,7 @@ const DATABASE = 'fleet';
 const MONITOR = { username: 'fleet_monitor', password: 'monitor-password-1' };
 const SLOT = 'forgotten_slot';
 const GID = 'forgotten_gid';
+const HBA_READER = { username: 'fleet_hba_reader', password: 'hba-reader-password-1' };
 
 const reviewKinds: Array<[TaskType, AnalysisTarget]> = [
   ['config_check', 'config'],
@@ -37,8 +39,15 @@ async function plantFixture(primary: EmbeddedServer): Promise<void> {
   const root = primary.admin();
   await root.unsafe(`create database ${DATABASE}`);
   await root.unsafe(`create role ${MONITOR.username} login password '${MONITOR.password}' in role pg_monitor`);
+  // Reads pg_hba.conf over SQL but not the settings (no pg_read_all_settings, so not hba_file on 12-15).
+  await root.unsafe(`create role ${HBA_READER.username} login password '${HBA_READER.password}'`);
+  // A superuser reaching remote access only through a +group line.
+  await root.unsafe(`create role fleet_admins nologin; create role fleet_dba superuser nologin in role fleet_admins`);
   await root.end();
   const db = primary.admin(DATABASE);
+  // Catalog privileges are per database.
+  await db.unsafe(`grant select on pg_catalog.pg_hba_file_rules to ${HBA_READER.username}`);
+  await db.unsafe(`grant execute on function pg_catalog.pg_hba_file_rules() to ${HBA_READER.username}`);
   await db.unsafe(`
     create extension pg_stat_statements;
     create extension pg_trgm version '1.3';
@@ -56,7 +65,9 @@ async function plantFixture(primary: EmbeddedServer): Promise<void> {
 
 /** The problems, planted after the standby was copied so that they are the primary's own (and replicated). */
 async function plantProblems(primary: EmbeddedServer): Promise<Fleet['idle']> {
+  await appendFile(`${primary.dataDir}/pg_hba.conf`, 'host all +fleet_admins 10.0.0.0/8 scram-sha-256\n');
   const db = primary.admin(DATABASE);
+  await db`select pg_reload_conf()`;
   await db`select pg_create_physical_replication_slot(${SLOT}, true)`;
   const holder = primary.admin(DATABASE);
   const session = await holder.reserve();
@@ -169,6 +180,14 @@ describe.concurrent.each(MAJORS)('PostgreSQL %i', (major) => {
     expect(session).toMatchObject({ severity: 'info', evidence: { pid: idle.pid, state: 'idle in transaction' } });
     expect(holders[0].evidence.xid_age as number).toBeGreaterThanOrEqual(1000);
     expect(holders[0].evidence.tables_with_most_dead_rows).toContainEqual(expect.objectContaining({ table: 'public.orders' }));
+  });
+
+  it('reads pg_hba.conf for a role granted only its rules, and sees the superuser a +group line admits', async () => {
+    const security = await review(fleet().primary, 'config_check', 'security', HBA_READER);
+    expect(brokenChecks(security)).toEqual([]);
+    const superuserLines = findingsOf(security, 'security.hba_superuser_remote');
+    expect(superuserLines).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringContaining('fleet_dba') }));
+    expect(superuserLines.every((f) => /pg_hba\.conf:\d+$/.test(String(f.object)))).toBe(true);
   });
 
   it('names an extension installed at an older version than the server provides', async () => {

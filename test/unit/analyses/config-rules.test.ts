@@ -164,7 +164,7 @@ describe('pg_hba.conf address ranges', () => {
 
 describe('pg_hba.conf rule problems', () => {
   const rule: HbaRule = { file: 'pg_hba.conf', line: 7, type: 'host', databases: ['app'], users: ['app'], address: '10.0.1.0', netmask: '255.255.255.0', method: 'scram-sha-256', error: null };
-  const checks = (r: HbaRule, superusers = new Set(['postgres'])) => hbaProblems(r, superusers).map((p) => [p.check, p.severity]);
+  const checks = (r: HbaRule, superusers = new Set(['postgres']), groups = new Map<string, string[]>()) => hbaProblems(r, superusers, groups).map((p) => [p.check, p.severity]);
 
   it('finds nothing wrong with a narrow scram-sha-256 rule for one role and database', () => {
     expect(checks(rule)).toEqual([]);
@@ -181,11 +181,19 @@ describe('pg_hba.conf rule problems', () => {
     expect(checks({ ...rule, method: 'md5' })).toEqual([['security.hba_weak_auth', 'warning']]);
   });
 
-  it('flags any-address and all/all rules', () => {
+  it('flags any-address and all/all rules, and the superusers "all" lets in', () => {
     expect(checks({ ...rule, address: '0.0.0.0', netmask: '0.0.0.0', databases: ['all'], users: ['all'] })).toEqual([
       ['security.hba_open_address', 'critical'],
       ['security.hba_all_all', 'warning'],
+      ['security.hba_superuser_remote', 'critical'],
     ]);
+  });
+
+  it('counts the superusers a rule for all users or a +group admits', () => {
+    expect(checks({ ...rule, users: ['all'] })).toEqual([['security.hba_superuser_remote', 'critical']]);
+    expect(checks({ ...rule, users: ['+admins'] }, new Set(['postgres', 'dba']), new Map([['admins', ['dba']]]))).toEqual([['security.hba_superuser_remote', 'critical']]);
+    expect(checks({ ...rule, users: ['+readers'] }, new Set(['postgres']), new Map())).toEqual([]);
+    expect(hbaProblems({ ...rule, users: ['+admins'] }, new Set(['postgres', 'dba']), new Map([['admins', ['dba']]]))[0].title).toContain('dba');
   });
 
   it('rates a superuser allowed in from other hosts critical, from loopback a warning', () => {
