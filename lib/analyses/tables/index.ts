@@ -7,7 +7,7 @@ import { duplicateIndexes, invalidIndexes } from './indexes.js';
 import { missingPrimaryKey } from './primary-keys.js';
 import { sequenceExhaustion } from './sequences.js';
 import { largestRelations } from './sizes.js';
-import { deadTuples, neverAnalyzed, neverVacuumed } from './vacuum.js';
+import { deadTuples, maintenanceOverdue, neverAnalyzed, neverVacuumed } from './vacuum.js';
 import { vacuumHorizon } from './vacuum-horizon.js';
 import { databaseMultixactWraparound, databaseWraparound, tableMultixactWraparound, tableWraparound } from './wraparound.js';
 
@@ -36,6 +36,7 @@ export const tableChecks: Check[] = [
   notValidConstraints,
   disabledTriggers,
   deadTuples,
+  maintenanceOverdue,
   neverAnalyzed,
   neverVacuumed,
   unusedIndexes,
