@@ -2,6 +2,17 @@ import type postgres from 'postgres';
 import { NotAssessableError, type ServerFacts } from './types.js';
 
 /**
+ * Managed services are told apart by settings only they define (custom placeholders elsewhere are
+ * NULL through current_setting(name, true)) and Aurora by its own function.
+ */
+const providerColumn = `case
+      when current_setting('rds.extensions', true) is not null then
+        case when to_regproc('aurora_version') is not null then 'aws_aurora' else 'aws_rds' end
+      when current_setting('cloudsql.iam_authentication', true) is not null then 'gcp_cloudsql'
+      when current_setting('azure.extensions', true) is not null then 'azure'
+    end as provider`;
+
+/**
  * The reviewed server's facts, as select-list items (custom_sql reads them in the statement that
  * sets its transaction's settings). Functions and GUCs only, no catalog views: every review pays
  * for this, and pg_stat_database or pg_roles would cost more than a trivial review itself.
@@ -15,7 +26,8 @@ export const serverFactsColumns = `
     extract(epoch from now() - pg_postmaster_start_time())::bigint as uptime_seconds,
     pg_stat_get_db_stat_reset_time((select oid from pg_database where datname = current_database())) as stats_reset,
     current_setting('is_superuser')::bool as is_superuser,
-    pg_is_in_recovery() as in_recovery`;
+    pg_is_in_recovery() as in_recovery,
+    ${providerColumn}`;
 
 export async function readServerFacts(sql: postgres.Sql): Promise<ServerFacts> {
   const [row] = await sql.unsafe(`select ${serverFactsColumns}`);
@@ -33,6 +45,7 @@ export function serverFactsFrom(row: postgres.Row): ServerFacts {
     stats_reset: row.stats_reset ? new Date(row.stats_reset).toISOString() : null,
     is_superuser: row.is_superuser === true,
     in_recovery: row.in_recovery === true,
+    provider: row.provider ?? null,
   };
 }
 

@@ -85,6 +85,7 @@ export const reviewResult = z.object({
     stats_reset: z.string().nullable(),
     is_superuser: z.boolean(),
     in_recovery: z.boolean(),
+    provider: z.enum(['aws_rds', 'aws_aurora', 'gcp_cloudsql', 'azure']).nullable().meta({ description: 'The managed service recognised, null when self-managed' }),
   }),
   duration_ms: z.number(),
   state: z.record(z.string(), z.unknown()).meta({ description: 'Facts kept for the next run of the same task' }),

@@ -1,4 +1,5 @@
 import { quoteIdent } from '../run-checks.js';
+import { isProviderSuperuser } from './managed-services.js';
 import type { Check, Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
@@ -25,7 +26,9 @@ const extraSuperusers: Check = {
         evidence: { role: r.rolname, can_login: r.rolcanlogin },
       }),
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'superusers');
+    // The provider's own superuser (rdsadmin, cloudsqladmin, azuresu) runs the service and cannot be changed.
+    const customerOwned = findings.filter((f) => !isProviderSuperuser(ctx.server.provider, String(f.object)));
+    return noteTruncation(customerOwned, Number(rows[0]?.total ?? 0) - (findings.length - customerOwned.length), 'superusers');
   },
 };
 

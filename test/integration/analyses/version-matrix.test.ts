@@ -275,3 +275,30 @@ describe.concurrent.each(MAJORS)('PostgreSQL %i', (major) => {
   });
 });
 });
+
+// What a managed service shows a review, on one major: the provider's own setting (here rds.extensions,
+// which only RDS defines) and its own superuser. Its own database, so the other reviews are unaffected.
+describe('on a server that presents itself as Amazon RDS', () => {
+  it('recognises the provider, leaves its superuser alone and gives parameter-group advice instead of ALTER SYSTEM', async () => {
+    const { primary } = fleets.get(17)!;
+    const root = primary.admin();
+    await root.unsafe(`create database fleet_rds`);
+    await root.unsafe(`alter database fleet_rds set rds.extensions = 'pg_stat_statements'`);
+    await root.unsafe(`create role rdsadmin superuser login; create role app_admin superuser nologin`);
+    try {
+      const run = (target: AnalysisTarget) => runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: target }, target: primary.options('fleet_rds'), previous: null });
+      const [config, security] = [await run('config'), await run('security')];
+      expect(config.server.provider).toBe('aws_rds');
+      const settingAdvice = config.findings.filter((f) => f.recommendation?.includes('parameter group'));
+      expect(settingAdvice.length).toBeGreaterThan(0);
+      expect([...config.findings, ...security.findings].filter((f) => f.recommendation?.includes('ALTER SYSTEM'))).toEqual([]);
+      const superusers = findingsOf(security, 'security.extra_superusers').map((f) => f.object);
+      expect(superusers).toContain('app_admin');
+      expect(superusers).not.toContain('rdsadmin');
+    } finally {
+      await root.unsafe(`drop database fleet_rds`);
+      await root.unsafe(`drop role rdsadmin; drop role app_admin`);
+      await root.end();
+    }
+  });
+});

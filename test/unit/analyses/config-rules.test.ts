@@ -3,6 +3,7 @@ import { gradeHitRatio } from '../../../lib/analyses/config/cache-hit-checks.js'
 import { diffSettings } from '../../../lib/analyses/config/drift-check.js';
 import { LATEST_MINORS_AS_OF, latestMinorByMajor, majorVersion, minorStatus, supportStatus } from '../../../lib/analyses/config/end-of-life.js';
 import { gradeBy } from '../../../lib/analyses/config/findings.js';
+import { adviseForProvider, isProviderSuperuser } from '../../../lib/analyses/config/managed-services.js';
 import { addressScope, prefixLength } from '../../../lib/analyses/config/hba-address.js';
 import { hbaProblems, type HbaRule } from '../../../lib/analyses/config/hba-checks.js';
 import { logsToStderr, parseLogLinePrefix } from '../../../lib/analyses/config/log-line-prefix.js';
@@ -295,5 +296,26 @@ describe('minor-version currency', () => {
   it('does not judge a major the table does not list', () => {
     expect(minorStatus(110022).status).toBe('unknown');
     expect(LATEST_MINORS_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('managed services', () => {
+  it('turns ALTER SYSTEM advice into the provider parameter it stands for', () => {
+    const advice = "ALTER SYSTEM SET log_lock_waits = on; SELECT pg_reload_conf();";
+    expect(adviseForProvider(advice, 'aws_rds')).toBe("set log_lock_waits = on in the instance's DB parameter group (aws rds modify-db-parameter-group); (On Amazon RDS server settings are changed there, not with SQL; some apply only after a reboot of the instance.)");
+    expect(adviseForProvider("ALTER SYSTEM SET password_encryption = 'scram-sha-256';", 'gcp_cloudsql')).toContain("set password_encryption = 'scram-sha-256' in the instance's database flags");
+    expect(adviseForProvider('ALTER SYSTEM RESET work_mem;', 'azure')).toContain('reset work_mem to its default in the server parameters');
+  });
+
+  it('leaves advice alone on a self-managed server, and advice that needs no ALTER SYSTEM', () => {
+    expect(adviseForProvider('ALTER SYSTEM SET log_lock_waits = on;', null)).toBe('ALTER SYSTEM SET log_lock_waits = on;');
+    expect(adviseForProvider('ANALYZE t;', 'aws_rds')).toBe('ANALYZE t;');
+  });
+
+  it("recognises the provider's own superusers only on that provider", () => {
+    expect(isProviderSuperuser('aws_rds', 'rdsadmin')).toBe(true);
+    expect(isProviderSuperuser('azure', 'azuresu')).toBe(true);
+    expect(isProviderSuperuser(null, 'rdsadmin')).toBe(false);
+    expect(isProviderSuperuser('gcp_cloudsql', 'rdsadmin')).toBe(false);
   });
 });
