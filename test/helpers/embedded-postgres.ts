@@ -55,7 +55,11 @@ function server(major: Major, port: number): EmbeddedServer {
  * preloaded, the logging collector on, contrib but no HypoPG). `settings` (name=value) are added to
  * its postgresql.conf. Ports: 5440-5459 for the version matrix, 5470 for the generic-plan test.
  */
-export async function startEmbeddedPostgres(major: Major, port: number, settings: string[] = []): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  major: Major,
+  port: number,
+  settings: string[] = [],
+): Promise<EmbeddedServer> {
   await run('bash', ['scripts/embedded-postgres.sh', 'stop', String(port)]);
   await run('bash', ['scripts/embedded-postgres.sh', 'start', String(major), String(port), ...settings]);
   return server(major, port);

@@ -25,7 +25,13 @@ const requestedCheckpoints: Check = {
         ? await ctx.sql`select num_timed::float8 as timed, num_requested::float8 as requested, stats_reset, to_json(now()) #>> '{}' as taken_at from pg_catalog.pg_stat_checkpointer`
         : await ctx.sql`select checkpoints_timed::float8 as timed, checkpoints_req::float8 as requested, stats_reset, to_json(now()) #>> '{}' as taken_at from pg_catalog.pg_stat_bgwriter`;
     const statsReset = row.stats_reset ? new Date(row.stats_reset).toISOString() : null;
-    const window = counterWindow(ctx, 'performance.requested_checkpoints', { timed: row.timed, requested: row.requested }, statsReset, new Date(row.taken_at).toISOString());
+    const window = counterWindow(
+      ctx,
+      'performance.requested_checkpoints',
+      { timed: row.timed, requested: row.requested },
+      statsReset,
+      new Date(row.taken_at).toISOString(),
+    );
     const { timed, requested } = window.delta;
     const total = timed + requested;
     if (total < MIN_CHECKPOINTS) return [];
@@ -38,8 +44,15 @@ const requestedCheckpoints: Check = {
         object: 'checkpoints',
         title: `${percent}% of checkpoints were requested rather than timed`,
         detail: `${window.window[0].toUpperCase()}${window.window.slice(1)}: ${requested} requested and ${timed} timed checkpoints. Requested checkpoints usually mean WAL filled max_wal_size before checkpoint_timeout elapsed, so dirty pages are flushed in bursts and more full-page images are written; manual CHECKPOINT commands, base backups and CREATE DATABASE also count here.`,
-        recommendation: "Raise max_wal_size (ALTER SYSTEM SET max_wal_size = '<larger>'; SELECT pg_reload_conf();) until checkpoints are mostly timed; with log_checkpoints on, the log shows what triggered each one.",
-        evidence: { value: percent, requested, timed, window: window.sinceReset ? 'stats_reset' : 'previous_review', stats_reset: statsReset },
+        recommendation:
+          "Raise max_wal_size (ALTER SYSTEM SET max_wal_size = '<larger>'; SELECT pg_reload_conf();) until checkpoints are mostly timed; with log_checkpoints on, the log shows what triggered each one.",
+        evidence: {
+          value: percent,
+          requested,
+          timed,
+          window: window.sinceReset ? 'stats_reset' : 'previous_review',
+          stats_reset: statsReset,
+        },
       },
     ];
   },

@@ -23,16 +23,32 @@ interface StoredCounters {
  * went down (a reset that the server does not date, a restart of a server that does not keep them).
  * The current counters are kept in the run's state under `key` for the next review.
  */
-export function counterWindow<T extends Record<string, number>>(ctx: CheckContext, key: string, current: T, statsReset: string | null, takenAt: string): CounterWindow<T> {
+export function counterWindow<T extends Record<string, number>>(
+  ctx: CheckContext,
+  key: string,
+  current: T,
+  statsReset: string | null,
+  takenAt: string,
+): CounterWindow<T> {
   const previous = ctx.previousState[key] as StoredCounters | undefined;
   ctx.state[key] = { counters: current, stats_reset: statsReset, taken_at: takenAt } satisfies StoredCounters;
   const comparable =
     previous !== undefined &&
     previous.stats_reset === statsReset &&
-    Object.keys(current).every((name) => typeof previous.counters?.[name] === 'number' && current[name] >= previous.counters[name]);
+    Object.keys(current).every(
+      (name) => typeof previous.counters?.[name] === 'number' && current[name] >= previous.counters[name],
+    );
   if (!comparable) {
-    return { delta: current, sinceReset: true, window: statsReset ? `since statistics were reset (${statsReset})` : 'since statistics collection began (never reset)' };
+    return {
+      delta: current,
+      sinceReset: true,
+      window: statsReset
+        ? `since statistics were reset (${statsReset})`
+        : 'since statistics collection began (never reset)',
+    };
   }
-  const delta = Object.fromEntries(Object.entries(current).map(([name, value]) => [name, value - previous.counters[name]])) as T;
+  const delta = Object.fromEntries(
+    Object.entries(current).map(([name, value]) => [name, value - previous.counters[name]]),
+  ) as T;
   return { delta, sinceReset: false, window: `since the previous review (${previous.taken_at})` };
 }

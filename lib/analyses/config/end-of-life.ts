@@ -36,7 +36,9 @@ export function supportStatus(versionNum: number, today: string): SupportStatus 
   const endOfLife = endOfLifeByMajor[major];
   if (!endOfLife) {
     // Everything older than the oldest listed release ended long ago; a newer one is not in the table yet.
-    return versionNum < 90600 ? { status: 'ended', major, endOfLife: null, daysPast: null } : { status: 'unknown', major };
+    return versionNum < 90600
+      ? { status: 'ended', major, endOfLife: null, daysPast: null }
+      : { status: 'unknown', major };
   }
   const days = Math.round((Date.parse(`${endOfLife}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
   if (days < 0) return { status: 'ended', major, endOfLife, daysPast: -days };

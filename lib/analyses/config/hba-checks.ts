@@ -28,7 +28,11 @@ interface RuleProblem {
  * superusers that are members of that group (pg_hba.conf matches membership, not superuser status).
  * `groupSuperusers` maps each group named with "+" to its superuser members.
  */
-export function superusersAdmitted(users: string[], superusers: Set<string>, groupSuperusers: Map<string, string[]> = new Map()): string[] {
+export function superusersAdmitted(
+  users: string[],
+  superusers: Set<string>,
+  groupSuperusers: Map<string, string[]> = new Map(),
+): string[] {
   const admitted = new Set<string>();
   for (const user of users) {
     if (user === 'all') superusers.forEach((s) => admitted.add(s));
@@ -42,7 +46,11 @@ export function superusersAdmitted(users: string[], superusers: Set<string>, gro
  * The pg_hba.conf problems PGDSAT looks for, per rule. Remote means any "host*" line; "local"
  * lines (Unix socket) are only checked for trust.
  */
-export function hbaProblems(rule: HbaRule, superusers: Set<string>, groupSuperusers: Map<string, string[]> = new Map()): RuleProblem[] {
+export function hbaProblems(
+  rule: HbaRule,
+  superusers: Set<string>,
+  groupSuperusers: Map<string, string[]> = new Map(),
+): RuleProblem[] {
   if (rule.error) {
     return [
       {
@@ -102,7 +110,10 @@ export function hbaProblems(rule: HbaRule, superusers: Set<string>, groupSuperus
       problems.push({
         check: 'security.hba_open_address',
         severity: scope === 'any' ? 'critical' : 'warning',
-        title: scope === 'any' ? `pg_hba.conf line ${rule.line} accepts connections from any address` : `pg_hba.conf line ${rule.line} accepts a very wide address range`,
+        title:
+          scope === 'any'
+            ? `pg_hba.conf line ${rule.line} accepts connections from any address`
+            : `pg_hba.conf line ${rule.line} accepts a very wide address range`,
         detail: `Rule "${who}" admits ${scope === 'any' ? 'every client address' : 'more than 65,536 client addresses'}; every host in the range can try to authenticate.`,
         recommendation: `Narrow line ${rule.line} to the application servers' addresses (e.g. 10.0.1.0/24) and SELECT pg_reload_conf();`,
       });
@@ -151,15 +162,27 @@ const hbaRules: Check = {
     // file_name arrived in PostgreSQL 16 together with include directives in pg_hba.conf. Before it the
     // file's path is the hba_file setting, which only pg_read_all_settings may read: without it the
     // rules are still judged, under the file's usual name.
-    const [settings] = await ctx.sql`select ${ctx.server.is_superuser} or pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') as readable`;
-    const fileName = ctx.server.version_num >= 160000 ? ctx.sql`file_name` : settings.readable ? ctx.sql`current_setting('hba_file')` : ctx.sql`'pg_hba.conf'`;
+    const [settings] =
+      await ctx.sql`select ${ctx.server.is_superuser} or pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') as readable`;
+    const fileName =
+      ctx.server.version_num >= 160000
+        ? ctx.sql`file_name`
+        : settings.readable
+          ? ctx.sql`current_setting('hba_file')`
+          : ctx.sql`'pg_hba.conf'`;
     const rows = await ctx.sql`
       select ${fileName} as file, line_number, type, database, user_name, address, netmask, auth_method, error
       from pg_catalog.pg_hba_file_rules
       order by line_number
       limit 1000`;
-    const superusers = new Set((await ctx.sql`select rolname from pg_catalog.pg_roles where rolsuper`).map((r) => r.rolname as string));
-    const groups = [...new Set(rows.flatMap((r) => ((r.user_name ?? []) as string[]).filter((u) => u.startsWith('+')).map((u) => u.slice(1))))];
+    const superusers = new Set(
+      (await ctx.sql`select rolname from pg_catalog.pg_roles where rolsuper`).map((r) => r.rolname as string),
+    );
+    const groups = [
+      ...new Set(
+        rows.flatMap((r) => ((r.user_name ?? []) as string[]).filter((u) => u.startsWith('+')).map((u) => u.slice(1))),
+      ),
+    ];
     const groupSuperusers = new Map<string, string[]>();
     if (groups.length > 0) {
       // Real membership, direct or through other groups, as pg_hba.conf matches it: pg_has_role()

@@ -26,7 +26,9 @@ function inProviderTerms(check: Check): Check {
     async run(ctx) {
       const findings = await check.run(ctx);
       const provider = ctx.server.provider;
-      return provider ? findings.map((f) => ({ ...f, recommendation: adviseForProvider(f.recommendation, provider) })) : findings;
+      return provider
+        ? findings.map((f) => ({ ...f, recommendation: adviseForProvider(f.recommendation, provider) }))
+        : findings;
     },
   };
 }

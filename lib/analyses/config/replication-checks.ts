@@ -14,13 +14,26 @@ const LAG_WARNING_BYTES = 1024 ** 3;
 const LAG_CRITICAL_BYTES = 16 * 1024 ** 3;
 
 export function lagSeverity(seconds: number | null, bytes: number | null): Severity | null {
-  const byTime = seconds === null ? null : gradeBy(seconds, [[LAG_CRITICAL_SECONDS, 'critical'], [LAG_WARNING_SECONDS, 'warning']]);
-  const byBytes = bytes === null ? null : gradeBy(bytes, [[LAG_CRITICAL_BYTES, 'critical'], [LAG_WARNING_BYTES, 'warning']]);
+  const byTime =
+    seconds === null
+      ? null
+      : gradeBy(seconds, [
+          [LAG_CRITICAL_SECONDS, 'critical'],
+          [LAG_WARNING_SECONDS, 'warning'],
+        ]);
+  const byBytes =
+    bytes === null
+      ? null
+      : gradeBy(bytes, [
+          [LAG_CRITICAL_BYTES, 'critical'],
+          [LAG_WARNING_BYTES, 'warning'],
+        ]);
   return byTime === 'critical' || byBytes === 'critical' ? 'critical' : (byTime ?? byBytes);
 }
 
 /** pg_current_wal_lsn() fails during recovery; a standby's own position is what it has replayed. */
-const currentLsn = (ctx: CheckContext) => (ctx.server.in_recovery ? ctx.sql`pg_catalog.pg_last_wal_replay_lsn()` : ctx.sql`pg_catalog.pg_current_wal_lsn()`);
+const currentLsn = (ctx: CheckContext) =>
+  ctx.server.in_recovery ? ctx.sql`pg_catalog.pg_last_wal_replay_lsn()` : ctx.sql`pg_catalog.pg_current_wal_lsn()`;
 
 const seconds = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
@@ -53,10 +66,12 @@ const standbyLag: Check = {
           check: 'config.replication_lag',
           severity,
           object: r.standby,
-          title: catchingUp ? `Standby ${r.standby} is ${r.state}, not streaming` : `Standby ${r.standby} replays ${behind} behind`,
+          title: catchingUp
+            ? `Standby ${r.standby} is ${r.state}, not streaming`
+            : `Standby ${r.standby} replays ${behind} behind`,
           detail: `Standby ${r.standby} (${r.client_addr ?? 'local'}, ${r.sync_state}, state ${r.state}) has replayed up to ${behind} behind this server; write lag ${formatLag(r.write_lag)}, flush lag ${formatLag(r.flush_lag)}, replay lag ${formatLag(r.replay_lag)}. A failover to it now would lose or wait for that much, and its queries see data that old.`,
           recommendation:
-            'On the standby, compare pg_last_wal_receive_lsn() with pg_last_wal_replay_lsn(): if receiving lags, look at the network and the primary\'s WAL rate; if replay lags, at recovery conflicts, long standby queries (max_standby_streaming_delay) and the standby\'s I/O.',
+            "On the standby, compare pg_last_wal_receive_lsn() with pg_last_wal_replay_lsn(): if receiving lags, look at the network and the primary's WAL rate; if replay lags, at recovery conflicts, long standby queries (max_standby_streaming_delay) and the standby's I/O.",
           evidence: {
             value: replayBytes,
             state: r.state,
@@ -85,7 +100,12 @@ function formatLag(value: unknown): string {
 // the size the WAL directory is meant to stay within.
 const SLOT_CRITICAL_MAX_WAL_SIZES = 4;
 
-export function slotSeverity(active: boolean, walStatus: string | null, retainedBytes: number, maxWalBytes: number): Severity | null {
+export function slotSeverity(
+  active: boolean,
+  walStatus: string | null,
+  retainedBytes: number,
+  maxWalBytes: number,
+): Severity | null {
   if (walStatus === 'lost' || walStatus === 'unreserved') return 'critical';
   if (retainedBytes >= SLOT_CRITICAL_MAX_WAL_SIZES * maxWalBytes) return 'critical';
   if (!active) return 'warning';
@@ -116,14 +136,21 @@ const replicationSlots: Check = {
       const severity = slotSeverity(r.active, r.wal_status, retained, Number(r.max_wal_bytes));
       if (!severity) return [];
       const kind = r.slot_type === 'logical' ? `logical slot (${r.plugin}, database ${r.database})` : 'physical slot';
-      const status = r.wal_status ? ` Its WAL status is "${r.wal_status}"${r.safe_wal_size === null ? '' : `, ${formatBytes(Math.max(Number(r.safe_wal_size), 0))} more can be written before it is lost`}.` : '';
-      const lost = r.wal_status === 'lost' ? ' The WAL it needed is gone: its consumer cannot resume from it and must be rebuilt.' : '';
+      const status = r.wal_status
+        ? ` Its WAL status is "${r.wal_status}"${r.safe_wal_size === null ? '' : `, ${formatBytes(Math.max(Number(r.safe_wal_size), 0))} more can be written before it is lost`}.`
+        : '';
+      const lost =
+        r.wal_status === 'lost'
+          ? ' The WAL it needed is gone: its consumer cannot resume from it and must be rebuilt.'
+          : '';
       return [
         {
           check: 'config.replication_slots',
           severity,
           object: r.slot_name,
-          title: r.active ? `Replication slot ${r.slot_name} retains ${formatBytes(retained)} of WAL` : `Inactive replication slot ${r.slot_name} retains ${formatBytes(retained)} of WAL`,
+          title: r.active
+            ? `Replication slot ${r.slot_name} retains ${formatBytes(retained)} of WAL`
+            : `Inactive replication slot ${r.slot_name} retains ${formatBytes(retained)} of WAL`,
           detail: `${r.active ? 'Active' : 'Inactive'} ${kind} ${r.slot_name} keeps ${formatBytes(retained)} of WAL from ${r.restart_lsn ?? 'no position'} on this server's disk (max_wal_size ${formatBytes(Number(r.max_wal_bytes))}).${status}${lost}${
             r.active ? '' : ' Nothing is consuming it, so the WAL it keeps grows until the disk is full'
           }${!r.active && (r.xmin_age !== null || r.catalog_xmin_age !== null) ? ' and it holds back VACUUM' : ''}${r.active ? '' : '.'}`,
@@ -165,18 +192,32 @@ const walArchiving: Check = {
     if (r.archive_mode === 'off') return [];
     const failedSinceLastReview = previousFailed === undefined ? null : Number(r.failed) - previousFailed;
     if (!r.failing && !(failedSinceLastReview && failedSinceLastReview > 0)) return [];
-    const lastGood = r.last_archived_time ? `the last success was ${r.last_archived_wal} at ${new Date(r.last_archived_time).toISOString()} (${formatDuration(Number(r.since_archived))} ago)` : 'no segment was ever archived';
+    const lastGood = r.last_archived_time
+      ? `the last success was ${r.last_archived_wal} at ${new Date(r.last_archived_time).toISOString()} (${formatDuration(Number(r.since_archived))} ago)`
+      : 'no segment was ever archived';
     return [
       {
         check: 'config.wal_archiving',
         severity: r.failing ? 'critical' : 'warning',
         object: 'archive_command',
-        title: r.failing ? `WAL archiving is failing (segment ${r.last_failed_wal})` : `WAL archiving failed ${plural(failedSinceLastReview ?? 0, 'time')} since the previous review`,
+        title: r.failing
+          ? `WAL archiving is failing (segment ${r.last_failed_wal})`
+          : `WAL archiving failed ${plural(failedSinceLastReview ?? 0, 'time')} since the previous review`,
         detail: `archive_mode is ${r.archive_mode}; ${plural(Number(r.failed), 'failed attempt')} in all, the last on ${r.last_failed_wal} at ${r.last_failed_time ? new Date(r.last_failed_time).toISOString() : 'unknown'}; ${lastGood}.${
-          r.failing ? ' Until archiving succeeds, WAL accumulates in pg_wal (until the disk is full) and backups cannot be restored past the last archived segment.' : ' It recovered, but backups may have had a gap.'
+          r.failing
+            ? ' Until archiving succeeds, WAL accumulates in pg_wal (until the disk is full) and backups cannot be restored past the last archived segment.'
+            : ' It recovered, but backups may have had a gap.'
         }`,
-        recommendation: "Read the archiver's errors in the server log (they show the command's exit status and output), fix archive_command or the archive's storage, and verify with SELECT pg_switch_wal(); then pg_stat_archiver.",
-        evidence: { value: Number(r.failed), archived_count: Number(r.archived), failed_count: Number(r.failed), failed_since_last_review: failedSinceLastReview, last_failed_wal: r.last_failed_wal, last_archived_wal: r.last_archived_wal },
+        recommendation:
+          "Read the archiver's errors in the server log (they show the command's exit status and output), fix archive_command or the archive's storage, and verify with SELECT pg_switch_wal(); then pg_stat_archiver.",
+        evidence: {
+          value: Number(r.failed),
+          archived_count: Number(r.archived),
+          failed_count: Number(r.failed),
+          failed_since_last_review: failedSinceLastReview,
+          last_failed_wal: r.last_failed_wal,
+          last_archived_wal: r.last_archived_wal,
+        },
       },
     ];
   },
@@ -197,17 +238,26 @@ const standbyReplay: Check = {
     const unreplayed = r.unreplayed_bytes === null ? 0 : Math.max(Number(r.unreplayed_bytes), 0);
     // The time since the last replayed commit is only lag while there is WAL left to replay: on an idle
     // primary nothing new arrives and the timestamp ages without the standby being behind.
-    const lagSeconds = unreplayed > 0 && r.since_last_replayed_commit !== null ? Number(r.since_last_replayed_commit) : 0;
+    const lagSeconds =
+      unreplayed > 0 && r.since_last_replayed_commit !== null ? Number(r.since_last_replayed_commit) : 0;
     const findings: Finding[] = [];
     if (r.receiver_status !== 'streaming') {
       findings.push({
         check: 'config.standby_replay',
         severity: 'critical',
         object: 'wal_receiver',
-        title: r.receiver_status ? `The standby's WAL receiver is ${r.receiver_status}, not streaming` : 'The standby is not receiving WAL from a primary',
+        title: r.receiver_status
+          ? `The standby's WAL receiver is ${r.receiver_status}, not streaming`
+          : 'The standby is not receiving WAL from a primary',
         detail: `This server is in recovery but its WAL receiver is ${r.receiver_status ?? 'not running'}: it replays only what reaches it from the archive, if anything, and falls further behind. It last received ${r.received ?? 'nothing'} and replayed ${r.replayed ?? 'nothing'}.`,
-        recommendation: "Check primary_conninfo and primary_slot_name, the primary's pg_hba.conf replication entry and this server's log for the receiver's connection errors.",
-        evidence: { value: unreplayed, receiver_status: r.receiver_status, received_lsn: r.received, replayed_lsn: r.replayed },
+        recommendation:
+          "Check primary_conninfo and primary_slot_name, the primary's pg_hba.conf replication entry and this server's log for the receiver's connection errors.",
+        evidence: {
+          value: unreplayed,
+          receiver_status: r.receiver_status,
+          received_lsn: r.received,
+          replayed_lsn: r.replayed,
+        },
       });
     }
     const severity = r.paused ? 'warning' : lagSeverity(lagSeconds, unreplayed);
@@ -216,10 +266,21 @@ const standbyReplay: Check = {
         check: 'config.standby_replay',
         severity,
         object: 'replay',
-        title: r.paused ? 'WAL replay is paused on this standby' : `Replay is ${formatBytes(unreplayed)} (${formatDuration(lagSeconds)}) behind what this standby received`,
+        title: r.paused
+          ? 'WAL replay is paused on this standby'
+          : `Replay is ${formatBytes(unreplayed)} (${formatDuration(lagSeconds)}) behind what this standby received`,
         detail: `Received up to ${r.received ?? 'nothing'}, replayed up to ${r.replayed ?? 'nothing'}: ${formatBytes(unreplayed)} wait to be replayed${lagSeconds > 0 ? `, and the last replayed commit is ${formatDuration(lagSeconds)} old` : ''}.${r.paused ? ' Replay was paused with pg_wal_replay_pause().' : ' Queries here see old data, and long standby queries delay replay up to max_standby_streaming_delay.'}`,
-        recommendation: r.paused ? 'SELECT pg_wal_replay_resume();' : "Look for recovery conflicts and long queries on this standby, and for the standby's I/O keeping up with the primary's WAL rate.",
-        evidence: { value: unreplayed, unreplayed_bytes: unreplayed, lag_seconds: round(lagSeconds, 0), paused: r.paused, received_lsn: r.received, replayed_lsn: r.replayed },
+        recommendation: r.paused
+          ? 'SELECT pg_wal_replay_resume();'
+          : "Look for recovery conflicts and long queries on this standby, and for the standby's I/O keeping up with the primary's WAL rate.",
+        evidence: {
+          value: unreplayed,
+          unreplayed_bytes: unreplayed,
+          lag_seconds: round(lagSeconds, 0),
+          paused: r.paused,
+          received_lsn: r.received,
+          replayed_lsn: r.replayed,
+        },
       });
     }
     return findings;
@@ -239,26 +300,50 @@ const recoveryConflicts: Check = {
       select confl_tablespace::float8 as tablespace, confl_lock::float8 as lock, confl_snapshot::float8 as snapshot,
              confl_bufferpin::float8 as bufferpin, confl_deadlock::float8 as deadlock
         from pg_catalog.pg_stat_database_conflicts where datname = current_database()`;
-    const counts: Record<string, number> = { snapshot: r.snapshot, lock: r.lock, bufferpin: r.bufferpin, deadlock: r.deadlock, tablespace: r.tablespace };
+    const counts: Record<string, number> = {
+      snapshot: r.snapshot,
+      lock: r.lock,
+      bufferpin: r.bufferpin,
+      deadlock: r.deadlock,
+      tablespace: r.tablespace,
+    };
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const previous = ctx.previousState['config.recovery_conflicts'] as { total?: number; stats_reset?: string | null } | undefined;
+    const previous = ctx.previousState['config.recovery_conflicts'] as
+      { total?: number; stats_reset?: string | null } | undefined;
     ctx.state['config.recovery_conflicts'] = { total, stats_reset: ctx.server.stats_reset };
-    const comparable = previous?.total !== undefined && previous.stats_reset === ctx.server.stats_reset && total >= previous.total;
+    const comparable =
+      previous?.total !== undefined && previous.stats_reset === ctx.server.stats_reset && total >= previous.total;
     const count = comparable ? total - previous.total! : total;
     if (count === 0) return [];
-    const window = comparable ? 'since the previous review' : ctx.server.stats_reset ? `since statistics were reset (${ctx.server.stats_reset})` : 'since statistics collection began';
+    const window = comparable
+      ? 'since the previous review'
+      : ctx.server.stats_reset
+        ? `since statistics were reset (${ctx.server.stats_reset})`
+        : 'since statistics collection began';
     return [
       {
         check: 'config.recovery_conflicts',
         severity: comparable ? 'warning' : 'info',
         object: ctx.server.database,
         title: `${plural(count, 'query', 'queries')} on this standby cancelled by recovery conflicts ${window}`,
-        detail: `In ${ctx.server.database} ${window}: ${Object.entries(counts).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`).join(', ')} (cumulative counts). Replay needed rows, locks or buffers those queries held, and cancelled them after max_standby_streaming_delay.`,
-        recommendation: 'For snapshot conflicts, turn on hot_standby_feedback (it moves the bloat to the primary instead) or raise max_standby_streaming_delay (replay then lags); move long reports to a standby set aside for them.',
+        detail: `In ${ctx.server.database} ${window}: ${Object.entries(counts)
+          .filter(([, n]) => n > 0)
+          .map(([kind, n]) => `${n} ${kind}`)
+          .join(
+            ', ',
+          )} (cumulative counts). Replay needed rows, locks or buffers those queries held, and cancelled them after max_standby_streaming_delay.`,
+        recommendation:
+          'For snapshot conflicts, turn on hot_standby_feedback (it moves the bloat to the primary instead) or raise max_standby_streaming_delay (replay then lags); move long reports to a standby set aside for them.',
         evidence: { value: count, ...counts, window: comparable ? 'previous_review' : 'stats_reset' },
       },
     ];
   },
 };
 
-export const replicationChecks: Check[] = [standbyReplay, standbyLag, replicationSlots, walArchiving, recoveryConflicts];
+export const replicationChecks: Check[] = [
+  standbyReplay,
+  standbyLag,
+  replicationSlots,
+  walArchiving,
+  recoveryConflicts,
+];

@@ -21,7 +21,13 @@ const endOfLife: Check = {
           title: `PostgreSQL ${status.major} is past its end of life`,
           detail: `${version} runs on a major version whose support ended${status.endOfLife ? ` on ${status.endOfLife} (${status.daysPast} days ago)` : ''}: it no longer receives security or data-corruption fixes.`,
           recommendation: 'Plan a major upgrade (pg_upgrade or logical replication) to a supported release.',
-          evidence: { version_num: ctx.server.version_num, major: status.major, end_of_life: status.endOfLife, value: status.daysPast, today: row.today },
+          evidence: {
+            version_num: ctx.server.version_num,
+            major: status.major,
+            end_of_life: status.endOfLife,
+            value: status.daysPast,
+            today: row.today,
+          },
         },
       ];
     }
@@ -34,7 +40,13 @@ const endOfLife: Check = {
           title: `PostgreSQL ${status.major} reaches its end of life on ${status.endOfLife}`,
           detail: `${version} stops receiving fixes in ${status.daysLeft} days; a major upgrade needs testing and a maintenance window.`,
           recommendation: 'Schedule a major upgrade to a newer supported release before the end-of-life date.',
-          evidence: { version_num: ctx.server.version_num, major: status.major, end_of_life: status.endOfLife, days_left: status.daysLeft, today: row.today },
+          evidence: {
+            version_num: ctx.server.version_num,
+            major: status.major,
+            end_of_life: status.endOfLife,
+            days_left: status.daysLeft,
+            today: row.today,
+          },
         },
       ];
     }
@@ -58,7 +70,12 @@ const minorVersion: Check = {
         title: `PostgreSQL ${status.major}.${status.minor} is ${status.releasesBehind} minor release${status.releasesBehind === 1 ? '' : 's'} behind ${status.major}.${status.latest}`,
         detail: `This server runs ${status.major}.${status.minor}; the latest ${status.major}.x release was ${status.major}.${status.latest} as of ${LATEST_MINORS_AS_OF} (the date of the release table shipped with pg-reviewer; newer ones may exist). Minor releases fix security holes, crashes and data corruption, need no dump or pg_upgrade, only a restart on the new binaries.`,
         recommendation: `Install the latest ${status.major}.x packages and restart (managed services: apply the provider's minor-version upgrade or maintenance window). Read the release notes for post-upgrade steps such as REINDEX.`,
-        evidence: { value: status.releasesBehind, version_num: ctx.server.version_num, latest_minor: `${status.major}.${status.latest}`, table_date: LATEST_MINORS_AS_OF },
+        evidence: {
+          value: status.releasesBehind,
+          version_num: ctx.server.version_num,
+          latest_minor: `${status.major}.${status.latest}`,
+          table_date: LATEST_MINORS_AS_OF,
+        },
       },
     ];
   },
@@ -75,17 +92,15 @@ const extensionUpdates: Check = {
       where installed_version is not null and installed_version <> default_version
       order by name
       limit ${LIST_CAP}`;
-    const findings = rows.map(
-      (r): Finding => ({
-        check: 'config.extension_updates',
-        severity: 'info',
-        object: r.name,
-        title: `Extension ${r.name} ${r.installed_version} can be updated to ${r.default_version}`,
-        detail: `${r.name} in ${ctx.server.database} is at version ${r.installed_version}; the server's files provide ${r.default_version} (left behind by a major upgrade or a package update). Its fixes and new functions are not active until the extension is updated in each database.`,
-        recommendation: `ALTER EXTENSION ${quoteIdent(r.name)} UPDATE;  -- in ${ctx.server.database}, on the primary`,
-        evidence: { installed_version: r.installed_version, default_version: r.default_version },
-      }),
-    );
+    const findings = rows.map((r): Finding => ({
+      check: 'config.extension_updates',
+      severity: 'info',
+      object: r.name,
+      title: `Extension ${r.name} ${r.installed_version} can be updated to ${r.default_version}`,
+      detail: `${r.name} in ${ctx.server.database} is at version ${r.installed_version}; the server's files provide ${r.default_version} (left behind by a major upgrade or a package update). Its fixes and new functions are not active until the extension is updated in each database.`,
+      recommendation: `ALTER EXTENSION ${quoteIdent(r.name)} UPDATE;  -- in ${ctx.server.database}, on the primary`,
+      evidence: { installed_version: r.installed_version, default_version: r.default_version },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'extensions');
   },
 };

@@ -36,13 +36,28 @@ interface UnusedIndexState {
  * counters' start is unknown, so only this task's own reviews count: since the first review that
  * found the index unused under the same (null) stats_reset.
  */
-function observationWindow(statsReset: string | null, firstSeen: string | undefined, now: Date): { days: number | null; since: string } {
+function observationWindow(
+  statsReset: string | null,
+  firstSeen: string | undefined,
+  now: Date,
+): { days: number | null; since: string } {
   const statsAge = statsAgeDays(statsReset, now);
-  if (statsAge !== null) return { days: statsAge, since: `since the statistics were reset ${statsAge < 1 ? 'less than a day' : `${Math.floor(statsAge)} days`} ago (${statsReset})` };
+  if (statsAge !== null)
+    return {
+      days: statsAge,
+      since: `since the statistics were reset ${statsAge < 1 ? 'less than a day' : `${Math.floor(statsAge)} days`} ago (${statsReset})`,
+    };
   const seenDays = firstSeen ? (now.getTime() - Date.parse(firstSeen)) / 86_400_000 : 0;
   return seenDays >= 1
-    ? { days: seenDays, since: `in any review of this task for ${Math.floor(seenDays)} days (since ${firstSeen}; the server does not say when its counters started, as after pg_upgrade or a restore)` }
-    : { days: null, since: 'since its counters started, and the server does not say when that was (statistics never reset: fresh from initdb, pg_upgrade or a restore, or years old), so the window is unknown until later reviews confirm it' };
+    ? {
+        days: seenDays,
+        since: `in any review of this task for ${Math.floor(seenDays)} days (since ${firstSeen}; the server does not say when its counters started, as after pg_upgrade or a restore)`,
+      }
+    : {
+        days: null,
+        since:
+          'since its counters started, and the server does not say when that was (statistics never reset: fresh from initdb, pg_upgrade or a restore, or years old), so the window is unknown until later reviews confirm it',
+      };
 }
 
 /**
@@ -60,7 +75,9 @@ export const unusedIndexes: Check = {
     requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select object, table_name, bytes, definition, database_bytes, count(*) over () as total
         from (select format('%I.%I', s.schemaname, s.indexrelname) as object,
                      format('%I.%I', s.schemaname, s.relname) as table_name,
@@ -86,7 +103,8 @@ export const unusedIndexes: Check = {
                  and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}) candidates
        where bytes >= ${UNUSED_INDEX_MIN_BYTES}
        order by bytes desc, object
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const now = new Date();
     const previous = ctx.previousState[UNUSED_ID] as UnusedIndexState | undefined;
@@ -107,7 +125,9 @@ export const unusedIndexes: Check = {
         title: 'Unused index',
         detail:
           `${r.object} on ${r.table_name} (${formatBytes(bytes)}, ${((100 * bytes) / databaseBytes).toFixed(2)}% of the database) has not been scanned on this server (the primary) ${window.since}.` +
-          (short ? ` That is not yet ${UNUSED_INDEX_MIN_STATS_DAYS} days of evidence, so this is informational for now.` : '') +
+          (short
+            ? ` That is not yet ${UNUSED_INDEX_MIN_STATS_DAYS} days of evidence, so this is informational for now.`
+            : '') +
           ' It backs no constraint; scans on standbys are not counted here: check them before dropping it.',
         recommendation: `DROP INDEX CONCURRENTLY ${r.object};`,
         evidence: {
@@ -138,7 +158,9 @@ export const sequentialScans: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', s.schemaname, s.relname) as object,
              s.seq_scan::float8 as seq_scan, s.idx_scan::float8 as idx_scan,
              s.seq_tup_read::float8 as seq_tup_read, s.n_live_tup::float8 as live_rows,
@@ -151,7 +173,8 @@ export const sequentialScans: Check = {
          and ${userSchema(sql, sql`s.schemaname`)}
          and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}
        order by s.seq_tup_read desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.map((r): Finding => {
       const percent = Number(r.index_percent);

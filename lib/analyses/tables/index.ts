@@ -9,7 +9,12 @@ import { sequenceExhaustion } from './sequences.js';
 import { largestRelations } from './sizes.js';
 import { deadTuples, maintenanceOverdue, neverAnalyzed, neverVacuumed } from './vacuum.js';
 import { vacuumHorizon } from './vacuum-horizon.js';
-import { databaseMultixactWraparound, databaseWraparound, tableMultixactWraparound, tableWraparound } from './wraparound.js';
+import {
+  databaseMultixactWraparound,
+  databaseWraparound,
+  tableMultixactWraparound,
+  tableWraparound,
+} from './wraparound.js';
 
 /**
  * table_analysis: schema and maintenance problems of tables, indexes and sequences.

@@ -21,7 +21,8 @@ const HORIZON_WARNING_XIDS = 10_000_000;
 const HORIZON_WARNING_SECONDS = 3600;
 const HORIZON_CRITICAL_SECONDS = 86_400;
 
-export type HorizonKind = 'session' | 'prepared_transaction' | 'replication_slot' | 'logical_slot_catalog' | 'standby_feedback';
+export type HorizonKind =
+  'session' | 'prepared_transaction' | 'replication_slot' | 'logical_slot_catalog' | 'standby_feedback';
 
 export interface HorizonHolder {
   kind: HorizonKind;
@@ -47,7 +48,11 @@ export function horizonSeverity(h: HorizonHolder, freezeMaxAge: number): Severit
   const held = h.heldSeconds ?? 0;
   if (h.xidAge >= freezeMaxAge / 2 || held >= HORIZON_CRITICAL_SECONDS) return 'critical';
   if (h.xidAge >= HORIZON_WARNING_XIDS || held >= HORIZON_WARNING_SECONDS) return 'warning';
-  if (h.kind === 'prepared_transaction' || ((h.kind === 'replication_slot' || h.kind === 'logical_slot_catalog') && !h.active)) return 'warning';
+  if (
+    h.kind === 'prepared_transaction' ||
+    ((h.kind === 'replication_slot' || h.kind === 'logical_slot_catalog') && !h.active)
+  )
+    return 'warning';
   return 'info';
 }
 
@@ -91,10 +96,15 @@ export const vacuumHorizon: Check = {
     if (!ctx.server.is_superuser) {
       const [row] = await sql`select pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') as visible`;
       if (!row.visible) {
-        throw new NotAssessableError("Other roles' sessions and their snapshots (backend_xmin) are hidden from the reviewing role", `GRANT pg_monitor TO ${quoteIdent(ctx.server.current_user)};`);
+        throw new NotAssessableError(
+          "Other roles' sessions and their snapshots (backend_xmin) are hidden from the reviewing role",
+          `GRANT pg_monitor TO ${quoteIdent(ctx.server.current_user)};`,
+        );
       }
     }
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       with holders as (
         select 'session' as kind, 'pid ' || pid as name, pid, datname as database, usename as owner, state,
                backend_xmin as horizon, extract(epoch from now() - xact_start)::float8 as held_seconds,
@@ -121,16 +131,26 @@ export const vacuumHorizon: Check = {
              current_setting('autovacuum_freeze_max_age')::float8 as freeze_max_age
         from holders
        order by pg_catalog.age(horizon) desc
-       limit 1000`);
+       limit 1000`,
+    );
 
     const holders = rows.filter((r) =>
-      isReportedHolder({ kind: r.kind, xidAge: Number(r.xid_age), heldSeconds: r.held_seconds === null ? null : Number(r.held_seconds), idleInTransaction: r.idle_in_transaction, active: r.active }),
+      isReportedHolder({
+        kind: r.kind,
+        xidAge: Number(r.xid_age),
+        heldSeconds: r.held_seconds === null ? null : Number(r.held_seconds),
+        idleInTransaction: r.idle_in_transaction,
+        active: r.active,
+      }),
     );
     if (holders.length === 0) return [];
-    const deadRows = await catalogQuery(sql, (tx) => tx`
+    const deadRows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', schemaname, relname) as table, n_dead_tup::float8 as dead_rows
         from pg_catalog.pg_stat_user_tables where n_dead_tup > 0
-       order by n_dead_tup desc limit 5`);
+       order by n_dead_tup desc limit 5`,
+    );
     const mostDead = deadRows.map((d) => ({ table: d.table, dead_rows: Number(d.dead_rows) }));
     const deadNote =
       mostDead.length > 0
@@ -138,7 +158,13 @@ export const vacuumHorizon: Check = {
         : '';
 
     const findings = holders.slice(0, LIST_CAP).map((r, rank): Finding => {
-      const holder: HorizonHolder = { kind: r.kind, xidAge: Number(r.xid_age), heldSeconds: r.held_seconds === null ? null : Number(r.held_seconds), idleInTransaction: r.idle_in_transaction, active: r.active };
+      const holder: HorizonHolder = {
+        kind: r.kind,
+        xidAge: Number(r.xid_age),
+        heldSeconds: r.held_seconds === null ? null : Number(r.held_seconds),
+        idleInTransaction: r.idle_in_transaction,
+        active: r.active,
+      };
       const label = kindLabel[holder.kind];
       const what =
         holder.kind === 'session'

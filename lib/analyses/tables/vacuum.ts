@@ -65,7 +65,9 @@ export const deadTuples: Check = {
     requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select object, dead, live, threshold, enabled_on_table, enabled_on_server, last_vacuumed, being_vacuumed,
              count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object,
@@ -82,7 +84,8 @@ export const deadTuples: Check = {
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) t
        where not enabled_on_table or dead > threshold
        order by dead > threshold desc, dead / greatest(threshold, 1) desc, object
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const before = (ctx.previousState[DEAD_ID] as { over_threshold?: string[] } | undefined)?.over_threshold ?? [];
     const overThresholdBefore = new Set(before);
@@ -100,15 +103,22 @@ export const deadTuples: Check = {
         beingVacuumed: r.being_vacuumed,
         overThresholdLastRun: overThresholdBefore.has(r.object),
       });
-      const lastVacuum = r.last_vacuumed ? `last vacuumed ${new Date(r.last_vacuumed).toISOString()}` : 'never vacuumed';
+      const lastVacuum = r.last_vacuumed
+        ? `last vacuumed ${new Date(r.last_vacuumed).toISOString()}`
+        : 'never vacuumed';
       const state = overThreshold
         ? `has ${formatCount(dead)} dead rows, above its autovacuum threshold of ${formatCount(threshold)} (${formatCount(Number(r.live))} live rows, ${lastVacuum})`
         : `has ${formatCount(dead)} dead rows, under its autovacuum threshold of ${formatCount(threshold)}`;
       let why: string;
-      if (!r.enabled_on_table) why = ' Autovacuum is disabled on this table (autovacuum_enabled = false): only a manual VACUUM or an anti-wraparound vacuum will clean it.';
-      else if (!r.enabled_on_server) why = ' Autovacuum (or track_counts) is off on this server: nothing vacuums it automatically.';
+      if (!r.enabled_on_table)
+        why =
+          ' Autovacuum is disabled on this table (autovacuum_enabled = false): only a manual VACUUM or an anti-wraparound vacuum will clean it.';
+      else if (!r.enabled_on_server)
+        why = ' Autovacuum (or track_counts) is off on this server: nothing vacuums it automatically.';
       else if (r.being_vacuumed) why = ' A vacuum is running on it right now.';
-      else if (overThresholdBefore.has(r.object)) why = ' The previous review found it above the threshold too: autovacuum is not keeping up, or cannot remove the rows (long transactions, replication slots).';
+      else if (overThresholdBefore.has(r.object))
+        why =
+          ' The previous review found it above the threshold too: autovacuum is not keeping up, or cannot remove the rows (long transactions, replication slots).';
       else why = ' Autovacuum should process it shortly; the next review will tell whether it did.';
       return {
         check: DEAD_ID,
@@ -149,7 +159,9 @@ export const neverAnalyzed: Check = {
     requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              greatest(pg_stat_get_live_tuples(c.oid), c.reltuples, 0)::float8 as rows,
              pg_stat_get_mod_since_analyze(c.oid)::float8 as modified,
@@ -164,9 +176,12 @@ export const neverAnalyzed: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by pg_stat_get_mod_since_analyze(c.oid) >= av.analyze_base + av.analyze_scale * greatest(c.reltuples, 0) desc, rows desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
-    const resetNote = ctx.server.stats_reset ? ` (statistics were reset ${ctx.server.stats_reset}; an ANALYZE before that is not visible)` : '';
+    const resetNote = ctx.server.stats_reset
+      ? ` (statistics were reset ${ctx.server.stats_reset}; an ANALYZE before that is not visible)`
+      : '';
     const findings = rows.map((r): Finding => {
       const modified = Number(r.modified);
       const threshold = Math.round(Number(r.threshold));
@@ -178,9 +193,16 @@ export const neverAnalyzed: Check = {
         title: 'Table never analyzed',
         detail:
           `${r.object} (about ${formatRows(Number(r.rows))}) has never been analyzed${resetNote}, so the planner guesses its row counts and value distributions.` +
-          (overdue ? ` ${formatCount(modified)} rows changed, past autovacuum's analyze threshold of ${formatCount(threshold)}.` : ''),
+          (overdue
+            ? ` ${formatCount(modified)} rows changed, past autovacuum's analyze threshold of ${formatCount(threshold)}.`
+            : ''),
         recommendation: `ANALYZE ${r.object};`,
-        evidence: { rows: Number(r.rows), modified_since_analyze: modified, autoanalyze_threshold: threshold, stats_reset: ctx.server.stats_reset },
+        evidence: {
+          rows: Number(r.rows),
+          modified_since_analyze: modified,
+          autoanalyze_threshold: threshold,
+          stats_reset: ctx.server.stats_reset,
+        },
       };
     });
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
@@ -199,7 +221,9 @@ export const neverVacuumed: Check = {
     requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              greatest(pg_stat_get_live_tuples(c.oid), c.reltuples, 0)::float8 as rows,
              count(*) over () as total
@@ -211,20 +235,19 @@ export const neverVacuumed: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}
        order by rows desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const resetNote = ctx.server.stats_reset ? ` since statistics were reset (${ctx.server.stats_reset})` : '';
-    const findings = rows.map(
-      (r): Finding => ({
-        check: NEVER_VACUUMED_ID,
-        severity: 'info',
-        object: r.object,
-        title: 'Table never vacuumed',
-        detail: `${r.object} (about ${formatRows(Number(r.rows))}) has not been vacuumed${resetNote}: its visibility map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger vacuum.`,
-        recommendation: `VACUUM (ANALYZE) ${r.object};`,
-        evidence: { rows: Number(r.rows), stats_reset: ctx.server.stats_reset },
-      }),
-    );
+    const findings = rows.map((r): Finding => ({
+      check: NEVER_VACUUMED_ID,
+      severity: 'info',
+      object: r.object,
+      title: 'Table never vacuumed',
+      detail: `${r.object} (about ${formatRows(Number(r.rows))}) has not been vacuumed${resetNote}: its visibility map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger vacuum.`,
+      recommendation: `VACUUM (ANALYZE) ${r.object};`,
+      evidence: { rows: Number(r.rows), stats_reset: ctx.server.stats_reset },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
   },
 };
@@ -262,7 +285,9 @@ export const maintenanceOverdue: Check = {
                     + coalesce((select option_value::float8 from pg_options_to_table(c.reloptions) where option_name = 'autovacuum_vacuum_insert_scale_factor'),
                                current_setting('autovacuum_vacuum_insert_scale_factor')::float8) * greatest(c.reltuples, 0) end`
       : sql`null::float8`;
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select *, count(*) over () as total, to_json(now()) #>> '{}' as taken_at
         from (select format('%I.%I', n.nspname, c.relname) as object,
                      ${insertsSinceVacuum} as inserts_since_vacuum, ${insertThreshold} as insert_threshold,
@@ -281,36 +306,52 @@ export const maintenanceOverdue: Check = {
        where inserts_since_vacuum > insert_threshold
           or (modified_since_analyze > analyze_threshold and last_analyze is not null)
        order by greatest(inserts_since_vacuum / greatest(insert_threshold, 1), modified_since_analyze / greatest(analyze_threshold, 1)) desc, object
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const previous = ctx.previousState[OVERDUE_ID] as OverdueState | undefined;
     const overdueBefore = new Set(previous?.overdue ?? []);
     const hoursSince = previous ? (Date.now() - Date.parse(previous.taken_at)) / 3_600_000 : null;
-    const state: OverdueState = { overdue: [], writes: {}, taken_at: rows[0]?.taken_at ? new Date(rows[0].taken_at).toISOString() : new Date().toISOString() };
+    const state: OverdueState = {
+      overdue: [],
+      writes: {},
+      taken_at: rows[0]?.taken_at ? new Date(rows[0].taken_at).toISOString() : new Date().toISOString(),
+    };
 
     const findings = rows.map((r): Finding => {
       const writes = Number(r.writes);
       state.overdue.push(r.object);
       state.writes[r.object] = writes;
       const writesBefore = previous?.writes?.[r.object];
-      const ratePerHour = hoursSince && hoursSince > 0 && writesBefore !== undefined && writes >= writesBefore ? (writes - writesBefore) / hoursSince : null;
+      const ratePerHour =
+        hoursSince && hoursSince > 0 && writesBefore !== undefined && writes >= writesBefore
+          ? (writes - writesBefore) / hoursSince
+          : null;
       const vacuumDue = r.insert_threshold !== null && Number(r.inserts_since_vacuum) > Number(r.insert_threshold);
       const analyzeDue = Number(r.modified_since_analyze) > Number(r.analyze_threshold) && r.last_analyze !== null;
       const ago = (t: unknown) => (t ? `${formatDurationSince(new Date(t as string))} ago` : 'never');
       const parts = [
         vacuumDue &&
           `${formatCount(Number(r.inserts_since_vacuum))} rows inserted since its last vacuum (${ago(r.last_vacuum)}), past the insert threshold of ${formatCount(Number(r.insert_threshold))}`,
-        analyzeDue && `${formatCount(Number(r.modified_since_analyze))} rows changed since its last analyze (${ago(r.last_analyze)}), past the analyze threshold of ${formatCount(Number(r.analyze_threshold))}`,
+        analyzeDue &&
+          `${formatCount(Number(r.modified_since_analyze))} rows changed since its last analyze (${ago(r.last_analyze)}), past the analyze threshold of ${formatCount(Number(r.analyze_threshold))}`,
       ].filter(Boolean);
       const again = overdueBefore.has(r.object);
       return {
         check: OVERDUE_ID,
         severity: again ? 'warning' : 'info',
         object: r.object,
-        title: vacuumDue && analyzeDue ? 'Vacuum and analyze overdue' : vacuumDue ? 'Insert-driven vacuum overdue' : 'Analyze overdue',
+        title:
+          vacuumDue && analyzeDue
+            ? 'Vacuum and analyze overdue'
+            : vacuumDue
+              ? 'Insert-driven vacuum overdue'
+              : 'Analyze overdue',
         detail:
           `${r.object} has ${parts.join(', and ')}.` +
-          (ratePerHour !== null ? ` It takes about ${formatCount(ratePerHour)} row writes an hour (since the previous review).` : '') +
+          (ratePerHour !== null
+            ? ` It takes about ${formatCount(ratePerHour)} row writes an hour (since the previous review).`
+            : '') +
           (!r.autovacuum_enabled
             ? ' Autovacuum is off for it: nothing will catch up by itself.'
             : again
@@ -318,7 +359,10 @@ export const maintenanceOverdue: Check = {
               : ' Autovacuum should process it shortly; the next review will tell whether it did.'),
         recommendation: `${vacuumDue ? `VACUUM (ANALYZE) ${r.object};` : `ANALYZE ${r.object};`}  -- and if it recurs, lower its scale factors: ALTER TABLE ${r.object} SET (${vacuumDue ? 'autovacuum_vacuum_insert_scale_factor' : 'autovacuum_analyze_scale_factor'} = 0.05);`,
         evidence: {
-          value: Math.max(vacuumDue ? Number(r.inserts_since_vacuum) : 0, analyzeDue ? Number(r.modified_since_analyze) : 0),
+          value: Math.max(
+            vacuumDue ? Number(r.inserts_since_vacuum) : 0,
+            analyzeDue ? Number(r.modified_since_analyze) : 0,
+          ),
           inserts_since_vacuum: r.inserts_since_vacuum === null ? null : Number(r.inserts_since_vacuum),
           insert_threshold: r.insert_threshold === null ? null : Math.round(Number(r.insert_threshold)),
           modified_since_analyze: Number(r.modified_since_analyze),

@@ -34,7 +34,14 @@ describe('replication slot grading', () => {
 });
 
 describe('vacuum horizon grading', () => {
-  const holder = (h: Partial<HorizonHolder>): HorizonHolder => ({ kind: 'session', xidAge: 5000, heldSeconds: 5, idleInTransaction: false, active: true, ...h });
+  const holder = (h: Partial<HorizonHolder>): HorizonHolder => ({
+    kind: 'session',
+    xidAge: 5000,
+    heldSeconds: 5,
+    idleInTransaction: false,
+    active: true,
+    ...h,
+  });
   const freezeMaxAge = 200_000_000;
 
   it('ignores a busy session doing ordinary short work', () => {
@@ -55,8 +62,12 @@ describe('vacuum horizon grading', () => {
   it('grades a young idle session as info, a forgotten prepared transaction or an inactive slot as a warning', () => {
     expect(horizonSeverity(holder({ idleInTransaction: true }), freezeMaxAge)).toBe('info');
     expect(horizonSeverity(holder({ kind: 'prepared_transaction' }), freezeMaxAge)).toBe('warning');
-    expect(horizonSeverity(holder({ kind: 'logical_slot_catalog', active: false, heldSeconds: null }), freezeMaxAge)).toBe('warning');
-    expect(horizonSeverity(holder({ kind: 'replication_slot', active: true, heldSeconds: null }), freezeMaxAge)).toBe('info');
+    expect(
+      horizonSeverity(holder({ kind: 'logical_slot_catalog', active: false, heldSeconds: null }), freezeMaxAge),
+    ).toBe('warning');
+    expect(horizonSeverity(holder({ kind: 'replication_slot', active: true, heldSeconds: null }), freezeMaxAge)).toBe(
+      'info',
+    );
   });
 
   it('warns from ten million transactions or an hour, and is critical from half of autovacuum_freeze_max_age or a day', () => {
