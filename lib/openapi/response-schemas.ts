@@ -21,11 +21,9 @@ const id = z.number().int().positive();
 const severity = z.enum(['critical', 'warning', 'info']);
 
 export const fieldError = z.object({
-  path: z
-    .string()
-    .meta({
-      description: 'Dotted path of the offending field, e.g. task_params.query_timeout; empty for the whole value',
-    }),
+  path: z.string().meta({
+    description: 'Dotted path of the offending field, e.g. task_params.query_timeout; empty for the whole value',
+  }),
   message: z.string(),
 });
 
