@@ -43,6 +43,9 @@ export interface Changes {
   worsened: Array<FindingRef & { previous_severity: Severity; reason: string }>;
 }
 
+/** Managed PostgreSQL services recognised by their own settings and functions. */
+export type ManagedProvider = 'aws_rds' | 'aws_aurora' | 'gcp_cloudsql' | 'azure';
+
 export interface ServerFacts {
   version: string;
   version_num: number;
@@ -53,6 +56,8 @@ export interface ServerFacts {
   stats_reset: string | null;
   is_superuser: boolean;
   in_recovery: boolean;
+  /** The managed service the server runs on, or null for a self-managed server. */
+  provider: ManagedProvider | null;
 }
 
 export interface ReviewResult {

@@ -14,12 +14,16 @@ import { taskParamsSchema } from '../tasks/task-params.js';
 // can hold real responses to them. The mappers that build these bodies are checked against them at
 // the bottom of this file.
 
-const timestamp = z.iso.datetime().meta({ description: 'ISO 8601 in UTC with milliseconds', examples: ['2026-01-01T02:00:00.000Z'] });
+const timestamp = z.iso
+  .datetime()
+  .meta({ description: 'ISO 8601 in UTC with milliseconds', examples: ['2026-01-01T02:00:00.000Z'] });
 const id = z.number().int().positive();
 const severity = z.enum(['critical', 'warning', 'info']);
 
 export const fieldError = z.object({
-  path: z.string().meta({ description: 'Dotted path of the offending field, e.g. task_params.query_timeout; empty for the whole value' }),
+  path: z.string().meta({
+    description: 'Dotted path of the offending field, e.g. task_params.query_timeout; empty for the whole value',
+  }),
   message: z.string(),
 });
 
@@ -66,15 +70,22 @@ const findingRef = z.object({ check: z.string(), object: z.string().nullable(), 
 export const reviewResult = z.object({
   task_type: z.enum(taskTypes),
   analysis_target: z.enum(analysisTargets),
-  summary: z.object({ critical: z.number().int(), warning: z.number().int(), info: z.number().int(), not_assessable: z.number().int() }),
+  summary: z.object({
+    critical: z.number().int(),
+    warning: z.number().int(),
+    info: z.number().int(),
+    not_assessable: z.number().int(),
+  }),
   findings: z.array(finding),
   not_assessable: z.array(notAssessable),
-  changes: z.object({
-    previous_execution_id: z.number().int().nullable(),
-    new: z.array(findingRef),
-    resolved: z.array(findingRef),
-    worsened: z.array(findingRef.extend({ previous_severity: severity, reason: z.string() })),
-  }).meta({ description: 'Compared with the previous completed run of the same task' }),
+  changes: z
+    .object({
+      previous_execution_id: z.number().int().nullable(),
+      new: z.array(findingRef),
+      resolved: z.array(findingRef),
+      worsened: z.array(findingRef.extend({ previous_severity: severity, reason: z.string() })),
+    })
+    .meta({ description: 'Compared with the previous completed run of the same task' }),
   server: z.object({
     version: z.string(),
     version_num: z.number().int(),
@@ -85,6 +96,10 @@ export const reviewResult = z.object({
     stats_reset: z.string().nullable(),
     is_superuser: z.boolean(),
     in_recovery: z.boolean(),
+    provider: z
+      .enum(['aws_rds', 'aws_aurora', 'gcp_cloudsql', 'azure'])
+      .nullable()
+      .meta({ description: 'The managed service recognised, null when self-managed' }),
   }),
   duration_ms: z.number(),
   state: z.record(z.string(), z.unknown()).meta({ description: 'Facts kept for the next run of the same task' }),
@@ -153,7 +168,12 @@ export const queueStatusResponse = z.object({
 
 export const statsResponse = z.object({
   tasks: z.object({ total_tasks: z.number().int(), active_tasks: z.number().int(), inactive_tasks: z.number().int() }),
-  executions_24h: z.object({ total_executions: z.number().int(), completed: z.number().int(), failed: z.number().int(), running: z.number().int() }),
+  executions_24h: z.object({
+    total_executions: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    running: z.number().int(),
+  }),
   timestamp,
 });
 

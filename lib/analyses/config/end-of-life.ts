@@ -36,10 +36,42 @@ export function supportStatus(versionNum: number, today: string): SupportStatus 
   const endOfLife = endOfLifeByMajor[major];
   if (!endOfLife) {
     // Everything older than the oldest listed release ended long ago; a newer one is not in the table yet.
-    return versionNum < 90600 ? { status: 'ended', major, endOfLife: null, daysPast: null } : { status: 'unknown', major };
+    return versionNum < 90600
+      ? { status: 'ended', major, endOfLife: null, daysPast: null }
+      : { status: 'unknown', major };
   }
   const days = Math.round((Date.parse(`${endOfLife}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
   if (days < 0) return { status: 'ended', major, endOfLife, daysPast: -days };
   if (days <= END_OF_LIFE_NOTICE_DAYS) return { status: 'ending_soon', major, endOfLife, daysLeft: days };
   return { status: 'supported', major, endOfLife, daysLeft: days };
+}
+
+/**
+ * The latest minor release of each supported-or-recent major, as of LATEST_MINORS_AS_OF (the
+ * PostgreSQL project's release of that day; 12.22 was 12's final release). Shipped with the code
+ * and dated in every finding: a server newer than this table is not judged.
+ */
+export const LATEST_MINORS_AS_OF = '2025-11-13';
+export const latestMinorByMajor: Record<string, number> = {
+  '12': 22,
+  '13': 23,
+  '14': 20,
+  '15': 15,
+  '16': 11,
+  '17': 7,
+  '18': 1,
+};
+
+export type MinorStatus =
+  | { status: 'behind'; major: string; minor: number; latest: number; releasesBehind: number }
+  | { status: 'current' | 'newer_than_table' | 'unknown'; major: string; minor: number };
+
+/** server_version_num → its place against the table: 170002 is 17.2, five releases behind 17.7. */
+export function minorStatus(versionNum: number): MinorStatus {
+  const major = majorVersion(versionNum);
+  const minor = versionNum % 100;
+  const latest = latestMinorByMajor[major];
+  if (latest === undefined) return { status: 'unknown', major, minor };
+  if (minor < latest) return { status: 'behind', major, minor, latest, releasesBehind: latest - minor };
+  return { status: minor === latest ? 'current' : 'newer_than_table', major, minor };
 }

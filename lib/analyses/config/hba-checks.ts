@@ -24,10 +24,33 @@ interface RuleProblem {
 }
 
 /**
+ * The superusers a rule's user field admits: named ones, every one for "all", and for "+group" the
+ * superusers that are members of that group (pg_hba.conf matches membership, not superuser status).
+ * `groupSuperusers` maps each group named with "+" to its superuser members.
+ */
+export function superusersAdmitted(
+  users: string[],
+  superusers: Set<string>,
+  groupSuperusers: Map<string, string[]> = new Map(),
+): string[] {
+  const admitted = new Set<string>();
+  for (const user of users) {
+    if (user === 'all') superusers.forEach((s) => admitted.add(s));
+    else if (user.startsWith('+')) (groupSuperusers.get(user.slice(1)) ?? []).forEach((s) => admitted.add(s));
+    else if (superusers.has(user)) admitted.add(user);
+  }
+  return [...admitted].sort();
+}
+
+/**
  * The pg_hba.conf problems PGDSAT looks for, per rule. Remote means any "host*" line; "local"
  * lines (Unix socket) are only checked for trust.
  */
-export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem[] {
+export function hbaProblems(
+  rule: HbaRule,
+  superusers: Set<string>,
+  groupSuperusers: Map<string, string[]> = new Map(),
+): RuleProblem[] {
   if (rule.error) {
     return [
       {
@@ -87,7 +110,10 @@ export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem
       problems.push({
         check: 'security.hba_open_address',
         severity: scope === 'any' ? 'critical' : 'warning',
-        title: scope === 'any' ? `pg_hba.conf line ${rule.line} accepts connections from any address` : `pg_hba.conf line ${rule.line} accepts a very wide address range`,
+        title:
+          scope === 'any'
+            ? `pg_hba.conf line ${rule.line} accepts connections from any address`
+            : `pg_hba.conf line ${rule.line} accepts a very wide address range`,
         detail: `Rule "${who}" admits ${scope === 'any' ? 'every client address' : 'more than 65,536 client addresses'}; every host in the range can try to authenticate.`,
         recommendation: `Narrow line ${rule.line} to the application servers' addresses (e.g. 10.0.1.0/24) and SELECT pg_reload_conf();`,
       });
@@ -102,15 +128,17 @@ export function hbaProblems(rule: HbaRule, superusers: Set<string>): RuleProblem
         recommendation: `Name the databases and roles (or +group) that need line ${rule.line} and SELECT pg_reload_conf();`,
       });
     }
-    const namedSuperusers = rule.users.filter((u) => superusers.has(u));
+    const namedSuperusers = superusersAdmitted(rule.users, superusers, groupSuperusers);
     if (namedSuperusers.length > 0) {
       // PGDSAT 5.8: superusers should not be allowed to connect remotely (critical); from loopback only, a warning.
       problems.push({
         check: 'security.hba_superuser_remote',
         severity: fromOtherHosts ? 'critical' : 'warning',
         title: `pg_hba.conf line ${rule.line} lets superuser ${namedSuperusers.join(', ')} connect over TCP`,
-        detail: `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromOtherHosts ? ' from other hosts' : ' (loopback only)'}; superuser access is safest through the local socket with peer authentication.`,
-        recommendation: `Remove ${namedSuperusers.join(', ')} from line ${rule.line} (administer through "local ... peer") and use predefined roles for remote tools.`,
+        detail: `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromOtherHosts ? ' from other hosts' : ' (loopback only)'}${rule.users.some((u) => u === 'all' || u.startsWith('+')) ? ` (through "${rule.users.join(',')}")` : ''}; superuser access is safest through the local socket with peer authentication.`,
+        recommendation: rule.users.some((u) => u === 'all' || u.startsWith('+'))
+          ? `Put a "reject" line for ${namedSuperusers.join(', ')} from these addresses before line ${rule.line}, or name the roles line ${rule.line} is for; administer through "local ... peer".`
+          : `Remove ${namedSuperusers.join(', ')} from line ${rule.line} (administer through "local ... peer") and use predefined roles for remote tools.`,
       });
     }
   }
@@ -131,14 +159,48 @@ const hbaRules: Check = {
         `GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ${role}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO ${role};`,
       );
     }
-    // file_name arrived in PostgreSQL 16 together with include directives in pg_hba.conf.
-    const fileName = ctx.server.version_num >= 160000 ? ctx.sql`file_name` : ctx.sql`current_setting('hba_file')`;
+    // file_name arrived in PostgreSQL 16 together with include directives in pg_hba.conf. Before it the
+    // file's path is the hba_file setting, which only pg_read_all_settings may read: without it the
+    // rules are still judged, under the file's usual name.
+    const [settings] =
+      await ctx.sql`select ${ctx.server.is_superuser} or pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') as readable`;
+    const fileName =
+      ctx.server.version_num >= 160000
+        ? ctx.sql`file_name`
+        : settings.readable
+          ? ctx.sql`current_setting('hba_file')`
+          : ctx.sql`'pg_hba.conf'`;
     const rows = await ctx.sql`
       select ${fileName} as file, line_number, type, database, user_name, address, netmask, auth_method, error
       from pg_catalog.pg_hba_file_rules
       order by line_number
       limit 1000`;
-    const superusers = new Set((await ctx.sql`select rolname from pg_catalog.pg_roles where rolsuper`).map((r) => r.rolname as string));
+    const superusers = new Set(
+      (await ctx.sql`select rolname from pg_catalog.pg_roles where rolsuper`).map((r) => r.rolname as string),
+    );
+    const groups = [
+      ...new Set(
+        rows.flatMap((r) => ((r.user_name ?? []) as string[]).filter((u) => u.startsWith('+')).map((u) => u.slice(1))),
+      ),
+    ];
+    const groupSuperusers = new Map<string, string[]>();
+    if (groups.length > 0) {
+      // Real membership, direct or through other groups, as pg_hba.conf matches it: pg_has_role()
+      // would call every superuser a member of every group.
+      const members = await ctx.sql`
+        with recursive member_of(group_oid, member) as (
+          select a.roleid, a.member from pg_catalog.pg_auth_members a
+          join pg_catalog.pg_roles g on g.oid = a.roleid where g.rolname = any(${groups})
+          union
+          select m.group_oid, a.member from member_of m join pg_catalog.pg_auth_members a on a.roleid = m.member
+        )
+        select g.rolname as group_name, array_agg(distinct s.rolname::text) as superusers
+        from member_of m
+        join pg_catalog.pg_roles g on g.oid = m.group_oid
+        join pg_catalog.pg_roles s on s.oid = m.member and s.rolsuper
+        group by g.rolname`;
+      for (const m of members) groupSuperusers.set(m.group_name, m.superusers);
+    }
 
     const findings: Finding[] = [];
     for (const r of rows) {
@@ -153,7 +215,7 @@ const hbaRules: Check = {
         method: r.auth_method ?? '',
         error: r.error,
       };
-      for (const p of hbaProblems(rule, superusers)) {
+      for (const p of hbaProblems(rule, superusers, groupSuperusers)) {
         findings.push({
           check: p.check,
           severity: p.severity,

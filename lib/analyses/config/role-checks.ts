@@ -1,4 +1,5 @@
 import { quoteIdent } from '../run-checks.js';
+import { isProviderSuperuser } from './managed-services.js';
 import type { Check, Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
@@ -13,19 +14,24 @@ const extraSuperusers: Check = {
       where rolsuper and oid <> 10
       order by rolname
       limit ${LIST_CAP}`;
-    // PGDSAT 4.2 ("Ensure excessive administrative privileges are revoked") warns when there is more than one superuser.
-    const findings = rows.map(
-      (r): Finding => ({
-        check: 'security.extra_superusers',
-        severity: 'warning',
-        object: r.rolname,
-        title: `${r.rolname} is a superuser`,
-        detail: `Role ${r.rolname}${r.rolcanlogin ? ' (can log in)' : ' (cannot log in, but members can SET ROLE to it)'} bypasses every permission check, can read any file the server can and run programs as the server's OS user. Besides the bootstrap role, superuser should be the exception.`,
-        recommendation: `ALTER ROLE ${quoteIdent(r.rolname)} NOSUPERUSER; -- grant what it needs instead: predefined roles (pg_monitor, pg_read_all_data, pg_signal_backend ...) or object privileges`,
-        evidence: { role: r.rolname, can_login: r.rolcanlogin },
-      }),
+    // PGDSAT 4.2 ("Ensure excessive administrative privileges are revoked") warns when there is more
+    // than one superuser.
+    const findings = rows.map((r): Finding => ({
+      check: 'security.extra_superusers',
+      severity: 'warning',
+      object: r.rolname,
+      title: `${r.rolname} is a superuser`,
+      detail: `Role ${r.rolname}${r.rolcanlogin ? ' (can log in)' : ' (cannot log in, but members can SET ROLE to it)'} bypasses every permission check, can read any file the server can and run programs as the server's OS user. Besides the bootstrap role, superuser should be the exception.`,
+      recommendation: `ALTER ROLE ${quoteIdent(r.rolname)} NOSUPERUSER; -- grant what it needs instead: predefined roles (pg_monitor, pg_read_all_data, pg_signal_backend ...) or object privileges`,
+      evidence: { role: r.rolname, can_login: r.rolcanlogin },
+    }));
+    // The provider's own superuser (rdsadmin, cloudsqladmin, azuresu) runs the service and cannot be changed.
+    const customerOwned = findings.filter((f) => !isProviderSuperuser(ctx.server.provider, String(f.object)));
+    return noteTruncation(
+      customerOwned,
+      Number(rows[0]?.total ?? 0) - (findings.length - customerOwned.length),
+      'superusers',
     );
-    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'superusers');
   },
 };
 

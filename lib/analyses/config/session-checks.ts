@@ -9,9 +9,12 @@ const connectionUsage: Check = {
   id: 'config.connection_usage',
   targets: ['config'],
   async run(ctx) {
+    // Without pg_read_all_stats other roles' sessions show no backend_type: the count would be silently low.
+    await requireAllSessionsVisible(ctx);
     // Slots left for ordinary roles: max_connections minus superuser_reserved_connections (and, from
     // PostgreSQL 16, reserved_connections), the base check_postgres "backends" uses for percentages.
-    const reservedSince16 = ctx.server.version_num >= 160000 ? ctx.sql`+ current_setting('reserved_connections')::int` : ctx.sql``;
+    const reservedSince16 =
+      ctx.server.version_num >= 160000 ? ctx.sql`+ current_setting('reserved_connections')::int` : ctx.sql``;
     const [row] = await ctx.sql`
       select (select count(*)::int from pg_catalog.pg_stat_activity where backend_type = 'client backend') as used,
              current_setting('max_connections')::int as max_connections,
@@ -33,8 +36,15 @@ const connectionUsage: Check = {
         object: 'max_connections',
         title: `${percent}% of the connection slots are in use`,
         detail: `${row.used} client connections of ${available} available (max_connections ${row.max_connections} minus ${row.reserved} reserved). When they run out, new connections fail with "too many clients already".`,
-        recommendation: 'Put a connection pooler (PgBouncer) in front of the application, or close idle sessions; raise max_connections only with the memory to back it (restart required).',
-        evidence: { value: percent, used: row.used, available, max_connections: row.max_connections, reserved: row.reserved },
+        recommendation:
+          'Put a connection pooler (PgBouncer) in front of the application, or close idle sessions; raise max_connections only with the memory to back it (restart required).',
+        evidence: {
+          value: percent,
+          used: row.used,
+          available,
+          max_connections: row.max_connections,
+          reserved: row.reserved,
+        },
       },
     ];
   },
@@ -87,7 +97,12 @@ const idleInTransaction: Check = {
         evidence: {
           value: round(idleSeconds, 0),
           sessions_found: total,
-          sessions: sessions.map((s) => ({ ...summarizeSession(s), state: s.state, idle_seconds: Math.round(Number(s.idle_seconds)), transaction_seconds: Math.round(Number(s.xact_seconds)) })),
+          sessions: sessions.map((s) => ({
+            ...summarizeSession(s),
+            state: s.state,
+            idle_seconds: Math.round(Number(s.idle_seconds)),
+            transaction_seconds: Math.round(Number(s.xact_seconds)),
+          })),
           ...(total > sessions.length ? { not_listed: total - sessions.length } : {}),
         },
       });
@@ -121,7 +136,13 @@ const preparedTransactions: Check = {
         title: `Prepared transaction ${r.gid} in ${r.database} has been waiting for ${formatDuration(age)}`,
         detail: `Prepared by ${r.owner} at ${new Date(r.prepared).toISOString()}. A prepared transaction survives restarts, holds its locks and holds back VACUUM and transaction ID freezing until it is committed or rolled back.`,
         recommendation: `Ask the transaction manager to resolve it; if it is orphaned, connect to ${r.database} and run ROLLBACK PREPARED ${sqlLiteral(r.gid)}; (or COMMIT PREPARED).`,
-        evidence: { value: round(age, 0), gid: r.gid, database: r.database, owner: r.owner, prepared_at: new Date(r.prepared).toISOString() },
+        evidence: {
+          value: round(age, 0),
+          gid: r.gid,
+          database: r.database,
+          owner: r.owner,
+          prepared_at: new Date(r.prepared).toISOString(),
+        },
       };
     });
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'prepared transactions');

@@ -1,3 +1,4 @@
+import { requirePrimary } from '../server-facts.js';
 import { formatBytes, formatCount } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
 import { catalogQuery, inScope, parseTargetTables, statsAgeDays, userSchema } from './scope.js';
@@ -15,11 +16,48 @@ const SEQ_SCAN_ID = 'tables.sequential_scans';
 
 /**
  * An unused index is a warning only when it is big enough to matter (pgwatch: > 0.5% of the database)
- * and the counters cover long enough to prove it (pganalyze: 35 days); otherwise it is informational.
+ * and the counters are known to cover long enough to prove it (pganalyze: 35 days); otherwise it is
+ * informational. `windowDays` is null when nobody knows how long the counters cover.
  */
-export function unusedIndexSeverity(indexBytes: number, databaseBytes: number, statsAge: number | null): Severity {
-  const statsAreYoung = statsAge !== null && statsAge < UNUSED_INDEX_MIN_STATS_DAYS;
-  return !statsAreYoung && indexBytes > UNUSED_INDEX_DB_SHARE * databaseBytes ? 'warning' : 'info';
+export function unusedIndexSeverity(indexBytes: number, databaseBytes: number, windowDays: number | null): Severity {
+  const provenLongEnough = windowDays !== null && windowDays >= UNUSED_INDEX_MIN_STATS_DAYS;
+  return provenLongEnough && indexBytes > UNUSED_INDEX_DB_SHARE * databaseBytes ? 'warning' : 'info';
+}
+
+interface UnusedIndexState {
+  stats_reset: string | null;
+  /** When this task's reviews first found each index unused, for counters whose start is unknown. */
+  first_seen: Record<string, string>;
+}
+
+/**
+ * How long the zero scan count is known to cover. With a stats_reset time, since then. Without one
+ * (statistics never reset: fresh from initdb, pg_upgrade or a restore, or never reset in years) the
+ * counters' start is unknown, so only this task's own reviews count: since the first review that
+ * found the index unused under the same (null) stats_reset.
+ */
+function observationWindow(
+  statsReset: string | null,
+  firstSeen: string | undefined,
+  now: Date,
+): { days: number | null; since: string } {
+  const statsAge = statsAgeDays(statsReset, now);
+  if (statsAge !== null)
+    return {
+      days: statsAge,
+      since: `since the statistics were reset ${statsAge < 1 ? 'less than a day' : `${Math.floor(statsAge)} days`} ago (${statsReset})`,
+    };
+  const seenDays = firstSeen ? (now.getTime() - Date.parse(firstSeen)) / 86_400_000 : 0;
+  return seenDays >= 1
+    ? {
+        days: seenDays,
+        since: `in any review of this task for ${Math.floor(seenDays)} days (since ${firstSeen}; the server does not say when its counters started, as after pg_upgrade or a restore)`,
+      }
+    : {
+        days: null,
+        since:
+          'since its counters started, and the server does not say when that was (statistics never reset: fresh from initdb, pg_upgrade or a restore, or years old), so the window is unknown until later reviews confirm it',
+      };
 }
 
 /**
@@ -34,9 +72,12 @@ export const unusedIndexes: Check = {
   id: UNUSED_ID,
   targets: ['tables', 'performance'],
   async run(ctx: CheckContext): Promise<Finding[]> {
+    requirePrimary(ctx.server);
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select object, table_name, bytes, definition, database_bytes, count(*) over () as total
         from (select format('%I.%I', s.schemaname, s.indexrelname) as object,
                      format('%I.%I', s.schemaname, s.relname) as table_name,
@@ -62,26 +103,32 @@ export const unusedIndexes: Check = {
                  and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}) candidates
        where bytes >= ${UNUSED_INDEX_MIN_BYTES}
        order by bytes desc, object
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
-    const statsAge = statsAgeDays(ctx.server.stats_reset);
-    const since = ctx.server.stats_reset
-      ? `since the statistics were reset ${statsAge! < 1 ? 'less than a day' : `${Math.floor(statsAge!)} days`} ago (${ctx.server.stats_reset})`
-      : 'since statistics collection began (they were never reset)';
-    const young = statsAge !== null && statsAge < UNUSED_INDEX_MIN_STATS_DAYS;
+    const now = new Date();
+    const previous = ctx.previousState[UNUSED_ID] as UnusedIndexState | undefined;
+    const carried = previous && previous.stats_reset === ctx.server.stats_reset ? previous.first_seen : {};
+    const firstSeen: Record<string, string> = {};
+    for (const r of rows) firstSeen[r.object] = carried[r.object] ?? now.toISOString();
+    ctx.state[UNUSED_ID] = { stats_reset: ctx.server.stats_reset, first_seen: firstSeen } satisfies UnusedIndexState;
 
     const findings = rows.map((r): Finding => {
       const bytes = Number(r.bytes);
       const databaseBytes = Number(r.database_bytes);
+      const window = observationWindow(ctx.server.stats_reset, carried[r.object], now);
+      const short = window.days === null || window.days < UNUSED_INDEX_MIN_STATS_DAYS;
       return {
         check: UNUSED_ID,
-        severity: unusedIndexSeverity(bytes, databaseBytes, statsAge),
+        severity: unusedIndexSeverity(bytes, databaseBytes, window.days),
         object: r.object,
         title: 'Unused index',
         detail:
-          `${r.object} on ${r.table_name} (${formatBytes(bytes)}, ${((100 * bytes) / databaseBytes).toFixed(2)}% of the database) has not been scanned ${since}.` +
-          (young ? ` That is less than ${UNUSED_INDEX_MIN_STATS_DAYS} days of evidence, so this is informational for now.` : '') +
-          ' Scans on replicas are not counted here: check them before dropping it.',
+          `${r.object} on ${r.table_name} (${formatBytes(bytes)}, ${((100 * bytes) / databaseBytes).toFixed(2)}% of the database) has not been scanned on this server (the primary) ${window.since}.` +
+          (short
+            ? ` That is not yet ${UNUSED_INDEX_MIN_STATS_DAYS} days of evidence, so this is informational for now.`
+            : '') +
+          ' It backs no constraint; scans on standbys are not counted here: check them before dropping it.',
         recommendation: `DROP INDEX CONCURRENTLY ${r.object};`,
         evidence: {
           value: bytes,
@@ -89,7 +136,8 @@ export const unusedIndexes: Check = {
           database_bytes: databaseBytes,
           index_scans: 0,
           stats_reset: ctx.server.stats_reset,
-          stats_age_days: statsAge === null ? null : Math.floor(statsAge),
+          window_days: window.days === null ? null : Math.floor(window.days),
+          measured_on: 'primary',
           table: r.table_name,
           definition: r.definition,
         },
@@ -110,7 +158,9 @@ export const sequentialScans: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', s.schemaname, s.relname) as object,
              s.seq_scan::float8 as seq_scan, s.idx_scan::float8 as idx_scan,
              s.seq_tup_read::float8 as seq_tup_read, s.n_live_tup::float8 as live_rows,
@@ -123,7 +173,8 @@ export const sequentialScans: Check = {
          and ${userSchema(sql, sql`s.schemaname`)}
          and ${inScope(sql, scope, sql`s.schemaname`, sql`s.relname`)}
        order by s.seq_tup_read desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.map((r): Finding => {
       const percent = Number(r.index_percent);

@@ -7,8 +7,14 @@ import { duplicateIndexes, invalidIndexes } from './indexes.js';
 import { missingPrimaryKey } from './primary-keys.js';
 import { sequenceExhaustion } from './sequences.js';
 import { largestRelations } from './sizes.js';
-import { deadTuples, neverAnalyzed, neverVacuumed } from './vacuum.js';
-import { databaseWraparound, tableWraparound } from './wraparound.js';
+import { deadTuples, maintenanceOverdue, neverAnalyzed, neverVacuumed } from './vacuum.js';
+import { vacuumHorizon } from './vacuum-horizon.js';
+import {
+  databaseMultixactWraparound,
+  databaseWraparound,
+  tableMultixactWraparound,
+  tableWraparound,
+} from './wraparound.js';
 
 /**
  * table_analysis: schema and maintenance problems of tables, indexes and sequences.
@@ -24,7 +30,10 @@ import { databaseWraparound, tableWraparound } from './wraparound.js';
  */
 export const tableChecks: Check[] = [
   databaseWraparound,
+  databaseMultixactWraparound,
   tableWraparound,
+  tableMultixactWraparound,
+  vacuumHorizon,
   sequenceExhaustion,
   invalidIndexes,
   missingPrimaryKey,
@@ -32,6 +41,7 @@ export const tableChecks: Check[] = [
   notValidConstraints,
   disabledTriggers,
   deadTuples,
+  maintenanceOverdue,
   neverAnalyzed,
   neverVacuumed,
   unusedIndexes,

@@ -20,7 +20,13 @@ export function wraparoundSeverity(age: number, freezeMaxAge: number): Severity 
   return null;
 }
 
-function describe(object: string, kind: 'table' | 'database', age: number, freezeMaxAge: number, severity: Severity): string {
+function describe(
+  object: string,
+  kind: 'table' | 'database',
+  age: number,
+  freezeMaxAge: number,
+  severity: Severity,
+): string {
   const left = XID_SHUTDOWN_POINT - age;
   const base = `The oldest unfrozen transaction ID in ${kind} ${object} is ${formatCount(age)} transactions old (autovacuum_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(left)} transactions remain before PostgreSQL stops accepting writes to prevent wraparound.`;
   if (severity === 'info') return `${base} An anti-wraparound autovacuum is due or running.`;
@@ -38,7 +44,9 @@ export const tableWraparound: Check = {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const serverFreezeMaxAge = sql`current_setting('autovacuum_freeze_max_age')::float8`;
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select object, age, freeze_max_age, count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object,
                      greatest(age(c.relfrozenxid), age(t.relfrozenxid))::float8 as age,
@@ -53,7 +61,8 @@ export const tableWraparound: Check = {
                  and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) ages
        where age >= least(freeze_max_age - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
        order by age desc, object
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.flatMap((r): Finding[] => {
       const age = Number(r.age);
@@ -68,7 +77,12 @@ export const tableWraparound: Check = {
           title: severity === 'info' ? 'Anti-wraparound vacuum due' : 'Table approaching transaction ID wraparound',
           detail: describe(r.object, 'table', age, freezeMaxAge, severity),
           recommendation: `VACUUM (FREEZE, VERBOSE) ${r.object};`,
-          evidence: { value: age, xid_age: age, autovacuum_freeze_max_age: freezeMaxAge, transactions_left: XID_SHUTDOWN_POINT - age },
+          evidence: {
+            value: age,
+            xid_age: age,
+            autovacuum_freeze_max_age: freezeMaxAge,
+            transactions_left: XID_SHUTDOWN_POINT - age,
+          },
         },
       ];
     });
@@ -85,14 +99,17 @@ export const databaseWraparound: Check = {
   targets: ['tables'],
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select datname as object, age(datfrozenxid)::float8 as age,
              current_setting('autovacuum_freeze_max_age')::float8 as freeze_max_age
         from pg_database
        where datallowconn
          and age(datfrozenxid) >= least(current_setting('autovacuum_freeze_max_age')::float8 - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
        order by age desc, datname
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     return rows.flatMap((r): Finding[] => {
       const age = Number(r.age);
@@ -104,10 +121,131 @@ export const databaseWraparound: Check = {
           check: DATABASE_ID,
           severity,
           object: r.object,
-          title: severity === 'info' ? 'Database-wide anti-wraparound vacuum due' : 'Database approaching transaction ID wraparound',
+          title:
+            severity === 'info'
+              ? 'Database-wide anti-wraparound vacuum due'
+              : 'Database approaching transaction ID wraparound',
           detail: describe(r.object, 'database', age, freezeMaxAge, severity),
           recommendation: `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on its oldest tables (ORDER BY age(relfrozenxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
-          evidence: { value: age, xid_age: age, autovacuum_freeze_max_age: freezeMaxAge, transactions_left: XID_SHUTDOWN_POINT - age },
+          evidence: {
+            value: age,
+            xid_age: age,
+            autovacuum_freeze_max_age: freezeMaxAge,
+            transactions_left: XID_SHUTDOWN_POINT - age,
+          },
+        },
+      ];
+    });
+  },
+};
+
+const MXID_TABLE_ID = 'tables.mxid_wraparound';
+const MXID_DATABASE_ID = 'tables.database_mxid_wraparound';
+
+/**
+ * Multixact IDs (row locks shared by several transactions, foreign-key checks) wrap around like
+ * transaction IDs and stop writes the same way, at the same 2^31 distance; they are frozen on their
+ * own schedule, autovacuum_multixact_freeze_max_age. Graded with the transaction-ID thresholds.
+ */
+function describeMultixact(
+  object: string,
+  kind: 'table' | 'database',
+  age: number,
+  freezeMaxAge: number,
+  severity: Severity,
+): string {
+  const base = `The oldest multixact ID in ${kind} ${object} is ${formatCount(age)} multixacts old (autovacuum_multixact_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(XID_SHUTDOWN_POINT - age)} remain before PostgreSQL stops accepting writes to prevent multixact wraparound.`;
+  if (severity === 'info') return `${base} An anti-wraparound autovacuum is due or running.`;
+  return `${base} Vacuuming is not keeping up: find what blocks it (long transactions, prepared transactions, replication slots) and freeze it manually.`;
+}
+
+export const tableMultixactWraparound: Check = {
+  id: MXID_TABLE_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const { sql } = ctx;
+    const scope = parseTargetTables(ctx.params.target_tables);
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
+      select object, age, freeze_max_age, count(*) over () as total
+        from (select format('%I.%I', n.nspname, c.relname) as object, mxid_age(c.relminmxid)::float8 as age,
+                     current_setting('autovacuum_multixact_freeze_max_age')::float8 as freeze_max_age
+                from pg_class c
+                join pg_namespace n on n.oid = c.relnamespace
+               where c.relkind in ('r', 'm')
+                 and ${userSchema(sql, sql`n.nspname`)}
+                 and ${inScope(sql, scope, sql`n.nspname`, sql`c.relname`)}) ages
+       where age >= least(freeze_max_age - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
+       order by age desc, object
+       limit ${LIST_CAP}`,
+    );
+    const findings = rows.flatMap((r): Finding[] => {
+      const age = Number(r.age);
+      const freezeMaxAge = Number(r.freeze_max_age);
+      const severity = wraparoundSeverity(age, freezeMaxAge);
+      if (!severity) return [];
+      return [
+        {
+          check: MXID_TABLE_ID,
+          severity,
+          object: r.object,
+          title:
+            severity === 'info'
+              ? 'Anti-wraparound vacuum (multixacts) due'
+              : 'Table approaching multixact ID wraparound',
+          detail: describeMultixact(r.object, 'table', age, freezeMaxAge, severity),
+          recommendation: `VACUUM (FREEZE, VERBOSE) ${r.object};`,
+          evidence: {
+            value: age,
+            mxid_age: age,
+            autovacuum_multixact_freeze_max_age: freezeMaxAge,
+            multixacts_left: XID_SHUTDOWN_POINT - age,
+          },
+        },
+      ];
+    });
+    return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
+  },
+};
+
+export const databaseMultixactWraparound: Check = {
+  id: MXID_DATABASE_ID,
+  targets: ['tables'],
+  async run(ctx: CheckContext): Promise<Finding[]> {
+    const rows = await catalogQuery(
+      ctx.sql,
+      (tx) => tx`
+      select datname as object, mxid_age(datminmxid)::float8 as age,
+             current_setting('autovacuum_multixact_freeze_max_age')::float8 as freeze_max_age
+        from pg_database
+       where datallowconn
+         and mxid_age(datminmxid) >= least(current_setting('autovacuum_multixact_freeze_max_age')::float8 - ${XID_FREEZE_MARGIN}, ${XID_AGE_WARNING})
+       order by age desc, datname
+       limit ${LIST_CAP}`,
+    );
+    return rows.flatMap((r): Finding[] => {
+      const age = Number(r.age);
+      const freezeMaxAge = Number(r.freeze_max_age);
+      const severity = wraparoundSeverity(age, freezeMaxAge);
+      if (!severity) return [];
+      return [
+        {
+          check: MXID_DATABASE_ID,
+          severity,
+          object: r.object,
+          title:
+            severity === 'info'
+              ? 'Database-wide anti-wraparound vacuum (multixacts) due'
+              : 'Database approaching multixact ID wraparound',
+          detail: describeMultixact(r.object, 'database', age, freezeMaxAge, severity),
+          recommendation: `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on the tables with the oldest relminmxid (ORDER BY mxid_age(relminmxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
+          evidence: {
+            value: age,
+            mxid_age: age,
+            autovacuum_multixact_freeze_max_age: freezeMaxAge,
+            multixacts_left: XID_SHUTDOWN_POINT - age,
+          },
         },
       ];
     });

@@ -39,7 +39,9 @@ describe('config_check / config', () => {
     expect(result.not_assessable).toEqual([]);
     expect(result.findings.filter(isSerious)).toEqual([]);
     // The test cluster keeps compiled-in memory defaults, which are worth a note but no more.
-    expect(findingsOf(result, 'config.default_shared_buffers')).toMatchObject([{ severity: 'info', object: 'shared_buffers' }]);
+    expect(findingsOf(result, 'config.default_shared_buffers')).toMatchObject([
+      { severity: 'info', object: 'shared_buffers' },
+    ]);
     expect(findingsOf(result, 'config.default_random_page_cost')[0].detail).toMatch(/SSD/);
   });
 
@@ -47,8 +49,15 @@ describe('config_check / config', () => {
     const result = await reviewConfig(db.options());
 
     expect(findingsOf(result, 'config.setting_changed')).toEqual([]);
-    const recorded = result.state['config.settings'] as Record<string, { setting: string; source: string; unit: string | null }>;
-    expect(recorded.shared_preload_libraries).toEqual({ setting: 'pg_stat_statements', source: 'configuration file', unit: null });
+    const recorded = result.state['config.settings'] as Record<
+      string,
+      { setting: string; source: string; unit: string | null }
+    >;
+    expect(recorded.shared_preload_libraries).toEqual({
+      setting: 'pg_stat_statements',
+      source: 'configuration file',
+      unit: null,
+    });
     expect(recorded.log_min_duration_statement).toMatchObject({ setting: '100', unit: 'ms' });
     // Our own connection parameters are not configuration drift.
     expect(recorded.application_name).toBeUndefined();
@@ -69,10 +78,14 @@ describe('config_check / config', () => {
       title: "work_mem changed since the previous review: '6144' (kB) → '8192' (kB)",
       evidence: { old: '6144', new: '8192', unit: 'kB', old_source: 'database', new_source: 'database' },
     });
-    expect(second.changes.new).toContainEqual(expect.objectContaining({ check: 'config.setting_changed', object: 'work_mem' }));
+    expect(second.changes.new).toContainEqual(
+      expect.objectContaining({ check: 'config.setting_changed', object: 'work_mem' }),
+    );
     // Unchanged since the second run: the drift finding is gone again.
     expect(findingsOf(third, 'config.setting_changed').filter((f) => f.object === 'work_mem')).toEqual([]);
-    expect(third.changes.resolved).toContainEqual(expect.objectContaining({ check: 'config.setting_changed', object: 'work_mem' }));
+    expect(third.changes.resolved).toContainEqual(
+      expect.objectContaining({ check: 'config.setting_changed', object: 'work_mem' }),
+    );
   });
 
   describe('with fsync off and a planner method disabled for the whole cluster', () => {
@@ -105,12 +118,27 @@ describe('config_check / config', () => {
       }
 
       expect(findingsOf(after, 'config.fsync_disabled')).toMatchObject([
-        { severity: 'critical', object: 'fsync', recommendation: expect.stringContaining('ALTER SYSTEM SET fsync = on'), evidence: { source: 'configuration file' } },
+        {
+          severity: 'critical',
+          object: 'fsync',
+          recommendation: expect.stringContaining('ALTER SYSTEM SET fsync = on'),
+          evidence: { source: 'configuration file' },
+        },
       ]);
-      expect(findingsOf(after, 'config.planner_method_disabled')).toContainEqual(expect.objectContaining({ severity: 'warning', object: 'enable_memoize' }));
+      expect(findingsOf(after, 'config.planner_method_disabled')).toContainEqual(
+        expect.objectContaining({ severity: 'warning', object: 'enable_memoize' }),
+      );
       const drift = findingsOf(after, 'config.setting_changed');
-      expect(drift).toContainEqual(expect.objectContaining({ object: 'fsync', severity: 'info', evidence: expect.objectContaining({ old: null, new: 'off', old_source: 'default' }) }));
-      expect(drift).toContainEqual(expect.objectContaining({ object: 'enable_memoize', evidence: expect.objectContaining({ new: 'off' }) }));
+      expect(drift).toContainEqual(
+        expect.objectContaining({
+          object: 'fsync',
+          severity: 'info',
+          evidence: expect.objectContaining({ old: null, new: 'off', old_source: 'default' }),
+        }),
+      );
+      expect(drift).toContainEqual(
+        expect.objectContaining({ object: 'enable_memoize', evidence: expect.objectContaining({ new: 'off' }) }),
+      );
       expect(after.summary.critical).toBeGreaterThanOrEqual(1);
     });
   });
@@ -143,6 +171,32 @@ describe('config_check / config', () => {
       // Everything else still runs: settings are readable through pg_read_all_settings.
       expect(findingsOf(result, 'config.default_shared_buffers')).toHaveLength(1);
       expect((result.state['config.settings'] as Record<string, unknown>).shared_preload_libraries).toBeDefined();
+    });
+  });
+
+  describe('run by a role without pg_monitor', () => {
+    const role = `cfg_plain_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const admin = targetAdmin();
+
+    beforeAll(async () => {
+      await admin.unsafe(`create role ${role} login password '${password}'`);
+    });
+
+    afterAll(async () => {
+      await admin.unsafe(`drop role if exists ${role}`);
+      await admin.end();
+    });
+
+    it('says connection usage is not assessable instead of counting only its own sessions', async () => {
+      const result = await reviewConfig(db.options({ username: role, password }));
+
+      expect(findingsOf(result, 'config.connection_usage')).toEqual([]);
+      const hidden = result.not_assessable.find((n) => (n.checks ?? [n.check]).includes('config.connection_usage'));
+      expect(hidden).toMatchObject({
+        reason: expect.stringContaining('hidden'),
+        enable: `GRANT pg_monitor TO ${role};`,
+      });
     });
   });
 });

@@ -4,18 +4,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../../helpers/target-db.js';
-import { findingsOf } from '../../helpers/findings.js';
+import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
-const reviewPerformance = (db: TargetDatabase, login: { username: string; password: string } | null = null) =>
-  runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'performance' }, target: db.options(login ?? {}), previous: null });
+const reviewPerformance = (
+  db: TargetDatabase,
+  login: { username: string; password: string } | null = null,
+  previous: ReviewResult | null = null,
+) =>
+  runAnalysis({
+    taskType: 'config_check',
+    params: { query_timeout: 60, analysis_target: 'performance' },
+    target: db.options(login ?? {}),
+    previous: previous && asPrevious(previous),
+  });
 
 /** A short-lived client: when it ends, its backends exit and flush their pending statistics. */
 function plantingClient(db: TargetDatabase, max = 1) {
-  return postgres({ host: '127.0.0.1', port: targetPort, username: 'postgres', database: db.name, max, onnotice: () => {} });
+  return postgres({
+    host: '127.0.0.1',
+    port: targetPort,
+    username: 'postgres',
+    database: db.name,
+    max,
+    onnotice: () => {},
+  });
 }
 
 /** Cumulative statistics reach shared memory asynchronously; wait until the planted counters are visible. */
-async function waitForDatabaseStats(db: TargetDatabase, ready: (row: Record<string, number>) => boolean): Promise<void> {
+async function waitForDatabaseStats(
+  db: TargetDatabase,
+  ready: (row: Record<string, number>) => boolean,
+): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const [row] = await db.admin`
       select temp_files::float8, deadlocks::float8, xact_rollback::float8
@@ -42,13 +61,19 @@ describe('config_check / performance', () => {
       expect(result.not_assessable).toEqual([]);
       // performance.requested_checkpoints is server-wide: on the shared test cluster every CREATE and
       // DROP DATABASE of every test file forces a checkpoint, so it may legitimately fire here.
-      const serious = result.findings.filter((f) => (f.severity === 'critical' || f.severity === 'warning') && f.check !== 'performance.requested_checkpoints');
+      const serious = result.findings.filter(
+        (f) =>
+          (f.severity === 'critical' || f.severity === 'warning') && f.check !== 'performance.requested_checkpoints',
+      );
       expect(serious).toEqual([]);
     });
 
     it('runs every check for a role that only has pg_monitor', async () => {
       const admin = targetAdmin();
-      const login = { username: `cfg_perf_mon_${randomBytes(4).toString('hex')}`, password: randomBytes(12).toString('hex') };
+      const login = {
+        username: `cfg_perf_mon_${randomBytes(4).toString('hex')}`,
+        password: randomBytes(12).toString('hex'),
+      };
       try {
         await admin.unsafe(`create role ${login.username} login password '${login.password}' in role pg_monitor`);
         const result = await reviewPerformance(db, login);
@@ -90,19 +115,50 @@ describe('config_check / performance', () => {
       await db?.drop();
     });
 
-    it('rates a table cache hit ratio far below 99% critical and names the table read most', async () => {
+    it('rates a table cache hit ratio far below 99% over tens of thousands of reads a warning and names the table read most', async () => {
       const [hit] = findingsOf(result, 'performance.table_cache_hit_ratio');
-      expect(hit).toMatchObject({ severity: 'critical', object: db.name });
+      expect(hit).toMatchObject({ severity: 'warning', object: db.name, evidence: { window: 'stats_reset' } });
       expect(hit.evidence.hit_percent as number).toBeLessThan(90);
       expect((hit.evidence.most_read as Array<{ relation: string }>)[0].relation).toBe('public.big');
     });
 
     it('reports the temporary files written, as info', async () => {
-      expect(findingsOf(result, 'performance.temp_files')).toMatchObject([{ severity: 'info', object: db.name, evidence: { temp_files: expect.any(Number) } }]);
+      expect(findingsOf(result, 'performance.temp_files')).toMatchObject([
+        { severity: 'info', object: db.name, evidence: { temp_files: expect.any(Number) } },
+      ]);
     });
 
-    it('reports the deadlock as a warning', async () => {
-      expect(findingsOf(result, 'performance.deadlocks')).toMatchObject([{ severity: 'warning', object: db.name, evidence: { value: 1 } }]);
+    it('reports the deadlock found on a first review as info, counted since statistics were reset', async () => {
+      const [deadlock] = findingsOf(result, 'performance.deadlocks');
+      expect(deadlock).toMatchObject({
+        severity: 'info',
+        object: db.name,
+        evidence: { value: 1, window: 'stats_reset' },
+      });
+      expect(deadlock.title).toContain('since statistics were reset');
+    });
+
+    it('warns about a deadlock since the previous review, then drops the finding when none happened since', async () => {
+      const client = plantingClient(db, 2);
+      await plantDeadlock(client);
+      await client.end();
+      await waitForDatabaseStats(db, (row) => row.deadlocks >= 2);
+      const second = await reviewPerformance(db, null, result);
+      const [deadlock] = findingsOf(second, 'performance.deadlocks');
+      expect(deadlock).toMatchObject({
+        severity: 'warning',
+        object: db.name,
+        evidence: { value: 1, window: 'previous_review' },
+      });
+      expect(deadlock.title).toContain('since the previous review');
+      // The failing statements were before the previous review: too few transactions since to judge.
+      expect(findingsOf(second, 'performance.rollback_ratio')).toEqual([]);
+
+      const third = await reviewPerformance(db, null, second);
+      expect(findingsOf(third, 'performance.deadlocks')).toEqual([]);
+      expect(third.changes.resolved).toContainEqual(
+        expect.objectContaining({ check: 'performance.deadlocks', object: db.name }),
+      );
     });
 
     it('rates a commit ratio below 80% critical', async () => {
@@ -115,15 +171,18 @@ describe('config_check / performance', () => {
 
 /** Two transactions lock two rows in opposite order; the deadlock detector aborts one of them. */
 async function plantDeadlock(client: postgres.Sql): Promise<void> {
-  await client`create table pair (id int primary key, v int)`;
-  await client`insert into pair values (1, 0), (2, 0)`;
+  await client`create table if not exists pair (id int primary key, v int)`;
+  await client`insert into pair values (1, 0), (2, 0) on conflict do nothing`;
   const [a, b] = await Promise.all([client.reserve(), client.reserve()]);
   try {
     await a`begin`;
     await b`begin`;
     await a`update pair set v = v + 1 where id = 1`;
     await b`update pair set v = v + 1 where id = 2`;
-    const outcomes = await Promise.allSettled([a`update pair set v = v + 1 where id = 2`, b`update pair set v = v + 1 where id = 1`]);
+    const outcomes = await Promise.allSettled([
+      a`update pair set v = v + 1 where id = 2`,
+      b`update pair set v = v + 1 where id = 1`,
+    ]);
     const aborted = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { code?: string }).code === '40P01');
     if (aborted.length !== 1) throw new Error('expected exactly one deadlock victim');
   } finally {

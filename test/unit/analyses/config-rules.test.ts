@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { gradeHitRatio } from '../../../lib/analyses/config/cache-hit-checks.js';
 import { diffSettings } from '../../../lib/analyses/config/drift-check.js';
-import { majorVersion, supportStatus } from '../../../lib/analyses/config/end-of-life.js';
+import {
+  LATEST_MINORS_AS_OF,
+  latestMinorByMajor,
+  majorVersion,
+  minorStatus,
+  supportStatus,
+} from '../../../lib/analyses/config/end-of-life.js';
 import { gradeBy } from '../../../lib/analyses/config/findings.js';
+import { adviseForProvider, isProviderSuperuser } from '../../../lib/analyses/config/managed-services.js';
 import { addressScope, prefixLength } from '../../../lib/analyses/config/hba-address.js';
 import { hbaProblems, type HbaRule } from '../../../lib/analyses/config/hba-checks.js';
 import { logsToStderr, parseLogLinePrefix } from '../../../lib/analyses/config/log-line-prefix.js';
@@ -27,7 +34,10 @@ describe('log_line_prefix parsing', () => {
 
   it('does not count escapes written after %q, which background processes never print', () => {
     expect(parseLogLinePrefix('%q%m [%p] ')).toMatchObject({ timestampOnEveryLine: false, processOnEveryLine: false });
-    expect(parseLogLinePrefix('%m [%p] %q%u@%d ')).toMatchObject({ timestampOnEveryLine: true, processOnEveryLine: true });
+    expect(parseLogLinePrefix('%m [%p] %q%u@%d ')).toMatchObject({
+      timestampOnEveryLine: true,
+      processOnEveryLine: true,
+    });
   });
 
   it('reads %%p as a literal percent sign followed by the letter p', () => {
@@ -60,22 +70,41 @@ describe('end of life', () => {
   });
 
   it('reports a major whose end-of-life date has passed as ended, with the days since', () => {
-    expect(supportStatus(130016, '2025-11-14')).toEqual({ status: 'ended', major: '13', endOfLife: '2025-11-13', daysPast: 1 });
+    expect(supportStatus(130016, '2025-11-14')).toEqual({
+      status: 'ended',
+      major: '13',
+      endOfLife: '2025-11-13',
+      daysPast: 1,
+    });
     expect(supportStatus(110022, '2026-01-01')).toMatchObject({ status: 'ended', endOfLife: '2023-11-09' });
     expect(supportStatus(120020, '2024-11-22')).toMatchObject({ status: 'ended', daysPast: 1 });
   });
 
   it('still counts the end-of-life day itself as supported, ending soon', () => {
-    expect(supportStatus(130016, '2025-11-13')).toEqual({ status: 'ending_soon', major: '13', endOfLife: '2025-11-13', daysLeft: 0 });
+    expect(supportStatus(130016, '2025-11-13')).toEqual({
+      status: 'ending_soon',
+      major: '13',
+      endOfLife: '2025-11-13',
+      daysLeft: 0,
+    });
   });
 
   it('gives a year of notice before the end of life', () => {
-    expect(supportStatus(150004, '2026-11-28')).toMatchObject({ status: 'ending_soon', endOfLife: '2027-11-11', daysLeft: 348 });
+    expect(supportStatus(150004, '2026-11-28')).toMatchObject({
+      status: 'ending_soon',
+      endOfLife: '2027-11-11',
+      daysLeft: 348,
+    });
     expect(supportStatus(150004, '2026-11-10')).toMatchObject({ status: 'supported', daysLeft: 366 });
   });
 
   it('knows every release older than 9.6 is out of support even without a date', () => {
-    expect(supportStatus(90500, '2020-01-01')).toEqual({ status: 'ended', major: '9.5', endOfLife: null, daysPast: null });
+    expect(supportStatus(90500, '2020-01-01')).toEqual({
+      status: 'ended',
+      major: '9.5',
+      endOfLife: null,
+      daysPast: null,
+    });
   });
 
   it('says nothing about a major release newer than its table', () => {
@@ -92,7 +121,9 @@ describe('query text shown in findings', () => {
   });
 
   it('hides passwords inside connection strings', () => {
-    expect(redactSecrets('connecting with host=db1 password=hunter2 sslmode=require')).toBe('connecting with host=db1 password=*** sslmode=require');
+    expect(redactSecrets('connecting with host=db1 password=hunter2 sslmode=require')).toBe(
+      'connecting with host=db1 password=*** sslmode=require',
+    );
     const text = redactSecrets("select dblink_connect('host=db1 user=app password=hunter2')");
     expect(text).not.toContain('hunter2');
   });
@@ -104,11 +135,15 @@ describe('query text shown in findings', () => {
   it('masks password hashes wherever they appear', () => {
     const scram = 'SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy';
     expect(redactSecrets(`update x set h = '${scram}'`)).not.toContain('c3RvcmVk');
-    expect(redactSecrets('select md5a3556571e93b0d20722ba62be61e8c2d')).not.toContain('a3556571e93b0d20722ba62be61e8c2d');
+    expect(redactSecrets('select md5a3556571e93b0d20722ba62be61e8c2d')).not.toContain(
+      'a3556571e93b0d20722ba62be61e8c2d',
+    );
   });
 
   it('leaves ordinary statements untouched', () => {
-    expect(redactSecrets("select * from orders where status = 'open'")).toBe("select * from orders where status = 'open'");
+    expect(redactSecrets("select * from orders where status = 'open'")).toBe(
+      "select * from orders where status = 'open'",
+    );
   });
 
   it('cuts long statements to 500 characters and says how long they were', () => {
@@ -163,8 +198,19 @@ describe('pg_hba.conf address ranges', () => {
 });
 
 describe('pg_hba.conf rule problems', () => {
-  const rule: HbaRule = { file: 'pg_hba.conf', line: 7, type: 'host', databases: ['app'], users: ['app'], address: '10.0.1.0', netmask: '255.255.255.0', method: 'scram-sha-256', error: null };
-  const checks = (r: HbaRule, superusers = new Set(['postgres'])) => hbaProblems(r, superusers).map((p) => [p.check, p.severity]);
+  const rule: HbaRule = {
+    file: 'pg_hba.conf',
+    line: 7,
+    type: 'host',
+    databases: ['app'],
+    users: ['app'],
+    address: '10.0.1.0',
+    netmask: '255.255.255.0',
+    method: 'scram-sha-256',
+    error: null,
+  };
+  const checks = (r: HbaRule, superusers = new Set(['postgres']), groups = new Map<string, string[]>()) =>
+    hbaProblems(r, superusers, groups).map((p) => [p.check, p.severity]);
 
   it('finds nothing wrong with a narrow scram-sha-256 rule for one role and database', () => {
     expect(checks(rule)).toEqual([]);
@@ -172,8 +218,12 @@ describe('pg_hba.conf rule problems', () => {
 
   it('rates trust from other hosts critical, and trust limited to the server itself a warning', () => {
     expect(checks({ ...rule, method: 'trust' })).toEqual([['security.hba_trust', 'critical']]);
-    expect(checks({ ...rule, type: 'local', address: null, netmask: null, method: 'trust' })).toEqual([['security.hba_trust', 'warning']]);
-    expect(checks({ ...rule, address: '127.0.0.1', netmask: '255.255.255.255', method: 'trust' })).toEqual([['security.hba_trust', 'warning']]);
+    expect(checks({ ...rule, type: 'local', address: null, netmask: null, method: 'trust' })).toEqual([
+      ['security.hba_trust', 'warning'],
+    ]);
+    expect(checks({ ...rule, address: '127.0.0.1', netmask: '255.255.255.255', method: 'trust' })).toEqual([
+      ['security.hba_trust', 'warning'],
+    ]);
   });
 
   it('rates password critical and md5 a warning over TCP', () => {
@@ -181,21 +231,38 @@ describe('pg_hba.conf rule problems', () => {
     expect(checks({ ...rule, method: 'md5' })).toEqual([['security.hba_weak_auth', 'warning']]);
   });
 
-  it('flags any-address and all/all rules', () => {
+  it('flags any-address and all/all rules, and the superusers "all" lets in', () => {
     expect(checks({ ...rule, address: '0.0.0.0', netmask: '0.0.0.0', databases: ['all'], users: ['all'] })).toEqual([
       ['security.hba_open_address', 'critical'],
       ['security.hba_all_all', 'warning'],
+      ['security.hba_superuser_remote', 'critical'],
     ]);
+  });
+
+  it('counts the superusers a rule for all users or a +group admits', () => {
+    expect(checks({ ...rule, users: ['all'] })).toEqual([['security.hba_superuser_remote', 'critical']]);
+    expect(
+      checks({ ...rule, users: ['+admins'] }, new Set(['postgres', 'dba']), new Map([['admins', ['dba']]])),
+    ).toEqual([['security.hba_superuser_remote', 'critical']]);
+    expect(checks({ ...rule, users: ['+readers'] }, new Set(['postgres']), new Map())).toEqual([]);
+    expect(
+      hbaProblems({ ...rule, users: ['+admins'] }, new Set(['postgres', 'dba']), new Map([['admins', ['dba']]]))[0]
+        .title,
+    ).toContain('dba');
   });
 
   it('rates a superuser allowed in from other hosts critical, from loopback a warning', () => {
     expect(checks({ ...rule, users: ['postgres'] })).toEqual([['security.hba_superuser_remote', 'critical']]);
-    expect(checks({ ...rule, users: ['postgres'], address: '127.0.0.1', netmask: '255.255.255.255' })).toEqual([['security.hba_superuser_remote', 'warning']]);
+    expect(checks({ ...rule, users: ['postgres'], address: '127.0.0.1', netmask: '255.255.255.255' })).toEqual([
+      ['security.hba_superuser_remote', 'warning'],
+    ]);
   });
 
   it('ignores reject rules and reports unparseable lines', () => {
     expect(checks({ ...rule, method: 'reject', address: '0.0.0.0', netmask: '0.0.0.0' })).toEqual([]);
-    expect(checks({ ...rule, error: 'invalid authentication method "trsut"' })).toEqual([['security.hba_rule_error', 'warning']]);
+    expect(checks({ ...rule, error: 'invalid authentication method "trsut"' })).toEqual([
+      ['security.hba_rule_error', 'warning'],
+    ]);
   });
 });
 
@@ -230,11 +297,14 @@ describe('setting rules', () => {
     expect(listensOnAllInterfaces('localhost')).toBe(false);
   });
 
-  it('expects a cache hit ratio of 99% and calls 90% or less critical', () => {
-    expect(gradeHitRatio(99.5)).toBeNull();
-    expect(gradeHitRatio(99)).toBeNull();
-    expect(gradeHitRatio(98.9)).toBe('warning');
-    expect(gradeHitRatio(90)).toBe('critical');
+  it('notes a cache hit ratio under 99%, warns under 95% and calls it critical only far lower over many reads', () => {
+    expect(gradeHitRatio(99.5, 50_000)).toBeNull();
+    expect(gradeHitRatio(99, 50_000)).toBeNull();
+    expect(gradeHitRatio(98.9, 50_000)).toBe('info');
+    expect(gradeHitRatio(90, 50_000)).toBe('warning');
+    expect(gradeHitRatio(50, 50_000)).toBe('warning');
+    expect(gradeHitRatio(79.9, 1_000_000)).toBe('critical');
+    expect(gradeHitRatio(85, 10_000_000)).toBe('warning');
   });
 
   it('grades a measured value against thresholds from the highest down', () => {
@@ -258,7 +328,14 @@ describe('setting drift', () => {
   });
 
   it('reports a setting that left its default, and one that went back to it', () => {
-    const changes = diffSettings({ fsync: rec('off') }, { jit: rec('off') }, new Map([['fsync', 'on'], ['jit', 'off']]));
+    const changes = diffSettings(
+      { fsync: rec('off') },
+      { jit: rec('off') },
+      new Map([
+        ['fsync', 'on'],
+        ['jit', 'off'],
+      ]),
+    );
     expect(changes.map((c) => [c.name, c.before?.setting ?? null, c.after?.setting ?? c.currentValue])).toEqual([
       ['fsync', 'off', 'on'],
       ['jit', null, 'off'],
@@ -266,7 +343,60 @@ describe('setting drift', () => {
   });
 
   it('ignores a setting whose source moved but whose value stayed', () => {
-    expect(diffSettings({ work_mem: rec('8192', 'database') }, { work_mem: rec('8192', 'configuration file') }, new Map())).toEqual([]);
+    expect(
+      diffSettings({ work_mem: rec('8192', 'database') }, { work_mem: rec('8192', 'configuration file') }, new Map()),
+    ).toEqual([]);
     expect(diffSettings({ work_mem: rec('4096') }, {}, new Map([['work_mem', '4096']]))).toEqual([]);
+  });
+});
+
+describe('minor-version currency', () => {
+  it('counts the minor releases a server is behind the dated table', () => {
+    expect(minorStatus(170002)).toEqual({
+      status: 'behind',
+      major: '17',
+      minor: 2,
+      latest: latestMinorByMajor['17'],
+      releasesBehind: latestMinorByMajor['17'] - 2,
+    });
+  });
+
+  it('does not judge a server on the latest minor, or newer than the table', () => {
+    expect(minorStatus(120000 + latestMinorByMajor['12']).status).toBe('current');
+    expect(minorStatus(180000 + latestMinorByMajor['18'] + 1).status).toBe('newer_than_table');
+  });
+
+  it('does not judge a major the table does not list', () => {
+    expect(minorStatus(110022).status).toBe('unknown');
+    expect(LATEST_MINORS_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('managed services', () => {
+  it('turns ALTER SYSTEM advice into the provider parameter it stands for', () => {
+    const advice = 'ALTER SYSTEM SET log_lock_waits = on; SELECT pg_reload_conf();';
+    expect(adviseForProvider(advice, 'aws_rds')).toBe(
+      "set log_lock_waits = on in the instance's DB parameter group (aws rds modify-db-parameter-group); (On Amazon RDS server settings are changed there, not with SQL; some apply only after a reboot of the instance.)",
+    );
+    expect(adviseForProvider("ALTER SYSTEM SET password_encryption = 'scram-sha-256';", 'gcp_cloudsql')).toContain(
+      "set password_encryption = 'scram-sha-256' in the instance's database flags",
+    );
+    expect(adviseForProvider('ALTER SYSTEM RESET work_mem;', 'azure')).toContain(
+      'reset work_mem to its default in the server parameters',
+    );
+  });
+
+  it('leaves advice alone on a self-managed server, and advice that needs no ALTER SYSTEM', () => {
+    expect(adviseForProvider('ALTER SYSTEM SET log_lock_waits = on;', null)).toBe(
+      'ALTER SYSTEM SET log_lock_waits = on;',
+    );
+    expect(adviseForProvider('ANALYZE t;', 'aws_rds')).toBe('ANALYZE t;');
+  });
+
+  it("recognises the provider's own superusers only on that provider", () => {
+    expect(isProviderSuperuser('aws_rds', 'rdsadmin')).toBe(true);
+    expect(isProviderSuperuser('azure', 'azuresu')).toBe(true);
+    expect(isProviderSuperuser(null, 'rdsadmin')).toBe(false);
+    expect(isProviderSuperuser('gcp_cloudsql', 'rdsadmin')).toBe(false);
   });
 });
