@@ -1,18 +1,20 @@
 import type postgres from 'postgres';
 import { refusedFunctionReason } from './function-verdict.js';
 import { TooDeeplyNestedError, nodesOf } from './parse-tree.js';
-import { namesIn, type StatementNames } from './statement-names.js';
+import { emptyNames, mergeNames, namesIn, type StatementNames, type WrittenName } from './statement-names.js';
 
-// SQL functions calling SQL functions: each level costs one catalog round trip.
-const maxSqlFunctionLevels = 8;
+// SQL functions calling SQL functions, views over them: each level of text costs one catalog round trip.
+const maxTextLevels = 16;
 
 /**
  * Everything a statement can run, from the reviewed database's own catalog, before the server plans
  * it: the functions and operators it names; through views, row-level security policies,
  * partitions and domain constraints, everything they depend on (pg_depend records every function,
  * operator and relation of a view's query, nested views included); the support functions of
- * aggregates; operators' functions; explicit casts' functions. Unqualified names are resolved in
- * the search path, every overload at once.
+ * aggregates; operators' functions; explicit casts' functions. pg_depend does not record
+ * dependencies on built-in objects, so the definitions of user views, policies, domain constraints
+ * and SQL functions are also read and parsed, and their names looked up in turn. Unqualified names
+ * are resolved in the search path, every overload at once.
  *
  * Why not EXPLAIN: planning already runs IMMUTABLE functions on constants, so a PL/pgSQL function
  * labelled IMMUTABLE that calls dblink_exec would run before EXPLAIN showed it.
@@ -20,24 +22,24 @@ const maxSqlFunctionLevels = 8;
 const reachableQuery = `
 with recursive
 wanted as (select $1::text::jsonb as w),
-visible as (select (select (w->>'anySchema')::boolean from wanted) as any_schema, current_schemas(true) as path),
+visible as (select current_schemas(true) as path),
 named_types as (
-  select t.oid from jsonb_to_recordset((select w->'types' from wanted)) x(schema text, name text)
+  select t.oid from jsonb_to_recordset((select w->'types' from wanted)) x(schema text, name text, anywhere boolean)
   join pg_type t on t.typname = x.name join pg_namespace n on n.oid = t.typnamespace, visible v
-  where coalesce(n.nspname = x.schema, v.any_schema or n.nspname = any(v.path))
+  where coalesce(n.nspname = x.schema, x.anywhere or n.nspname = any(v.path))
 ),
 named(classid, objid) as (
-  select 'pg_class'::regclass::oid, c.oid from jsonb_to_recordset((select w->'relations' from wanted)) x(schema text, name text)
+  select 'pg_class'::regclass::oid, c.oid from jsonb_to_recordset((select w->'relations' from wanted)) x(schema text, name text, anywhere boolean)
   join pg_class c on c.relname = x.name join pg_namespace n on n.oid = c.relnamespace, visible v
-  where coalesce(n.nspname = x.schema, v.any_schema or n.nspname = any(v.path))
+  where coalesce(n.nspname = x.schema, x.anywhere or n.nspname = any(v.path))
   union all
-  select 'pg_proc'::regclass::oid, p.oid from jsonb_to_recordset((select w->'functions' from wanted)) x(schema text, name text)
+  select 'pg_proc'::regclass::oid, p.oid from jsonb_to_recordset((select w->'functions' from wanted)) x(schema text, name text, anywhere boolean)
   join pg_proc p on p.proname = x.name join pg_namespace n on n.oid = p.pronamespace, visible v
-  where coalesce(n.nspname = x.schema, v.any_schema or n.nspname = any(v.path))
+  where coalesce(n.nspname = x.schema, x.anywhere or n.nspname = any(v.path))
   union all
-  select 'pg_operator'::regclass::oid, o.oid from jsonb_to_recordset((select w->'operators' from wanted)) x(schema text, name text)
+  select 'pg_operator'::regclass::oid, o.oid from jsonb_to_recordset((select w->'operators' from wanted)) x(schema text, name text, anywhere boolean)
   join pg_operator o on o.oprname = x.name join pg_namespace n on n.oid = o.oprnamespace, visible v
-  where coalesce(n.nspname = x.schema, v.any_schema or n.nspname = any(v.path))
+  where coalesce(n.nspname = x.schema, x.anywhere or n.nspname = any(v.path))
   union all
   select 'pg_proc'::regclass::oid, k.castfunc from named_types t join pg_cast k on k.casttarget = t.oid where k.castfunc <> 0
   union all
@@ -66,7 +68,10 @@ reached(classid, objid) as (
   where s.objid <> 0
 )
 select 'function' as kind, p.oid::int8 as oid, n.nspname as schema, p.proname as name, p.provolatile::text as volatility, l.lanname as language,
-       e.extname as extension, case when l.lanname = 'sql' and e.oid is null and n.nspname not in ('pg_catalog', 'information_schema') then p.prosrc end as body,
+       e.extname as extension,
+       -- A SQL-standard body (BEGIN ATOMIC, 14+) leaves prosrc empty; the function's definition holds it as parsable SQL.
+       case when l.lanname = 'sql' and e.oid is null and n.nspname not in ('pg_catalog', 'information_schema')
+            then case when p.prosrc <> '' then p.prosrc else pg_get_functiondef(p.oid) end end as body,
        null as wrapper
 from reached r join pg_proc p on r.classid = 'pg_proc'::regclass and p.oid = r.objid
 join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang
@@ -76,10 +81,22 @@ union all
 select 'foreign table', c.oid::int8, n.nspname, c.relname, null, null, null, null, w.fdwname
 from reached r join pg_class c on r.classid = 'pg_class'::regclass and c.oid = r.objid and c.relkind = 'f'
 join pg_namespace n on n.oid = c.relnamespace
-join pg_foreign_table t on t.ftrelid = c.oid join pg_foreign_server s on s.oid = t.ftserver join pg_foreign_data_wrapper w on w.oid = s.srvfdw`;
+join pg_foreign_table t on t.ftrelid = c.oid join pg_foreign_server s on s.oid = t.ftserver join pg_foreign_data_wrapper w on w.oid = s.srvfdw
+union all
+-- Dependencies on built-in objects are not recorded in pg_depend, so definitions are also read as text.
+select 'definition', c.oid::int8, n.nspname, c.relname, null, null, null, pg_get_viewdef(c.oid), null
+from reached r join pg_class c on r.classid = 'pg_class'::regclass and c.oid = r.objid and c.relkind in ('v', 'm')
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname not in ('pg_catalog', 'information_schema')
+union all
+select 'definition', p.oid::int8, null, p.polname, null, null, null, 'select ' || pg_get_expr(p.polqual, p.polrelid), null
+from reached r join pg_policy p on r.classid = 'pg_policy'::regclass and p.oid = r.objid and p.polqual is not null
+union all
+select 'definition', k.oid::int8, null, k.conname, null, null, null, 'select ' || pg_get_expr(k.conbin, 0), null
+from reached r join pg_constraint k on r.classid = 'pg_constraint'::regclass and k.oid = r.objid and k.conbin is not null`;
 
 interface Reached {
-  kind: 'function' | 'foreign table';
+  kind: 'function' | 'foreign table' | 'definition';
   oid: string;
   schema: string;
   name: string;
@@ -100,34 +117,32 @@ const readOnlyWrappers = new Set(['postgres_fdw']);
 export async function catalogRefusal(connection: postgres.ReservedSql, names: StatementNames): Promise<string | null> {
   const judged = new Set<string>();
   let wanted = names;
-  // The statement's names resolve in its search path; a SQL function's body may set its own, so its names resolve in any schema.
-  let anySchema = false;
-  for (let level = 0; level <= maxSqlFunctionLevels; level++) {
-    const reached = await reachable(connection, { ...distinct(wanted), anySchema });
-    const bodies: string[] = [];
+  for (let level = 0; level <= maxTextLevels; level++) {
+    const reached = await reachable(connection, distinct(wanted));
+    const texts: Array<{ sql: string; anywhere: boolean }> = [];
     for (const object of reached) {
       const key = `${object.kind}:${object.oid}`;
       if (judged.has(key)) continue;
       judged.add(key);
-      const reason = object.kind === 'function' ? refusedFunctionReason(object) : foreignTableReason(object);
+      const reason = object.kind === 'function' ? refusedFunctionReason(object) : object.kind === 'foreign table' ? foreignTableReason(object) : null;
       if (reason) return reason;
-      // A SQL-standard body (BEGIN ATOMIC) has an empty prosrc; its dependencies are in pg_depend, already followed.
-      if (object.body?.trim()) bodies.push(object.body);
+      // View, policy and constraint texts are printed for the current search path; a SQL function's
+      // body may run under a search path of its own, so its names are looked up in every schema.
+      if (object.body?.trim()) texts.push({ sql: object.body, anywhere: object.kind === 'function' });
     }
-    if (bodies.length === 0) return null;
-    const bodyNames = await namesInBodies(bodies);
-    if (typeof bodyNames === 'string') return bodyNames;
-    wanted = bodyNames;
-    anySchema = true;
+    if (texts.length === 0) return null;
+    const textNames = await namesInTexts(texts);
+    if (typeof textNames === 'string') return textNames;
+    wanted = textNames;
   }
-  return `SQL functions call SQL functions more than ${maxSqlFunctionLevels} levels deep; the statement cannot be checked`;
+  return `Views and SQL functions nest more than ${maxTextLevels} levels deep; the statement cannot be checked`;
 }
 
 /**
  * JIT is off for this query alone: the recursive query's row estimates are large, and compiling it
  * took 6 s of an 8 s run where the query itself needs 0.1 s. The statement keeps the server's setting.
  */
-async function reachable(connection: postgres.ReservedSql, wanted: StatementNames & { anySchema: boolean }): Promise<Reached[]> {
+async function reachable(connection: postgres.ReservedSql, wanted: StatementNames): Promise<Reached[]> {
   const [, reached] = await Promise.all([
     connection.unsafe(`select set_config('pg_reviewer.jit', current_setting('jit'), true), set_config('jit', 'off', true)`),
     connection.unsafe<Reached[]>(reachableQuery, [JSON.stringify(wanted)]),
@@ -141,22 +156,28 @@ function foreignTableReason(table: Reached): string | null {
   return `Foreign table ${table.schema}.${table.name} is not allowed: its wrapper ${table.wrapper} is not known to only read`;
 }
 
-async function namesInBodies(bodies: string[]): Promise<StatementNames | string> {
+async function namesInTexts(texts: Array<{ sql: string; anywhere: boolean }>): Promise<StatementNames | string> {
   const { parse } = await import('libpg-query');
-  const nodes = [];
-  for (const body of bodies) {
+  let names = emptyNames();
+  for (const text of texts) {
     try {
-      nodes.push(...nodesOf(await parse(body)));
+      const found = namesIn(nodesOf(await parse(text.sql)));
+      names = mergeNames(names, text.anywhere ? everywhere(found) : found);
     } catch (error) {
       if (error instanceof TooDeeplyNestedError) return error.message;
       // check_function_bodies = off lets a body that does not parse be stored; nothing says what it would run.
-      return `A SQL function the statement calls has a body that cannot be parsed: ${(error as Error).message}`;
+      return `A view or SQL function the statement uses has a definition that cannot be parsed: ${(error as Error).message}`;
     }
   }
-  return namesIn(nodes);
+  return names;
+}
+
+function everywhere(names: StatementNames): StatementNames {
+  const all = (list: WrittenName[]) => list.map((n) => ({ ...n, anywhere: true }));
+  return { relations: all(names.relations), functions: all(names.functions), operators: all(names.operators), types: all(names.types) };
 }
 
 function distinct(names: StatementNames): StatementNames {
-  const unique = <T>(list: T[]) => [...new Map(list.map((item) => [JSON.stringify(item), item])).values()];
+  const unique = (list: WrittenName[]) => [...new Map(list.map((n) => [JSON.stringify(n), { schema: n.schema, name: n.name, anywhere: n.anywhere ?? false }])).values()];
   return { relations: unique(names.relations), functions: unique(names.functions), operators: unique(names.operators), types: unique(names.types) };
 }

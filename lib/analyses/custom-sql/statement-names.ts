@@ -4,6 +4,8 @@ import { stringsOf, type AstNode } from './parse-tree.js';
 export interface WrittenName {
   schema: string | null;
   name: string;
+  /** Look the bare name up in every schema, not only the search path (for SQL function bodies). */
+  anywhere?: boolean;
 }
 
 /** What a statement names, to be looked up in the reviewed database's catalog before it runs. */
