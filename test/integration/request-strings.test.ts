@@ -146,6 +146,17 @@ describe('string fields of every documented request', () => {
     }
   });
 
+  it('answers a 3,000-term custom_sql expression with a 400 saying why, quickly', async () => {
+    const started = performance.now();
+    const body = { ...taskBody(), task_params: { custom_sql: `select ${Array.from({ length: 3000 }, (_, i) => i).join(' + ')}` } };
+
+    const response = await call(createTask, apiEvent('POST', '/api/v1/scheduler/tasks', { body }));
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ path: 'task_params.custom_sql', message: 'The statement nests expressions or subqueries more than 400 levels deep; split it or simplify it' }]);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('logs a failed query by its server error, without the query parameters', async () => {
     const failed = await getDb()
       .execute(sql`select ${'ciphertext-marker'}::text || (1 / 0)::text`)

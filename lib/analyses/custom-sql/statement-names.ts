@@ -27,6 +27,8 @@ export function emptyNames(): StatementNames {
  */
 export function namesIn(nodes: Array<[string, AstNode]>): StatementNames {
   const names = emptyNames();
+  // JOIN ... USING, NATURAL JOIN and CASE x WHEN y compare with = without writing it.
+  names.operators.push({ schema: null, name: '=' });
   const add = (list: WrittenName[], parts: string[]) => {
     if (parts.length === 0) return;
     list.push({ schema: parts.length > 1 ? parts[parts.length - 2] : null, name: parts[parts.length - 1] });
@@ -59,6 +61,9 @@ export function namesIn(nodes: Array<[string, AstNode]>): StatementNames {
       }
       case 'SubLink':
         add(names.operators, stringsOf(body.operName));
+        break;
+      case 'SortBy':
+        add(names.operators, stringsOf(body.useOp));
         break;
       case 'TypeName':
         add(names.types, stringsOf(body.names));

@@ -28,6 +28,11 @@ beforeAll(async () => {
     create function wrapped(text) returns text language sql as $$ select $1 || dblink_exec('${loopback}', 'create table leaked_by_operator (id int)') $$;
     create operator ### (rightarg = text, function = wrapped);
     create function nested_leak() returns text language sql as $$ select leak() $$;
+    create function atomic_leak() returns text language sql begin atomic; select dblink_exec('${loopback}', 'create table leaked_by_atomic (id int)'); end;
+    create sequence counter;
+    create function next_default(n bigint default nextval('counter')) returns bigint language sql as $$ select n $$;
+    create function ordered(text, text) returns boolean language sql as $$ select $1 < $2 || dblink_exec('${loopback}', 'create table leaked_by_sort (id int)') $$;
+    create operator <<< (leftarg = text, rightarg = text, function = ordered);
     create function doc_count() returns bigint language sql stable as $$ select count(*) from docs $$;
     create view doc_stats as select count(*) as docs, max(at) as newest from docs;
     create view xid_view as select txid_current() as xid;
@@ -64,6 +69,8 @@ describe('the custom_sql fence', () => {
     await expect(run('select * from leak_view')).rejects.toThrow(/dblink_exec is not allowed/);
     await expect(run('select nested_leak()')).rejects.toThrow(/dblink_exec is not allowed/);
     await expect(run("select ### 'x'")).rejects.toThrow(/dblink_exec is not allowed/);
+    await expect(run('select atomic_leak()')).rejects.toThrow(/dblink_exec is not allowed/);
+    await expect(run("select * from (values ('a'), ('b')) v(t) order by t using <<<")).rejects.toThrow(/dblink_exec is not allowed/);
     expect(await leakedTables()).toEqual([]);
   });
 
@@ -91,6 +98,10 @@ describe('the custom_sql fence', () => {
   it('refuses a listed function hidden in a view, by what the view runs', async () => {
     expect(await checkCustomSql('select * from xid_view')).toMatchObject({ ok: true });
     await expect(run('select * from xid_view')).rejects.toThrow('Function pg_catalog.txid_current is not allowed: it assigns a transaction id, which is consumed even when rolled back');
+  });
+
+  it("refuses what a SQL function's argument default would run", async () => {
+    await expect(run('select next_default()')).rejects.toThrow('Function pg_catalog.nextval is not allowed: it changes a sequence, which is not rolled back');
   });
 
   it('refuses a volatile built-in that is not known to only read', async () => {
