@@ -13,11 +13,13 @@ export function pathOfNul(value: unknown): string | null {
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
-    const entries = Array.isArray(current) ? current.map((item, i) => [String(i), item] as const) : Object.entries(current);
+    const entries = Array.isArray(current)
+      ? current.map((item, i) => [String(i), item] as const)
+      : Object.entries(current);
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i];
       const childPath = path ? `${path}.${key}` : key;
-      if (key.includes('\u0000')) return childPath.replace(/\u0000/g, '\\u0000');
+      if (key.includes('\u0000')) return childPath.split('\u0000').join('\\u0000');
       stack.push({ value: child, path: childPath });
     }
   }

@@ -43,7 +43,8 @@ function stringFields(schema: Json | undefined, prefix = ''): string[] {
   for (const variant of variants) {
     if (variant.type === 'string' && prefix) paths.push(prefix);
     if (variant.type === 'array') paths.push(...stringFields(variant.items, `${prefix}.0`));
-    for (const [key, child] of Object.entries<Json>(variant.properties ?? {})) paths.push(...stringFields(child, prefix ? `${prefix}.${key}` : key));
+    for (const [key, child] of Object.entries<Json>(variant.properties ?? {}))
+      paths.push(...stringFields(child, prefix ? `${prefix}.${key}` : key));
   }
   return [...new Set(paths)];
 }
@@ -62,8 +63,22 @@ function withValue(base: Json, path: string, value: string): Json {
 
 const ids = { connection: 0, task: 0 };
 const target = new URL(process.env.DATABASE_URL!);
-const connectionBody = { name: 'strings', host: target.hostname, port: Number(target.port || 5432), database: target.pathname.slice(1), username: 'postgres', password: 'secret-pw', sslmode: 'disable' };
-const taskBody = () => ({ name: 'strings', task_type: 'custom_sql', connection_id: ids.connection, cron_schedule: '0 2 * * *', task_params: { custom_sql: 'select 1', target_tables: ['t'] } });
+const connectionBody = {
+  name: 'strings',
+  host: target.hostname,
+  port: Number(target.port || 5432),
+  database: target.pathname.slice(1),
+  username: 'postgres',
+  password: 'secret-pw',
+  sslmode: 'disable',
+};
+const taskBody = () => ({
+  name: 'strings',
+  task_type: 'custom_sql',
+  connection_id: ids.connection,
+  cron_schedule: '0 2 * * *',
+  task_params: { custom_sql: 'select 1', target_tables: ['t'] },
+});
 
 interface BodyOperation {
   route: string;
@@ -74,16 +89,37 @@ interface BodyOperation {
 }
 
 const bodyOperations: BodyOperation[] = [
-  { route: '/api/v1/connections', method: 'post', handler: createConnection, base: () => ({ ...connectionBody, name: `strings-${Math.random()}` }) },
-  { route: '/api/v1/connections/{connection_id}', method: 'put', handler: updateConnection, base: () => ({ port: connectionBody.port }), path: () => ({ connection_id: String(ids.connection) }) },
+  {
+    route: '/api/v1/connections',
+    method: 'post',
+    handler: createConnection,
+    base: () => ({ ...connectionBody, name: `strings-${Math.random()}` }),
+  },
+  {
+    route: '/api/v1/connections/{connection_id}',
+    method: 'put',
+    handler: updateConnection,
+    base: () => ({ port: connectionBody.port }),
+    path: () => ({ connection_id: String(ids.connection) }),
+  },
   { route: '/api/v1/scheduler/tasks', method: 'post', handler: createTask, base: taskBody },
-  { route: '/api/v1/scheduler/tasks/{task_id}', method: 'put', handler: updateTask, base: () => ({ description: 'x' }), path: () => ({ task_id: String(ids.task) }) },
+  {
+    route: '/api/v1/scheduler/tasks/{task_id}',
+    method: 'put',
+    handler: updateTask,
+    base: () => ({ description: 'x' }),
+    path: () => ({ task_id: String(ids.task) }),
+  },
 ];
 
 const queryOperations: Array<{ route: string; handler: Handler; path?: () => Record<string, string> }> = [
   { route: '/api/v1/scheduler/tasks', handler: listTasks },
   { route: '/api/v1/scheduler/executions', handler: listExecutions },
-  { route: '/api/v1/scheduler/executions/{execution_id}/report', handler: executionReport, path: () => ({ execution_id: '1' }) },
+  {
+    route: '/api/v1/scheduler/executions/{execution_id}/report',
+    handler: executionReport,
+    path: () => ({ execution_id: '1' }),
+  },
 ];
 
 const pathOperations: Array<{ route: string; method: string; handler: Handler; param: string }> = [
@@ -97,7 +133,9 @@ const pathOperations: Array<{ route: string; method: string; handler: Handler; p
 let errorLines: string[] = [];
 
 beforeAll(async () => {
-  ids.connection = (await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: connectionBody }))).body.id;
+  ids.connection = (
+    await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: connectionBody }))
+  ).body.id;
   ids.task = (await call(createTask, apiEvent('POST', '/api/v1/scheduler/tasks', { body: taskBody() }))).body.id;
   errorLines = [];
   vi.spyOn(console, 'error').mockImplementation((line: string) => void errorLines.push(String(line)));
@@ -108,59 +146,101 @@ afterAll(() => {
 });
 
 describe('string fields of every documented request', () => {
-  it.each(bodyOperations.map((o) => [`${o.method.toUpperCase()} ${o.route}`, o] as const))('%s: NUL is a 400 naming the field, and no string is a 500', async (_, operation) => {
-    const schema = document.paths[operation.route][operation.method].requestBody.content['application/json'].schema;
-    const fields = stringFields(schema);
-    expect(fields.length).toBeGreaterThan(2);
-    for (const field of fields) {
-      for (const value of awkwardStrings) {
-        const event = apiEvent(operation.method.toUpperCase(), operation.route, { body: withValue(operation.base(), field, value), path: operation.path?.() });
-        const response = await call(operation.handler, event);
-        expect(response.status, `${field} = ${JSON.stringify(value.slice(0, 40))}: ${JSON.stringify(response.body).slice(0, 200)}`).toBeLessThan(500);
-        if (value.includes('\u0000')) {
-          expect(response.status).toBe(400);
-          expect(response.body.errors).toEqual([{ path: field, message: 'must not contain the NUL character (\\u0000)' }]);
-          expect(response.body.detail).toBe(`Invalid request body: ${field}: must not contain the NUL character (\\u0000)`);
+  it.each(bodyOperations.map((o) => [`${o.method.toUpperCase()} ${o.route}`, o] as const))(
+    '%s: NUL is a 400 naming the field, and no string is a 500',
+    async (_, operation) => {
+      const schema = document.paths[operation.route][operation.method].requestBody.content['application/json'].schema;
+      const fields = stringFields(schema);
+      expect(fields.length).toBeGreaterThan(2);
+      for (const field of fields) {
+        for (const value of awkwardStrings) {
+          const event = apiEvent(operation.method.toUpperCase(), operation.route, {
+            body: withValue(operation.base(), field, value),
+            path: operation.path?.(),
+          });
+          const response = await call(operation.handler, event);
+          expect(
+            response.status,
+            `${field} = ${JSON.stringify(value.slice(0, 40))}: ${JSON.stringify(response.body).slice(0, 200)}`,
+          ).toBeLessThan(500);
+          if (value.includes('\u0000')) {
+            expect(response.status).toBe(400);
+            expect(response.body.errors).toEqual([
+              { path: field, message: 'must not contain the NUL character (\\u0000)' },
+            ]);
+            expect(response.body.detail).toBe(
+              `Invalid request body: ${field}: must not contain the NUL character (\\u0000)`,
+            );
+          }
         }
       }
-    }
-  });
+    },
+  );
 
-  it.each(queryOperations.map((o) => [o.route, o] as const))('GET %s: NUL in a query parameter is a 400 naming it, and no string is a 500', async (_, operation) => {
-    const parameters = (document.paths[operation.route].get.parameters as Json[]).filter((p) => p.in === 'query');
-    expect(parameters.length).toBeGreaterThan(0);
-    for (const parameter of parameters) {
-      for (const value of awkwardStrings) {
-        const response = await call(operation.handler, apiEvent('GET', operation.route, { query: { [parameter.name]: value }, path: operation.path?.() }));
-        expect(response.status, `${parameter.name} = ${JSON.stringify(value.slice(0, 40))}`).toBeLessThan(500);
-        if (value.includes('\u0000')) expect(response.body.errors).toEqual([{ path: parameter.name, message: 'must not contain the NUL character (\\u0000)' }]);
+  it.each(queryOperations.map((o) => [o.route, o] as const))(
+    'GET %s: NUL in a query parameter is a 400 naming it, and no string is a 500',
+    async (_, operation) => {
+      const parameters = (document.paths[operation.route].get.parameters as Json[]).filter((p) => p.in === 'query');
+      expect(parameters.length).toBeGreaterThan(0);
+      for (const parameter of parameters) {
+        for (const value of awkwardStrings) {
+          const response = await call(
+            operation.handler,
+            apiEvent('GET', operation.route, { query: { [parameter.name]: value }, path: operation.path?.() }),
+          );
+          expect(response.status, `${parameter.name} = ${JSON.stringify(value.slice(0, 40))}`).toBeLessThan(500);
+          if (value.includes('\u0000'))
+            expect(response.body.errors).toEqual([
+              { path: parameter.name, message: 'must not contain the NUL character (\\u0000)' },
+            ]);
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(pathOperations.map((o) => [`${o.method} ${o.route}`, o] as const))('%s: NUL in the path is a 400 naming the parameter', async (_, operation) => {
-    for (const value of awkwardStrings) {
-      const response = await call(operation.handler, apiEvent(operation.method, operation.route, { path: { [operation.param]: value } }));
-      expect(response.status).toBe(400);
-      if (value.includes('\u0000')) expect(response.body.errors).toEqual([{ path: operation.param, message: 'must not contain the NUL character (\\u0000)' }]);
-    }
-  });
+  it.each(pathOperations.map((o) => [`${o.method} ${o.route}`, o] as const))(
+    '%s: NUL in the path is a 400 naming the parameter',
+    async (_, operation) => {
+      for (const value of awkwardStrings) {
+        const response = await call(
+          operation.handler,
+          apiEvent(operation.method, operation.route, { path: { [operation.param]: value } }),
+        );
+        expect(response.status).toBe(400);
+        if (value.includes('\u0000'))
+          expect(response.body.errors).toEqual([
+            { path: operation.param, message: 'must not contain the NUL character (\\u0000)' },
+          ]);
+      }
+    },
+  );
 
   it('answers a 3,000-term custom_sql expression with a 400 saying why, quickly', async () => {
     const started = performance.now();
-    const body = { ...taskBody(), task_params: { custom_sql: `select ${Array.from({ length: 3000 }, (_, i) => i).join(' + ')}` } };
+    const body = {
+      ...taskBody(),
+      task_params: { custom_sql: `select ${Array.from({ length: 3000 }, (_, i) => i).join(' + ')}` },
+    };
 
     const response = await call(createTask, apiEvent('POST', '/api/v1/scheduler/tasks', { body }));
 
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ path: 'task_params.custom_sql', message: 'The statement nests expressions or subqueries more than 400 levels deep; split it or simplify it' }]);
+    expect(response.body.errors).toEqual([
+      {
+        path: 'task_params.custom_sql',
+        message: 'The statement nests expressions or subqueries more than 400 levels deep; split it or simplify it',
+      },
+    ]);
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('logs a failed query by its server error, without the query parameters', async () => {
     const failed = await getDb()
       .execute(sql`select ${'ciphertext-marker'}::text || (1 / 0)::text`)
-      .then(() => null, (error: unknown) => error);
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     expect(String((failed as Error).message)).toMatch(/Failed query.*params: ciphertext-marker/s);
 
     const response = responseForError(failed, apiEvent('GET', '/api/v1/connections'));

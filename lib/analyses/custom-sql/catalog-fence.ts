@@ -132,7 +132,12 @@ export async function catalogRefusal(connection: postgres.ReservedSql, names: St
       const key = `${object.kind}:${object.oid}`;
       if (judged.has(key)) continue;
       judged.add(key);
-      const reason = object.kind === 'function' ? refusedFunctionReason(object) : object.kind === 'foreign table' ? foreignTableReason(object) : null;
+      const reason =
+        object.kind === 'function'
+          ? refusedFunctionReason(object)
+          : object.kind === 'foreign table'
+            ? foreignTableReason(object)
+            : null;
       if (reason) return reason;
       // View, policy and constraint texts are printed for the current search path; a SQL function's
       // body may run under a search path of its own, so its names are looked up in every schema.
@@ -152,7 +157,9 @@ export async function catalogRefusal(connection: postgres.ReservedSql, names: St
  */
 async function reachable(connection: postgres.ReservedSql, wanted: StatementNames): Promise<Reached[]> {
   const [, reached] = await Promise.all([
-    connection.unsafe(`select set_config('pg_reviewer.jit', current_setting('jit'), true), set_config('jit', 'off', true)`),
+    connection.unsafe(
+      `select set_config('pg_reviewer.jit', current_setting('jit'), true), set_config('jit', 'off', true)`,
+    ),
     connection.unsafe<Reached[]>(reachableQuery, [JSON.stringify(wanted)]),
     connection.unsafe(`select set_config('jit', current_setting('pg_reviewer.jit'), true)`),
   ]);
@@ -182,10 +189,24 @@ async function namesInTexts(texts: Array<{ sql: string; anywhere: boolean }>): P
 
 function everywhere(names: StatementNames): StatementNames {
   const all = (list: WrittenName[]) => list.map((n) => ({ ...n, anywhere: true }));
-  return { relations: all(names.relations), functions: all(names.functions), operators: all(names.operators), types: all(names.types) };
+  return {
+    relations: all(names.relations),
+    functions: all(names.functions),
+    operators: all(names.operators),
+    types: all(names.types),
+  };
 }
 
 function distinct(names: StatementNames): StatementNames {
-  const unique = (list: WrittenName[]) => [...new Map(list.map((n) => [JSON.stringify(n), { schema: n.schema, name: n.name, anywhere: n.anywhere ?? false }])).values()];
-  return { relations: unique(names.relations), functions: unique(names.functions), operators: unique(names.operators), types: unique(names.types) };
+  const unique = (list: WrittenName[]) => [
+    ...new Map(
+      list.map((n) => [JSON.stringify(n), { schema: n.schema, name: n.name, anywhere: n.anywhere ?? false }]),
+    ).values(),
+  ];
+  return {
+    relations: unique(names.relations),
+    functions: unique(names.functions),
+    operators: unique(names.operators),
+    types: unique(names.types),
+  };
 }

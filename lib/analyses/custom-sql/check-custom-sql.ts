@@ -7,7 +7,7 @@ import { namesIn, type StatementNames } from './statement-names.js';
 /** `select` covers SELECT, WITH, VALUES and TABLE: what a cursor can be declared for. */
 export type ReadStatementKind = 'select' | 'show' | 'explain';
 
-/** `names` are what the statement names, for the check of what it would run in the reviewed database (catalog-fence.ts). */
+/** `names`: what the statement names, for the check of what it would run in the database (catalog-fence.ts). */
 export type CustomSqlVerdict = { ok: true; kind: ReadStatementKind; names: StatementNames } | { ok: false; reason: string };
 
 /**

@@ -15,9 +15,39 @@ export interface CatalogFunction {
 // page readers. Anything else (dblink, pg_background, http, aws_lambda, aws_s3, hypopg, ...) is
 // refused until someone has read it and added it here.
 const readOnlyExtensions = new Set([
-  ...['pg_stat_statements', 'pg_buffercache', 'pgstattuple', 'pg_visibility', 'pg_freespacemap', 'pageinspect', 'pg_walinspect'],
-  ...['amcheck', 'pg_stat_kcache', 'pg_qualstats', 'pg_wait_sampling', 'pg_trgm', 'btree_gin', 'btree_gist', 'citext', 'hstore'],
-  ...['ltree', 'cube', 'earthdistance', 'fuzzystrmatch', 'intarray', 'isn', 'unaccent', 'uuid-ossp', 'pgcrypto', 'tablefunc', 'plpgsql'],
+  ...[
+    'pg_stat_statements',
+    'pg_buffercache',
+    'pgstattuple',
+    'pg_visibility',
+    'pg_freespacemap',
+    'pageinspect',
+    'pg_walinspect',
+  ],
+  ...[
+    'amcheck',
+    'pg_stat_kcache',
+    'pg_qualstats',
+    'pg_wait_sampling',
+    'pg_trgm',
+    'btree_gin',
+    'btree_gist',
+    'citext',
+    'hstore',
+  ],
+  ...[
+    'ltree',
+    'cube',
+    'earthdistance',
+    'fuzzystrmatch',
+    'intarray',
+    'isn',
+    'unaccent',
+    'uuid-ossp',
+    'pgcrypto',
+    'tablefunc',
+    'plpgsql',
+  ],
 ]);
 
 // Volatile built-ins that only read: clocks, random numbers, sizes, statistics, WAL positions and
@@ -50,7 +80,9 @@ export function refusedFunctionReason(fn: CatalogFunction): string | null {
   const blocked = blockedFunctionReason(fn.name, fn.schema);
   if (blocked) return blocked;
   if (fn.extension !== null) {
-    return readOnlyExtensions.has(fn.extension) ? null : `Function ${qualified} is not allowed: it belongs to the extension ${fn.extension}, which is not known to be read-only`;
+    return readOnlyExtensions.has(fn.extension)
+      ? null
+      : `Function ${qualified} is not allowed: it belongs to the extension ${fn.extension}, which is not known to be read-only`;
   }
   if (systemSchemas.has(fn.schema)) {
     if (fn.volatility !== 'v' || harmlessVolatileBuiltins.some((pattern) => pattern.test(fn.name))) return null;

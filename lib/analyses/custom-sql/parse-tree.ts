@@ -5,7 +5,9 @@ export const maxNodeDepth = 400;
 
 export class TooDeeplyNestedError extends Error {
   constructor() {
-    super(`The statement nests expressions or subqueries more than ${maxNodeDepth} levels deep; split it or simplify it`);
+    super(
+      `The statement nests expressions or subqueries more than ${maxNodeDepth} levels deep; split it or simplify it`,
+    );
   }
 }
 
@@ -34,7 +36,8 @@ export function nodesOf(tree: unknown): Array<[string, AstNode]> {
     }
     // Children are pushed above; the node itself is recorded when its wrapper object is visited.
     for (const [key, child] of entries) {
-      if (/^[A-Z]/.test(key) && child !== null && typeof child === 'object' && !Array.isArray(child)) nodes.push([key, child as AstNode]);
+      if (/^[A-Z]/.test(key) && child !== null && typeof child === 'object' && !Array.isArray(child))
+        nodes.push([key, child as AstNode]);
     }
   }
   return nodes;
@@ -48,5 +51,7 @@ export function unwrap(node: AstNode): [string, AstNode] {
 /** The strings of a list of String nodes, e.g. a function's or a type's qualified name. */
 export function stringsOf(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
-  return list.map((item) => (item as { String?: { sval?: string } })?.String?.sval).filter((s): s is string => typeof s === 'string');
+  return list
+    .map((item) => (item as { String?: { sval?: string } })?.String?.sval)
+    .filter((s): s is string => typeof s === 'string');
 }

@@ -83,7 +83,8 @@ async function readInTwoRoundTrips(
   }
 
   // The line break ends a trailing `--` comment of the task's text.
-  // postgres.js sends unsafe() text without parameters as a simple query; `simple: false` (read by it, missing from its types) does not.
+  // postgres.js sends unsafe() text without parameters as a simple query; `simple: false` (read by it,
+  // missing from its types) does not.
   const extended = { simple: false } as postgres.UnsafeQueryOptions;
   const reads =
     verdict.kind === 'select'

@@ -36,7 +36,10 @@ export function namesIn(nodes: Array<[string, AstNode]>): StatementNames {
   for (const [type, body] of nodes) {
     switch (type) {
       case 'RangeVar':
-        add(names.relations, [body.schemaname, body.relname].filter((s): s is string => typeof s === 'string'));
+        add(
+          names.relations,
+          [body.schemaname, body.relname].filter((s): s is string => typeof s === 'string'),
+        );
         break;
       case 'FuncCall':
         add(names.functions, stringsOf(body.funcname));

@@ -46,20 +46,28 @@ afterAll(async () => {
 function run(customSql: string, taskType: TaskType = 'custom_sql') {
   return runAnalysis({
     taskType,
-    params: { query_timeout: 60, analysis_target: validTargets[taskType][0], ...(taskType === 'custom_sql' ? { custom_sql: customSql } : {}) },
+    params: {
+      query_timeout: 60,
+      analysis_target: validTargets[taskType][0],
+      ...(taskType === 'custom_sql' ? { custom_sql: customSql } : {}),
+    },
     target: db.options(),
     previous: null,
   });
 }
 
 async function leakedTables(): Promise<string[]> {
-  const rows = await db.admin<{ relname: string }[]>`select relname from pg_class where relname like 'leaked%' order by relname`;
+  const rows = await db.admin<
+    { relname: string }[]
+  >`select relname from pg_class where relname like 'leaked%' order by relname`;
   return rows.map((r) => r.relname);
 }
 
 describe('the custom_sql fence', () => {
   it('refuses a view that wraps dblink_exec, and the view leaves no table behind', async () => {
-    await expect(run('select * from sneaky')).rejects.toThrow('Function public.dblink_exec is not allowed: it opens another connection that is not read-only');
+    await expect(run('select * from sneaky')).rejects.toThrow(
+      'Function public.dblink_exec is not allowed: it opens another connection that is not read-only',
+    );
     await expect(run('select * from sneakier')).rejects.toThrow(/dblink_exec is not allowed/);
     expect(await leakedTables()).toEqual([]);
   });
@@ -70,13 +78,15 @@ describe('the custom_sql fence', () => {
     await expect(run('select nested_leak()')).rejects.toThrow(/dblink_exec is not allowed/);
     await expect(run("select ### 'x'")).rejects.toThrow(/dblink_exec is not allowed/);
     await expect(run('select atomic_leak()')).rejects.toThrow(/dblink_exec is not allowed/);
-    await expect(run("select * from (values ('a'), ('b')) v(t) order by t using <<<")).rejects.toThrow(/dblink_exec is not allowed/);
+    await expect(run("select * from (values ('a'), ('b')) v(t) order by t using <<<")).rejects.toThrow(
+      /dblink_exec is not allowed/,
+    );
     expect(await leakedTables()).toEqual([]);
   });
 
   it('refuses a PL/pgSQL function whatever its volatility label, before planning could run it', async () => {
     await expect(run("select harmless_label() where 'a' = 'a'")).rejects.toThrow(
-      'Function public.harmless_label is not allowed: it is written in plpgsql, whose body cannot be checked; only built-in functions, read-only extensions\' functions and SQL functions are run',
+      "Function public.harmless_label is not allowed: it is written in plpgsql, whose body cannot be checked; only built-in functions, read-only extensions' functions and SQL functions are run",
     );
     expect(await leakedTables()).toEqual([]);
   });
@@ -97,15 +107,21 @@ describe('the custom_sql fence', () => {
 
   it('refuses a listed function hidden in a view, by what the view runs', async () => {
     expect(await checkCustomSql('select * from xid_view')).toMatchObject({ ok: true });
-    await expect(run('select * from xid_view')).rejects.toThrow('Function pg_catalog.txid_current is not allowed: it assigns a transaction id, which is consumed even when rolled back');
+    await expect(run('select * from xid_view')).rejects.toThrow(
+      'Function pg_catalog.txid_current is not allowed: it assigns a transaction id, which is consumed even when rolled back',
+    );
   });
 
   it("refuses what a SQL function's argument default would run", async () => {
-    await expect(run('select next_default()')).rejects.toThrow('Function pg_catalog.nextval is not allowed: it changes a sequence, which is not rolled back');
+    await expect(run('select next_default()')).rejects.toThrow(
+      'Function pg_catalog.nextval is not allowed: it changes a sequence, which is not rolled back',
+    );
   });
 
   it('refuses a volatile built-in that is not known to only read', async () => {
-    await expect(run("select pg_export_snapshot()")).rejects.toThrow('Function pg_catalog.pg_export_snapshot is not allowed: it is volatile and not one of the built-ins known to only read');
+    await expect(run('select pg_export_snapshot()')).rejects.toThrow(
+      'Function pg_catalog.pg_export_snapshot is not allowed: it is volatile and not one of the built-ins known to only read',
+    );
   });
 
   it('runs ordinary reads: random(), clock_timestamp(), joins, CTEs, aggregates, views and SQL functions that only read', async () => {
@@ -138,14 +154,18 @@ describe('the custom_sql fence', () => {
       await sql.end();
     }
     // Reading the server's files is refused to custom_sql by design; the log analysis does it under its own rules.
-    const fileReaders = /Function (pg_catalog\.)?(pg_ls_logdir|pg_read_binary_file|pg_read_file|pg_stat_file|pg_ls_dir) is not allowed/;
+    const fileReaders =
+      /Function (pg_catalog\.)?(pg_ls_logdir|pg_read_binary_file|pg_read_file|pg_stat_file|pg_ls_dir) is not allowed/;
     expect(refused.filter((r) => !fileReaders.test(r.reason))).toEqual([]);
   }, 120_000);
 
   it('answers a 3,000-term expression with a clear refusal, quickly', async () => {
     const started = performance.now();
     const verdict = await checkCustomSql(`select ${Array.from({ length: 3000 }, (_, i) => i).join(' + ')}`);
-    expect(verdict).toEqual({ ok: false, reason: 'The statement nests expressions or subqueries more than 400 levels deep; split it or simplify it' });
+    expect(verdict).toEqual({
+      ok: false,
+      reason: 'The statement nests expressions or subqueries more than 400 levels deep; split it or simplify it',
+    });
     const deeper = await checkCustomSql(`select ${Array.from({ length: 20_000 }, () => '1').join('+')}`);
     expect(deeper).toMatchObject({ ok: false, reason: expect.stringMatching(/more than 400 levels deep/) });
     expect(performance.now() - started).toBeLessThan(10_000);
@@ -177,14 +197,22 @@ async function harvestAnalysisQueries(): Promise<string[]> {
   try {
     for (const taskType of ['config_check', 'table_analysis', 'query_analysis', 'log_analysis'] as const) {
       for (const target of validTargets[taskType]) {
-        await runAnalysis({ taskType, params: { query_timeout: 60, analysis_target: target }, target: db.options(), previous: null, sql: sql as never });
+        await runAnalysis({
+          taskType,
+          params: { query_timeout: 60, analysis_target: target },
+          target: db.options(),
+          previous: null,
+          sql: sql as never,
+        });
       }
     }
   } finally {
     await sql.end();
   }
   // The analyses' own transaction framing and session settings are not reads.
-  return [...seen].filter((s) => !/^\s*(begin|commit|rollback|set\s|reset\s|savepoint|release)/i.test(s) && !/set_config\(/i.test(s));
+  return [...seen].filter(
+    (s) => !/^\s*(begin|commit|rollback|set\s|reset\s|savepoint|release)/i.test(s) && !/set_config\(/i.test(s),
+  );
 }
 
 function withLiterals(query: string, parameters: unknown[]): string {
