@@ -138,7 +138,14 @@ beforeAll(async () => {
   ).body.id;
   ids.task = (await call(createTask, apiEvent('POST', '/api/v1/scheduler/tasks', { body: taskBody() }))).body.id;
   errorLines = [];
-  vi.spyOn(console, 'error').mockImplementation((line: string) => void errorLines.push(String(line)));
+  // The logger writes JSON lines to the process's streams (through a console of its own).
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      errorLines.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    });
+  }
 });
 
 afterAll(() => {
