@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import { sqlState } from '../../../db/errors.js';
 import { serverFactsColumns, serverFactsFrom } from '../server-facts.js';
+import { isConnectionError } from '../target-connection.js';
 import type { ReviewResult, ServerFacts, TaskParams } from '../types.js';
 import { catalogRefusal } from './catalog-fence.js';
 import { checkCustomSql, type ReadStatementKind } from './check-custom-sql.js';
@@ -78,8 +79,10 @@ async function readInTwoRoundTrips(
   });
   const checked = await Promise.allSettled([begin, refusal]);
   if (checked.some((s) => s.status === 'rejected')) {
-    await connection.unsafe('rollback');
-    throw firstFailure(checked);
+    const failure = firstFailure(checked);
+    // Nothing may be sent on a connection the server closed: postgres.js would wait for it forever.
+    if (!isConnectionError(failure)) await connection.unsafe('rollback');
+    throw failure;
   }
 
   // The line break ends a trailing `--` comment of the task's text.
