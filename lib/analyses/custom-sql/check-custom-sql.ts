@@ -8,7 +8,9 @@ import { namesIn, type StatementNames } from './statement-names.js';
 export type ReadStatementKind = 'select' | 'show' | 'explain';
 
 /** `names`: what the statement names, for the check of what it would run in the database (catalog-fence.ts). */
-export type CustomSqlVerdict = { ok: true; kind: ReadStatementKind; names: StatementNames } | { ok: false; reason: string };
+export type CustomSqlVerdict =
+  | { ok: true; kind: ReadStatementKind; names: StatementNames }
+  | { ok: false; reason: string };
 
 /**
  * Decides whether a custom_sql statement may run against a reviewed database: exactly one read
