@@ -1,10 +1,9 @@
+import { CONSUMER_RESERVE_SECONDS } from '../../lib/executions/consumer-budget.js';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
 import { withLogContext } from '../../lib/log/logger.js';
 import { deliverNotifications } from '../../lib/notifications/deliver.js';
 
-// Stop taking new executions when less than this is left of the invocation: one running
-// analysis still needs time to finish and record its outcome.
-const RESERVE_MS = 6 * 60_000;
+const RESERVE_MS = CONSUMER_RESERVE_SECONDS * 1000;
 
 /** Scheduled every minute and started at once by `run`, `queue` and the tick. */
 export const handler = withLogContext(async (event: { executionIds?: unknown } = {}, context?: { getRemainingTimeInMillis?: () => number }) => {

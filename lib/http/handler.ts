@@ -2,9 +2,11 @@ import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { driverError } from '../../db/errors.js';
 import { log, logContext, logger } from '../log/logger.js';
 import { authorizeRequest } from './auth.js';
 import { AppError, appErrorFromDatabase, fieldErrors, invalidFields, statusByCode } from './errors.js';
+import { pathOfNul } from './nul-character.js';
 import { json } from './responses.js';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from './types.js';
 
@@ -64,9 +66,11 @@ export function createHandler<B = undefined, P = undefined, Q = undefined>(
 
 function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
+  const label = where === 'body' ? 'request body' : where === 'path' ? 'path' : 'query string';
+  const nul = pathOfNul(value);
+  if (nul !== null) throw invalidFields(label, [{ path: nul, message: 'must not contain the NUL character (\\u0000)' }]);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const label = where === 'body' ? 'request body' : where === 'path' ? 'path' : 'query string';
   throw invalidFields(label, fieldErrors(result.error));
 }
 
@@ -80,10 +84,13 @@ export function responseForError(error: unknown, event?: APIGatewayProxyEventV2)
   if (appError.code === 'internal') {
     // The detail stays in the log: a 500 body never carries a stack trace or SQL.
     const requestId = event ? requestIdOf(event) : randomUUID();
+    // Drizzle's wrapper says "Failed query: ... params: ..." and the params may hold a password's
+    // ciphertext: the driver's own error under it says what failed without them.
+    const cause = driverError(error);
     log.error('request failed', {
       requestId,
       route: event?.routeKey ?? event?.rawPath,
-      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+      error: cause instanceof Error ? { name: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: cause.stack } : String(cause),
     });
     return json(status, { detail: `Internal server error (request id ${requestId})` });
   }

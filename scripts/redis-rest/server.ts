@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +8,10 @@ import { Redis, ReplyError, type RedisOptions } from 'ioredis';
  * A local stand-in for Upstash's REST API (like upstash/serverless-redis-http), speaking what
  * @upstash/redis 1.39 sends: `POST /` with one command, `POST /pipeline` (also used by the client's
  * auto-pipelining), `POST /multi-exec`, and the path form `POST /lpush/key/value`.
+ *
+ * It accepts only the commands pg-reviewer sends, bodies up to 1 MB and no blocking command, and
+ * compares the token in constant time: every local run and test goes through it, so it should be
+ * no easier to abuse than the service it stands in for.
  */
 export interface RedisRestServerOptions {
   port: number;
@@ -47,12 +52,15 @@ const redisOptions: RedisOptions = {
 // between MULTI and EXEC; a few idle ones are kept to avoid a TCP handshake per transaction.
 const IDLE_TRANSACTION_CONNECTIONS = 4;
 
-// Commands that would change the state of a shared connection (subscriber mode, another database,
-// a transaction of its own) and so break every request after them; Upstash's REST API refuses them too.
-const CONNECTION_STATE_COMMANDS = new Set([
-  ...['auth', 'hello', 'select', 'reset', 'quit', 'monitor', 'multi', 'exec', 'discard', 'watch', 'unwatch'],
-  ...['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe'],
-]);
+// What lib/queue/execution-queue.ts sends, and DEL, with which test and benchmark set-ups empty
+// their lists. Anything else (CONFIG, EVAL, FLUSHALL, KEYS ...) is refused before it reaches Redis.
+const ALLOWED_COMMANDS = new Set(['lpush', 'rpush', 'lrem', 'lmove', 'llen', 'lrange', 'del']);
+
+// A blocking command holds the shared connection, so every request after it would wait behind it.
+const BLOCKING_COMMANDS = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
+
+// Upstash caps a request at 1 MB on its free plan; a 300 MB body once grew this process to ~1 GB.
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startRedisRestServer({
   port,
@@ -111,7 +119,7 @@ export async function startRedisRestServer({
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed, use POST');
-    if (req.headers.authorization !== `Bearer ${token}`) throw new HttpError(401, 'Unauthorized');
+    if (!sameToken(req.headers.authorization ?? '', `Bearer ${token}`)) throw new HttpError(401, 'Unauthorized');
     const base64 = req.headers['upstash-encoding']?.toString().toLowerCase() === 'base64';
     const encode = (value: unknown) => encodeResult(value, base64);
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -128,6 +136,8 @@ export async function startRedisRestServer({
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // The rest of an oversized body is not read: the answer closes the connection.
+      if (error instanceof HttpError && error.status === 413) res.setHeader('connection', 'close');
       if (error instanceof HttpError) reply(res, error.status, { error: error.message });
       else if (isReplyError(error)) reply(res, 400, { error: error.message });
       else reply(res, 503, { error: `Redis unavailable: ${error instanceof Error ? error.message : String(error)}` });
@@ -172,10 +182,26 @@ function encodeResult(value: unknown, base64: boolean): unknown {
   return value ?? null;
 }
 
+/** Both sides hashed first: timingSafeEqual needs equal lengths, and the hash hides the token's length too. */
+function sameToken(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
+  const tooLarge = () => new HttpError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        fail(tooLarge());
+      } else chunks.push(chunk);
+    });
     req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
     req.on('error', fail);
   });
@@ -194,8 +220,10 @@ function parseCommand(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== 'string' || !value.every(isArg)) {
     throw new HttpError(400, 'A command is a non-empty JSON array of strings, numbers or booleans');
   }
-  if (CONNECTION_STATE_COMMANDS.has(value[0].toLowerCase())) {
-    throw new HttpError(400, `ERR command '${value[0]}' is not supported by this endpoint`);
+  const name = value[0].toLowerCase();
+  if (BLOCKING_COMMANDS.has(name)) throw new HttpError(400, `ERR blocking command '${value[0]}' is not supported by this endpoint`);
+  if (!ALLOWED_COMMANDS.has(name)) {
+    throw new HttpError(400, `ERR command '${value[0]}' is not supported by this endpoint; it accepts ${[...ALLOWED_COMMANDS].join(', ')}`);
   }
   return value.map(String);
 }

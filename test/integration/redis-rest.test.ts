@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisConfigNodejs } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisRestServer, type RedisRestServer } from '../../scripts/redis-rest/server.js';
+import { MAX_BODY_BYTES, startRedisRestServer, type RedisRestServer } from '../../scripts/redis-rest/server.js';
 import { PrivateRedis } from '../helpers/private-redis.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -87,9 +87,9 @@ describe('the Upstash-compatible REST endpoint', () => {
     const counter = key('counter');
     const list = key('multi');
 
-    const results = await redis.multi().set(counter, 10).incr(counter).rpush(list, 'one').lrange(list, 0, -1).exec();
+    const results = await redis.multi().rpush(counter, 'a', 'b').lrem(counter, 0, 'a').rpush(list, 'one').lrange(list, 0, -1).exec();
 
-    expect(results).toEqual(['OK', 11, 1, ['one']]);
+    expect(results).toEqual([2, 1, 1, ['one']]);
   });
 
   it('keeps concurrent transactions from interleaving with each other', async () => {
@@ -120,10 +120,10 @@ describe('the Upstash-compatible REST endpoint', () => {
     const k = key('unicode');
     const value = 'héllo wörld — 日本語 🚀 \u0000\u0001\u007f\u00ff tab\tnewline\n';
 
-    await redis.set(k, value);
+    await redis.rpush(k, value);
 
-    expect(await redis.get(k)).toBe(value);
-    expect(await direct.getBuffer(k)).toEqual(Buffer.from(value, 'utf8'));
+    expect(await redis.lrange(k, 0, -1)).toEqual([value]);
+    expect(await direct.lindexBuffer(k, 0)).toEqual(Buffer.from(value, 'utf8'));
     const listKey = key('unicode-list');
     await redis.rpush(listKey, value, 'plain');
     expect(await redis.lrange(listKey, 0, -1)).toEqual([value, 'plain']);
@@ -134,12 +134,12 @@ describe('the Upstash-compatible REST endpoint', () => {
     const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28, 0x0a]);
     await direct.rpush(k, bytes, 'ok');
 
-    const single = await post('/', ['lindex', k, 0], { 'upstash-encoding': 'base64' });
-    const batch = await post('/pipeline', [['lrange', k, 0, -1], ['llen', k], ['get', key('missing')]], {
+    const single = await post('/', ['lrange', k, 0, 0], { 'upstash-encoding': 'base64' });
+    const batch = await post('/pipeline', [['lrange', k, 0, -1], ['llen', k], ['lmove', key('missing'), key('target'), 'left', 'right']], {
       'upstash-encoding': 'base64',
     });
 
-    expect(await single.json()).toEqual({ result: bytes.toString('base64') });
+    expect(await single.json()).toEqual({ result: [bytes.toString('base64')] });
     expect(await batch.json()).toEqual([
       { result: [bytes.toString('base64'), Buffer.from('ok').toString('base64')] },
       { result: 2 },
@@ -166,29 +166,39 @@ describe('the Upstash-compatible REST endpoint', () => {
 
   it('deserializes JSON-looking strings only when automatic deserialization is on', async () => {
     const k = key('number');
-    await client().set(k, '123');
+    await client().rpush(k, '123');
 
-    expect(await client().get(k)).toBe(123);
-    expect(await client({ automaticDeserialization: false }).get(k)).toBe('123');
+    expect(await client().lrange(k, 0, -1)).toEqual([123]);
+    expect(await client({ automaticDeserialization: false }).lrange(k, 0, -1)).toEqual(['123']);
   });
 
   it('rejects a wrong or missing token with 401 Unauthorized', async () => {
     const wrong = new Redis({ url: server.url, token: 'not-the-token', enableTelemetry: false });
 
     await expect(wrong.llen(key('unauthorized'))).rejects.toThrow(/Unauthorized/);
-    const missing = await fetch(`${server.url}/`, { method: 'POST', body: JSON.stringify(['ping']) });
+    const missing = await fetch(`${server.url}/`, { method: 'POST', body: JSON.stringify(['llen', 'k']) });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toEqual({ error: 'Unauthorized' });
+  });
+
+  it('compares the token in constant time, refusing one of the same length and one that only shares a prefix', async () => {
+    const sameLength = 'x'.repeat(TOKEN.length);
+    for (const token of [sameLength, `${TOKEN}x`, TOKEN.slice(0, -1), '']) {
+      const response = await fetch(`${server.url}/`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(['llen', 'k']) });
+      expect(response.status).toBe(401);
+    }
   });
 
   it('fails only the command Redis refuses, in auto-pipelined calls and explicit pipelines alike', async () => {
     const redis = client();
     const list = key('wrongtype');
+    const text = key('string');
     await redis.rpush(list, 'a');
+    await direct.set(text, 'not a list');
 
     const [pushed, wrong, length] = await Promise.allSettled([
       redis.rpush(list, 'b'),
-      redis.incr(list),
+      redis.rpush(text, 'x'),
       redis.llen(list),
     ]);
 
@@ -196,12 +206,12 @@ describe('the Upstash-compatible REST endpoint', () => {
     expect(wrong.status).toBe('rejected');
     expect((wrong as PromiseRejectedResult).reason.message).toMatch(/WRONGTYPE/);
     expect(length).toEqual({ status: 'fulfilled', value: 2 });
-    const results = await redis.pipeline().llen(list).incr(list).llen(list).exec({ keepErrors: true });
+    const results = await redis.pipeline().llen(list).llen(text).llen(list).exec({ keepErrors: true });
     expect(results.map((r) => r.error ?? r.result)).toEqual([2, expect.stringMatching(/WRONGTYPE/), 2]);
   });
 
   it('answers a single refused command with 400 and the Redis error message', async () => {
-    const response = await post('/', ['incr']);
+    const response = await post('/', ['llen']);
 
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: expect.stringMatching(/^ERR wrong number of arguments/) });
@@ -210,7 +220,7 @@ describe('the Upstash-compatible REST endpoint', () => {
   it('aborts a whole transaction when Redis refuses to queue one of its commands', async () => {
     const list = key('aborted');
 
-    const response = await post('/multi-exec', [['rpush', list, 'a'], ['incr']]);
+    const response = await post('/multi-exec', [['rpush', list, 'a'], ['llen']]);
 
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: expect.stringMatching(/^EXECABORT .*wrong number of arguments/) });
@@ -224,7 +234,45 @@ describe('the Upstash-compatible REST endpoint', () => {
       expect(await response.json()).toEqual({ error: expect.stringMatching(/not supported/) });
     }
 
-    expect(await (await post('/', ['echo', 'still here'])).json()).toEqual({ result: 'still here' });
+    expect(await (await post('/', ['llen', key('still-here')])).json()).toEqual({ result: 0 });
+  });
+
+  it('refuses every command the application does not send, before it reaches Redis', async () => {
+    const k = key('refused');
+    // Only commands that would do no harm if the refusal ever broke: the machine's Redis is shared.
+    for (const command of [['set', k, 'v'], ['config', 'get', 'maxmemory'], ['eval', "return redis.call('set', KEYS[1], 'v')", '1', k], ['keys', `${k}*`], ['ping']]) {
+      const single = await post('/', command);
+      expect(single.status).toBe(400);
+      expect(await single.json()).toEqual({ error: `ERR command '${command[0]}' is not supported by this endpoint; it accepts lpush, rpush, lrem, lmove, llen, lrange, del` });
+      expect((await post('/pipeline', [['llen', k], command])).status).toBe(400);
+      expect((await post('/multi-exec', [command])).status).toBe(400);
+    }
+    expect(await direct.exists(k)).toBe(0);
+  });
+
+  it('refuses blocking commands, so a later request is answered at once', async () => {
+    const k = key('blocking');
+    for (const command of [['blpop', k, '0'], ['brpop', k, '0'], ['blmove', k, key('to'), 'left', 'right', '0'], ['brpoplpush', k, key('to'), '0'], ['bzpopmin', k, '0']]) {
+      const response = await post('/pipeline', [command]);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: `ERR blocking command '${command[0]}' is not supported by this endpoint` });
+    }
+    const started = performance.now();
+    expect(await (await post('/', ['llen', k])).json()).toEqual({ result: 0 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('answers a body over 1 MB with 413 without keeping it, and still takes one just under', async () => {
+    const k = key('large');
+    const under = 'u'.repeat(MAX_BODY_BYTES - 100);
+
+    expect(await (await post('/', ['rpush', k, under])).json()).toEqual({ result: 1 });
+    const over = await post('/', ['rpush', k, 'o'.repeat(MAX_BODY_BYTES)]);
+    expect(over.status).toBe(413);
+    expect(await over.json()).toEqual({ error: `Request body is larger than ${MAX_BODY_BYTES} bytes` });
+    const overPipeline = await post('/pipeline', [['rpush', k, 'o'.repeat(MAX_BODY_BYTES / 2)], ['rpush', k, 'o'.repeat(MAX_BODY_BYTES / 2)]]);
+    expect(overPipeline.status).toBe(413);
+    expect(await direct.llen(k)).toBe(1);
   });
 
   it('answers a malformed JSON body with 400', async () => {
@@ -252,7 +300,7 @@ describe('the REST endpoint when Redis is unreachable', () => {
       const response = await fetch(`${unreachable.url}/`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify(['ping']),
+        body: JSON.stringify(['llen', 'any']),
       });
 
       expect(response.status).toBe(503);
@@ -273,7 +321,7 @@ describe('the REST endpoint when Redis is unreachable', () => {
       fetch(`${endpoint.url}/`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify(['ping']),
+        body: JSON.stringify(['llen', 'any']),
       });
     try {
       expect((await ping()).status).toBe(200);

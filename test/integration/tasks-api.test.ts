@@ -93,10 +93,24 @@ describe('POST /scheduler/tasks', () => {
     expect(zone.body.errors[0].path).toBe('timezone');
   });
 
-  it('refuses a query_timeout outside 1–3600 seconds', async () => {
+  it('refuses a query_timeout below 1 second', async () => {
     const response = await post(customSqlTask(connectionId, { task_params: { custom_sql: 'select 1', query_timeout: 0 } }));
     expect(response.status).toBe(400);
     expect(response.body.errors[0].path).toBe('task_params.query_timeout');
+  });
+
+  it('refuses a query_timeout longer than one consumer invocation can finish, naming the bound', async () => {
+    const bound = "query_timeout must be at most 540 s: what one consumer invocation can finish (its 900 s timeout less the 360 s it keeps in reserve)";
+    for (const query_timeout of [541, 3600]) {
+      const response = await post(customSqlTask(connectionId, { task_params: { custom_sql: 'select 1', query_timeout } }));
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual(query_timeout > 900 ? [{ path: 'task_params.query_timeout', message: expect.stringMatching(/900/) }] : [{ path: 'task_params.query_timeout', message: bound }]);
+    }
+    const longest = await post(customSqlTask(connectionId, { task_params: { custom_sql: 'select 1', query_timeout: 540 } }));
+    expect(longest.status).toBe(201);
+    const raised = await put(longest.body.id, { task_params: { query_timeout: 541 } });
+    expect(raised.status).toBe(400);
+    expect(raised.body.detail).toBe(`Invalid request body: task_params.query_timeout: ${bound}`);
   });
 
   it('refuses a connection that does not exist', async () => {

@@ -145,7 +145,7 @@ describe('the documented request bodies', () => {
   it('show task_params as the schema that validates them, defaults included', () => {
     const params = document.components.schemas.CreateTask.properties.task_params;
     expect(params.additionalProperties).toBe(false);
-    expect(params.properties.query_timeout).toMatchObject({ type: 'integer', minimum: 1, maximum: 3600, default: 300 });
+    expect(params.properties.query_timeout).toMatchObject({ type: 'integer', minimum: 1, maximum: 900, default: 300 });
     expect(documented('CreateTask')({ name: 't', task_type: 'custom_sql', connection_id: 1, cron_schedule: '@daily', task_params: { retries: 3 } })).toBe(false);
     expect(documented('CreateTask')({ name: 't', task_type: 'custom_sql', connection_id: 1, cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } })).toBe(true);
   });

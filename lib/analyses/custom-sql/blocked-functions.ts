@@ -7,8 +7,8 @@
  * and calls that run SQL text or open another connection the checker never sees (and that
  * connection is not read-only). Names are matched on the function name alone, schema ignored,
  * case-insensitively, so `public.DBLINK_EXEC(...)` is caught like `dblink_exec(...)`.
- * A user-defined function can still do anything its owner allowed; the reviewing role's
- * privileges remain the last line of defence.
+ * The same list is applied to what the statement really runs (catalog-fence.ts); the reviewing
+ * role's privileges remain the last line of defence.
  */
 interface BlockedFunctions {
   matches: RegExp;
@@ -42,11 +42,22 @@ const blockedFunctions: BlockedFunctions[] = [
 
   // Resets are not transactional and destroy the history every other review relies on.
   { matches: /^pg_stat_reset|^pg_.*_reset$|^pg_wait_sampling_reset_profile$/, why: 'it resets statistics' },
+
+  // Index maintenance writes the index outside the transaction's rollback.
+  { matches: /^(gin_clean_pending_list|brin_summarize_new_values|brin_summarize_range|brin_desummarize_range)$/, why: 'it maintains an index, which a read-only transaction does not prevent' },
+  { matches: /^(txid_current|pg_current_xact_id)$/, why: 'it assigns a transaction id, which is consumed even when rolled back' },
+  // bt_index_check takes only an AccessShareLock; the parent check's ShareLock blocks every write to the table.
+  { matches: /^bt_index_parent_check$/, why: 'it takes a ShareLock that blocks writes to the table' },
+  // Extensions that reach outside the database: another session, the network, AWS services.
+  { matches: /^pg_background_/, why: 'it runs SQL in a background session that is not read-only' },
+  { matches: /^http(_(get|post|put|patch|delete|head|set_curlopt|reset_curlopt|list_curlopt))?$/, why: 'it sends HTTP requests' },
+  { matches: /^aws_(lambda|s3|commons)\./, why: 'it calls an AWS service' },
 ];
 
-/** Why the function may not be called, or null when it may. */
-export function blockedFunctionReason(functionName: string): string | null {
+/** Why the function may not be called, or null when it may; the schema, when known, is matched as `schema.name`. */
+export function blockedFunctionReason(functionName: string, schema: string | null = null): string | null {
   const name = functionName.toLowerCase();
-  const blocked = blockedFunctions.find((b) => b.matches.test(name));
-  return blocked ? `Function ${name} is not allowed: ${blocked.why}` : null;
+  const qualified = schema ? `${schema.toLowerCase()}.${name}` : name;
+  const blocked = blockedFunctions.find((b) => b.matches.test(name) || b.matches.test(qualified));
+  return blocked ? `Function ${qualified} is not allowed: ${blocked.why}` : null;
 }

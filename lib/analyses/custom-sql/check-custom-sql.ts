@@ -1,20 +1,25 @@
 import { createHash } from 'node:crypto';
 import { blockedFunctionReason } from './blocked-functions.js';
+import { TooDeeplyNestedError, nodesOf, stringsOf, unwrap, type AstNode } from './parse-tree.js';
 import { statementName } from './statement-name.js';
+import { namesIn, type StatementNames } from './statement-names.js';
 
 /** `select` covers SELECT, WITH, VALUES and TABLE: what a cursor can be declared for. */
 export type ReadStatementKind = 'select' | 'show' | 'explain';
 
-export type CustomSqlVerdict = { ok: true; kind: ReadStatementKind } | { ok: false; reason: string };
-
-type AstNode = Record<string, unknown>;
+/** `names`: what the statement names, for the check of what it would run in the database (catalog-fence.ts). */
+export type CustomSqlVerdict =
+  | { ok: true; kind: ReadStatementKind; names: StatementNames }
+  | { ok: false; reason: string };
 
 /**
  * Decides whether a custom_sql statement may run against a reviewed database: exactly one read
  * statement (SELECT, WITH without data-modifying parts, VALUES, TABLE, SHOW, or EXPLAIN of one of
  * those without ANALYZE) that calls none of the blocked functions. The text is parsed by the
  * PostgreSQL parser itself (libpg-query), so comments, quoting and nesting cannot hide anything.
- * Used when a task is saved (400 with the reason) and again right before the statement runs.
+ * Used when a task is saved (400 with the reason) and again right before the statement runs, where
+ * the names it returns are also looked up in the reviewed database: a view or a function can hide
+ * what this text-only check cannot see.
  */
 export async function checkCustomSql(text: string): Promise<CustomSqlVerdict> {
   // Keyed by a digest: a text may be 100 kB, and a thousand of them would be kept.
@@ -40,14 +45,23 @@ async function decide(text: string): Promise<CustomSqlVerdict> {
   try {
     statements = (await parseStatements(text)).map((s) => s.stmt as AstNode);
   } catch (error) {
+    // The parser (or reading its JSON tree) runs out of stack somewhere past 5,000 nested terms.
+    if (error instanceof RangeError) return refuse(new TooDeeplyNestedError().message);
     // Only the parser's verdict refuses the statement; a parser that failed to load is our fault, not the task's.
     if (!isSyntaxError(error)) throw error;
     return refuse(syntaxErrorReason(error));
   }
   if (statements.length !== 1) return refuse(`Exactly one statement is allowed; found ${statements.length}`);
 
-  const reason = topLevelReason(statements[0]) ?? nestedReason(statements[0]);
-  return reason ? refuse(reason) : { ok: true, kind: kindOf(statements[0]) };
+  let nodes: Array<[string, AstNode]>;
+  try {
+    nodes = nodesOf(statements[0]);
+  } catch (error) {
+    if (error instanceof TooDeeplyNestedError) return refuse(error.message);
+    throw error;
+  }
+  const reason = topLevelReason(statements[0]) ?? nestedReason(nodes);
+  return reason ? refuse(reason) : { ok: true, kind: kindOf(statements[0]), names: namesIn(nodes) };
 }
 
 // Loaded on first use: the parser compiles a 1.7 MB WebAssembly module, which only custom_sql tasks need.
@@ -79,9 +93,9 @@ function topLevelReason(statement: AstNode): string | null {
   return null;
 }
 
-/** Walks the whole tree: subqueries, CTEs, FROM-clause functions, expressions in any position. */
-function nestedReason(statement: AstNode): string | null {
-  for (const [type, body] of nodesOf(statement)) {
+/** Every node of the tree: subqueries, CTEs, FROM-clause functions, expressions in any position. */
+function nestedReason(nodes: Array<[string, AstNode]>): string | null {
+  for (const [type, body] of nodes) {
     if (['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'].includes(type)) {
       return `Only read statements are allowed; found ${statementName(type, body)} in a WITH clause`;
     }
@@ -92,39 +106,12 @@ function nestedReason(statement: AstNode): string | null {
     // The statement is run with no parameter values, so $1 could only fail at run time.
     if (type === 'ParamRef') return `Parameters such as $${body.number ?? 1} are not supported; write the value into the statement`;
     if (type === 'FuncCall') {
-      const reason = blockedFunctionReason(functionName(body));
+      const parts = stringsOf(body.funcname);
+      const reason = blockedFunctionReason(parts[parts.length - 1] ?? '', parts.length > 1 ? parts[parts.length - 2] : null);
       if (reason) return reason;
     }
   }
   return null;
-}
-
-/**
- * Every node of a libpg-query JSON tree as [type, body]. Node types are the only keys that start
- * with a capital letter ({ "FuncCall": {...} }); field names never do.
- */
-function* nodesOf(value: unknown): Generator<[string, AstNode]> {
-  if (Array.isArray(value)) {
-    for (const item of value) yield* nodesOf(item);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  for (const [key, child] of Object.entries(value)) {
-    if (/^[A-Z]/.test(key) && child !== null && typeof child === 'object' && !Array.isArray(child)) yield [key, child as AstNode];
-    yield* nodesOf(child);
-  }
-}
-
-function unwrap(node: AstNode): [string, AstNode] {
-  const [type, body] = Object.entries(node)[0] ?? ['unknown', {}];
-  return [type, (body ?? {}) as AstNode];
-}
-
-/** The called name without its schema: funcname is a list of String nodes, schema first. */
-function functionName(funcCall: AstNode): string {
-  const parts = (funcCall.funcname as AstNode[] | undefined) ?? [];
-  const last = parts[parts.length - 1]?.String as { sval?: string } | undefined;
-  return last?.sval ?? '';
 }
 
 function lockingClauseName(clause: AstNode): string {

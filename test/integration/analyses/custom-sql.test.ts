@@ -114,18 +114,23 @@ describe('custom_sql', () => {
     expect(count).toBe(0);
   });
 
-  it('rolls the transaction back, so a side effect hidden in a function does not outlive the statement', async () => {
+  it('refuses a SQL function whose body changes a setting, by what its body calls', async () => {
+    await expect(runStatement('select leave_mark()')).rejects.toThrow('Function pg_catalog.set_config is not allowed: it changes settings');
+  });
+
+  it("rolls the transaction back, so the review's own settings do not outlive the statement", async () => {
     const sql = openTarget(db.options());
     try {
       const params = { query_timeout: 60 };
-      const marked = await runCustomSql(sql, { ...params, custom_sql: 'select leave_mark(), pg_backend_pid()' });
-      const after = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('pg_reviewer_test.mark', true) as mark, pg_backend_pid()" });
-      const [[mark, markedIn]] = marked.data.rows;
-      const [[left, readIn]] = after.data.rows;
-      expect(mark).toBe('left');
-      // The same session read it back: only the rollback can have undone the mark.
-      expect(readIn).toBe(markedIn);
-      expect([null, '']).toContain(left);
+      const before = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('bytea_output') as output, pg_backend_pid()" });
+      await sql.unsafe("set bytea_output = 'escape'");
+      const after = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('bytea_output') as output, pg_backend_pid()" });
+      const [[, reviewedIn]] = before.data.rows;
+      const [[during, readIn]] = after.data.rows;
+      // Inside the review its own setting holds; the same session keeps its own after it.
+      expect(during).toBe('hex');
+      expect(readIn).toBe(reviewedIn);
+      expect(await sql.unsafe('show bytea_output')).toEqual([{ bytea_output: 'escape' }]);
     } finally {
       await sql.end();
     }
