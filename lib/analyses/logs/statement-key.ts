@@ -38,6 +38,10 @@ CLASS[COMMA] = HELD;
 const classOf = (c: number) => (c < 128 ? CLASS[c] : WORD);
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isSpace = (c: number) => c < 128 && CLASS[c] === WHITESPACE;
+const isLiteralPrefix = (c: number) => {
+  const lower = c | 32;
+  return lower === 101 || lower === 98 || lower === 120 || lower === 117 || lower === 110; // e b x u n
+};
 /** Inside an identifier: letters, digits, _ and $. */
 const continuesWord = (c: number) => c >= 128 || CLASS[c] === WORD || CLASS[c] === DIGIT || c === DOLLAR;
 
@@ -77,6 +81,11 @@ export function statementFingerprint(text: string): number {
     if (k === HELD) {
       held += c === SEMICOLON ? ';' : ',';
       i++;
+      continue;
+    }
+    // E'...', B'...', X'...', U&'...' and N'...': the prefix belongs to the literal.
+    if (k === WORD && isLiteralPrefix(c) && (text.charCodeAt(i + 1) === QUOTE || (text.charCodeAt(i + 1) === 38 && text.charCodeAt(i + 2) === QUOTE)) && (i === 0 || !continuesWord(text.charCodeAt(i - 1)))) {
+      i += text.charCodeAt(i + 1) === QUOTE ? 1 : 2;
       continue;
     }
     let literal = true;
