@@ -111,6 +111,7 @@ export const autovacuumCheck = logCheck('logs.autovacuum', ['logs'], ({ aggregat
           : null,
       evidence: {
         value: t.vacuums + t.analyzes,
+        table: t.table,
         vacuums: t.vacuums,
         analyzes: t.analyzes,
         wraparound_vacuums: t.wraparoundVacuums,

@@ -6,6 +6,9 @@ import { logChecks } from '../../../lib/analyses/logs/index.js';
 import type { LogFormat } from '../../../lib/analyses/logs/log-format.js';
 import { scanLogText } from '../../../lib/analyses/logs/scan-text.js';
 import type { Finding, ReviewResult } from '../../../lib/analyses/types.js';
+import { renderHtml } from '../../../lib/report/render-html.js';
+import { renderMarkdown } from '../../../lib/report/render-markdown.js';
+import type { ReportData } from '../../../lib/report/report-data.js';
 import { pgbadgerJson, pgbench, startLogCluster, type LogCluster } from '../../helpers/log-cluster.js';
 
 // A private cluster (ports 5460–5469 are this file's) that logs everything the log review reads,
@@ -295,5 +298,22 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
     expect(waits).toMatchObject({ count: PLANTED.lockWaits, acquired: PLANTED.lockWaits });
     expect(statement(overSql.findings, 'checkpoint').count).toBe(PLANTED.checkpoints);
     expect(one(overSql.findings, 'logs.autovacuum', 'postgres.public.churn').evidence.vacuums).toBe(autovacuumCount);
+  });
+
+  it('shows the log sections in the HTML and Markdown reports as tables, not JSON', () => {
+    const data: ReportData = {
+      executionId: 7, taskId: 1, taskName: 'Nightly logs', connectionId: 1, connectionName: 'local', database: 'postgres', taskType: 'log_analysis', trigger: 'schedule',
+      status: 'completed', scheduledFor: null, queuedAt: '2026-01-01T00:00:00.000Z', startedAt: null, completedAt: null, attempts: 1, errorMessage: null, result: overSql,
+    };
+    const markdown = renderMarkdown(data);
+    for (const title of ['## Top statements by total time (server log)', '## Lock waits', '## Temporary files by statement', '## Checkpoints', '## Autovacuum and autoanalyze', '## Connections and sessions']) expect(markdown).toContain(title);
+    expect(markdown).toMatch(/\| `select abalance from accounts where aid = \?` \| 120 \|/);
+    expect(markdown).toMatch(/\| postgres \| ShareLock on transaction \| accounts \| 2 \| 2 \|/);
+    expect(markdown).toMatch(/\| Started \| 3 requested \|/);
+    expect(markdown).toMatch(new RegExp(`\\| postgres\\.public\\.churn \\| ${autovacuumCount} \\|`));
+    const page = renderHtml(data);
+    expect(page).toContain('<section id="log-top-statements"');
+    expect(page).toContain('<code>select abalance from accounts where aid = ?</code>');
+    expect(page).toContain('<section id="log-connections"');
   });
 });
