@@ -75,7 +75,9 @@ export function statementFingerprint(text: string): number {
         const close = k === COMMENT_DASH ? text.indexOf('\n', i) : text.indexOf('*/', i + 2);
         i = close === -1 ? n : k === COMMENT_DASH ? close : close + 2;
       }
-      if ((emitted || held) && held.charCodeAt(held.length - 1) !== SPACE) held += ' ';
+      if (held === '') {
+        if (emitted) held = ' ';
+      } else if (held.charCodeAt(held.length - 1) !== SPACE) held += ' ';
       continue;
     }
     if (k === HELD) {
@@ -97,7 +99,7 @@ export function statementFingerprint(text: string): number {
       // "?, ?" (and "?,?") continue a list of literals: the separator and the literal are not hashed.
       if (lastWasLiteral && (held === ',' || held === ', ')) held = '';
       else {
-        hashAll(held);
+        if (held !== '') flushHeld(held);
         held = '';
         hash(QUESTION);
       }
@@ -105,7 +107,7 @@ export function statementFingerprint(text: string): number {
       emitted = true;
       continue;
     }
-    hashAll(held);
+    if (held !== '') flushHeld(held);
     held = '';
     lastWasLiteral = false;
     emitted = true;
@@ -127,19 +129,19 @@ export function statementFingerprint(text: string): number {
   return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
 }
 
-// The two hash lanes (FNV-1a and a Murmur-style multiply and shift) of the fingerprint being
+// The two hash lanes (FNV-1a and Java's String.hashCode, 31h + c) of the fingerprint being
 // computed: module state rather than closures, since this runs once per logged statement.
 let h1 = 0;
 let h2 = 0;
 
 function hash(c: number): void {
   h1 = Math.imul(h1 ^ c, 0x01000193);
-  h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  h2 ^= h2 >>> 13;
+  h2 = ((h2 << 5) - h2 + c) | 0;
 }
 
-function hashAll(text: string): void {
-  for (let j = 0; j < text.length; j++) hash(text.charCodeAt(j));
+function flushHeld(held: string): void {
+  if (held === ' ') hash(SPACE);
+  else for (let j = 0; j < held.length; j++) hash(held.charCodeAt(j));
 }
 
 /** The index after the digits, decimal point and exponent of a number whose first digit is before `from`. */
