@@ -52,7 +52,12 @@ export function startLogCluster(port: number, settings: Record<string, string | 
     lc_messages: "'C'",
     ...settings,
   };
-  writeFileSync(`${dataDir}/postgresql.auto.conf`, Object.entries(all).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  writeFileSync(
+    `${dataDir}/postgresql.auto.conf`,
+    Object.entries(all)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n') + '\n',
+  );
   writeFileSync(`${dataDir}/pg_hba.conf`, hba.join('\n') + '\n');
   if (isRoot) execFileSync('chown', ['-R', 'postgres:postgres', dataDir]);
   asPostgres(`${BIN}/pg_ctl`, ['-D', dataDir, '-l', `${dataDir}/startup.log`, '-w', '-t', '60', 'start']);
@@ -62,7 +67,8 @@ export function startLogCluster(port: number, settings: Record<string, string | 
     port,
     dataDir,
     prefix,
-    admin: (database = 'postgres') => postgres({ host: '127.0.0.1', port, username: 'postgres', database, max: 4, onnotice: () => {} }),
+    admin: (database = 'postgres') =>
+      postgres({ host: '127.0.0.1', port, username: 'postgres', database, max: 4, onnotice: () => {} }),
     logPath: (format) => `${dataDir}/log/${file[format]}`,
     logText: (format) => readFileSync(`${dataDir}/log/${file[format]}`, 'utf8'),
     stop: () => {
@@ -79,14 +85,30 @@ export function startLogCluster(port: number, settings: Record<string, string | 
 
 /** Runs pgbench (shipped with the server) against the cluster; returns its output. */
 export function pgbench(cluster: LogCluster, args: string[]): string {
-  return asPostgres(`${BIN}/pgbench`, ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', ...args], { cwd: '/tmp' });
+  return asPostgres(`${BIN}/pgbench`, ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', ...args], {
+    cwd: '/tmp',
+  });
 }
 
 /** pgBadger on a log file, as JSON; installed through apt-get when missing (CI runs as root). */
-export function pgbadgerJson(logFile: string, format: 'stderr' | 'csv' | 'jsonlog', prefix: string): Record<string, unknown> {
+export function pgbadgerJson(
+  logFile: string,
+  format: 'stderr' | 'csv' | 'jsonlog',
+  prefix: string,
+): Record<string, unknown> {
   ensurePgbadger();
   const out = `${logFile}.pgbadger.json`;
-  const args = ['-f', format, ...(format === 'stderr' ? ['--prefix', prefix] : []), '-o', out, '--quiet', '-j', '1', logFile];
+  const args = [
+    '-f',
+    format,
+    ...(format === 'stderr' ? ['--prefix', prefix] : []),
+    '-o',
+    out,
+    '--quiet',
+    '-j',
+    '1',
+    logFile,
+  ];
   execFileSync('pgbadger', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
 }
@@ -98,7 +120,11 @@ function ensurePgbadger(): void {
   } catch {
     // missing: install it
   }
-  const hasLists = existsSync('/var/lib/apt/lists') && readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_Packages'));
+  const hasLists =
+    existsSync('/var/lib/apt/lists') && readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_Packages'));
   if (!hasLists) execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-  execFileSync('apt-get', ['install', '-y', 'pgbadger'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', 'pgbadger'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }

@@ -8,7 +8,8 @@ export type CheckpointCause = 'time' | 'wal' | 'requested' | 'shutdown' | 'end-o
 const STARTING = /^(?:checkpoint|restartpoint) starting:(.*)/;
 // "checkpoint complete: wrote 38 buffers (0.1%); 0 WAL file(s) added, 0 removed, 0 recycled;
 //  write=4.160 s, sync=0.096 s, total=4.338 s; sync files=29, longest=0.018 s, average=0.003 s; ..."
-const COMPLETE = /^(?:checkpoint|restartpoint) complete: wrote (\d+) buffers .*?write=([\d.]+) s, sync=([\d.]+) s, total=([\d.]+) s/;
+const COMPLETE =
+  /^(?:checkpoint|restartpoint) complete: wrote (\d+) buffers .*?write=([\d.]+) s, sync=([\d.]+) s, total=([\d.]+) s/;
 
 export interface CheckpointStats {
   started: Record<CheckpointCause, number>;
@@ -25,7 +26,10 @@ export interface CheckpointStats {
   lastTime: string | null;
 }
 
-/** Checkpoints and restartpoints (log_checkpoints) by cause, with write and sync times, as pgBadger's "Checkpoints" page. */
+/**
+ * Checkpoints and restartpoints (log_checkpoints) by cause, with write and sync times, as
+ * pgBadger's "Checkpoints" page.
+ */
 export class Checkpoints {
   readonly stats: CheckpointStats = {
     started: { time: 0, wal: 0, requested: 0, shutdown: 0, 'end-of-recovery': 0 },

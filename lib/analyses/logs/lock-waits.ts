@@ -71,7 +71,18 @@ export class LockWaits {
         this.groupsNotKept++;
         return true;
       }
-      group = { database: detach(e.database), mode: detach(mode), object: detach(object), relation: detach(relation), waits: 0, acquired: 0, totalMs: 0, maxMs: 0, firstTime: detach(e.time), lastTime: null };
+      group = {
+        database: detach(e.database),
+        mode: detach(mode),
+        object: detach(object),
+        relation: detach(relation),
+        waits: 0,
+        acquired: 0,
+        totalMs: 0,
+        maxMs: 0,
+        firstTime: detach(e.time),
+        lastTime: null,
+      };
       this.groups.set(detach(key), group);
     }
     group.lastTime = detach(e.time) ?? group.lastTime;

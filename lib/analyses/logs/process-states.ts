@@ -6,7 +6,10 @@ export interface ProcessState {
   host: string | null;
   /** Normalized text of the statement its last duration line ran through the extended protocol (execute). */
   lastExecuteText: string | null;
-  /** Bytes of temporary files logged with no statement and no execute before them, waiting for the duration line that follows. */
+  /**
+   * Bytes of temporary files logged with no statement and no execute before them, waiting for the
+   * duration line that follows.
+   */
   pendingTempFiles: number[];
   /** Its lock wait logged as "still waiting" and not yet "acquired". */
   lockWait: { key: LockWaitKey; loggedMs: number } | null;

@@ -43,8 +43,12 @@ export const connectionsCheck = logCheck('logs.connections', ['logs'], ({ aggreg
       detail:
         `${s.received} connection(s) received. By database: ${busiest(s.byDatabase)}. By user: ${busiest(s.byUser)}. By host: ${busiest(s.byHost)}.` +
         (s.all.sessions > 0 ? ` Longest session ${formatDuration(s.all.maxMs)}.` : '') +
-        (short ? ` Sessions last under ${SHORT_SESSION_MS / 1000} s on average over ${s.all.sessions} sessions: each pays a process start and an authentication, a large share of its life.` : ''),
-      recommendation: short ? 'Put a connection pooler (PgBouncer in transaction mode, or the driver\'s own pool) between the clients and the server.' : null,
+        (short
+          ? ` Sessions last under ${SHORT_SESSION_MS / 1000} s on average over ${s.all.sessions} sessions: each pays a process start and an authentication, a large share of its life.`
+          : ''),
+      recommendation: short
+        ? "Put a connection pooler (PgBouncer in transaction mode, or the driver's own pool) between the clients and the server."
+        : null,
       evidence: {
         value: s.authorized,
         connections_received: s.received,
@@ -81,7 +85,10 @@ function formatDuration(ms: number): string {
 
 interface BruteForceSpec {
   check: string;
-  tally: (a: { loginFailuresByHost: BoundedTally<LoginAttempts>; loginFailuresByUser: BoundedTally<LoginAttempts> }) => BoundedTally<LoginAttempts>;
+  tally: (a: {
+    loginFailuresByHost: BoundedTally<LoginAttempts>;
+    loginFailuresByUser: BoundedTally<LoginAttempts>;
+  }) => BoundedTally<LoginAttempts>;
   object: (key: string) => string;
   title: (t: LoginAttempts, key: string) => string;
   spread: (t: LoginAttempts) => string;
@@ -98,13 +105,22 @@ function bruteForceCheck(spec: BruteForceSpec): LogCheck {
       object: spec.object(key),
       title: spec.title(t, key),
       detail: `${t.count} failed logins${whenText(t)}: ${spec.spread(t)}. ${BRUTE_FORCE_FAILURES} or more failures is what fail2ban's default bans a source for: this looks like password guessing, not a client with a stale password.`,
-      recommendation: 'Block the source now (a pg_hba.conf reject line or a firewall rule), make sure the roles tried have strong scram-sha-256 passwords or none, and consider fail2ban\'s postgresql filter or auth_delay.',
-      evidence: { ...occurrenceEvidence(t), users: t.users, hosts: t.hosts, others_not_shown: notShown + tally.evictedKeys },
+      recommendation:
+        "Block the source now (a pg_hba.conf reject line or a firewall rule), make sure the roles tried have strong scram-sha-256 passwords or none, and consider fail2ban's postgresql filter or auth_delay.",
+      evidence: {
+        ...occurrenceEvidence(t),
+        users: t.users,
+        hosts: t.hosts,
+        others_not_shown: notShown + tally.evictedKeys,
+      },
     }));
   });
 }
 
-/** Many failed logins from one client host, whatever the roles tried (the host is taken from the process's connection line when the prefix has no %h). */
+/**
+ * Many failed logins from one client host, whatever the roles tried (the host is taken from the
+ * process's connection line when the prefix has no %h).
+ */
 export const bruteForceByHostCheck = bruteForceCheck({
   check: 'logs.brute_force_host',
   tally: (a) => a.loginFailuresByHost,
@@ -118,6 +134,7 @@ export const bruteForceByUserCheck = bruteForceCheck({
   check: 'logs.brute_force_user',
   tally: (a) => a.loginFailuresByUser,
   object: (user) => `role:${user}`,
-  title: (t, user) => `${t.count} failed logins for role ${user} from ${Object.keys(t.hosts).length || 'unknown'} host(s)`,
+  title: (t, user) =>
+    `${t.count} failed logins for role ${user} from ${Object.keys(t.hosts).length || 'unknown'} host(s)`,
   spread: (t) => (Object.keys(t.hosts).length ? `from ${breakdownText(t.hosts)}` : 'the log does not say from where'),
 });

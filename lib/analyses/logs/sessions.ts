@@ -97,7 +97,14 @@ function record(group: SessionGroup, ms: number): void {
 }
 
 const HISTOGRAM_BOUNDS_MS = [500, 5_000, 60_000, 1_800_000, 14_400_000];
-export const SESSION_HISTOGRAM_LABELS = ['< 500 ms', '500 ms – 5 s', '5 s – 1 min', '1 – 30 min', '30 min – 4 h', '> 4 h'];
+export const SESSION_HISTOGRAM_LABELS = [
+  '< 500 ms',
+  '500 ms – 5 s',
+  '5 s – 1 min',
+  '1 – 30 min',
+  '30 min – 4 h',
+  '> 4 h',
+];
 
 function histogramBucket(ms: number): number {
   const i = HISTOGRAM_BOUNDS_MS.findIndex((bound) => ms < bound);

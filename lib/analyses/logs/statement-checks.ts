@@ -52,7 +52,8 @@ export const topStatementsCheck = logCheck('logs.top_statements', ['logs'], ({ a
         detail:
           `${e.percent_of_total_time}% of the time of all logged statements. Mean ${e.mean_ms} ms, 95th percentile ${e.p95_ms === null ? '?' : round(e.p95_ms as number, 1)} ms (within 19%), ` +
           `slowest ${Math.round(s.maxMs)} ms${s.maxAt ? ` at ${s.maxAt}` : ''}.${boundText(s)}`,
-        recommendation: 'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters: a statement that runs often gains most from an index or a rewrite.',
+        recommendation:
+          'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters: a statement that runs often gains most from an index or a rewrite.',
         evidence: { value: Math.round(s.totalMs), rank: index + 1, ...e },
       };
     });
@@ -69,27 +70,37 @@ export const slowStatementsCheck = logCheck('logs.slow_statements', ['logs'], ({
     .ranked()
     .sort((a, b) => b.maxMs - a.maxMs)
     .slice(0, TOP_N)
-    .map(
-      (s): Finding => ({
-        check: 'logs.slow_statements',
-        severity: s.maxMs >= LONG_STATEMENT_MS ? 'warning' : 'info',
-        object: `query:${shortHash(s.text)}`,
-        title: `Statement took ${Math.round(s.maxMs)} ms: ${truncate(s.text, 120)}`,
-        detail:
-          `Slowest logged run ${Math.round(s.maxMs)} ms${s.maxAt ? ` at ${s.maxAt}` : ''}; ${s.count} run(s) logged, ${Math.round(s.totalMs)} ms in total. ` +
-          `${sketch.runs} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} were logged in total.${boundText(s)}`,
-        recommendation: 'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or rewrite it suggests.',
-        evidence: { value: Math.round(s.maxMs), ...statementEvidence(s, sketch), statements_logged: sketch.runs, log_min_duration_statement_ms: threshold },
-      }),
-    );
+    .map((s): Finding => ({
+      check: 'logs.slow_statements',
+      severity: s.maxMs >= LONG_STATEMENT_MS ? 'warning' : 'info',
+      object: `query:${shortHash(s.text)}`,
+      title: `Statement took ${Math.round(s.maxMs)} ms: ${truncate(s.text, 120)}`,
+      detail:
+        `Slowest logged run ${Math.round(s.maxMs)} ms${s.maxAt ? ` at ${s.maxAt}` : ''}; ${s.count} run(s) logged, ${Math.round(s.totalMs)} ms in total. ` +
+        `${sketch.runs} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} were logged in total.${boundText(s)}`,
+      recommendation:
+        'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or rewrite it suggests.',
+      evidence: {
+        value: Math.round(s.maxMs),
+        ...statementEvidence(s, sketch),
+        statements_logged: sketch.runs,
+        log_min_duration_statement_ms: threshold,
+      },
+    }));
 });
 
 /** Totals over every logged statement, with the extended protocol's parse and bind steps shown apart. */
 export const statementSummaryCheck = logCheck('logs.statement_summary', ['logs'], ({ settings, aggregate }) => {
   const s = aggregate.statements;
   if (s.runs + s.parse.count + s.bind.count + s.bareDurations === 0) return [];
-  const phases = s.parse.count + s.bind.count > 0 ? ` Extended protocol: ${s.parse.count} parse steps (${Math.round(s.parse.totalMs)} ms) and ${s.bind.count} bind steps (${Math.round(s.bind.totalMs)} ms) were logged too; they are steps of the runs above, not statements of their own.` : '';
-  const bare = s.bareDurations > 0 ? ` ${s.bareDurations} "duration" lines without a statement (log_duration) are not grouped.` : '';
+  const phases =
+    s.parse.count + s.bind.count > 0
+      ? ` Extended protocol: ${s.parse.count} parse steps (${Math.round(s.parse.totalMs)} ms) and ${s.bind.count} bind steps (${Math.round(s.bind.totalMs)} ms) were logged too; they are steps of the runs above, not statements of their own.`
+      : '';
+  const bare =
+    s.bareDurations > 0
+      ? ` ${s.bareDurations} "duration" lines without a statement (log_duration) are not grouped.`
+      : '';
   return [
     {
       check: 'logs.statement_summary',

@@ -9,8 +9,8 @@ const COMMA = 44;
 const SPACE = 32;
 const QUESTION = 63;
 
-// Character classes, looked up once per character; non-ASCII characters are word characters.
-const PLAIN = 0;
+// Character classes, looked up once per character (0: punctuation passed through as is);
+// non-ASCII characters are word characters.
 const WORD = 1;
 const DIGIT = 2;
 const LITERAL_QUOTE = 3;
@@ -67,7 +67,10 @@ export function statementFingerprint(text: string): number {
   while (i < n) {
     const c = text.charCodeAt(i);
     const k = classOf(c);
-    if (k === WHITESPACE || ((k === COMMENT_DASH || k === COMMENT_SLASH) && text.charCodeAt(i + 1) === (k === COMMENT_DASH ? DASH : STAR))) {
+    if (
+      k === WHITESPACE ||
+      ((k === COMMENT_DASH || k === COMMENT_SLASH) && text.charCodeAt(i + 1) === (k === COMMENT_DASH ? DASH : STAR))
+    ) {
       if (k === WHITESPACE) {
         i++;
         while (i < n && isSpace(text.charCodeAt(i))) i++;
@@ -86,7 +89,12 @@ export function statementFingerprint(text: string): number {
       continue;
     }
     // E'...', B'...', X'...', U&'...' and N'...': the prefix belongs to the literal.
-    if (k === WORD && isLiteralPrefix(c) && (text.charCodeAt(i + 1) === QUOTE || (text.charCodeAt(i + 1) === 38 && text.charCodeAt(i + 2) === QUOTE)) && (i === 0 || !continuesWord(text.charCodeAt(i - 1)))) {
+    if (
+      k === WORD &&
+      isLiteralPrefix(c) &&
+      (text.charCodeAt(i + 1) === QUOTE || (text.charCodeAt(i + 1) === 38 && text.charCodeAt(i + 2) === QUOTE)) &&
+      (i === 0 || !continuesWord(text.charCodeAt(i - 1)))
+    ) {
       i += text.charCodeAt(i + 1) === QUOTE ? 1 : 2;
       continue;
     }
@@ -114,7 +122,8 @@ export function statementFingerprint(text: string): number {
     if (k === WORD) {
       hash(c >= 65 && c <= 90 ? c + 32 : c);
       i++;
-      for (let d = text.charCodeAt(i); i < n && continuesWord(d); d = text.charCodeAt(++i)) hash(d >= 65 && d <= 90 ? d + 32 : d);
+      for (let d = text.charCodeAt(i); i < n && continuesWord(d); d = text.charCodeAt(++i))
+        hash(d >= 65 && d <= 90 ? d + 32 : d);
     } else if (k === IDENTIFIER_QUOTE) {
       const end = skipQuoted(text, i + 1, DOUBLE_QUOTE, false);
       for (; i < end; i++) {
@@ -150,7 +159,14 @@ function numberEnd(text: string, from: number): number {
   const n = text.length;
   while (i < n) {
     const d = text.charCodeAt(i);
-    if (isDigit(d) || d === 46 || d === 101 || d === 69 || ((d === 43 || d === DASH) && (text.charCodeAt(i - 1) | 32) === 101)) i++;
+    if (
+      isDigit(d) ||
+      d === 46 ||
+      d === 101 ||
+      d === 69 ||
+      ((d === 43 || d === DASH) && (text.charCodeAt(i - 1) | 32) === 101)
+    )
+      i++;
     else break;
   }
   return i;

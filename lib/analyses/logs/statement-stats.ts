@@ -58,7 +58,8 @@ export function parseDuration(message: string): ParsedDuration | null {
   let at = DURATION;
   let whole = 0;
   let digits = 0;
-  for (let c = message.charCodeAt(at); c >= 48 && c <= 57; c = message.charCodeAt(++at), digits++) whole = whole * 10 + (c - 48);
+  for (let c = message.charCodeAt(at); c >= 48 && c <= 57; c = message.charCodeAt(++at), digits++)
+    whole = whole * 10 + (c - 48);
   if (digits === 0) return null;
   let ms = whole;
   if (message.charCodeAt(at) === 46) {
@@ -219,7 +220,10 @@ function bucketOf(ms: number): number {
   return b < BUCKETS ? b : BUCKETS - 1;
 }
 
-/** The duration below which `fraction` of the recorded runs fall: the upper edge of its bucket, capped at the maximum. */
+/**
+ * The duration below which `fraction` of the recorded runs fall: the upper edge of its bucket,
+ * capped at the maximum.
+ */
 export function percentileMs(s: StatementStats, fraction: number): number | null {
   let total = 0;
   for (const n of s.histogram) total += n;

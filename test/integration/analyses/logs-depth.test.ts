@@ -43,7 +43,12 @@ const STDERR_COPY = `/tmp/pg-reviewer-logs-${PORT}-stderr.log`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function report(format: LogFormat, target: 'logs' | 'security'): Finding[] {
-  const scan = scanLogText([snapshot[format]], { format, logLinePrefix: cluster.prefix, logMinDurationStatementMs: 0, maxWalSizeMb: 1024 });
+  const scan = scanLogText([snapshot[format]], {
+    format,
+    logLinePrefix: cluster.prefix,
+    logMinDurationStatementMs: 0,
+    maxWalSizeMb: 1024,
+  });
   return logChecks.filter((c) => c.targets.includes(target)).flatMap((c) => c.report(scan));
 }
 
@@ -100,15 +105,30 @@ beforeAll(async () => {
 
   // Statements over the extended protocol: every run logs parse, bind and execute lines.
   const script = `/tmp/pg-reviewer-logs-${PORT}.pgbench`;
-  writeFileSync(script, '\\set aid random(1, 1000)\nselect abalance from accounts where aid = :aid;\nupdate accounts set abalance = abalance + 1 where aid = :aid;\n');
-  pgbench(cluster, ['-n', '-M', 'extended', '-f', script, '-c', String(PLANTED.pgbenchClients), '-t', String(PLANTED.pgbenchTransactions), 'postgres']);
+  writeFileSync(
+    script,
+    '\\set aid random(1, 1000)\nselect abalance from accounts where aid = :aid;\nupdate accounts set abalance = abalance + 1 where aid = :aid;\n',
+  );
+  pgbench(cluster, [
+    '-n',
+    '-M',
+    'extended',
+    '-f',
+    script,
+    '-c',
+    String(PLANTED.pgbenchClients),
+    '-t',
+    String(PLANTED.pgbenchTransactions),
+    'postgres',
+  ]);
 
   for (let i = 0; i < PLANTED.lockWaits; i++) await plantLockWait();
 
   const spiller = await admin.reserve();
   try {
     await spiller`set work_mem = '64kB'`;
-    for (let i = 0; i < PLANTED.tempFileRuns; i++) await spiller`select count(*) from (select g from big order by g desc) s`;
+    for (let i = 0; i < PLANTED.tempFileRuns; i++)
+      await spiller`select count(*) from (select g from big order by g desc) s`;
   } finally {
     spiller.release();
   }
@@ -118,12 +138,27 @@ beforeAll(async () => {
   await admin.unsafe('checkpoint');
 
   for (let i = 0; i < PLANTED.sessions; i++) {
-    const session = postgres({ host: '127.0.0.1', port: PORT, username: 'sess_user', password: 'sess-password', database: 'postgres', max: 1 });
+    const session = postgres({
+      host: '127.0.0.1',
+      port: PORT,
+      username: 'sess_user',
+      password: 'sess-password',
+      database: 'postgres',
+      max: 1,
+    });
     await session`select 1`;
     await session.end();
   }
   for (let i = 0; i < PLANTED.failedLogins; i++) {
-    const intruder = postgres({ host: '127.0.0.1', port: PORT, username: 'victim', password: `guess-${i}`, database: 'postgres', max: 1, connect_timeout: 5 });
+    const intruder = postgres({
+      host: '127.0.0.1',
+      port: PORT,
+      username: 'victim',
+      password: `guess-${i}`,
+      database: 'postgres',
+      max: 1,
+      connect_timeout: 5,
+    });
     await expect(intruder`select 1`).rejects.toThrow();
     await intruder.end({ timeout: 1 });
   }
@@ -133,12 +168,16 @@ beforeAll(async () => {
   // Autovacuum: churn until it ran twice, then stop it, so the statistics count is final.
   await waitFor(async () => {
     await admin`update churn set v = v + 1`;
-    const [row] = await admin<{ n: number }[]>`select autovacuum_count::int as n from pg_stat_user_tables where relname = 'churn'`;
+    const [row] = await admin<
+      { n: number }[]
+    >`select autovacuum_count::int as n from pg_stat_user_tables where relname = 'churn'`;
     return row.n >= 2;
   }, 'two autovacuum runs');
   await admin`alter table churn set (autovacuum_enabled = false)`;
   await sleep(1500);
-  [{ n: autovacuumCount }] = await admin<{ n: number }[]>`select autovacuum_count::int as n from pg_stat_user_tables where relname = 'churn'`;
+  [{ n: autovacuumCount }] = await admin<
+    { n: number }[]
+  >`select autovacuum_count::int as n from pg_stat_user_tables where relname = 'churn'`;
 
   // Archiving fails (archive_command = 'false') as soon as a WAL segment is complete; then it is
   // switched off, so the three files end with the same failures.
@@ -149,7 +188,10 @@ beforeAll(async () => {
   await sleep(1500);
 
   await admin.unsafe("do $$ begin raise log 'pg-reviewer depth test end'; end $$");
-  await waitFor(async () => FORMATS.every((f) => cluster.logText(f).includes('pg-reviewer depth test end')), 'the end marker in every format');
+  await waitFor(
+    async () => FORMATS.every((f) => cluster.logText(f).includes('pg-reviewer depth test end')),
+    'the end marker in every format',
+  );
 
   // One snapshot of each file, so the three formats and pgBadger read the same events.
   for (const format of FORMATS) snapshot[format] = cluster.logText(format);
@@ -159,7 +201,15 @@ beforeAll(async () => {
   overSql = await runAnalysis({
     taskType: 'log_analysis',
     params: { query_timeout: 60, analysis_target: 'logs' },
-    target: { host: '127.0.0.1', port: PORT, database: 'postgres', username: 'postgres', password: null, sslmode: 'disable', statementTimeoutSeconds: 30 },
+    target: {
+      host: '127.0.0.1',
+      port: PORT,
+      database: 'postgres',
+      username: 'postgres',
+      password: null,
+      sslmode: 'disable',
+      statementTimeoutSeconds: 30,
+    },
     previous: null,
   });
 }, 240_000);
@@ -181,7 +231,8 @@ const statement = (findings: Finding[], text: string) => {
   expect(found, text).toBeDefined();
   return found!.evidence;
 };
-const badgerQuery = (text: string) => badger.normalyzed_info.postgres[`${text};`] ?? badger.normalyzed_info.postgres[text];
+const badgerQuery = (text: string) =>
+  badger.normalyzed_info.postgres[`${text};`] ?? badger.normalyzed_info.postgres[text];
 const perFormat = (check: (findings: Finding[], format: LogFormat | 'over SQL') => void) => {
   for (const format of FORMATS) check(byFormat[format], format);
 };
@@ -190,18 +241,30 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
   it('counts every execute of a statement once, over every logged run, with parse and bind apart', () => {
     const runs = PLANTED.pgbenchClients * PLANTED.pgbenchTransactions;
     perFormat((findings) => {
-      for (const text of [SELECT_TEXT, UPDATE_TEXT]) expect(statement(findings, text.replace('$1', '?')).count).toBe(runs);
-      const summary = one(findings, 'logs.statement_summary').evidence as { parse: { count: number }; bind: { count: number }; runs: number };
+      for (const text of [SELECT_TEXT, UPDATE_TEXT])
+        expect(statement(findings, text.replace('$1', '?')).count).toBe(runs);
+      const summary = one(findings, 'logs.statement_summary').evidence as {
+        parse: { count: number };
+        bind: { count: number };
+        runs: number;
+      };
       expect(summary.parse.count).toBeGreaterThanOrEqual(2 * runs);
       expect(summary.bind.count).toBeGreaterThanOrEqual(2 * runs);
     });
-    for (const text of [SELECT_TEXT, UPDATE_TEXT]) expect(statement(overSql.findings, text.replace('$1', '?')).count).toBe(runs);
+    for (const text of [SELECT_TEXT, UPDATE_TEXT])
+      expect(statement(overSql.findings, text.replace('$1', '?')).count).toBe(runs);
   });
 
   it('ranks statements by total time with the same counts and totals as pgBadger', () => {
     const ranked = byFormat.stderr.filter((f) => f.check === 'logs.top_statements');
-    expect(ranked.map((f) => f.evidence.total_ms)).toEqual([...ranked.map((f) => f.evidence.total_ms)].sort((a, b) => Number(b) - Number(a)));
-    for (const text of [SELECT_TEXT.replace('$1', '?'), UPDATE_TEXT.replace('$1', '?'), 'select count(*) from (select g from big order by g desc) s']) {
+    expect(ranked.map((f) => f.evidence.total_ms)).toEqual(
+      [...ranked.map((f) => f.evidence.total_ms)].sort((a, b) => Number(b) - Number(a)),
+    );
+    for (const text of [
+      SELECT_TEXT.replace('$1', '?'),
+      UPDATE_TEXT.replace('$1', '?'),
+      'select count(*) from (select g from big order by g desc) s',
+    ]) {
       const ours = statement(byFormat.stderr, text);
       const theirs = badgerQuery(text);
       expect(theirs, text).toBeDefined();
@@ -224,19 +287,32 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
       expect(waits.acquired).toBe(PLANTED.lockWaits);
       // deadlock_timeout is 100 ms; the holder kept the lock 600 ms, so the real waits are longer.
       expect(waits.max_wait_ms).toBeGreaterThanOrEqual(PLANTED.lockHoldMs - 50);
-      expect(waits.by_lock[0]).toMatchObject({ mode: 'ShareLock', object: 'transaction', relation: 'accounts', waits: PLANTED.lockWaits });
+      expect(waits.by_lock[0]).toMatchObject({
+        mode: 'ShareLock',
+        object: 'transaction',
+        relation: 'accounts',
+        waits: PLANTED.lockWaits,
+      });
       expect(waits.total_wait_ms).toBeCloseTo(badger.lock_info.postgres.ShareLock.duration, 2);
     });
   });
 
   it('ties temporary files to the extended-protocol statement that made them, with sizes pgBadger agrees with', () => {
     perFormat((findings) => {
-      const spill = findings.find((f) => f.check === 'logs.temp_file_statements' && f.evidence.statement === 'select count(*) from (select g from big order by g desc) s');
+      const spill = findings.find(
+        (f) =>
+          f.check === 'logs.temp_file_statements' &&
+          f.evidence.statement === 'select count(*) from (select g from big order by g desc) s',
+      );
       expect(spill?.evidence.count).toBe(PLANTED.tempFileRuns);
       const total = one(findings, 'logs.temp_files', 'postgres').evidence;
       expect(total.count).toBe(badger.tempfile_info.postgres.count);
       expect(total.bytes).toBe(badger.tempfile_info.postgres.size);
-      expect(findings.some((f) => f.check === 'logs.temp_file_statements' && f.evidence.statement === '(statement not logged)')).toBe(false);
+      expect(
+        findings.some(
+          (f) => f.check === 'logs.temp_file_statements' && f.evidence.statement === '(statement not logged)',
+        ),
+      ).toBe(false);
     });
   });
 
@@ -265,7 +341,10 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
   it('reports connections and sessions per user, database and host', () => {
     perFormat((findings) => {
       const c = one(findings, 'logs.connections').evidence as Record<string, any>;
-      expect(c.by_user.find((u: { name: string }) => u.name === 'sess_user')).toMatchObject({ connections: PLANTED.sessions, sessions: PLANTED.sessions });
+      expect(c.by_user.find((u: { name: string }) => u.name === 'sess_user')).toMatchObject({
+        connections: PLANTED.sessions,
+        sessions: PLANTED.sessions,
+      });
       expect(c.sessions).toBe(badger.session_info.postgres.count);
       expect(c.connections_authorized).toBe(badger.connection_info.postgres.count);
       expect(c.by_host).toEqual([expect.objectContaining({ name: '127.0.0.1', sessions: c.sessions })]);
@@ -275,7 +354,10 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
   it('escalates repeated failed logins from one host to a critical finding, the host read from the connection line', () => {
     perFormat((findings) => {
       expect(one(findings, 'logs.auth_failures', 'victim@127.0.0.1').evidence.count).toBe(PLANTED.failedLogins);
-      expect(one(findings, 'logs.brute_force_host', 'host:127.0.0.1')).toMatchObject({ severity: 'critical', evidence: { count: PLANTED.failedLogins, users: { victim: PLANTED.failedLogins } } });
+      expect(one(findings, 'logs.brute_force_host', 'host:127.0.0.1')).toMatchObject({
+        severity: 'critical',
+        evidence: { count: PLANTED.failedLogins, users: { victim: PLANTED.failedLogins } },
+      });
       expect(one(findings, 'logs.brute_force_user', 'role:victim').severity).toBe('critical');
     });
   });
@@ -283,8 +365,13 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
   it('reports warnings, errors and archive failures', () => {
     const failures = new Set<number>();
     perFormat((findings) => {
-      expect(findings.find((f) => f.check === 'logs.warnings' && f.title === 'WARNING: planted warning')?.evidence.count).toBe(PLANTED.warnings);
-      expect(findings.find((f) => f.check === 'logs.frequent_errors' && f.title === 'ERROR: division by zero')?.evidence.count).toBe(PLANTED.divisionErrors);
+      expect(
+        findings.find((f) => f.check === 'logs.warnings' && f.title === 'WARNING: planted warning')?.evidence.count,
+      ).toBe(PLANTED.warnings);
+      expect(
+        findings.find((f) => f.check === 'logs.frequent_errors' && f.title === 'ERROR: division by zero')?.evidence
+          .count,
+      ).toBe(PLANTED.divisionErrors);
       const archive = one(findings, 'logs.archive_failures', 'archive_command');
       expect(archive.severity).toBe('warning');
       failures.add(Number(archive.evidence.count));
@@ -302,11 +389,33 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
 
   it('shows the log sections in the HTML and Markdown reports as tables, not JSON', () => {
     const data: ReportData = {
-      executionId: 7, taskId: 1, taskName: 'Nightly logs', connectionId: 1, connectionName: 'local', database: 'postgres', taskType: 'log_analysis', trigger: 'schedule',
-      status: 'completed', scheduledFor: null, queuedAt: '2026-01-01T00:00:00.000Z', startedAt: null, completedAt: null, attempts: 1, errorMessage: null, result: overSql,
+      executionId: 7,
+      taskId: 1,
+      taskName: 'Nightly logs',
+      connectionId: 1,
+      connectionName: 'local',
+      database: 'postgres',
+      taskType: 'log_analysis',
+      trigger: 'schedule',
+      status: 'completed',
+      scheduledFor: null,
+      queuedAt: '2026-01-01T00:00:00.000Z',
+      startedAt: null,
+      completedAt: null,
+      attempts: 1,
+      errorMessage: null,
+      result: overSql,
     };
     const markdown = renderMarkdown(data);
-    for (const title of ['## Top statements by total time (server log)', '## Lock waits', '## Temporary files by statement', '## Checkpoints', '## Autovacuum and autoanalyze', '## Connections and sessions']) expect(markdown).toContain(title);
+    for (const title of [
+      '## Top statements by total time (server log)',
+      '## Lock waits',
+      '## Temporary files by statement',
+      '## Checkpoints',
+      '## Autovacuum and autoanalyze',
+      '## Connections and sessions',
+    ])
+      expect(markdown).toContain(title);
     expect(markdown).toMatch(/\| `select abalance from accounts where aid = \?` \| 120 \|/);
     expect(markdown).toMatch(/\| postgres \| ShareLock on transaction \| accounts \| 2 \| 2 \|/);
     expect(markdown).toMatch(/\| Started \| 3 requested \|/);

@@ -13,39 +13,61 @@ function report(lines: string[], target: 'logs' | 'security' = 'logs'): Finding[
   return logChecks.filter((c) => c.targets.includes(target)).flatMap((c) => c.report(scan));
 }
 
-const find = (findings: Finding[], check: string, object?: string) => findings.find((f) => f.check === check && (object === undefined || f.object === object));
+const find = (findings: Finding[], check: string, object?: string) =>
+  findings.find((f) => f.check === check && (object === undefined || f.object === object));
 
 describe('statement fingerprints', () => {
   it('group texts that differ only in literals, case, whitespace, comments and trailing semicolons', () => {
     const same = [
       "select * from t where id = 1 and name = 'a'",
       "SELECT *  FROM t\n\tWHERE id = 42 AND name = 'it''s' ;",
-      "select * from t /* hint */ where id = $1 and name = $2;;",
+      'select * from t /* hint */ where id = $1 and name = $2;;',
       "select * from t where id = 1 and name = E'\\'x' -- trailing comment",
     ];
     expect(new Set(same.map(statementFingerprint)).size).toBe(1);
     expect(statementFingerprint('checkpoint;')).toBe(statementFingerprint('checkpoint'));
-    expect(statementFingerprint('select * from t1 where a in (1, 2, 3)')).toBe(statementFingerprint('select * from t1 where a in (7)'));
+    expect(statementFingerprint('select * from t1 where a in (1, 2, 3)')).toBe(
+      statementFingerprint('select * from t1 where a in (7)'),
+    );
     expect(statementFingerprint("select $$a$$, 'b'")).toBe(statementFingerprint('select 1, 2'));
   });
 
   it('keep different statements apart', () => {
-    const different = ['select * from t1', 'select * from t2', 'select * from t where id = 1', 'select * from t where id > 1', 'select "Col1" from t', 'select col2 from t'];
+    const different = [
+      'select * from t1',
+      'select * from t2',
+      'select * from t where id = 1',
+      'select * from t where id > 1',
+      'select "Col1" from t',
+      'select col2 from t',
+    ];
     expect(new Set(different.map(statementFingerprint)).size).toBe(different.length);
   });
 });
 
 describe('per-statement aggregates', () => {
-  const entry = (message: string) => ({ ...emptyEntry(), message, database: 'shop', time: '2026-11-28 20:00:00.000 UTC' });
+  const entry = (message: string) => ({
+    ...emptyEntry(),
+    message,
+    database: 'shop',
+    time: '2026-11-28 20:00:00.000 UTC',
+  });
   const add = (sketch: StatementStatsSketch, message: string) => sketch.add(entry(message), parseDuration(message)!);
 
   it('count every run exactly while fewer statements than slots were seen, and keep parse and bind apart', () => {
     const sketch = new StatementStatsSketch(10);
-    for (let i = 1; i <= 73; i++) add(sketch, `duration: ${i}.000 ms  execute <unnamed>: select * from t where id = $1`);
+    for (let i = 1; i <= 73; i++)
+      add(sketch, `duration: ${i}.000 ms  execute <unnamed>: select * from t where id = $1`);
     add(sketch, 'duration: 0.500 ms  parse <unnamed>: select * from t where id = $1');
     add(sketch, 'duration: 0.250 ms  bind <unnamed>: select * from t where id = $1');
     const [top] = sketch.ranked();
-    expect(top).toMatchObject({ text: 'select * from t where id = ?', count: 73, totalMs: (73 * 74) / 2, maxMs: 73, errorMs: 0 });
+    expect(top).toMatchObject({
+      text: 'select * from t where id = ?',
+      count: 73,
+      totalMs: (73 * 74) / 2,
+      maxMs: 73,
+      errorMs: 0,
+    });
     expect(sketch.runs).toBe(73);
     expect(sketch.parse).toMatchObject({ count: 1, totalMs: 0.5 });
     expect(sketch.bind).toMatchObject({ count: 1, totalMs: 0.25 });
@@ -81,7 +103,14 @@ describe('log checks at pgBadger depth', () => {
       total_wait_ms: 2661.4,
       by_lock: [
         { mode: 'ShareLock', object: 'transaction', relation: 'accounts', waits: 1, acquired: 1, max_wait_ms: 1661.4 },
-        { mode: 'AccessExclusiveLock', object: 'relation', relation: 'relation OID 16384', waits: 1, acquired: 0, max_wait_ms: 1000 },
+        {
+          mode: 'AccessExclusiveLock',
+          object: 'relation',
+          relation: 'relation OID 16384',
+          waits: 1,
+          acquired: 0,
+          max_wait_ms: 1000,
+        },
       ],
     });
   });
@@ -96,18 +125,37 @@ describe('log checks at pgBadger depth', () => {
       `${P('00:02.001', 22, 'app@shop')}LOG:  duration: 800.000 ms  statement: select * from other order by pad`,
       `${P('00:03.000', 24, 'app@shop')}LOG:  temporary file: path "base/pgsql_tmp/pgsql_tmp24.0", size 100`,
     ]);
-    const byStatement = Object.fromEntries(findings.filter((f) => f.check === 'logs.temp_file_statements').map((f) => [f.evidence.statement, f.evidence.bytes]));
-    expect(byStatement).toEqual({ 'select * from big order by pad': 1000, 'select * from other order by pad': 500, '(statement not logged)': 100 });
+    const byStatement = Object.fromEntries(
+      findings
+        .filter((f) => f.check === 'logs.temp_file_statements')
+        .map((f) => [f.evidence.statement, f.evidence.bytes]),
+    );
+    expect(byStatement).toEqual({
+      'select * from big order by pad': 1000,
+      'select * from other order by pad': 500,
+      '(statement not logged)': 100,
+    });
   });
 
   it('warn about WAL-driven checkpoints and slow syncs, and explain why', () => {
     const lines: string[] = [];
     for (let i = 0; i < 10; i++) {
       lines.push(`${P(`0${i}:00.000`, 5)}LOG:  checkpoint starting: ${i < 8 ? 'wal' : 'time'}`);
-      lines.push(`${P(`0${i}:30.000`, 5)}LOG:  checkpoint complete: wrote 100 buffers (0.6%); 0 WAL file(s) added, 0 removed, 1 recycled; write=25.001 s, sync=${i === 3 ? '12.500' : '0.100'} s, total=${i === 3 ? '37.6' : '25.2'} s; sync files=3, longest=0.1 s, average=0.05 s; distance=1 kB, estimate=1 kB`);
+      lines.push(
+        `${P(`0${i}:30.000`, 5)}LOG:  checkpoint complete: wrote 100 buffers (0.6%); 0 WAL file(s) added, 0 removed, 1 recycled; write=25.001 s, sync=${i === 3 ? '12.500' : '0.100'} s, total=${i === 3 ? '37.6' : '25.2'} s; sync files=3, longest=0.1 s, average=0.05 s; distance=1 kB, estimate=1 kB`,
+      );
     }
     const c = find(report(lines), 'logs.checkpoints');
-    expect(c).toMatchObject({ severity: 'warning', evidence: { started: { wal: 8, time: 2 }, completed: 10, wal_percent: 80, max_sync_seconds: 12.5, buffers_written: 1000 } });
+    expect(c).toMatchObject({
+      severity: 'warning',
+      evidence: {
+        started: { wal: 8, time: 2 },
+        completed: 10,
+        wal_percent: 80,
+        max_sync_seconds: 12.5,
+        buffers_written: 1000,
+      },
+    });
     expect(c?.detail).toContain('80% were triggered by WAL volume');
     expect(c?.detail).toContain('longest sync phase took 12.5 s');
     expect(c?.recommendation).toBe("ALTER SYSTEM SET max_wal_size = '2048MB'; SELECT pg_reload_conf();");
@@ -128,34 +176,62 @@ describe('log checks at pgBadger depth', () => {
       ...vacuum('10:10.000', 'orders', 6000),
       `${P('11:00.000', 30)}LOG:  automatic analyze of table "shop.public.calm" system usage: CPU: user: 0.00 s, system: 0.00 s, elapsed: 0.05 s`,
     ]);
-    expect(find(findings, 'logs.autovacuum', 'shop.public.queue')).toMatchObject({ severity: 'warning', evidence: { vacuums: 3, seconds_between_vacuums: 30, tuples_removed: 150 } });
-    expect(find(findings, 'logs.autovacuum', 'shop.public.orders')).toMatchObject({ severity: 'warning', evidence: { runs_leaving_dead_tuples: 2, last_dead_not_removable: 6000, last_oldest_xmin: '777' } });
+    expect(find(findings, 'logs.autovacuum', 'shop.public.queue')).toMatchObject({
+      severity: 'warning',
+      evidence: { vacuums: 3, seconds_between_vacuums: 30, tuples_removed: 150 },
+    });
+    expect(find(findings, 'logs.autovacuum', 'shop.public.orders')).toMatchObject({
+      severity: 'warning',
+      evidence: { runs_leaving_dead_tuples: 2, last_dead_not_removable: 6000, last_oldest_xmin: '777' },
+    });
     expect(find(findings, 'logs.autovacuum', 'shop.public.orders')?.detail).toContain('can never finish');
-    expect(find(findings, 'logs.autovacuum', 'shop.public.calm')).toMatchObject({ severity: 'info', evidence: { vacuums: 0, analyzes: 1 } });
+    expect(find(findings, 'logs.autovacuum', 'shop.public.calm')).toMatchObject({
+      severity: 'info',
+      evidence: { vacuums: 0, analyzes: 1 },
+    });
   });
 
   it('report sessions per user and host, and warn when many sessions are short', () => {
     const lines: string[] = [];
     for (let i = 0; i < 120; i++) {
       const pid = 1000 + i;
-      lines.push(`${P('00:00.000', pid, '[unknown]@[unknown]')}LOG:  connection received: host=10.0.0.${i % 2} port=5000${i}`);
-      lines.push(`${P('00:00.001', pid, 'app@shop')}LOG:  connection authorized: user=app database=shop application_name=api`);
-      lines.push(`${P('00:00.100', pid, 'app@shop')}LOG:  disconnection: session time: 0:00:00.100 user=app database=shop host=10.0.0.${i % 2} port=5000${i}`);
+      lines.push(
+        `${P('00:00.000', pid, '[unknown]@[unknown]')}LOG:  connection received: host=10.0.0.${i % 2} port=5000${i}`,
+      );
+      lines.push(
+        `${P('00:00.001', pid, 'app@shop')}LOG:  connection authorized: user=app database=shop application_name=api`,
+      );
+      lines.push(
+        `${P('00:00.100', pid, 'app@shop')}LOG:  disconnection: session time: 0:00:00.100 user=app database=shop host=10.0.0.${i % 2} port=5000${i}`,
+      );
     }
     const c = find(report(lines), 'logs.connections');
-    expect(c).toMatchObject({ severity: 'warning', evidence: { connections_received: 120, connections_authorized: 120, sessions: 120, mean_session_ms: 100 } });
-    expect(c?.evidence.by_host).toEqual([expect.objectContaining({ name: '10.0.0.0', connections: 60, sessions: 60 }), expect.objectContaining({ name: '10.0.0.1', connections: 60, sessions: 60 })]);
+    expect(c).toMatchObject({
+      severity: 'warning',
+      evidence: { connections_received: 120, connections_authorized: 120, sessions: 120, mean_session_ms: 100 },
+    });
+    expect(c?.evidence.by_host).toEqual([
+      expect.objectContaining({ name: '10.0.0.0', connections: 60, sessions: 60 }),
+      expect.objectContaining({ name: '10.0.0.1', connections: 60, sessions: 60 }),
+    ]);
     expect(c?.recommendation).toContain('pooler');
   });
 
   it('escalate five failed logins from one host to critical, with the host from the connection line', () => {
     const lines: string[] = [];
     for (let i = 0; i < 5; i++) {
-      lines.push(`${P(`00:0${i}.000`, 50 + i, '[unknown]@[unknown]')}LOG:  connection received: host=203.0.113.7 port=4000${i}`);
-      lines.push(`${P(`00:0${i}.001`, 50 + i, `user${i}@shop`)}FATAL:  password authentication failed for user "user${i}"`);
+      lines.push(
+        `${P(`00:0${i}.000`, 50 + i, '[unknown]@[unknown]')}LOG:  connection received: host=203.0.113.7 port=4000${i}`,
+      );
+      lines.push(
+        `${P(`00:0${i}.001`, 50 + i, `user${i}@shop`)}FATAL:  password authentication failed for user "user${i}"`,
+      );
     }
     const security = report(lines, 'security');
-    expect(find(security, 'logs.brute_force_host', 'host:203.0.113.7')).toMatchObject({ severity: 'critical', evidence: { count: 5 } });
+    expect(find(security, 'logs.brute_force_host', 'host:203.0.113.7')).toMatchObject({
+      severity: 'critical',
+      evidence: { count: 5 },
+    });
     expect(find(security, 'logs.auth_failures', 'user0@203.0.113.7')?.severity).toBe('warning');
     expect(find(security, 'logs.brute_force_user')).toBeUndefined();
     expect(find(report(lines.slice(0, 8), 'security'), 'logs.brute_force_host')).toBeUndefined();
