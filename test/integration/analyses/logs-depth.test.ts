@@ -39,6 +39,7 @@ let badger: any;
 const FORMATS = ['stderr', 'csvlog', 'jsonlog'] as const;
 const snapshot = {} as Record<LogFormat, string>;
 const STDERR_COPY = `/tmp/pg-reviewer-logs-${PORT}-stderr.log`;
+const PGBENCH_SCRIPT = `/tmp/pg-reviewer-logs-${PORT}.pgbench`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,9 +105,8 @@ beforeAll(async () => {
   await admin.unsafe("create role victim login password 'victim-password'");
 
   // Statements over the extended protocol: every run logs parse, bind and execute lines.
-  const script = `/tmp/pg-reviewer-logs-${PORT}.pgbench`;
   writeFileSync(
-    script,
+    PGBENCH_SCRIPT,
     '\\set aid random(1, 1000)\nselect abalance from accounts where aid = :aid;\nupdate accounts set abalance = abalance + 1 where aid = :aid;\n',
   );
   pgbench(cluster, [
@@ -114,7 +114,7 @@ beforeAll(async () => {
     '-M',
     'extended',
     '-f',
-    script,
+    PGBENCH_SCRIPT,
     '-c',
     String(PLANTED.pgbenchClients),
     '-t',
@@ -218,6 +218,7 @@ afterAll(async () => {
   await admin?.end({ timeout: 1 });
   cluster?.stop();
   rmSync(STDERR_COPY, { force: true });
+  rmSync(PGBENCH_SCRIPT, { force: true });
   rmSync(`${STDERR_COPY}.pgbadger.json`, { force: true });
 });
 
