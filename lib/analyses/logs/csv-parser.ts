@@ -8,7 +8,7 @@ const CR = 13;
 
 // csvlog columns (PostgreSQL docs, "Using CSV-Format Log Output"); PG 13 adds backend_type and
 // PG 14 leader_pid and query_id at the end, after every column read here.
-const COLUMN = { time: 0, user: 1, database: 2, connectionFrom: 4, severity: 11, sqlstate: 12, message: 13, detail: 14, hint: 15, context: 18, statement: 19, application: 22 } as const;
+const COLUMN = { time: 0, user: 1, database: 2, pid: 3, connectionFrom: 4, severity: 11, sqlstate: 12, message: 13, detail: 14, hint: 15, context: 18, statement: 19, application: 22 } as const;
 const MIN_COLUMNS = 14;
 const MAX_COLUMNS = 40;
 
@@ -151,6 +151,7 @@ function toEntry(f: string[]): LogEntry {
   entry.context = orNull(f[COLUMN.context]);
   entry.statement = orNull(f[COLUMN.statement]);
   entry.application = orNull(f[COLUMN.application]);
+  entry.pid = orNull(f[COLUMN.pid]);
   return entry;
 }
 

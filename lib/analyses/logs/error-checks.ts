@@ -31,6 +31,17 @@ export const fatalErrorsCheck = logCheck('logs.fatal_errors', ['logs'], ({ aggre
 });
 
 /**
+ * WARNING messages normalized and ranked by count, top 20 (pgBadger lists them with the errors).
+ * Most are application noise ("there is no transaction in progress") and are info; storage and
+ * resource warnings keep their gravity.
+ */
+export const warningsCheck = logCheck('logs.warnings', ['logs'], ({ aggregate }) => {
+  const ranked = aggregate.warnings.top();
+  const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.warnings.evictedKeys;
+  return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.warnings', t, t.gravity ?? 'info', notShown));
+});
+
+/**
  * PANIC entries and the messages the postmaster writes when a backend dies abnormally or the
  * server recovers from a crash: every one means all sessions were dropped. Always critical.
  */

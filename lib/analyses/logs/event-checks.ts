@@ -4,6 +4,8 @@ import { occurrenceEvidence, times, whenText } from './finding-text.js';
 import { capList } from '../finding-list.js';
 import type { LogAggregate, Occurrences } from './log-aggregate.js';
 import { logCheck, type LogCheck } from './scan-log.js';
+import type { LockWaitGroup } from './lock-waits.js';
+import { round } from '../format.js';
 
 interface EventSpec<T extends Occurrences> {
   check: string;
@@ -52,16 +54,56 @@ export const deadlocksCheck = eventCheck({
 });
 
 // log_lock_waits only logs a wait that already lasted deadlock_timeout (1 s by default), so
-// every entry is a session stalled on a lock: a warning.
-export const lockWaitsCheck = eventCheck({
-  check: 'logs.lock_waits',
-  tally: (a) => a.lockWaits,
-  severity: () => 'warning',
-  title: (t, db) => `${t.count} lock wait(s) longer than deadlock_timeout in ${db}`,
-  detail: (t) => `Sessions waited for ${Object.keys(t.lockModes).join(', ') || 'locks'}; the longest logged wait was ${t.maxWaitMs} ms.`,
-  recommendation: 'Find the blocking sessions with pg_blocking_pids() while it happens, keep transactions short, and run DDL with SET lock_timeout so it cannot queue behind long transactions.',
-  evidence: (t) => ({ max_wait_ms: t.maxWaitMs, lock_modes: t.lockModes }),
+// every entry is a session stalled on a lock: a warning. One finding per database, with the waits
+// by lock mode, locked object and relation, and their real durations from the "acquired" lines.
+export const lockWaitsCheck = logCheck('logs.lock_waits', ['logs'], ({ aggregate }) => {
+  const byDatabase = new Map<string, LockWaitGroup[]>();
+  for (const group of aggregate.lockWaits.ranked()) {
+    const key = group.database ?? '';
+    byDatabase.set(key, [...(byDatabase.get(key) ?? []), group]);
+  }
+  const ranked = [...byDatabase].sort((a, b) => sum(b[1], 'totalMs') - sum(a[1], 'totalMs'));
+  const { shown, notShown } = capList(ranked);
+  return shown.map(([database, groups]): Finding => {
+    const waits = sum(groups, 'waits');
+    const acquired = sum(groups, 'acquired');
+    const maxMs = Math.max(...groups.map((g) => g.maxMs));
+    const worst = groups[0];
+    const lockModes: Record<string, number> = {};
+    for (const g of groups) lockModes[g.mode] = (lockModes[g.mode] ?? 0) + g.waits;
+    const unfinished = waits - acquired;
+    return {
+      check: 'logs.lock_waits',
+      severity: 'warning',
+      object: database || null,
+      title: `${waits} lock wait(s) longer than deadlock_timeout in ${database || 'an unnamed database'}, longest ${Math.round(maxMs)} ms`,
+      detail:
+        `${Math.round(sum(groups, 'totalMs'))} ms waited in total; most on ${describe(worst)} (${worst.waits} wait(s), longest ${Math.round(worst.maxMs)} ms). ` +
+        `Durations are the full waits from the "acquired" lines${unfinished > 0 ? `; ${unfinished} wait(s) never logged an acquisition (cancelled, deadlocked or still waiting) and count with the time logged when they passed deadlock_timeout` : ''}. ` +
+        `Logged${whenText({ firstTime: groups.map((g) => g.firstTime).filter(Boolean).sort()[0] ?? null, lastTime: groups.map((g) => g.lastTime).filter(Boolean).sort().at(-1) ?? null, count: waits })}.`,
+      recommendation: 'Find the blocking sessions with pg_blocking_pids() while it happens, keep transactions short, and run DDL with SET lock_timeout so it cannot queue behind long transactions.',
+      evidence: {
+        value: waits,
+        count: waits,
+        acquired,
+        max_wait_ms: maxMs,
+        total_wait_ms: round(sum(groups, 'totalMs'), 3),
+        lock_modes: lockModes,
+        databases: database ? { [database]: waits } : {},
+        by_lock: groups.slice(0, 10).map((g) => ({ mode: g.mode, object: g.object, relation: g.relation, waits: g.waits, acquired: g.acquired, total_wait_ms: round(g.totalMs, 3), max_wait_ms: g.maxMs })),
+        others_not_shown: notShown,
+      },
+    };
+  });
 });
+
+function sum(groups: LockWaitGroup[], field: 'waits' | 'acquired' | 'totalMs'): number {
+  return groups.reduce((total, g) => total + g[field], 0);
+}
+
+function describe(g: LockWaitGroup): string {
+  return `${g.mode} on ${g.object}${g.relation ? ` (${g.relation})` : ''}`;
+}
 
 // A statement killed by statement_timeout did no useful work: a warning.
 export const statementTimeoutsCheck = eventCheck({

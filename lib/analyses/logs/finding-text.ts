@@ -30,3 +30,15 @@ export function occurrenceEvidence(o: Occurrences): Record<string, unknown> {
     ...(o.statement ? { sample_statement: o.statement } : {}),
   };
 }
+
+/**
+ * Milliseconds since the epoch of a log time stamp ("2026-11-28 20:00:00.123 UTC", "... +03",
+ * "... -0330"); NaN when it cannot be read. Zone abbreviations other than UTC/GMT are read as
+ * UTC: only differences between two stamps of one log are taken, so the offset cancels out.
+ */
+export function logTimeMs(stamp: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?([+-]\d{2})(?::?(\d{2}))?)?/.exec(stamp);
+  if (!m) return NaN;
+  const zone = m[3] ? `${m[3]}:${m[4] ?? '00'}` : 'Z';
+  return Date.parse(`${m[1]}T${m[2]}${zone}`);
+}

@@ -1,9 +1,12 @@
 import { logCoverageCheck, severityCountsCheck } from './coverage-checks.js';
-import { crashesCheck, fatalErrorsCheck, frequentErrorsCheck } from './error-checks.js';
+import { crashesCheck, fatalErrorsCheck, frequentErrorsCheck, warningsCheck } from './error-checks.js';
 import { deadlocksCheck, lockTimeoutsCheck, lockWaitsCheck, outOfMemoryCheck, statementTimeoutsCheck } from './event-checks.js';
 import type { LogCheck } from './scan-log.js';
 import { authFailuresCheck, rejectedConnectionsCheck } from './security-checks.js';
-import { autovacuumCancellationsCheck, checkpointsTooFrequentCheck, slowStatementsCheck, tempFilesCheck } from './workload-checks.js';
+import { archiveFailuresCheck, autovacuumCheck, checkpointsCheck } from './maintenance-checks.js';
+import { bruteForceByHostCheck, bruteForceByUserCheck, connectionsCheck } from './session-checks.js';
+import { slowStatementsCheck, statementSummaryCheck, topStatementsCheck } from './statement-checks.js';
+import { autovacuumCancellationsCheck, checkpointsTooFrequentCheck, tempFileStatementsCheck, tempFilesCheck } from './workload-checks.js';
 
 /**
  * log_analysis: the server log read over SQL (pg_ls_logdir + pg_read_file), incrementally from
@@ -18,14 +21,24 @@ export const logChecks: LogCheck[] = [
   outOfMemoryCheck,
   fatalErrorsCheck,
   frequentErrorsCheck,
+  warningsCheck,
   deadlocksCheck,
   lockWaitsCheck,
   statementTimeoutsCheck,
   lockTimeoutsCheck,
+  statementSummaryCheck,
+  topStatementsCheck,
   slowStatementsCheck,
   tempFilesCheck,
+  tempFileStatementsCheck,
+  checkpointsCheck,
   checkpointsTooFrequentCheck,
+  autovacuumCheck,
   autovacuumCancellationsCheck,
+  archiveFailuresCheck,
+  connectionsCheck,
   authFailuresCheck,
+  bruteForceByHostCheck,
+  bruteForceByUserCheck,
   rejectedConnectionsCheck,
 ];

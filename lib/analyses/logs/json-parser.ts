@@ -15,6 +15,7 @@ interface JsonLogRecord {
   context?: string;
   statement?: string;
   application_name?: string;
+  pid?: number;
 }
 
 /** Parses jsonlog: one JSON object per line. A line that is not valid JSON is skipped and counted. */
@@ -65,5 +66,6 @@ function toEntry(r: JsonLogRecord): LogEntry {
   entry.context = r.context ? capField(r.context) : null;
   entry.statement = r.statement ? capField(r.statement) : null;
   entry.application = orNull(r.application_name);
+  entry.pid = r.pid === undefined ? null : String(r.pid);
   return entry;
 }

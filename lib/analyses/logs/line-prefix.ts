@@ -1,7 +1,7 @@
 import { ATTACHED_LABELS, ENTRY_SEVERITIES } from './log-entry.js';
 
 /** What a capture group of the line pattern holds. */
-export type PrefixField = 'time' | 'user' | 'database' | 'host' | 'application' | 'sqlstate' | 'severity';
+export type PrefixField = 'time' | 'user' | 'database' | 'host' | 'application' | 'sqlstate' | 'severity' | 'pid';
 
 export interface LinePattern {
   regex: RegExp;
@@ -29,7 +29,7 @@ const ESCAPES: Record<string, Escape> = {
   r: { pattern: '[^\\s(]*', field: 'host' }, // host(port): the port is matched after the group
   h: { pattern: '\\S*', field: 'host' },
   b: { pattern: '.*?', field: null },
-  p: { pattern: '\\d+', field: null },
+  p: { pattern: '\\d+', field: 'pid' },
   P: { pattern: '\\d*', field: null },
   t: { pattern: `${TIMESTAMP}${ZONE}`, field: 'time' },
   m: { pattern: `${TIMESTAMP}\\.\\d+${ZONE}`, field: 'time' },

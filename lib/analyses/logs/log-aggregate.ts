@@ -11,10 +11,16 @@ import {
   isDeadlock,
   isLockTimeout,
   isOutOfMemory,
+  isArchiveFailure,
   isStatementTimeout,
   type ConnectionFailure,
 } from './patterns.js';
-import { SlowStatements } from './slow-statements.js';
+import { AutovacuumRuns } from './autovacuum-runs.js';
+import { Checkpoints } from './checkpoints.js';
+import { LockWaits } from './lock-waits.js';
+import { ProcessStates } from './process-states.js';
+import { Sessions } from './sessions.js';
+import { parseDuration, StatementStatsSketch } from './statement-stats.js';
 import { MESSAGE_KEYS, MESSAGE_TEXT_CHARS, OBJECT_KEYS } from './thresholds.js';
 import { QUERY_TEXT_CHARS } from '../query-text.js';
 
@@ -37,11 +43,6 @@ export interface MessageTally extends Occurrences {
   gravity: 'critical' | 'warning' | null;
 }
 
-export interface LockWaitTally extends Occurrences {
-  maxWaitMs: number;
-  lockModes: Record<string, number>;
-}
-
 export interface TempFileTally extends Occurrences {
   bytes: number;
   maxBytes: number;
@@ -53,6 +54,15 @@ export interface ConnectionFailureTally extends Occurrences {
   kinds: Record<string, number>;
   reasons: Record<string, number>;
 }
+
+/** Failed logins from one host, or for one role, whatever the other side: what a password-guessing run looks like. */
+export interface LoginAttempts extends Occurrences {
+  users: Record<string, number>;
+  hosts: Record<string, number>;
+}
+
+// Temporary files whose statement was never logged (no STATEMENT line, no duration line).
+export const UNKNOWN_STATEMENT = '(statement not logged)';
 
 export interface CheckpointWarnings extends Counted {
   minSecondsApart: number | null;
@@ -80,7 +90,18 @@ export class LogAggregate {
   readonly fatals = new BoundedTally<MessageTally>(MESSAGE_KEYS);
   readonly crashes = new BoundedTally<MessageTally>(OBJECT_KEYS);
   readonly deadlocks = new BoundedTally<Occurrences>(OBJECT_KEYS);
-  readonly lockWaits = new BoundedTally<LockWaitTally>(OBJECT_KEYS);
+  readonly processes = new ProcessStates();
+  readonly lockWaits = new LockWaits(this.processes);
+  readonly sessions = new Sessions(this.processes);
+  readonly checkpoints = new Checkpoints();
+  readonly autovacuum = new AutovacuumRuns();
+  readonly statements = new StatementStatsSketch();
+  readonly warnings = new BoundedTally<MessageTally>(MESSAGE_KEYS);
+  readonly archiveFailures = new BoundedTally<Occurrences>(OBJECT_KEYS);
+  /** Temporary files by the statement that made them. */
+  readonly tempFilesByStatement = new BoundedTally<TempFileTally>(OBJECT_KEYS);
+  readonly loginFailuresByHost = new BoundedTally<LoginAttempts>(OBJECT_KEYS);
+  readonly loginFailuresByUser = new BoundedTally<LoginAttempts>(OBJECT_KEYS);
   readonly statementTimeouts = new BoundedTally<Occurrences>(OBJECT_KEYS);
   readonly lockTimeouts = new BoundedTally<Occurrences>(OBJECT_KEYS);
   readonly outOfMemory = new BoundedTally<Occurrences>(OBJECT_KEYS);
@@ -89,7 +110,6 @@ export class LogAggregate {
   readonly authFailures = new BoundedTally<ConnectionFailureTally>(OBJECT_KEYS);
   readonly rejectedConnections = new BoundedTally<ConnectionFailureTally>(OBJECT_KEYS);
   readonly checkpointWarnings: CheckpointWarnings = { count: 0, minSecondsApart: null, firstTime: null, lastTime: null };
-  readonly slowStatements = new SlowStatements();
   private normalizedCache = new Map<string, string>();
 
   add(e: LogEntry): void {
@@ -112,16 +132,51 @@ export class LogAggregate {
         return this.bumpMessage(this.crashes, e);
       case 'WARNING':
         if (isCrashMessage(e.message)) this.bumpMessage(this.crashes, e);
+        else if (isArchiveFailure(e.message)) this.bumpEvent(this.archiveFailures, 'archive_command', e);
+        else this.bumpMessage(this.warnings, e);
     }
+  }
+
+  /** Ends the scan: temporary files still waiting for their statement are counted without one. */
+  finish(): void {
+    for (const state of this.processes.all()) {
+      for (const bytes of state.pendingTempFiles) this.tempFileOfStatement(UNKNOWN_STATEMENT, bytes, null);
+      state.pendingTempFiles = [];
+    }
+    this.processes.pendingTempFiles = 0;
+    for (const bytes of this.processes.orphanedTempFiles.splice(0)) this.tempFileOfStatement(UNKNOWN_STATEMENT, bytes, null);
   }
 
   private onLog(e: LogEntry): void {
     const m = e.message;
-    if (m.startsWith('duration: ')) this.slowStatements.add(e);
+    if (m.startsWith('duration: ')) this.onDuration(e);
     else if (m.startsWith('temporary file: ')) this.onTempFile(e);
-    else if (m.includes(' still waiting for ')) this.onLockWait(e);
+    else if (m.startsWith('process ') && this.lockWaits.add(e)) return;
     else if (m.startsWith('checkpoints are occurring too frequently')) this.onCheckpointWarning(e);
+    else if (this.checkpoints.add(e) || this.autovacuum.add(e) || this.sessions.add(e)) return;
+    else if (isArchiveFailure(m)) this.bumpEvent(this.archiveFailures, 'archive_command', e);
     else if (isCrashMessage(m)) this.bumpMessage(this.crashes, e);
+  }
+
+  private onDuration(e: LogEntry): void {
+    const d = parseDuration(e.message);
+    if (!d) return;
+    const key = this.statements.add(e, d);
+    if (!e.pid || key === null) return;
+    // Only executes, and lines while some process has files waiting, need a process's state: most
+    // duration lines skip the lookup. (A simple-protocol line after an execute of the same process
+    // may thus leave that execute as its last; its temp files carry their own STATEMENT line anyway.)
+    if (d.kind !== 'execute' && this.processes.pendingTempFiles === 0) return;
+    const state = d.kind === 'execute' ? this.processes.get(e.pid) : this.processes.peek(e.pid);
+    if (!state) return;
+    const text = this.statements.textOf(key);
+    // A temporary file logged before this line, with no statement of its own, was made by this statement.
+    if (state.pendingTempFiles.length > 0) {
+      for (const bytes of state.pendingTempFiles) this.tempFileOfStatement(text ?? UNKNOWN_STATEMENT, bytes, e.time);
+      this.processes.pendingTempFiles -= state.pendingTempFiles.length;
+      state.pendingTempFiles = [];
+    }
+    state.lastExecuteText = d.kind === 'execute' ? text : null;
   }
 
   private onError(e: LogEntry): void {
@@ -134,6 +189,8 @@ export class LogAggregate {
   }
 
   private onFatal(e: LogEntry): void {
+    // The process's "connection received" line names the client when the prefix has no %h.
+    if (!e.host && e.pid) e.host = this.processes.peek(e.pid)?.host ?? null;
     const failure = connectionFailure(e);
     if (failure) this.onConnectionFailure(failure, e);
     else if (isCrashMessage(e.message)) this.bumpMessage(this.crashes, e);
@@ -148,6 +205,16 @@ export class LogAggregate {
     this.touch(t, failure.database, e);
     bumpKey(t.kinds, failure.method ? `${failure.method} authentication failed` : CONNECTION_FAILURE_LABELS[failure.kind]);
     if (e.detail) bumpKey(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS));
+    if (tally === this.authFailures) {
+      const user = failure.user ?? '?';
+      const host = failure.host ?? '';
+      const byHost = this.loginFailuresByHost.upsert(host, () => ({ ...occurrences(), users: {}, hosts: {} }));
+      this.touch(byHost, failure.database, e);
+      bumpKey(byHost.users, user);
+      const byUser = this.loginFailuresByUser.upsert(user, () => ({ ...occurrences(), users: {}, hosts: {} }));
+      this.touch(byUser, failure.database, e);
+      if (host) bumpKey(byUser.hosts, host);
+    }
   }
 
   private onTempFile(e: LogEntry): void {
@@ -155,21 +222,31 @@ export class LogAggregate {
     const t = this.tempFiles.upsert(e.database ?? '', () => ({ ...occurrences(), bytes: 0, maxBytes: 0 }));
     this.touch(t, e.database, e);
     t.bytes += size;
+    // The statement behind a file: its STATEMENT line (simple protocol, or still executing);
+    // else the execute the same process logged just before (an extended-protocol portal's files
+    // are removed at its close, after its duration line); else the duration line that follows.
+    const state = e.pid ? this.processes.get(e.pid) : undefined;
+    const statement = e.statement ? detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS)) : (state?.lastExecuteText ?? null);
+    if (statement) this.tempFileOfStatement(statement, size, e.time);
+    else if (state) {
+      state.pendingTempFiles.push(size);
+      this.processes.pendingTempFiles++;
+    }
+    else this.tempFileOfStatement(UNKNOWN_STATEMENT, size, e.time);
     // Keep the statement behind the largest file: the one a DBA would tune first.
     if (size > t.maxBytes) {
       t.maxBytes = size;
-      if (e.statement) t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
+      if (statement) t.statement = statement;
     }
   }
 
-  private onLockWait(e: LogEntry): void {
-    const t = this.lockWaits.upsert(e.database ?? '', () => ({ ...occurrences(), maxWaitMs: 0, lockModes: {} }));
-    this.touch(t, e.database, e);
-    const r = / still waiting for (\w+) on .* after (\d+(?:\.\d+)?) ms/.exec(e.message);
-    if (r) {
-      bumpKey(t.lockModes, r[1]);
-      t.maxWaitMs = Math.max(t.maxWaitMs, Number(r[2]));
-    }
+  private tempFileOfStatement(statement: string, bytes: number, time: string | null): void {
+    const t = this.tempFilesByStatement.upsert(statement, () => ({ ...occurrences(), statement, bytes: 0, maxBytes: 0 }));
+    t.count++;
+    t.bytes += bytes;
+    t.maxBytes = Math.max(t.maxBytes, bytes);
+    t.firstTime ??= detach(time);
+    t.lastTime = detach(time) ?? t.lastTime;
   }
 
   private onCheckpointWarning(e: LogEntry): void {

@@ -15,6 +15,8 @@ export interface LogEntry {
   database: string | null;
   host: string | null;
   application: string | null;
+  /** The server process that wrote the entry: ties a session's lines together (connection, temp file, statement). */
+  pid: string | null;
 }
 
 export type EntrySink = (entry: LogEntry) => void;
@@ -39,6 +41,7 @@ export function emptyEntry(): LogEntry {
     database: null,
     host: null,
     application: null,
+    pid: null,
   };
 }
 

@@ -39,6 +39,10 @@ export const isDeadlock = (e: LogEntry) => e.sqlstate === '40P01' || e.message.s
 export const isStatementTimeout = (e: LogEntry) => e.message === 'canceling statement due to statement timeout';
 export const isLockTimeout = (e: LogEntry) => e.message === 'canceling statement due to lock timeout';
 export const isAutovacuumCancel = (e: LogEntry) => e.message.startsWith('canceling autovacuum task');
+// pgarch.c: "archive command failed with exit code 1", "... was terminated by signal 9",
+// and after three failures in a row "archiving write-ahead log file "..." failed too many times".
+export const isArchiveFailure = (message: string) =>
+  message.startsWith('archive command ') || (message.startsWith('archiving write-ahead log file') && message.includes('failed')) || message.startsWith('archive module ');
 export const isOutOfMemory = (e: LogEntry) => e.sqlstate === '53200' || e.message.startsWith('out of memory');
 
 /** The table named in an autovacuum entry's CONTEXT: "automatic vacuum of table "db.schema.table"". */

@@ -77,6 +77,7 @@ async function readNewLog(ctx: CheckContext): Promise<LogScan> {
     }
   }
 
+  aggregate.finish();
   ctx.state[POSITION_KEY] = positionToKeep(files, positions);
   return { settings, aggregate, coverage };
 }

@@ -29,6 +29,7 @@ export function scanLogText(chunks: Iterable<string>, settings: Partial<LogSetti
     parser.push(chunk);
   }
   parser.finish();
+  aggregate.finish();
   return {
     settings: full,
     aggregate,

@@ -35,8 +35,10 @@ export const OBJECT_KEYS = 1_000;
 // pgBadger --top: "number of queries to store/display. Default: 20" — used for every ranked list
 // (most frequent errors, slowest statements).
 export const TOP_N = 20;
-// The slowest individual statements are kept in a heap of this size before grouping by text.
-export const SLOW_CANDIDATES = 100;
+// Statements are aggregated per normalized text in a Space-Saving sketch of this many slots
+// (statement-stats.ts): exact below that many distinct statements, and past it any statement
+// whose total is above (total logged time) / 1,000 is guaranteed to be kept.
+export const STATEMENT_KEYS = 1_000;
 
 // Message text kept in a finding, after normalization and redaction (statements: QUERY_TEXT_CHARS).
 export const MESSAGE_TEXT_CHARS = 300;
@@ -53,3 +55,36 @@ export const AUTOVACUUM_CANCELS_WARNING = 2;
 // Failed logins. The CIS benchmark controls that PGDSAT checks (and DISA STIG SV-233553) treat
 // every unsuccessful logon as an audit event to be reviewed: one is enough for a warning.
 export const AUTH_FAILURES_WARNING = 1;
+
+// Brute force. fail2ban's default maxretry is 5 failures before a source is banned (jail.conf), and
+// its postgresql filter applies it to these same log lines: five failed logins from one host, or
+// for one role from anywhere, in the window read is treated as an attack in progress (critical).
+export const BRUTE_FORCE_FAILURES = 5;
+
+// Checkpoints. The same rule as performance.requested_checkpoints (config/checkpoint-check.ts):
+// the manual wants checkpoints triggered mostly by checkpoint_timeout, read as: WAL-triggered
+// ones more than half, over at least ten checkpoints.
+export const MIN_CHECKPOINTS = 10;
+export const MAX_WAL_CHECKPOINT_PERCENT = 50;
+// A checkpoint's sync phase is fsync of the files it wrote; PostgreSQL spreads writes, not syncs,
+// so a sync of tens of seconds means storage that cannot keep up (pgBadger charts it, no number).
+// No anchor tool ships a threshold: 10 s is where commits stall visibly behind it.
+export const SLOW_CHECKPOINT_SYNC_SECONDS = 10;
+
+// Autovacuum. autovacuum_naptime defaults to 1 min, so a table vacuumed at least every minute is
+// vacuumed at every opportunity: its thresholds are too low for its churn or vacuum never catches
+// up. Counted over at least 3 runs so two back-to-back runs are not a pattern.
+export const AUTOVACUUM_FREQUENT_SECONDS = 60;
+export const AUTOVACUUM_FREQUENT_MIN_RUNS = 3;
+// A vacuum that leaves dead tuples "not yet removable" every time is held back by an old snapshot
+// (long transaction, prepared transaction, replication slot): it can never finish its job.
+// No anchor tool has a number; two runs in a row with at least 1,000 such tuples each is a pattern.
+export const DEAD_NOT_REMOVABLE_RUNS = 2;
+export const DEAD_NOT_REMOVABLE_TUPLES = 1_000;
+
+// Sessions. A backend costs a fork and an authentication at every connection; sessions that
+// live under a second on average, over at least 100 of them, spend a large share of their life
+// connecting, which is what a connection pooler (PgBouncer, pgpool) is for. No anchor tool ships
+// this number; pgBadger shows the session-time histogram without a verdict.
+export const SHORT_SESSION_MS = 1_000;
+export const SHORT_SESSIONS_MIN = 100;

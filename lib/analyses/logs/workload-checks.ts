@@ -2,63 +2,10 @@ import { formatBytes } from '../format.js';
 import type { Finding } from '../types.js';
 import { eventCheck } from './event-checks.js';
 import { times, whenText } from './finding-text.js';
-import { normalizeQuery, shortHash, truncate } from './normalize.js';
+import { shortHash, truncate } from './normalize.js';
 import { logCheck } from './scan-log.js';
-import type { SlowStatement } from './slow-statements.js';
-import { AUTOVACUUM_CANCELS_WARNING, LONG_STATEMENT_MS, TOP_N } from './thresholds.js';
-import { QUERY_TEXT_CHARS } from '../query-text.js';
-
-interface SlowGroup {
-  text: string;
-  runs: SlowStatement[];
-}
-
-/**
- * Slowest statements logged by log_min_duration_statement (pgBadger "Slowest individual queries"):
- * the slowest runs, grouped by normalized text, top 20 by their slowest run. The object is a hash
- * of the normalized text, stable across runs. Literals never reach the finding.
- */
-export const slowStatementsCheck = logCheck('logs.slow_statements', ['logs'], ({ settings, aggregate }) => {
-  const slow = aggregate.slowStatements;
-  const slowest = slow.top();
-  const groups = new Map<string, SlowGroup>();
-  for (const run of slowest) {
-    const text = truncate(normalizeQuery(run.text), QUERY_TEXT_CHARS);
-    const group = groups.get(text) ?? { text, runs: [] };
-    group.runs.push(run);
-    groups.set(text, group);
-  }
-  const ranked = [...groups.values()].slice(0, TOP_N);
-  const threshold = settings.logMinDurationStatementMs;
-  return ranked.map(({ text, runs }): Finding => {
-    const worst = runs[0];
-    return {
-      check: 'logs.slow_statements',
-      // PgHero long_running_query_sec = 60: a run of a minute or more is a warning.
-      severity: worst.ms >= LONG_STATEMENT_MS ? 'warning' : 'info',
-      object: `query:${shortHash(text)}`,
-      title: `Statement took ${Math.round(worst.ms)} ms: ${truncate(text, 120)}`,
-      detail:
-        `Slowest logged run ${Math.round(worst.ms)} ms${worst.time ? ` at ${worst.time}` : ''}` +
-        `${worst.database ? ` in ${worst.database}` : ''}; ${runs.length} of the ${slowest.length} slowest runs kept are this statement. ` +
-        `${slow.count} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} were logged in total, the slowest ${Math.round(slow.maxMs)} ms.`,
-      recommendation: `EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or rewrite it suggests.`,
-      evidence: {
-        value: Math.round(worst.ms),
-        max_ms: worst.ms,
-        runs_among_slowest: runs.length,
-        durations_ms: runs.map((r) => r.ms),
-        database: worst.database,
-        user: worst.user,
-        statement: text,
-        statements_logged: slow.count,
-        total_ms: Math.round(slow.totalMs),
-        log_min_duration_statement_ms: threshold,
-        others_not_shown: Math.max(0, groups.size - TOP_N),
-      },
-    };
-  });
-});
+import { AUTOVACUUM_CANCELS_WARNING, TOP_N } from './thresholds.js';
+import { capList } from '../finding-list.js';
 
 // Temporary files are information (pgBadger reports them without a threshold): a sort or hash
 // spilled past work_mem. The headline value is the bytes written, so growth shows as "worsened".
@@ -70,6 +17,27 @@ export const tempFilesCheck = eventCheck({
   detail: (t) => `Sorts or hashes spilled to disk past work_mem; the largest file was ${formatBytes(t.maxBytes)} (sample_statement is the statement behind it).`,
   recommendation: 'Raise work_mem for the role or statement that spills (ALTER ROLE <role> SET work_mem = ...;), or add an index that avoids the sort.',
   evidence: (t) => ({ value: t.bytes, bytes: t.bytes, max_file_bytes: t.maxBytes }),
+});
+
+/**
+ * pgBadger's "Queries generating the largest temporary files": temporary files by the statement
+ * that made them (its STATEMENT line, or the execute line of the same process), top 20 by bytes.
+ */
+export const tempFileStatementsCheck = logCheck('logs.temp_file_statements', ['logs'], ({ aggregate }) => {
+  const tally = aggregate.tempFilesByStatement;
+  const ranked = tally.top().sort((a, b) => b[1].bytes - a[1].bytes);
+  const { shown, notShown } = capList(ranked, TOP_N);
+  return shown.map(
+    ([statement, t]): Finding => ({
+      check: 'logs.temp_file_statements',
+      severity: 'info',
+      object: `query:${shortHash(statement)}`,
+      title: `${t.count} temporary file(s), ${formatBytes(t.bytes)}: ${truncate(statement, 100)}`,
+      detail: `This statement spilled to disk past work_mem ${times(t.count)}${whenText(t)}; its largest file was ${formatBytes(t.maxBytes)}.`,
+      recommendation: 'Raise work_mem for the role or session that runs it (SET work_mem = ... before it), or add an index that avoids the sort or hash.',
+      evidence: { value: t.bytes, statement, count: t.count, bytes: t.bytes, max_file_bytes: t.maxBytes, first_seen: t.firstTime, last_seen: t.lastTime, others_not_shown: notShown + tally.evictedKeys },
+    }),
+  );
 });
 
 export const autovacuumCancellationsCheck = eventCheck({

@@ -160,9 +160,11 @@ describe('log_analysis on a database with planted problems', () => {
   });
 
   it('lists the slow statement with its duration, normalized', () => {
-    const slow = findingsOf(logsRun, 'logs.slow_statements').find((f) => f.evidence.statement === 'select pg_sleep(?)');
+    // The shared cluster's log holds other tests' statements too: ours is in one of the two top-20 lists.
+    const listed = [...findingsOf(logsRun, 'logs.slow_statements'), ...findingsOf(logsRun, 'logs.top_statements')];
+    const slow = listed.find((f) => f.evidence.statement === 'select pg_sleep(?)' && inMyDatabase(f) > 0);
     expect(slow).toMatchObject({ severity: 'info' });
-    expect(Math.max(...(slow?.evidence.durations_ms as number[]))).toBeGreaterThanOrEqual(150);
+    expect(slow?.evidence.max_ms).toBeGreaterThanOrEqual(150);
   });
 
   it('reports the temporary file written in this database', () => {

@@ -12,10 +12,11 @@ function fieldsOf(pattern: LinePattern, line: string): Record<string, string | u
 }
 
 describe('building a line parser from log_line_prefix', () => {
-  it('reads time, user and database from the default cluster prefix, and accepts background lines without the %q part', () => {
+  it('reads time, process, user and database from the default cluster prefix, and accepts background lines without the %q part', () => {
     const pattern = buildLinePattern('%m [%p] %q%u@%d ');
     expect(fieldsOf(pattern, '2026-11-28 20:46:26.056 UTC [5388] app_user@shop ERROR:  division by zero')).toEqual({
       time: '2026-11-28 20:46:26.056 UTC',
+      pid: '5388',
       user: 'app_user',
       database: 'shop',
       severity: 'ERROR',
@@ -31,6 +32,7 @@ describe('building a line parser from log_line_prefix', () => {
     const pattern = buildLinePattern('%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ');
     expect(fieldsOf(pattern, '2024-05-01 10:00:00 CEST [123]: [4-1] user=bob,db=sales,app=psql,client=10.0.0.7 FATAL:  password authentication failed for user "bob"')).toEqual({
       time: '2024-05-01 10:00:00 CEST',
+      pid: '123',
       user: 'bob',
       database: 'sales',
       application: 'psql',
