@@ -58,11 +58,9 @@ export async function writeBackStashedOutcomes(db: Db): Promise<{ recorded: numb
   const ids = await withRedis((redis) => redis.hkeys(stashKey()));
   if (ids.length === 0) return { recorded: 0, pending: 0 };
   const batch = ids.slice(0, WRITE_BACK_BATCH);
-  const entries = await withRedis((redis) => redis.hmget<Record<string, string>>(stashKey(), ...batch));
-  const outcomes = batch.flatMap((id) => {
-    const entry = entries?.[id];
-    return typeof entry === 'string' ? [JSON.parse(entry) as StoredOutcome] : [];
-  });
+  // Without the client's deserialisation, HMGET answers the raw values in the order asked.
+  const entries = (await withRedis((redis) => redis.hmget(stashKey(), ...batch))) as unknown as Array<string | null>;
+  const outcomes = entries.flatMap((entry) => (typeof entry === 'string' ? [JSON.parse(entry) as StoredOutcome] : []));
   const until = Date.now() + WRITE_BACK_RETRY_MS;
   const { recorded, unrecorded } = await recordOutcomes(db, outcomes, () => until);
   const unsettled = new Set(unrecorded.map((o) => String(o.id)));
