@@ -5,6 +5,7 @@ import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
 import { writeBackStashedOutcomes } from '../executions/outcome-stash.js';
 import { errorMessageForLog } from '../executions/transient-errors.js';
+import { driverError } from '../http/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
 import { acknowledgeExecutionIds, peekProcessing } from '../queue/execution-queue.js';
@@ -32,6 +33,15 @@ export interface TickReport {
  * default it is the database's clock.
  */
 export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<TickReport> {
+  try {
+    return await tick(options);
+  } catch (error) {
+    // Drizzle's message carries every parameter of the failed statement; the runtime logs what is thrown.
+    throw new Error(`The tick failed: ${errorMessageForLog(error)}`, { cause: driverError(error) });
+  }
+}
+
+async function tick(options: { now?: Date; db?: Db }): Promise<TickReport> {
   const started = performance.now();
   const db = options.db ?? getDb();
   const now = options.now ?? (await databaseNow(db));
