@@ -5,7 +5,7 @@ import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
 import { writeBackStashedOutcomes } from '../executions/outcome-stash.js';
 import { errorMessageForLog } from '../executions/transient-errors.js';
-import { driverError } from '../http/errors.js';
+import { driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
 import { acknowledgeExecutionIds, peekProcessing } from '../queue/execution-queue.js';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { captureLogLines } from '../helpers/log-lines.js';
 import { getDb } from '../../db/client.js';
 import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
 import { handler as getTask } from '../../functions/tasks/get.js';
@@ -88,7 +89,7 @@ describe('the tick', () => {
     // A time zone the runtime does not know (edited by hand, or dropped by an ICU update).
     await query(sql`update scheduled_tasks set timezone = 'Mars/Olympus_Mons' where id = ${broken.id}`);
     await makeTasksDue([healthy.id, broken.id], new Date('2030-04-01T10:05:00Z'));
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logLines = captureLogLines();
 
     const report = await runTick({ now: new Date('2030-04-01T10:06:00Z') });
 
@@ -97,9 +98,8 @@ describe('the tick', () => {
     expect(await executionsOf(broken.id)).toEqual([]);
     const shown = await call(getTask, apiEvent('GET', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) } }));
     expect(shown.body).toMatchObject({ is_active: false, next_run_at: null, last_error: expect.stringContaining('time zone "Mars/Olympus_Mons"') });
-    const lines = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
-    expect(lines.filter((l) => l.message === 'task set inactive: its next run cannot be computed')).toEqual([expect.objectContaining({ taskId: broken.id })]);
-    errors.mockRestore();
+    vi.restoreAllMocks();
+    expect(logLines().filter((l) => l.message === 'task set inactive: its next run cannot be computed')).toEqual([expect.objectContaining({ taskId: broken.id })]);
 
     // Corrected through the API, it is scheduled again and the reason is gone.
     const fixed = await call(updateTask, apiEvent('PUT', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) }, body: { timezone: 'UTC', is_active: true } }));
