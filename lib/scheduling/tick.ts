@@ -4,7 +4,7 @@ import { claimExecutionsToPush, recoverOverdueExecutions, type RecoveredExecutio
 import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
 import { writeBackStashedOutcomes } from '../executions/outcome-stash.js';
-import { errorMessageForLog } from '../executions/transient-errors.js';
+import { errorMessageForLog, isTransientDatabaseError } from '../executions/transient-errors.js';
 import { driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
@@ -34,7 +34,9 @@ export interface TickReport {
  */
 export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<TickReport> {
   try {
-    return await tick(options);
+    // A pooled session the server ended (failover, pg_terminate_backend) answers its next statement
+    // with that error once: every step of a tick is idempotent, so it is run again once.
+    return await tick(options).catch((error: unknown) => (isTransientDatabaseError(error) ? tick(options) : Promise.reject(error)));
   } catch (error) {
     // Drizzle's message carries every parameter of the failed statement; the runtime logs what is thrown.
     throw new Error(`The tick failed: ${errorMessageForLog(error)}`, { cause: driverError(error) });
