@@ -12,9 +12,10 @@ import { sql } from 'drizzle-orm';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeDb, getDb } from '../db/client.js';
-import { finishExecutions, type FinishedExecution } from '../db/queries/executions.js';
+import { finishExecutions, type StoredOutcome } from '../db/queries/executions.js';
 import { encryptSecret } from '../lib/crypto/secret-box.js';
 import { recordOutcomes } from '../lib/executions/record-outcomes.js';
+import { storedOutcome } from '../lib/executions/stored-outcome.js';
 import { deliverNotifications } from '../lib/notifications/deliver.js';
 import { postJson } from '../lib/notifications/post-json.js';
 import { createBenchDatabase } from './support/bench-database.js';
@@ -79,13 +80,13 @@ try {
       returning id`);
     return rows.map((r) => Number(r.id));
   };
-  const timeBatches = async (record: (batch: FinishedExecution[]) => Promise<unknown>): Promise<number> => {
+  const timeBatches = async (record: (batch: StoredOutcome[]) => Promise<unknown>): Promise<number> => {
     const ids = await runningExecutions();
     const times: number[] = [];
     for (let i = 0; i < BATCHES; i++) {
       const batch = ids
         .slice(i * BATCH, (i + 1) * BATCH)
-        .map((id) => ({ id, attempt: 1, outcome: { status: 'completed' as const, result, errorMessage: null } }));
+        .map((id) => storedOutcome(id, 1, { status: 'completed' as const, result, errorMessage: null }));
       const started = performance.now();
       await record(batch);
       times.push(performance.now() - started);
@@ -95,13 +96,13 @@ try {
 
   await timeBatches((batch) => finishExecutions(db, batch)); // warm: plans, connections
   const baselineMs = await timeBatches((batch) => finishExecutions(db, batch));
-  const noChannelMs = await timeBatches((batch) => recordOutcomes(db, batch));
+  const noChannelMs = await timeBatches((batch) => recordOutcomes(db, batch, () => Date.now() + 10_000));
   for (let i = 1; i <= 3; i++) {
     await run(
       sql`insert into notification_channels (name, type, url_encrypted, events, min_severity) values (${`bench ${i}`}, 'slack', ${encryptSecret(receiverUrl)}, '{finding.new}', 'warning')`,
     );
   }
-  const threeChannelsMs = await timeBatches((batch) => recordOutcomes(db, batch));
+  const threeChannelsMs = await timeBatches((batch) => recordOutcomes(db, batch, () => Date.now() + 10_000));
   const [{ queued }] = await run(sql`select count(*)::int as queued from notification_deliveries`);
 
   // Sending: the deliveries the batches above queued, to a receiver that answers at once.

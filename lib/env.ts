@@ -4,6 +4,11 @@ import { z } from 'zod';
 // a deployed stage sets every one of these explicitly (see README, "Deploy").
 const LOCAL_DEV_ENCRYPTION_KEY = 'cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=';
 
+/** The outcome write's share of the grace: retries of a brief outage, then the stash in Redis. */
+export const MIN_RUNNING_GRACE_SECONDS = 30;
+// A batch of CONSUMER_CONCURRENCY results must stay far below jsonb's 256 MB.
+const RESULT_BYTES_CEILING = 8 * 1024 * 1024;
+
 const envSchema = z.object({
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/reviewer'),
   UPSTASH_REDIS_REST_URL: z.string().url().default('http://127.0.0.1:8079'),
@@ -20,9 +25,19 @@ const envSchema = z.object({
   // (Redis may have lost the list, e.g. after a restart without persistence).
   REQUEUE_AFTER_SECONDS: z.coerce.number().int().min(10).default(300),
   // Extra time given to a running execution past its query_timeout before the tick declares its consumer dead.
-  RUNNING_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  // It must cover recording the outcome (retried through a brief database outage, else stashed in
+  // Redis): below the bound a review that uses its whole query_timeout would be run a second time.
+  RUNNING_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(MIN_RUNNING_GRACE_SECONDS, `RUNNING_GRACE_SECONDS must be at least ${MIN_RUNNING_GRACE_SECONDS}: the grace has to leave room to record a finished review's outcome`)
+    .default(60),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
   EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  // Bounds on a stored result, in bytes of JSON: each string value, and the whole result (custom_sql
+  // rows are dropped from the end until it fits). PostgreSQL refuses a jsonb batch beyond 256 MB.
+  RESULT_VALUE_MAX_BYTES: z.coerce.number().int().min(1024).max(RESULT_BYTES_CEILING).default(64 * 1024),
+  RESULT_MAX_BYTES: z.coerce.number().int().min(64 * 1024).max(RESULT_BYTES_CEILING).default(4 * 1024 * 1024),
   // Where the consumer is invoked asynchronously by `run` and the tick; serverless-offline's Lambda port locally.
   LAMBDA_ENDPOINT: z.string().url().optional(),
   CONSUMER_FUNCTION_NAME: z.string().default('pg-reviewer-dev-consumer'),

@@ -23,6 +23,9 @@ export async function lockDueTasks(db: DbOrTx, now: Date, limit: number): Promis
   return rows.map((r) => ({ id: r.id, cronSchedule: r.cron_schedule, timezone: r.timezone, nextRunAt: new Date(r.next_run_at) }));
 }
 
+/** Longer than any push takes, shorter than a tick period: a dead tick's runs are pushed by the next one. */
+export const PUSH_LEASE_SECONDS = 30;
+
 export interface ClaimedRun {
   id: number;
   status: 'queued' | 'skipped';
@@ -34,12 +37,12 @@ export interface ClaimedRun {
  * row for this slot instead of a second concurrent run. The unique (task, slot) key makes a
  * repeated claim of the same slot a no-op.
  *
- * Queued rows are stamped `enqueued_at` as they are written: the tick that claimed them pushes
- * their ids itself right after commit, so no other tick picks them up to push (and un-stamps them
- * if the push fails). Stamping on insert instead of claiming them afterwards saves rewriting every
- * new row, which was a third of a 10,000-run tick.
+ * Queued rows are written with a short push lease: `enqueued_at` is back-dated so that they count
+ * as due for a push `PUSH_LEASE_SECONDS` after the claim. The tick that claimed them pushes their
+ * ids right after commit and then stamps them pushed (`markEnqueued`); meanwhile no other tick
+ * pushes them, and if this tick dies before its push, the next tick does.
  */
-export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>): Promise<ClaimedRun[]> {
+export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>, requeueAfterSeconds: number): Promise<ClaimedRun[]> {
   if (tasks.length === 0) return [];
   const due = JSON.stringify(tasks.map((t) => ({ task_id: t.id, slot: t.slot.toISOString(), next: t.next.toISOString() })));
   // The overlap check runs once per task, as the task is advanced (a probe of the small partial
@@ -55,11 +58,24 @@ export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id
     )
     insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, enqueued_at, completed_at, error_message)
     select id, connection_id, task_type, task_params, 'schedule', status, slot,
-           case when status = 'queued' then now() end,
+           case when status = 'queued' then now() - make_interval(secs => ${Math.max(requeueAfterSeconds - PUSH_LEASE_SECONDS, 0)}) end,
            case when status = 'skipped' then now() end,
            case when status = 'skipped' then 'Skipped: the previous execution of this task was still queued or running' end
       from advanced
     on conflict (scheduled_task_id, scheduled_for) do nothing
     returning id, status`);
   return rows.map((r) => ({ id: Number(r.id), status: r.status }));
+}
+
+/**
+ * Takes a task out of scheduling because its next slot cannot be computed (a time zone the runtime
+ * no longer knows, a schedule edited by hand): inactive, no next run, and the reason kept for the API.
+ */
+export async function deactivateUnschedulableTasks(db: DbOrTx, tasks: ReadonlyArray<{ id: number; reason: string }>): Promise<void> {
+  if (tasks.length === 0) return;
+  await db.execute(sql`
+    update scheduled_tasks t
+       set is_active = false, next_run_at = null, last_error = b.reason, updated_at = now()
+      from json_to_recordset(${JSON.stringify(tasks)}::json) as b(id int, reason text)
+     where t.id = b.id`);
 }

@@ -51,6 +51,15 @@ export async function markNotEnqueued(db: DbOrTx, ids: readonly number[]): Promi
     .where(and(sql`${taskExecutions.id} = any(${bigintArray(ids)})`, eq(taskExecutions.status, 'queued')));
 }
 
+/** After a successful push: these ids are on the Redis list (see PUSH_LEASE_SECONDS). */
+export async function markEnqueued(db: DbOrTx, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(taskExecutions)
+    .set({ enqueuedAt: sql`now()` })
+    .where(and(sql`${taskExecutions.id} = any(${bigintArray(ids)})`, eq(taskExecutions.status, 'queued')));
+}
+
 export interface ClaimedExecution {
   execution: ExecutionRow;
   /** Undefined when the connection was deleted after the execution was queued. */
@@ -64,15 +73,29 @@ export interface ClaimedExecution {
  * the task's previous completed findings and state) in one round trip, keyed by id. The status
  * guard makes a duplicate id on the list (a re-push, a second consumer) harmless: only one claim
  * of an execution can succeed, and an id that is not queued is simply absent from the result.
+ * An execution whose task was deleted, or a scheduled one whose task was deactivated, is cancelled
+ * with the reason instead of run (whatever raced with the delete or deactivation to queue it).
  */
 export async function claimExecutions(db: DbOrTx, ids: readonly number[], graceSeconds: number): Promise<Map<number, ClaimedExecution>> {
   if (ids.length === 0) return new Map();
   const rows = await db.execute<{ execution: Record<string, unknown>; connection: Record<string, unknown> | null; previous_id: string | null; previous_result: Record<string, unknown> | null }>(sql`
-    with claimed as (
+    with candidates as (
+      select e.id, case when e.scheduled_task_id is null then 'Cancelled: the task was deleted before this execution started'
+                        when e.trigger = 'schedule' and not t.is_active then 'Cancelled: the task was deactivated before this execution started'
+                   end as cancel_reason
+        from task_executions e
+        left join scheduled_tasks t on t.id = e.scheduled_task_id
+       where e.id = any(${bigintArray(ids)}) and e.status = 'queued'
+    ), cancelled as (
+      update task_executions e
+         set status = 'cancelled', completed_at = now(), enqueued_at = null, error_message = c.cancel_reason
+        from candidates c
+       where e.id = c.id and c.cancel_reason is not null and e.status = 'queued'
+    ), claimed as (
       update task_executions
          set status = 'running', started_at = now(), attempts = attempts + 1,
              deadline_at = now() + make_interval(secs => coalesce((task_params->>'query_timeout')::int, 300) + ${graceSeconds})
-       where id = any(${bigintArray(ids)}) and status = 'queued'
+       where id in (select id from candidates where cancel_reason is null) and status = 'queued'
        returning *
     ), touched as (
       update scheduled_tasks t set last_run_at = now() from claimed c where t.id = c.scheduled_task_id
@@ -105,23 +128,31 @@ export interface ExecutionOutcome {
   errorMessage: string | null;
 }
 
-export interface FinishedExecution {
+/** An outcome ready to be written: its result already serialised (and bounded) by the caller. */
+export interface StoredOutcome {
   id: number;
   attempt: number;
-  outcome: ExecutionOutcome;
+  status: 'completed' | 'failed';
+  /** JSON text of the result, or null. */
+  resultJson: string | null;
+  errorMessage: string | null;
 }
 
 /**
  * Records outcomes in one statement, each unless the tick has already given that attempt up (then
- * nothing of it is overwritten). Returns the ids whose outcome was recorded.
+ * nothing of it is overwritten). Returns the ids whose outcome was recorded. Results arrive as JSON
+ * text and are spliced into the batch as they are: a result is serialised once, by its own
+ * execution, so one that cannot be serialised never reaches the batch.
  */
-export async function finishExecutions(db: DbOrTx, finished: readonly FinishedExecution[]): Promise<Set<number>> {
-  if (finished.length === 0) return new Set();
-  const outcomes = finished.map(({ id, attempt, outcome }) => ({ id, attempt, status: outcome.status, result: outcome.result, error_message: outcome.errorMessage }));
+export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
+  if (outcomes.length === 0) return new Set();
+  const batch = `[${outcomes
+    .map((o) => `{"id":${o.id},"attempt":${o.attempt},"status":${JSON.stringify(o.status)},"result":${o.resultJson ?? 'null'},"error_message":${JSON.stringify(o.errorMessage)}}`)
+    .join(',')}]`;
   const rows = await db.execute<{ id: string }>(sql`
     update task_executions e
        set status = o.status, result = o.result, error_message = o.error_message, completed_at = now()
-      from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb) as o(id bigint, attempt int, status text, result jsonb, error_message text)
+      from jsonb_to_recordset(${batch}::jsonb) as o(id bigint, attempt int, status text, result jsonb, error_message text)
      where e.id = o.id and e.status = 'running' and e.attempts = o.attempt
     returning e.id`);
   return new Set(rows.map((r) => Number(r.id)));

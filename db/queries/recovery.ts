@@ -51,15 +51,35 @@ export async function claimExecutionsToPush(db: DbOrTx, requeueAfterSeconds: num
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
-/** Retention: deletes finished executions older than `retentionDays`, a small batch at a time. */
+/**
+ * Retention: deletes up to `batch` finished executions created before the cutoff. Each task's latest
+ * completed execution stays whatever its age: it is what the task's next run compares against (a
+ * @yearly review, or a target that has failed for months, would otherwise lose its baseline).
+ */
 export async function deleteExpiredExecutions(db: DbOrTx, retentionDays: number, batch: number): Promise<number> {
-  const rows = await db.execute<{ id: string }>(sql`
-    delete from task_executions
-     where id in (
-       select id from task_executions
-        where created_at < now() - make_interval(days => ${retentionDays})
-          and status not in ('queued', 'running')
-        order by created_at limit ${batch})
-    returning id`);
-  return rows.length;
+  const rows = await db.execute<{ n: number }>(sql`
+    with deleted as (
+      delete from task_executions
+       where id in (${expiredExecutions(retentionDays, batch)})
+      returning 1)
+    select count(*)::int as n from deleted`);
+  return rows[0].n;
+}
+
+/** How many expired executions are left, counted up to `cap` (the count is for a log line). */
+export async function countExpiredExecutions(db: DbOrTx, retentionDays: number, cap: number): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from (${expiredExecutions(retentionDays, cap)}) expired`);
+  return rows[0].n;
+}
+
+function expiredExecutions(retentionDays: number, limit: number) {
+  return sql`
+    select e.id from task_executions e
+     where e.created_at < now() - make_interval(days => ${retentionDays})
+       and e.status not in ('queued', 'running')
+       and not (e.status = 'completed' and e.scheduled_task_id is not null and not exists (
+             select 1 from task_executions later
+              where later.scheduled_task_id = e.scheduled_task_id and later.status = 'completed' and later.id > e.id))
+     order by e.created_at
+     limit ${limit}`;
 }

@@ -3,7 +3,7 @@ import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../client.js';
 import { bigintArray } from './arrays.js';
-import { scheduledTasks, taskExecutions, type TaskRow } from '../schema/index.js';
+import { scheduledTasks, taskExecutions, type ExecutionTrigger, type TaskRow } from '../schema/index.js';
 
 export type NewTask = typeof scheduledTasks.$inferInsert;
 
@@ -96,15 +96,31 @@ export async function updateTaskRow(db: DbOrTx, id: number, changes: Partial<New
 
 /**
  * Deletes the task; its history stays (executions' task reference becomes null), and runs that
- * were waiting for a consumer are cancelled so a deleted task never runs again.
+ * were waiting for a consumer are cancelled so a deleted task never runs again. The task is locked
+ * first: a tick claiming it holds that lock until its new run is committed, so the cancel that
+ * follows sees that run too. Call inside a transaction.
  */
-export async function deleteTaskRow(db: DbOrTx, id: number): Promise<boolean> {
-  await db
-    .update(taskExecutions)
-    .set({ status: 'cancelled', completedAt: sql`now()`, errorMessage: 'Cancelled: the task was deleted before this execution started' })
-    .where(and(eq(taskExecutions.scheduledTaskId, id), eq(taskExecutions.status, 'queued')));
-  const deleted = await db.delete(scheduledTasks).where(eq(scheduledTasks.id, id)).returning({ id: scheduledTasks.id });
+export async function deleteTaskRow(tx: DbOrTx, id: number): Promise<boolean> {
+  if (!(await lockTask(tx, id))) return false;
+  await cancelQueuedRuns(tx, id, 'Cancelled: the task was deleted before this execution started');
+  const deleted = await tx.delete(scheduledTasks).where(eq(scheduledTasks.id, id)).returning({ id: scheduledTasks.id });
   return deleted.length > 0;
+}
+
+/** Cancels the task's runs still waiting for a consumer (`triggers`: only those started this way). */
+export async function cancelQueuedRuns(db: DbOrTx, taskId: number, reason: string, triggers?: ExecutionTrigger[]): Promise<number> {
+  const cancelled = await db
+    .update(taskExecutions)
+    .set({ status: 'cancelled', completedAt: sql`now()`, errorMessage: reason })
+    .where(
+      and(
+        eq(taskExecutions.scheduledTaskId, taskId),
+        eq(taskExecutions.status, 'queued'),
+        triggers ? sql`${taskExecutions.trigger} = any(${`{${triggers.join(',')}}`}::text[])` : undefined,
+      ),
+    )
+    .returning({ id: taskExecutions.id });
+  return cancelled.length;
 }
 
 export async function countTasksUsingConnection(db: DbOrTx, connectionId: number): Promise<number> {

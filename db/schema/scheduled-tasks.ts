@@ -18,6 +18,8 @@ export const scheduledTasks = pgTable(
     isActive: boolean('is_active').notNull().default(true),
     nextRunAt: timestamp('next_run_at', { withTimezone: true }),
     lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    // Why the scheduler set the task inactive (its next slot could not be computed); cleared when the schedule is changed.
+    lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

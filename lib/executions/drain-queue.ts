@@ -1,11 +1,14 @@
-import { getDb } from '../../db/client.js';
-import { claimExecutions, type ClaimedExecution, type ExecutionOutcome, type FinishedExecution } from '../../db/queries/executions.js';
+import { getDb, type Db } from '../../db/client.js';
+import { claimExecutions, type ClaimedExecution, type ExecutionOutcome, type StoredOutcome } from '../../db/queries/executions.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
 import { Batcher } from './batcher.js';
+import { stashOutcomes, writeBackStashedOutcomes } from './outcome-stash.js';
 import { recordOutcomes } from './record-outcomes.js';
-import { recordOutcome, reviewClaimedExecution, type ExecutionLedger } from './run-execution.js';
+import { recordOutcome, reviewClaimedExecution, type ExecutionLedger, type OutcomeFate } from './run-execution.js';
+import { storedOutcome } from './stored-outcome.js';
+import { errorMessageForLog } from './transient-errors.js';
 import { configuredSessionLimit, TargetConnections } from './target-connections.js';
 
 export interface DrainOptions {
@@ -14,6 +17,8 @@ export interface DrainOptions {
   concurrency?: number;
   /** Asked before each new item: e.g. "is there enough Lambda time left for one more?" */
   shouldStop?: () => boolean;
+  /** Milliseconds left of the invocation (Lambda's getRemainingTimeInMillis); outcomes are retried within it. */
+  remainingMs?: () => number;
 }
 
 export interface DrainReport {
@@ -21,6 +26,12 @@ export interface DrainReport {
   failed: number;
   notClaimed: number;
   dropped: number;
+  /** Outcomes kept in Redis because the service database could not take them in time. */
+  stashed: number;
+  /** Outcomes neither recorded nor kept: recovery runs those executions again. */
+  lost: number;
+  /** Why the drain stopped taking work early (Redis or the service database unreachable), if it did. */
+  stoppedBy: string | null;
 }
 
 /** A queue entry and, when it is the id of a queued execution, that execution, now claimed. */
@@ -31,29 +42,46 @@ interface Work {
 
 const isExecutionId = (entry: string) => /^\d{1,18}$/.test(entry) && Number(entry) > 0;
 
-/** Runs executions with `concurrency` workers until the queue is empty or it is time to stop. */
+// Outcomes stop being retried this long before a deadline, to leave time to stash them in Redis.
+const STASH_MARGIN_MS = 10_000;
+// A worker whose take fails tries again this many times (backoff 0.2, 0.4, 0.8 s) before it stops.
+const TAKE_ATTEMPTS = 4;
+
+/**
+ * Runs executions with `concurrency` workers until the queue is empty or it is time to stop.
+ * Never throws: an unreachable Redis or service database stops the drain early (`stoppedBy`), and
+ * whatever was taken but not run is recovered by the tick.
+ */
 export async function drainQueue(options: DrainOptions = {}): Promise<DrainReport> {
-  const report: DrainReport = { completed: 0, failed: 0, notClaimed: 0, dropped: 0 };
+  const report: DrainReport = { completed: 0, failed: 0, notClaimed: 0, dropped: 0, stashed: 0, lost: 0, stoppedBy: null };
   const shouldStop = options.shouldStop ?? (() => false);
   const concurrency = options.concurrency ?? env().CONSUMER_CONCURRENCY;
+  const remainingMs = options.remainingMs;
+  const invocationEnds = () => (remainingMs ? Date.now() + remainingMs() : Number.POSITIVE_INFINITY);
+  // Outcomes a previous consumer could not record go in before anything is claimed.
+  await writeBackStashedOutcomes(getDb()).catch((error: unknown) =>
+    log.warn('could not write back stashed outcomes; the next consumer or tick will', { error: errorMessageForLog(error) }),
+  );
   // Direct ids go first, claimed in the same batches as ids from the queue.
   const queue = new QueueReader(env().RUNNING_GRACE_SECONDS, concurrency, (options.executionIds ?? []).map(String));
-  const ledger = drainLedger();
+  const ledger = drainLedger(invocationEnds);
   let queueEmpty = false;
 
   // Outcomes wait for their batch in the background while the worker goes on to its next execution;
-  // the queue entry is let go of once its outcome is recorded.
+  // the queue entry is let go of once its outcome is recorded or stashed.
   const recording = new Set<Promise<void>>();
   const record = (entry: string, claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number) => {
     const done = recordOutcome(claimed.execution, outcome, started, ledger).then((recorded) => {
       if (recorded === 'completed') report.completed++;
       else if (recorded === 'failed') report.failed++;
+      else if (recorded === 'stashed') report.stashed++;
+      else if (recorded === 'lost') report.lost++;
       else report.notClaimed++;
-      queue.finished(entry);
+      // A lost outcome's entry stays on the processing list: the tick recovers its execution.
+      if (recorded !== 'lost') queue.finished(entry);
     });
     recording.add(done);
-    // A failure is kept in the set and reported when the drain ends.
-    void done.then(() => recording.delete(done), () => undefined);
+    void done.finally(() => recording.delete(done));
   };
 
   const run = async ({ entry, claimed }: Work) => {
@@ -72,38 +100,84 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
     }
   };
 
+  // One failed request is retried with backoff; a worker stops only when the queue keeps failing.
+  const take = async (): Promise<Work | null> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await queue.next();
+      } catch (error) {
+        if (attempt >= TAKE_ATTEMPTS || queueEmpty) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  };
+
   const worker = async () => {
     while (!queueEmpty && !shouldStop()) {
-      const work = await queue.next();
+      let work: Work | null;
+      try {
+        work = await take();
+      } catch (error) {
+        report.stoppedBy ??= errorMessageForLog(error);
+        queueEmpty = true;
+        break;
+      }
       if (work === null) queueEmpty = true;
       else await run(work);
     }
   };
 
-  // Every worker stops before the connections close; the first failure (Redis down, say) is the drain's.
-  const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
-  const recorded = await Promise.allSettled(recording);
+  // Every worker stops before the connections close.
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(recording);
   await Promise.all([ledger.targets.close(), queue.close()]);
-  const failure = [...workers, ...recorded].find((w) => w.status === 'rejected');
-  if (failure) throw failure.reason;
-  if (report.completed + report.failed + report.dropped + report.notClaimed > 0) log.info('drain finished', { ...report });
+  if (report.stoppedBy) log.warn('drain stopped early; what it took and did not run is recovered by the tick', { error: report.stoppedBy });
+  const { stoppedBy: _, ...counts } = report;
+  if (Object.values(counts).some((n) => n > 0)) log.info('drain finished', { ...report });
   return report;
+}
+
+interface PendingOutcome {
+  outcome: StoredOutcome;
+  /** Epoch ms by which it must be recorded or stashed: before the tick may recover the execution. */
+  recordBy: number;
 }
 
 /**
  * Outcomes of the drain's workers, batched into one statement per round trip: under load the
- * service database sees one statement per batch of finished executions, not one each.
+ * service database sees one statement per batch of finished executions, not one each. A batch is
+ * retried through transient errors until the earliest deadline among its executions (or the
+ * invocation's end) comes near; what is still unrecorded then is stashed in Redis.
  */
-function drainLedger(): ExecutionLedger {
+function drainLedger(invocationEnds: () => number): ExecutionLedger {
   const db = getDb();
-  const outcomes = new Batcher<FinishedExecution, boolean>(async (finished) => {
-    const recorded = await recordOutcomes(db, finished);
-    return finished.map((f) => recorded.has(f.id));
-  });
+  const outcomes = new Batcher<PendingOutcome, OutcomeFate['fate']>((pending) =>
+    settleOutcomes(db, pending, invocationEnds).catch((error: unknown) => {
+      log.error('execution outcomes could not be settled; recovery will run them again', { executions: pending.map((p) => p.outcome.id), error: errorMessageForLog(error) });
+      return pending.map(() => 'lost' as const);
+    }),
+  );
   return {
-    finish: (id, attempt, outcome) => outcomes.run({ id, attempt, outcome }),
+    finish: async (execution, outcome) => {
+      const stored = storedOutcome(execution.id, execution.attempts, outcome);
+      const recordBy = execution.deadlineAt ? execution.deadlineAt.getTime() : Number.POSITIVE_INFINITY;
+      const fate = await outcomes.run({ outcome: stored, recordBy });
+      return { fate, status: stored.status, errorMessage: stored.errorMessage };
+    },
     targets: new TargetConnections(configuredSessionLimit()),
   };
+}
+
+async function settleOutcomes(db: Db, pending: PendingOutcome[], invocationEnds: () => number): Promise<Array<OutcomeFate['fate']>> {
+  const retryUntil = () => Math.min(invocationEnds(), ...pending.map((p) => p.recordBy)) - STASH_MARGIN_MS;
+  const { recorded, unrecorded } = await recordOutcomes(
+    db,
+    pending.map((p) => p.outcome),
+    retryUntil,
+  );
+  const lost = new Set(await stashOutcomes(unrecorded));
+  const stashed = new Set(unrecorded.map((o) => o.id));
+  return pending.map(({ outcome: { id } }) => (recorded.has(id) ? 'recorded' : lost.has(id) ? 'lost' : stashed.has(id) ? 'stashed' : 'superseded'));
 }
 
 /**

@@ -44,6 +44,10 @@ export const taskResponse = z.object({
   is_active: z.boolean(),
   next_run_at: timestamp.nullable().meta({ description: 'Next cron slot; null while inactive' }),
   last_run_at: timestamp.nullable(),
+  last_error: z
+    .string()
+    .nullable()
+    .meta({ description: 'Why the scheduler set this task inactive (e.g. its time zone is no longer known); null otherwise. Cleared by a PUT that changes cron_schedule, timezone or is_active' }),
   created_at: timestamp,
   updated_at: timestamp,
 });

@@ -25,6 +25,11 @@ export async function pushExecutionIds(ids: readonly number[]): Promise<void> {
  * (LMOVE), so an id taken by a consumer that then dies is still visible on the processing list.
  * `finished`, entries the caller has completed, are removed from the processing list in the same
  * request: one HTTP round trip for a whole batch of takes and acknowledgements.
+ *
+ * Entries are read one by one: a failed acknowledgement is left for the tick to trim, and the ids
+ * that were moved are returned even when another entry of the request failed, so none is taken
+ * without being handed out. A take whose reply is lost (the request is then sent again) leaves
+ * its ids on the processing list, still queued: the next tick puts them back on the queue.
  */
 export async function takeExecutionIds(count: number, finished: readonly string[] = []): Promise<string[]> {
   if (count === 0 && finished.length === 0) return [];
@@ -32,8 +37,11 @@ export async function takeExecutionIds(count: number, finished: readonly string[
     const pipeline = redis.pipeline();
     for (const entry of finished) pipeline.lrem(processingKey(), 0, entry);
     for (let i = 0; i < count; i++) pipeline.lmove(queueKey(), processingKey(), 'left', 'right');
-    const replies = await pipeline.exec<Array<number | string | null>>();
-    return replies.slice(finished.length).filter((entry): entry is string => typeof entry === 'string');
+    const replies = (await pipeline.exec({ keepErrors: true })).slice(finished.length);
+    const taken = replies.flatMap((reply) => (typeof reply.result === 'string' ? [reply.result] : []));
+    const failure = replies.find((reply) => reply.error);
+    if (failure && taken.length === 0) throw new Error(`Redis refused the take: ${failure.error}`);
+    return taken;
   });
 }
 

@@ -1,114 +1,118 @@
 import { getDb, type Db } from '../../db/client.js';
-import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
-import { executionStatuses, markNotEnqueued } from '../../db/queries/executions.js';
-import { claimExecutionsToPush, deleteExpiredExecutions, recoverOverdueExecutions } from '../../db/queries/recovery.js';
+import { executionStatuses } from '../../db/queries/executions.js';
+import { claimExecutionsToPush, recoverOverdueExecutions, type RecoveredExecution } from '../../db/queries/recovery.js';
 import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
+import { writeBackStashedOutcomes } from '../executions/outcome-stash.js';
+import { errorMessageForLog, isTransientDatabaseError } from '../executions/transient-errors.js';
+import { driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
-import { acknowledgeExecutionIds, peekProcessing, pushExecutionIds } from '../queue/execution-queue.js';
-import { nextRunAfter } from './cron.js';
-
-// Due tasks are claimed in batches of this size; each batch is one transaction, so a tick with a
-// huge backlog makes progress even if it is cut short.
-const CLAIM_BATCH = 5000;
-const RETENTION_BATCH = 1000;
+import { acknowledgeExecutionIds, peekProcessing } from '../queue/execution-queue.js';
+import { claimDueRuns, pushClaimed } from './claim-due-runs.js';
+import { deleteExpiredHistory } from './retention.js';
 
 export interface TickReport {
   now: string;
   claimed: number;
   skipped: number;
+  /** Tasks set inactive because their next slot could not be computed. */
+  deactivated: number;
   recovered: { requeued: number; failed: number };
   pushed: number;
   pushFailed: string | null;
   expiredDeleted: number;
+  expiredRemaining: number;
   durationMs: number;
 }
 
 /**
- * One scheduler tick: claim due slots, recover executions whose consumer died, push every queued
- * id that is not known to be on the Redis list, and trim old history. `now` decides which slots
- * are due and is an input so tests pin it; by default it is the database's clock.
+ * One scheduler tick: claim due slots and push them, write back outcomes a consumer had to stash,
+ * recover executions whose consumer died, push every queued id that is not known to be on the Redis
+ * list, and trim old history. `now` decides which slots are due and is an input so tests pin it; by
+ * default it is the database's clock.
  */
 export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<TickReport> {
+  try {
+    // A pooled session the server ended (failover, pg_terminate_backend) answers its next statement
+    // with that error once: every step of a tick is idempotent, so it is run again once.
+    return await tick(options).catch((error: unknown) => (isTransientDatabaseError(error) ? tick(options) : Promise.reject(error)));
+  } catch (error) {
+    // Drizzle's message carries every parameter of the failed statement; the runtime logs what is thrown.
+    throw new Error(`The tick failed: ${errorMessageForLog(error)}`, { cause: driverError(error) });
+  }
+}
+
+async function tick(options: { now?: Date; db?: Db }): Promise<TickReport> {
   const started = performance.now();
   const db = options.db ?? getDb();
   const now = options.now ?? (await databaseNow(db));
   const { MAX_ATTEMPTS, REQUEUE_AFTER_SECONDS, EXECUTION_RETENTION_DAYS } = env();
 
-  const claimedIds: number[] = [];
-  let skipped = 0;
-  const nextSlot = memoizedNextSlot(now);
-  for (;;) {
-    const runs = await db.transaction(async (tx) => {
-      const due = await lockDueTasks(tx, now, CLAIM_BATCH);
-      const advanced = due.map((task) => ({ id: task.id, slot: task.nextRunAt, next: nextSlot(task) }));
-      return { count: due.length, runs: await advanceAndRecordRuns(tx, advanced) };
-    });
-    for (const run of runs.runs) {
-      if (run.status === 'queued') claimedIds.push(run.id);
-      else skipped++;
-    }
-    if (runs.count < CLAIM_BATCH) break;
-  }
+  const claim = await claimDueRuns(db, now, REQUEUE_AFTER_SECONDS);
+  const recovered = await recoverUnlessOutcomesWait(db, MAX_ATTEMPTS);
 
-  const recovered = await db.transaction(async (tx) => {
-    const rows = await recoverOverdueExecutions(tx, MAX_ATTEMPTS);
-    await queueNotificationEvents(tx, rows.filter((r) => r.status === 'failed').map((r) => r.id));
-    return rows;
-  });
-  // Runs claimed above are already stamped as pushed by this tick; the claim here finds the rest
-  // (pushes that failed earlier, ids Redis lost), which are older and so go first.
-  const toPush = [...(await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS)), ...claimedIds.sort((a, b) => a - b)];
-
-  let pushFailed: string | null = null;
-  try {
-    await pushExecutionIds(toPush);
-  } catch (error) {
-    // Rows stay queued, marked not pushed; the next tick pushes them again. Nothing is lost.
-    pushFailed = (error as Error).message;
-    await markNotEnqueued(db, toPush);
-    log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', { error: pushFailed, waiting: toPush.length });
-  }
+  // The claim here finds the rest: pushes that failed earlier, runs of a tick that died before its
+  // push, ids Redis lost.
+  const toPush = claim.pushFailed ? [] : await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS);
+  const pushFailed = claim.pushFailed ?? (await pushClaimed(db, toPush));
   // Trimming is housekeeping: a failure leaves stale entries for the next tick, never loses a run.
   if (!pushFailed) await trimProcessingList(db).catch(() => undefined);
 
-  const expiredDeleted = await deleteExpiredExecutions(db, EXECUTION_RETENTION_DAYS, RETENTION_BATCH);
+  const expired = await deleteExpiredHistory(db, EXECUTION_RETENTION_DAYS);
 
   const report: TickReport = {
     now: now.toISOString(),
-    claimed: claimedIds.length,
-    skipped,
+    claimed: claim.claimed,
+    skipped: claim.skipped,
+    deactivated: claim.deactivated,
     recovered: { requeued: recovered.filter((r) => r.status === 'queued').length, failed: recovered.filter((r) => r.status === 'failed').length },
-    pushed: pushFailed ? 0 : toPush.length,
+    pushed: claim.pushed + (pushFailed ? 0 : toPush.length),
     pushFailed,
-    expiredDeleted,
+    expiredDeleted: expired.deleted,
+    expiredRemaining: expired.remaining,
     durationMs: Math.round(performance.now() - started),
   };
   log.info('tick', { ...report });
   return report;
 }
 
-// Tasks sharing a schedule and zone share the computation: at 10,000 due tasks most do.
-function memoizedNextSlot(now: Date) {
-  const cache = new Map<string, Date>();
-  return (task: { cronSchedule: string; timezone: string }): Date => {
-    const key = `${task.timezone}\u0000${task.cronSchedule}`;
-    let next = cache.get(key);
-    if (!next) {
-      next = nextRunAfter(task.cronSchedule, task.timezone, now);
-      cache.set(key, next);
+/**
+ * A running execution past its deadline may have finished with its outcome stashed in Redis (the
+ * service database was unreachable when it ended): those are written first, and while the stash
+ * cannot be read nothing is recovered, so a finished review is never run again.
+ */
+async function recoverUnlessOutcomesWait(db: Db, maxAttempts: number): Promise<RecoveredExecution[]> {
+  try {
+    const { pending } = await writeBackStashedOutcomes(db);
+    if (pending > 0) {
+      log.warn('recovery postponed: stashed outcomes are still waiting to be recorded', { pending });
+      return [];
     }
-    return next;
-  };
+  } catch (error) {
+    log.warn('recovery postponed: stashed outcomes cannot be read', { error: errorMessageForLog(error) });
+    return [];
+  }
+  return db.transaction(async (tx) => {
+    const rows = await recoverOverdueExecutions(tx, maxAttempts);
+    await queueNotificationEvents(tx, rows.filter((r) => r.status === 'failed').map((r) => r.id));
+    return rows;
+  });
 }
 
-/** Drops processing-list entries whose execution is no longer running (finished, recovered or gone). */
+/**
+ * Drops processing-list entries whose execution is no longer running (finished, recovered or gone),
+ * and hands back to the queue those still queued: an id whose take reached Redis but whose reply
+ * never reached a consumer. Pushing one that a consumer is just about to claim is harmless (the
+ * second copy is not claimed).
+ */
 async function trimProcessingList(db: Db): Promise<void> {
   const entries = await peekProcessing();
   if (entries.length === 0) return;
   const ids = entries.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
   const statuses = await executionStatuses(db, ids);
+  const untaken = entries.filter((entry) => statuses.get(Number(entry)) === 'queued');
   // A recovered execution is queued or failed by now; one running again belongs to a live consumer.
-  await acknowledgeExecutionIds(entries.filter((entry) => statuses.get(Number(entry)) !== 'running'));
+  const finished = entries.filter((entry) => !['running', 'queued'].includes(statuses.get(Number(entry)) ?? ''));
+  await acknowledgeExecutionIds(finished, untaken);
 }

@@ -14,6 +14,7 @@ export function toTaskResponse(task: TaskRow) {
     is_active: task.isActive,
     next_run_at: iso(task.nextRunAt),
     last_run_at: iso(task.lastRunAt),
+    last_error: task.lastError,
     created_at: iso(task.createdAt),
     updated_at: iso(task.updatedAt),
   };

@@ -1,6 +1,6 @@
 import { getDb } from '../../db/client.js';
 import { findConnection } from '../../db/queries/connections.js';
-import { databaseNow, insertTask, lockTask, updateTaskRow, type NewTask } from '../../db/queries/tasks.js';
+import { cancelQueuedRuns, databaseNow, insertTask, lockTask, updateTaskRow, type NewTask } from '../../db/queries/tasks.js';
 import type { TaskRow } from '../../db/schema/index.js';
 import { checkCustomSql } from '../analyses/custom-sql/check-custom-sql.js';
 import type { TaskParams, TaskType } from '../analyses/types.js';
@@ -56,6 +56,12 @@ export async function updateTask(id: number, body: UpdateTaskBody): Promise<Task
       const isActive = changes.isActive ?? task.isActive;
       const now = await databaseNow(tx);
       changes.nextRunAt = isActive ? nextRunAfter(changes.cronSchedule ?? task.cronSchedule, changes.timezone ?? task.timezone, now) : null;
+      changes.lastError = null;
+    }
+    // Locked above, so a tick's claim of this task has committed: its run is cancelled here too.
+    // Runs put on the queue by hand stay: `queue` accepts an inactive task on purpose.
+    if (changes.isActive === false && task.isActive) {
+      await cancelQueuedRuns(tx, id, 'Cancelled: the task was deactivated before this execution started', ['schedule']);
     }
     return updateTaskRow(tx, id, changes);
   });

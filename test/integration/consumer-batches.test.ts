@@ -4,6 +4,7 @@ import { getDb } from '../../db/client.js';
 import { claimExecutions, finishExecutions } from '../../db/queries/executions.js';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
 import { recordOutcomes } from '../../lib/executions/record-outcomes.js';
+import { storedOutcome } from '../../lib/executions/stored-outcome.js';
 import { pushExecutionIds, takeExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
@@ -82,8 +83,8 @@ describe('claims and outcomes of a batch', () => {
     await query(sql`update task_executions set status = 'queued' where id = ${givenUp}`);
 
     const recorded = await finishExecutions(getDb(), [
-      { id: current, attempt: 1, outcome: { status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, errorMessage: null } },
-      { id: givenUp, attempt: 1, outcome: { status: 'failed', result: null, errorMessage: 'too late' } },
+      storedOutcome(current, 1, { status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, errorMessage: null }),
+      storedOutcome(givenUp, 1, { status: 'failed', result: null, errorMessage: 'too late' }),
     ]);
 
     expect([...recorded]).toEqual([current]);
@@ -100,11 +101,15 @@ describe('claims and outcomes of a batch', () => {
     const [good, refused] = await queueExecutions(2);
     await claimExecutions(getDb(), [good, refused], 30);
 
-    const recorded = await recordOutcomes(getDb(), [
-      { id: good, attempt: 1, outcome: { status: 'completed', result: { findings: [] }, errorMessage: null } },
-      // A log line with a NUL character in it: a valid JavaScript string that jsonb refuses.
-      { id: refused, attempt: 1, outcome: { status: 'completed', result: { evidence: 'before\u0000after' }, errorMessage: null } },
-    ]);
+    const { recorded } = await recordOutcomes(
+      getDb(),
+      [
+        storedOutcome(good, 1, { status: 'completed', result: { findings: [] }, errorMessage: null }),
+        // A log line with a NUL character in it: a valid JavaScript string that jsonb refuses.
+        storedOutcome(refused, 1, { status: 'completed', result: { evidence: 'before\u0000after' }, errorMessage: null }),
+      ],
+      () => Date.now() + 5000,
+    );
 
     expect([...recorded].sort((a, b) => a - b)).toEqual([good, refused]);
     const rows = await query<{ id: string; status: string; result: unknown; error_message: string | null }>(
@@ -122,7 +127,7 @@ describe('a drain with many workers', () => {
 
     const report = await drainQueue({ concurrency: 8 });
 
-    expect(report).toEqual({ completed: 60, failed: 0, notClaimed: 0, dropped: 0 });
+    expect(report).toEqual({ completed: 60, failed: 0, notClaimed: 0, dropped: 0, stashed: 0, lost: 0, stoppedBy: null });
     const rows = await query<{ status: string; attempts: number; n: number }>(sql`
       select status, attempts, count(*)::int as n from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) group by 1, 2`);
     expect(rows).toEqual([{ status: 'completed', attempts: 1, n: 60 }]);
@@ -136,7 +141,7 @@ describe('a drain with many workers', () => {
 
     const report = await drainQueue({ concurrency: 4 });
 
-    expect(report).toEqual({ completed: 1, failed: 0, notClaimed: 1, dropped: 0 });
+    expect(report).toEqual({ completed: 1, failed: 0, notClaimed: 1, dropped: 0, stashed: 0, lost: 0, stoppedBy: null });
     expect(logLines().filter((l) => l.message === 'execution started' && l.executionId === id)).toHaveLength(1);
     expect(await getRedis().llen(processingKey())).toBe(0);
   });

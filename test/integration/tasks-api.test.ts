@@ -36,6 +36,7 @@ describe('POST /scheduler/tasks', () => {
       description: null,
       is_active: true,
       last_run_at: null,
+      last_error: null,
       task_params: { analysis_target: 'security', query_timeout: 300, output_format: 'json' },
     });
     const next = new Date(response.body.next_run_at);

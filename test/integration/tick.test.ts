@@ -1,5 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { captureLogLines } from '../helpers/log-lines.js';
+import { getDb } from '../../db/client.js';
+import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
+import { handler as getTask } from '../../functions/tasks/get.js';
+import { handler as updateTask } from '../../functions/tasks/update.js';
+import { apiEvent, call } from '../helpers/api.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { bulkCreateTasks, executionsOf, makeTasksDue, query, queuedIds } from '../helpers/service-db.js';
@@ -75,4 +81,51 @@ describe('the tick', () => {
     expect(pushedForThese[0].n).toBe(5000);
     expect(new Set(pushed).size).toBe(pushed.length);
   });
+
+  it('sets a task whose next slot cannot be computed inactive with the reason, and schedules the healthy one beside it', async () => {
+    await clearQueue();
+    const healthy = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '*/5 * * * *' }));
+    const broken = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '*/5 * * * *' }));
+    // A time zone the runtime does not know (edited by hand, or dropped by an ICU update).
+    await query(sql`update scheduled_tasks set timezone = 'Mars/Olympus_Mons' where id = ${broken.id}`);
+    await makeTasksDue([healthy.id, broken.id], new Date('2030-04-01T10:05:00Z'));
+    const logLines = captureLogLines();
+
+    const report = await runTick({ now: new Date('2030-04-01T10:06:00Z') });
+
+    expect(report).toMatchObject({ claimed: 1, deactivated: 1 });
+    expect((await executionsOf(healthy.id)).map((e) => e.status)).toEqual(['queued']);
+    expect(await executionsOf(broken.id)).toEqual([]);
+    const shown = await call(getTask, apiEvent('GET', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) } }));
+    expect(shown.body).toMatchObject({ is_active: false, next_run_at: null, last_error: expect.stringContaining('time zone "Mars/Olympus_Mons"') });
+    vi.restoreAllMocks();
+    expect(logLines().filter((l) => l.message === 'task set inactive: its next run cannot be computed')).toEqual([expect.objectContaining({ taskId: broken.id })]);
+
+    // Corrected through the API, it is scheduled again and the reason is gone.
+    const fixed = await call(updateTask, apiEvent('PUT', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) }, body: { timezone: 'UTC', is_active: true } }));
+    expect(fixed.body).toMatchObject({ is_active: true, last_error: null, next_run_at: expect.any(String) });
+  });
+
+  it('pushes the runs of a tick that died between its claim and its push on the next tick', async () => {
+    await clearQueue();
+    const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '* * * * *' }));
+    await makeTasksDue([task.id], new Date('2030-05-01T00:00:00Z'));
+    // The claim commits; the tick that made it is killed before it reaches Redis.
+    await getDb().transaction(async (tx) => {
+      const due = await lockDueTasks(tx, new Date('2030-05-01T00:00:30Z'), 100_000);
+      await advanceAndRecordRuns(tx, due.filter((t) => t.id === task.id).map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-05-01T00:01:00Z') })), 300);
+    });
+    const [run] = await executionsOf(task.id);
+    expect(await queuedIds()).not.toContain(run.id);
+
+    // A tick at once leaves it to the live claimer; the next minute's tick pushes it.
+    await runTick({ now: new Date('2030-05-01T00:00:40Z') });
+    expect(await queuedIds()).not.toContain(run.id);
+    await query(sql`update task_executions set enqueued_at = enqueued_at - interval '1 minute' where id = ${run.id}`); // a minute passes
+    const next = await runTick({ now: new Date('2030-05-01T00:00:50Z') });
+
+    expect(next.pushed).toBeGreaterThanOrEqual(1);
+    expect(await queuedIds()).toContain(run.id);
+  });
 });
+

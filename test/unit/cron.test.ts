@@ -38,10 +38,23 @@ describe('next run time', () => {
 
   it('runs a job in the skipped hour of a spring-forward day once, at the first valid time', () => {
     // Europe/Berlin jumps from 02:00 to 03:00 on 2026-03-29: 02:30 does not exist that day.
+    // Like cron, it runs when the clocks jump: 03:00 CEST (01:00 UTC), not an hour later at 03:30.
     const next = nextRunAfter('30 2 * * *', 'Europe/Berlin', new Date('2026-03-28T23:00:00Z'));
-    expect(next.toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(next.toISOString()).toBe('2026-03-29T01:00:00.000Z');
     const after = nextRunAfter('30 2 * * *', 'Europe/Berlin', next);
     expect(after.toISOString()).toBe('2026-03-30T00:30:00.000Z');
+    // A tick that computes the schedule a moment after the jump does not run it a second time.
+    expect(nextRunAfter('30 2 * * *', 'Europe/Berlin', new Date('2026-03-29T01:00:30Z')).toISOString()).toBe('2026-03-30T00:30:00.000Z');
+  });
+
+  it('runs every slot of a skipped hour once in all, at the first valid time, in any zone', () => {
+    expect(nextRunAfter('*/15 2 * * *', 'Europe/Berlin', new Date('2026-03-28T12:00:00Z')).toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(nextRunAfter('*/15 2 * * *', 'Europe/Berlin', new Date('2026-03-29T01:00:00Z')).toISOString()).toBe('2026-03-30T00:00:00.000Z');
+    // New York jumps 02:00 -> 03:00 EDT on 2026-03-08; St. John's (a half-hour zone) too.
+    expect(nextRunAfter('30 2 * * *', 'America/New_York', new Date('2026-03-07T12:00:00Z')).toISOString()).toBe('2026-03-08T07:00:00.000Z');
+    expect(nextRunAfter('30 2 * * *', 'America/St_Johns', new Date('2026-03-07T12:00:00Z')).toISOString()).toBe('2026-03-08T05:30:00.000Z');
+    // A slot outside the gap is untouched.
+    expect(nextRunAfter('* * * * *', 'Europe/Berlin', new Date('2026-03-29T00:59:30Z')).toISOString()).toBe('2026-03-29T01:00:00.000Z');
   });
 
   it('runs a job in the repeated hour of a fall-back day once', () => {

@@ -1,0 +1,1 @@
+ALTER TABLE "scheduled_tasks" ADD COLUMN "last_error" text;
