@@ -20,14 +20,15 @@ export function toConnectionResponse(row: ConnectionRow) {
     username: row.username,
     has_password: row.passwordEncrypted !== null,
     sslmode: row.sslmode,
+    has_sslrootcert: row.sslRootCert !== null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
 }
 
 export async function createConnection(body: CreateConnectionBody): Promise<ConnectionRow> {
-  const { password, ...rest } = body;
-  return insertConnection(getDb(), { ...rest, passwordEncrypted: password ? encryptSecret(password) : null }).catch(nameConflict(body.name));
+  const { password, sslrootcert, ...rest } = body;
+  return insertConnection(getDb(), { ...rest, sslRootCert: sslrootcert ?? null, passwordEncrypted: password ? encryptSecret(password) : null }).catch(nameConflict(body.name));
 }
 
 export async function listConnections(): Promise<ConnectionRow[]> {
@@ -41,8 +42,9 @@ export async function getConnection(id: number): Promise<ConnectionRow> {
 }
 
 export async function updateConnection(id: number, body: UpdateConnectionBody): Promise<ConnectionRow> {
-  const { password, ...rest } = body;
+  const { password, sslrootcert, ...rest } = body;
   const changes: Partial<NewConnection> = { ...rest };
+  if (sslrootcert !== undefined) changes.sslRootCert = sslrootcert;
   if (password !== undefined) changes.passwordEncrypted = password === null ? null : encryptSecret(password);
   const row = await updateConnectionRow(getDb(), id, changes).catch(nameConflict(body.name));
   if (!row) throw notFound(`Connection ${id}`);

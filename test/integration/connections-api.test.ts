@@ -26,7 +26,8 @@ describe('connections', () => {
       database: 'app',
       username: 'reviewer',
       has_password: true,
-      sslmode: 'prefer',
+      sslmode: 'verify-full',
+      has_sslrootcert: false,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
