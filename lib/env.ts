@@ -69,9 +69,27 @@ export type Env = Omit<ParsedSettings, 'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY'> & {
 
 let parsed: Env | undefined;
 
-// Settings given as ssm:/... or secretsmanager:... are read once, when the function's code is loaded (before any
-// handler runs), so their values never sit in the function's configuration.
-const secretValues = await resolveSecretReferences(Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, process.env[name]])));
+// Settings given as ssm:/... or secretsmanager:... are read once per container by loadSecretSettings(), which every
+// entry point awaits before anything else, so their values never sit in the function's configuration.
+let secretValues: Record<string, string> | undefined;
+let loading: Promise<void> | undefined;
+
+const ownSettings = () => Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, process.env[name]]));
+const isSecretReference = (value: string | undefined) => /^(ssm:\/|secretsmanager:)/.test(value?.trim() ?? '');
+
+export function loadSecretSettings(): Promise<void> {
+  loading ??= resolveSecretReferences(ownSettings()).then(
+    (values) => {
+      secretValues = values;
+    },
+    (error: unknown) => {
+      // The next invocation tries again (SSM may have throttled, say).
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
+}
 
 // serverless.yml passes every variable, unset ones as empty strings: treat those as not set.
 function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
@@ -83,6 +101,8 @@ const REQUIRED_WHEN_DEPLOYED = ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTA
 
 export function env(): Env {
   if (!parsed) {
+    const unread = Object.entries(ownSettings()).filter(([name, value]) => isSecretReference(value) && secretValues?.[name] === undefined);
+    if (unread.length > 0) throw new Error(`Invalid configuration: ${unread.map(([name]) => name).join(', ')} not read yet: loadSecretSettings() must run first`);
     const raw = { ...withoutEmpty(process.env), ...secretValues };
     const result = envSchema.safeParse(raw);
     if (!result.success) {

@@ -1,3 +1,4 @@
+import { loadSecretSettings } from '../../lib/env.js';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
 import { withLogContext } from '../../lib/log/logger.js';
 import { deliverNotifications } from '../../lib/notifications/deliver.js';
@@ -10,6 +11,7 @@ const RESERVE_MS = 6 * 60_000;
 export const handler = withLogContext(async (event: { executionIds?: unknown } = {}, context?: { getRemainingTimeInMillis?: () => number }) => {
   const executionIds = Array.isArray(event?.executionIds) ? event.executionIds.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [];
   const remaining = context?.getRemainingTimeInMillis;
+  await loadSecretSettings();
   const report = await drainQueue({ executionIds, shouldStop: () => (remaining ? remaining() < RESERVE_MS : false) });
   // The reviews are recorded: their notifications go out now rather than at the next tick.
   await deliverNotifications({ budgetMs: 60_000 });
