@@ -38,7 +38,8 @@ async function reencrypt(keys: string[]): Promise<{ code: number; output: string
 const storedEnvelopes = async () =>
   Object.fromEntries((await query<{ name: string; password_encrypted: string }>(sql`select name, password_encrypted from connections where password_encrypted is not null`)).map((r) => [r.name, r.password_encrypted]));
 
-describe('re-encrypting stored passwords with a new key', () => {
+// Each run of the command is a process of its own (npx tsx), seconds each on a busy machine.
+describe('re-encrypting stored passwords with a new key', { timeout: 180_000 }, () => {
   it('moves every password to the newest key, keeps each password, and then works without the old key', async () => {
     for (const [name, password] of [['billing', 'pw-billing'], ['crm', 'pw "crm" é']]) {
       const created = await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name, host: 'db.internal', database: 'app', username: 'reviewer', password } }));

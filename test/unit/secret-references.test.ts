@@ -54,7 +54,8 @@ async function freshEnv(vars: Record<string, string>) {
   return import('../../lib/env.js');
 }
 
-describe('settings kept in SSM Parameter Store or Secrets Manager', () => {
+// Loading the AWS SDK's clients takes seconds on a busy machine.
+describe('settings kept in SSM Parameter Store or Secrets Manager', { timeout: 30_000 }, () => {
   it('are read once per container, before use, and replace the references', async () => {
     const { env, loadSecretSettings } = await freshEnv({ DATABASE_URL: 'ssm:/pg-reviewer/test/database-url', API_TOKENS: 'secretsmanager:pg-reviewer/test/api-tokens' });
     expect(() => env()).toThrow('Invalid configuration: DATABASE_URL, API_TOKENS not read yet: loadSecretSettings() must run first');
