@@ -1,4 +1,5 @@
 'use strict';
+/* global module, Buffer */
 
 // A deployed stage with a setting missing would package and deploy fine, then fail in every function every
 // minute. This plugin refuses to package or deploy such a stage instead, naming every missing setting.
@@ -15,15 +16,20 @@ function problemsWith(environment) {
     if (!value(name)) problems.push(`${name} is not set`);
   }
   const keys = value('ENCRYPTION_KEYS') || value('ENCRYPTION_KEY');
-  if (!keys) problems.push('ENCRYPTION_KEYS is not set (one or more 32-byte keys, base64, comma-separated, newest first)');
+  if (!keys)
+    problems.push('ENCRYPTION_KEYS is not set (one or more 32-byte keys, base64, comma-separated, newest first)');
   else if (!SECRET_REFERENCE.test(keys)) {
-    if (keys.split(',').some((key) => key.trim() === DEVELOPMENT_KEY)) problems.push('ENCRYPTION_KEYS holds the published development key');
-    if (keys.split(',').some((key) => Buffer.from(key.trim(), 'base64').length !== 32)) problems.push('ENCRYPTION_KEYS must hold 32-byte keys, base64-encoded');
+    if (keys.split(',').some((key) => key.trim() === DEVELOPMENT_KEY))
+      problems.push('ENCRYPTION_KEYS holds the published development key');
+    if (keys.split(',').some((key) => Buffer.from(key.trim(), 'base64').length !== 32))
+      problems.push('ENCRYPTION_KEYS must hold 32-byte keys, base64-encoded');
   }
   const auth = value('API_AUTH') || 'tokens';
   if (auth === 'disabled') problems.push('API_AUTH=disabled is for a developer machine only');
-  if (auth === 'tokens' && !value('API_TOKENS')) problems.push('API_TOKENS is not set (or set API_AUTH=gateway with an API Gateway authorizer)');
-  if (value('LAMBDA_ENDPOINT')) problems.push('LAMBDA_ENDPOINT must be unset on AWS (it points the consumer start at serverless-offline)');
+  if (auth === 'tokens' && !value('API_TOKENS'))
+    problems.push('API_TOKENS is not set (or set API_AUTH=gateway with an API Gateway authorizer)');
+  if (value('LAMBDA_ENDPOINT'))
+    problems.push('LAMBDA_ENDPOINT must be unset on AWS (it points the consumer start at serverless-offline)');
   return problems;
 }
 

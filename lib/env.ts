@@ -15,8 +15,19 @@ const envSchema = z.object({
   // Several keys, comma-separated, newest first: the first encrypts, every one decrypts (lib/crypto/secret-box.ts).
   ENCRYPTION_KEYS: z
     .string()
-    .transform((list) => list.split(',').map((key) => key.trim()).filter(Boolean))
-    .pipe(z.array(z.string().refine(is32ByteKey, 'ENCRYPTION_KEYS must hold 32-byte keys, base64-encoded, comma-separated')).min(1))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z.string().refine(is32ByteKey, 'ENCRYPTION_KEYS must hold 32-byte keys, base64-encoded, comma-separated'),
+        )
+        .min(1),
+    )
     .optional(),
   // One key: the setting before ENCRYPTION_KEYS, still accepted.
   ENCRYPTION_KEY: z.string().trim().refine(is32ByteKey, 'ENCRYPTION_KEY must be 32 bytes, base64-encoded').optional(),
@@ -41,7 +52,12 @@ const envSchema = z.object({
   API_TOKENS: z
     .string()
     .optional()
-    .transform((list) => (list ?? '').split(',').map((token) => token.trim()).filter(Boolean)),
+    .transform((list) =>
+      (list ?? '')
+        .split(',')
+        .map((token) => token.trim())
+        .filter(Boolean),
+    ),
   // tokens: callers send one of API_TOKENS. gateway: an API Gateway JWT/IAM/Lambda authorizer checks callers
   // before the function runs. disabled: nobody is checked; refused inside AWS Lambda (see lib/http/auth.ts).
   API_AUTH: z.enum(['tokens', 'gateway', 'disabled']).default('tokens'),
@@ -93,16 +109,28 @@ export function loadSecretSettings(): Promise<void> {
 
 // serverless.yml passes every variable, unset ones as empty strings: treat those as not set.
 function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  return Object.fromEntries(
+    Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
 }
 
 // The developer defaults point at 127.0.0.1 and a published key: on AWS they would be wrong or unsafe.
-const REQUIRED_WHEN_DEPLOYED = ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ENCRYPTION_KEYS'] as const;
+const REQUIRED_WHEN_DEPLOYED = [
+  'DATABASE_URL',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'ENCRYPTION_KEYS',
+] as const;
 
 export function env(): Env {
   if (!parsed) {
-    const unread = Object.entries(ownSettings()).filter(([name, value]) => isSecretReference(value) && secretValues?.[name] === undefined);
-    if (unread.length > 0) throw new Error(`Invalid configuration: ${unread.map(([name]) => name).join(', ')} not read yet: loadSecretSettings() must run first`);
+    const unread = Object.entries(ownSettings()).filter(
+      ([name, value]) => isSecretReference(value) && secretValues?.[name] === undefined,
+    );
+    if (unread.length > 0)
+      throw new Error(
+        `Invalid configuration: ${unread.map(([name]) => name).join(', ')} not read yet: loadSecretSettings() must run first`,
+      );
     const raw = { ...withoutEmpty(process.env), ...secretValues };
     const result = envSchema.safeParse(raw);
     if (!result.success) {
@@ -111,14 +139,20 @@ export function env(): Env {
     }
     // Only the real Lambda runtime sets AWS_LAMBDA_RUNTIME_API (serverless-offline does not).
     const deployed = result.data.AWS_LAMBDA_RUNTIME_API !== undefined;
-    const missing = REQUIRED_WHEN_DEPLOYED.filter((name) => raw[name] === undefined && !(name === 'ENCRYPTION_KEYS' && raw.ENCRYPTION_KEY !== undefined));
+    const missing = REQUIRED_WHEN_DEPLOYED.filter(
+      (name) => raw[name] === undefined && !(name === 'ENCRYPTION_KEYS' && raw.ENCRYPTION_KEY !== undefined),
+    );
     if (deployed && missing.length > 0) {
-      throw new Error(`Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (README, "Deploy")`);
+      throw new Error(
+        `Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (README, "Deploy")`,
+      );
     }
     const { ENCRYPTION_KEY: single, ENCRYPTION_KEYS: several, ...settings } = result.data;
     const keys = several ?? (single ? [single] : undefined);
     if (deployed && keys?.includes(LOCAL_DEV_ENCRYPTION_KEY)) {
-      throw new Error('Invalid configuration: ENCRYPTION_KEYS holds the published development key; generate one with `openssl rand -base64 32`');
+      throw new Error(
+        'Invalid configuration: ENCRYPTION_KEYS holds the published development key; generate one with `openssl rand -base64 32`',
+      );
     }
     parsed = { ...settings, ENCRYPTION_KEYS: keys ?? [LOCAL_DEV_ENCRYPTION_KEY] };
   }

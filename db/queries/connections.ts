@@ -18,7 +18,11 @@ export async function listConnections(db: DbOrTx): Promise<ConnectionRow[]> {
   return db.select().from(connections).orderBy(asc(connections.id));
 }
 
-export async function updateConnectionRow(db: DbOrTx, id: number, changes: Partial<NewConnection>): Promise<ConnectionRow | undefined> {
+export async function updateConnectionRow(
+  db: DbOrTx,
+  id: number,
+  changes: Partial<NewConnection>,
+): Promise<ConnectionRow | undefined> {
   const [row] = await db
     .update(connections)
     .set({ ...changes, updatedAt: sql`now()` })
@@ -33,7 +37,11 @@ export async function deleteConnectionRow(db: DbOrTx, id: number): Promise<boole
 }
 
 export async function listStoredPasswords(db: DbOrTx): Promise<Array<{ id: number; passwordEncrypted: string }>> {
-  const rows = await db.select({ id: connections.id, passwordEncrypted: connections.passwordEncrypted }).from(connections).where(isNotNull(connections.passwordEncrypted)).orderBy(asc(connections.id));
+  const rows = await db
+    .select({ id: connections.id, passwordEncrypted: connections.passwordEncrypted })
+    .from(connections)
+    .where(isNotNull(connections.passwordEncrypted))
+    .orderBy(asc(connections.id));
   return rows as Array<{ id: number; passwordEncrypted: string }>;
 }
 

@@ -77,7 +77,17 @@ export function isConnectionError(error: unknown): boolean {
   const e = error as { code?: string; errno?: string };
   const code = e?.code ?? '';
   return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
+    [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'ETIMEDOUT',
+      'ECONNRESET',
+      'EHOSTUNREACH',
+      'CONNECT_TIMEOUT',
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED',
+    ].includes(code) ||
     code.startsWith('08') || // connection_exception class
     code.startsWith('28') || // invalid_authorization_specification (bad password, no pg_hba entry)
     code === '3D000' || // database does not exist
@@ -100,7 +110,8 @@ export function describeTargetError(error: unknown): string {
   if (code === 'ECONNRESET' && /before secure TLS connection was established/.test(message)) {
     return 'The target database closed the connection instead of starting TLS: the server may not accept encrypted connections (ssl = off). Turn ssl on there, or choose sslmode disable for this connection if the network path is trusted (ECONNRESET)';
   }
-  if (code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} (ECONNREFUSED)`;
+  if (code === 'ECONNREFUSED')
+    return `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} (ECONNREFUSED)`;
   if (['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET'].includes(code)) {
     return `The connection to the target database was closed during the review (terminated by the server, or the network failed) (${code})`;
   }

@@ -21,7 +21,12 @@ function isCertificate(pem: string): boolean {
     return false;
   }
 }
-const host = z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9._:\-[\]]+$/, 'host must be a hostname or an IP address');
+const host = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9._:\-[\]]+$/, 'host must be a hostname or an IP address');
 
 export const createConnectionBody = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(200),

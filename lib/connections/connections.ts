@@ -1,5 +1,12 @@
 import { getDb } from '../../db/client.js';
-import { deleteConnectionRow, findConnection, insertConnection, listConnections as selectConnections, updateConnectionRow, type NewConnection } from '../../db/queries/connections.js';
+import {
+  deleteConnectionRow,
+  findConnection,
+  insertConnection,
+  listConnections as selectConnections,
+  updateConnectionRow,
+  type NewConnection,
+} from '../../db/queries/connections.js';
 import { countTasksUsingConnection } from '../../db/queries/tasks.js';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { describeTargetError, openTarget } from '../analyses/target-connection.js';
@@ -28,7 +35,11 @@ export function toConnectionResponse(row: ConnectionRow) {
 
 export async function createConnection(body: CreateConnectionBody): Promise<ConnectionRow> {
   const { password, sslrootcert, ...rest } = body;
-  return insertConnection(getDb(), { ...rest, sslRootCert: sslrootcert ?? null, passwordEncrypted: password ? encryptSecret(password) : null }).catch(nameConflict(body.name));
+  return insertConnection(getDb(), {
+    ...rest,
+    sslRootCert: sslrootcert ?? null,
+    passwordEncrypted: password ? encryptSecret(password) : null,
+  }).catch(nameConflict(body.name));
 }
 
 export async function listConnections(): Promise<ConnectionRow[]> {
@@ -54,7 +65,8 @@ export async function updateConnection(id: number, body: UpdateConnectionBody): 
 export async function deleteConnection(id: number): Promise<void> {
   const db = getDb();
   const users = await countTasksUsingConnection(db, id);
-  if (users > 0) throw new AppError('conflict', `Connection ${id} is used by ${users} task(s); delete or move them first`);
+  if (users > 0)
+    throw new AppError('conflict', `Connection ${id} is used by ${users} task(s); delete or move them first`);
   // A task created between the count and the delete is caught by the foreign key (23503 → 409).
   if (!(await deleteConnectionRow(db, id))) throw notFound(`Connection ${id}`);
 }
@@ -74,7 +86,12 @@ export async function testConnection(id: number): Promise<ConnectionTestResult> 
     await sql`select 1`;
     const started = performance.now();
     const [row] = await sql`select current_setting('server_version') as version`;
-    return { ok: true, server_version: row.version, round_trip_ms: Math.round((performance.now() - started) * 100) / 100, error: null };
+    return {
+      ok: true,
+      server_version: row.version,
+      round_trip_ms: Math.round((performance.now() - started) * 100) / 100,
+      error: null,
+    };
   } catch (error) {
     return { ok: false, server_version: null, round_trip_ms: null, error: describeTargetError(error) };
   } finally {

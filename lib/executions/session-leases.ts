@@ -46,7 +46,8 @@ export class SessionCapReached extends Error {
 }
 
 /** The database a session goes to, whichever connection row names it. */
-export const sessionTarget = (options: Pick<TargetOptions, 'host' | 'port' | 'database'>): string => `${options.host.toLowerCase()}:${options.port}/${options.database}`;
+export const sessionTarget = (options: Pick<TargetOptions, 'host' | 'port' | 'database'>): string =>
+  `${options.host.toLowerCase()}:${options.port}/${options.database}`;
 
 export class SessionLeases {
   readonly #redis: Redis;
@@ -75,7 +76,10 @@ export class SessionLeases {
       try {
         granted = (await this.#redis.eval(ACQUIRE, [this.#key(target)], [this.#cap, LEASE_TTL_MS, id])) === 1;
       } catch (error) {
-        log.warn('opening a session without a lease: Redis cannot be reached, so only this consumer’s own limit applies', { target, error: (error as Error).message });
+        log.warn(
+          'opening a session without a lease: Redis cannot be reached, so only this consumer’s own limit applies',
+          { target, error: (error as Error).message },
+        );
         return { release: async () => {} };
       }
       if (granted) return this.#hold(target, id);
@@ -110,7 +114,11 @@ export class SessionLeases {
     for (const [target, ids] of this.#held) {
       try {
         const renewed = Number(await this.#redis.eval(RENEW, [this.#key(target)], [LEASE_TTL_MS, ...ids]));
-        if (renewed < ids.size) log.warn('some session leases lapsed before they were renewed; the cap may be exceeded until those sessions close', { target, lapsed: ids.size - renewed });
+        if (renewed < ids.size)
+          log.warn(
+            'some session leases lapsed before they were renewed; the cap may be exceeded until those sessions close',
+            { target, lapsed: ids.size - renewed },
+          );
       } catch (error) {
         log.warn('session leases could not be renewed', { target, error: (error as Error).message });
       }

@@ -75,7 +75,12 @@ export class TargetConnections {
     await Promise.all(all.map((session) => this.#end(session)));
   }
 
-  async #review<T>(connection: ConnectionRow, options: TargetOptions, review: (sql: TargetSql) => Promise<T>, deadline: number): Promise<T> {
+  async #review<T>(
+    connection: ConnectionRow,
+    options: TargetOptions,
+    review: (sql: TargetSql) => Promise<T>,
+    deadline: number,
+  ): Promise<T> {
     const key = `${connection.id}/${connection.updatedAt.getTime()}/${options.statementTimeoutSeconds}`;
     const session = this.#idle.get(key)?.pop() ?? (await this.#open(options, deadline));
     clearTimeout(session.idleTimer);
@@ -133,7 +138,10 @@ export class TargetConnections {
       const timer = setTimeout(() => {
         queue.splice(queue.indexOf(handOver), 1);
         this.#inUse.set(database, (this.#inUse.get(database) ?? 0) + 1);
-        log.warn('opening a session over the per-database limit: a review waited too long for one', { connectionId: database, limit: this.#limit.perDatabase });
+        log.warn('opening a session over the per-database limit: a review waited too long for one', {
+          connectionId: database,
+          limit: this.#limit.perDatabase,
+        });
         resolve();
       }, this.#limit.maxWaitMs);
       queue.push(handOver);

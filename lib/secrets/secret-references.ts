@@ -8,16 +8,24 @@ const REFERENCE = /^(ssm|secretsmanager):(.+)$/;
 type Source = 'ssm' | 'secretsmanager';
 
 /** The settings given as references, resolved: name to value. Settings that are not references are left out. */
-export async function resolveSecretReferences(settings: Record<string, string | undefined>): Promise<Record<string, string>> {
+export async function resolveSecretReferences(
+  settings: Record<string, string | undefined>,
+): Promise<Record<string, string>> {
   const references = Object.entries(settings).flatMap(([name, value]) => {
     const match = value?.trim().match(REFERENCE);
     return match ? [{ name, source: match[1] as Source, id: match[2] }] : [];
   });
   if (references.length === 0) return {};
-  const values = await Promise.all(references.map(({ name, source, id }) => readSecret(source, id).catch((error: Error) => {
-    // The reference is named, never a value: it says where to look, and holds nothing secret.
-    throw new Error(`Invalid configuration: ${name} could not be read from ${source}:${id}: ${error.name}: ${error.message}`);
-  })));
+  const values = await Promise.all(
+    references.map(({ name, source, id }) =>
+      readSecret(source, id).catch((error: Error) => {
+        // The reference is named, never a value: it says where to look, and holds nothing secret.
+        throw new Error(
+          `Invalid configuration: ${name} could not be read from ${source}:${id}: ${error.name}: ${error.message}`,
+        );
+      }),
+    ),
+  );
   return Object.fromEntries(references.map(({ name }, i) => [name, values[i]]));
 }
 

@@ -15,7 +15,9 @@ export function referencesIn(value: unknown, resources: Resources, found = new S
       if (key === 'Ref' && typeof inner === 'string') add(inner);
       else if (key === 'Fn::GetAtt') add(Array.isArray(inner) ? String(inner[0]) : String(inner).split('.')[0]);
       else if (key === 'Fn::Sub') {
-        const [text, variables] = Array.isArray(inner) ? [String(inner[0]), (inner[1] ?? {}) as Record<string, unknown>] : [String(inner), {}];
+        const [text, variables] = Array.isArray(inner)
+          ? [String(inner[0]), (inner[1] ?? {}) as Record<string, unknown>]
+          : [String(inner), {}];
         // ${Name} and ${Name.Attribute} name a resource unless the Sub defines Name itself; ${!Literal} is text.
         for (const match of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
           const name = match[1].split('.')[0];

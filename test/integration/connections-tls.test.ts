@@ -17,11 +17,22 @@ afterAll(() => {
 
 let names = 0;
 async function connection(body: Record<string, unknown>) {
-  const response = await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name: `tls-${++names}`, database: 'postgres', username: 'postgres', ...body } }));
+  const response = await call(
+    createConnection,
+    apiEvent('POST', '/api/v1/connections', {
+      body: { name: `tls-${++names}`, database: 'postgres', username: 'postgres', ...body },
+    }),
+  );
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body as { id: number; sslmode: string; has_sslrootcert: boolean };
 }
-const check = async (id: number) => (await call(testConnection, apiEvent('POST', `/api/v1/connections/${id}/test`, { path: { connection_id: String(id) } }))).body;
+const check = async (id: number) =>
+  (
+    await call(
+      testConnection,
+      apiEvent('POST', `/api/v1/connections/${id}/test`, { path: { connection_id: String(id) } }),
+    )
+  ).body;
 
 describe('TLS to reviewed databases', () => {
   it('verifies the server by default, and says so clearly when the server does not offer TLS', async () => {
@@ -40,27 +51,57 @@ describe('TLS to reviewed databases', () => {
 
   it('refuses a certificate from a CA it was not given, or one that does not name the host connected to', async () => {
     const unknownCa = await connection({ host: 'localhost', port: tls.port });
-    expect((await check(unknownCa.id)).error).toMatch(/unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
+    expect((await check(unknownCa.id)).error).toMatch(
+      /unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
+    );
     const wrongHost = await connection({ host: '127.0.0.1', port: tls.port, sslrootcert: tls.ca });
     expect((await check(wrongHost.id)).error).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
     // Removing the bundle goes back to the CAs Node trusts.
-    const updated = await call(updateConnection, apiEvent('PUT', `/api/v1/connections/${wrongHost.id}`, { path: { connection_id: String(wrongHost.id) }, body: { sslrootcert: null, host: 'localhost' } }));
+    const updated = await call(
+      updateConnection,
+      apiEvent('PUT', `/api/v1/connections/${wrongHost.id}`, {
+        path: { connection_id: String(wrongHost.id) },
+        body: { sslrootcert: null, host: 'localhost' },
+      }),
+    );
     expect(updated.body.has_sslrootcert).toBe(false);
-    expect((await check(wrongHost.id)).error).toMatch(/unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
+    expect((await check(wrongHost.id)).error).toMatch(
+      /unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
+    );
   });
 
   it('never sends a password over a plain connection unless sslmode is disable', async () => {
-    const preferWithPassword = await connection({ host: '127.0.0.1', port: 5432, sslmode: 'prefer', password: 'not-for-plaintext' });
+    const preferWithPassword = await connection({
+      host: '127.0.0.1',
+      port: 5432,
+      sslmode: 'prefer',
+      password: 'not-for-plaintext',
+    });
     expect((await check(preferWithPassword.id)).error).toContain('closed the connection instead of starting TLS');
     const preferWithout = await connection({ host: '127.0.0.1', port: 5432, sslmode: 'prefer' });
     expect(await check(preferWithout.id)).toMatchObject({ ok: true });
-    const disabled = await connection({ host: '127.0.0.1', port: 5432, sslmode: 'disable', password: 'chosen-plaintext' });
+    const disabled = await connection({
+      host: '127.0.0.1',
+      port: 5432,
+      sslmode: 'disable',
+      password: 'chosen-plaintext',
+    });
     expect(await check(disabled.id)).toMatchObject({ ok: true });
   });
 
   it('refuses an sslrootcert that is not PEM certificates', async () => {
-    const response = await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name: 'bad-ca', host: 'h', database: 'd', username: 'u', sslrootcert: 'not a certificate' } }));
+    const response = await call(
+      createConnection,
+      apiEvent('POST', '/api/v1/connections', {
+        body: { name: 'bad-ca', host: 'h', database: 'd', username: 'u', sslrootcert: 'not a certificate' },
+      }),
+    );
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ path: 'sslrootcert', message: 'sslrootcert must be one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)' }]);
+    expect(response.body.errors).toEqual([
+      {
+        path: 'sslrootcert',
+        message: 'sslrootcert must be one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)',
+      },
+    ]);
   });
 });

@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -27,8 +36,13 @@ interface DeclaredFunction {
 function declared(): { functions: DeclaredFunction[]; routes: string[] } {
   const yml = readFileSync('serverless.yml', 'utf8');
   const section = yml.slice(yml.indexOf('\nfunctions:\n'));
-  const functions = [...section.matchAll(/^ {2}(\w+):\n {4}handler: (\S+)$/gm)].map((m) => ({ name: m[1], handler: m[2] }));
-  const routes = [...section.matchAll(/httpApi: \{ method: '?([A-Z*]+)'?, path: (?:'([^']+)'|([^\s}]+)) \}/g)].map((m) => `${m[1] === '*' ? 'ANY' : m[1]} ${m[2] ?? m[3]}`);
+  const functions = [...section.matchAll(/^ {2}(\w+):\n {4}handler: (\S+)$/gm)].map((m) => ({
+    name: m[1],
+    handler: m[2],
+  }));
+  const routes = [...section.matchAll(/httpApi: \{ method: '?([A-Z*]+)'?, path: (?:'([^']+)'|([^\s}]+)) \}/g)].map(
+    (m) => `${m[1] === '*' ? 'ANY' : m[1]} ${m[2] ?? m[3]}`,
+  );
   return { functions, routes };
 }
 
@@ -76,7 +90,14 @@ function packagingEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
     ESBUILD_WORK_FOLDER: relative(process.cwd(), join(work, 'esbuild')),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', ...SETTING_NAMES]) delete env[key];
+  for (const key of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    ...SETTING_NAMES,
+  ])
+    delete env[key];
   return { ...env, ...settings };
 }
 
@@ -85,7 +106,17 @@ async function packageStage(settings: Record<string, string>, to: string): Promi
   // Output goes to a file, so a run that does not finish still shows how far it got.
   const logFile = `${to}.log`;
   try {
-    await run('bash', ['-c', 'npx serverless package --verbose --stage "$0" --package "$1" > "$2" 2>&1 < /dev/null', STAGE, to, logFile], { env: packagingEnv(settings), timeout: 540_000 });
+    await run(
+      'bash',
+      [
+        '-c',
+        'npx serverless package --verbose --stage "$0" --package "$1" > "$2" 2>&1 < /dev/null',
+        STAGE,
+        to,
+        logFile,
+      ],
+      { env: packagingEnv(settings), timeout: 540_000 },
+    );
     return { ok: true, log: readFileSync(logFile, 'utf8') };
   } catch {
     return { ok: false, log: readFileSync(logFile, 'utf8') };
@@ -122,10 +153,18 @@ const bundleOf = (f: DeclaredFunction) => `${f.handler.slice(0, f.handler.lastIn
 
 describe('a deployed stage without its settings', () => {
   it('is refused before anything is built, with every missing setting named', async () => {
-    const refused = await packageStage({ API_AUTH: 'gateway', ENCRYPTION_KEY: 'cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=' }, join(work, 'refused'));
+    const refused = await packageStage(
+      { API_AUTH: 'gateway', ENCRYPTION_KEY: 'cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=' },
+      join(work, 'refused'),
+    );
     expect(refused.ok).toBe(false);
     expect(refused.log).toContain(`Stage "${STAGE}" is not configured, so it is neither packaged nor deployed`);
-    for (const problem of ['DATABASE_URL is not set', 'UPSTASH_REDIS_REST_URL is not set', 'UPSTASH_REDIS_REST_TOKEN is not set', 'ENCRYPTION_KEYS holds the published development key']) {
+    for (const problem of [
+      'DATABASE_URL is not set',
+      'UPSTASH_REDIS_REST_URL is not set',
+      'UPSTASH_REDIS_REST_TOKEN is not set',
+      'ENCRYPTION_KEYS holds the published development key',
+    ]) {
       expect(refused.log).toContain(problem);
     }
     // With API_AUTH=gateway an authorizer admits callers, so no token is asked for.
@@ -153,9 +192,17 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
     for (const f of functions) {
       const resource = template[logicalId(f.name)];
       expect(resource, `${f.name} is missing from the template`).toBeDefined();
-      expect(resource.Properties).toMatchObject({ Handler: f.handler, Runtime: 'nodejs22.x', FunctionName: `pg-reviewer-${STAGE}-${f.name}` });
+      expect(resource.Properties).toMatchObject({
+        Handler: f.handler,
+        Runtime: 'nodejs22.x',
+        FunctionName: `pg-reviewer-${STAGE}-${f.name}`,
+      });
     }
-    expect(resourcesOf('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(functions.map((f) => logicalId(f.name)).sort());
+    expect(
+      resourcesOf('AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(functions.map((f) => logicalId(f.name)).sort());
   });
 
   it('routes every httpApi event of serverless.yml, the report included', () => {
@@ -166,19 +213,31 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
   });
 
   it('runs the tick every minute', () => {
-    const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'TickLambdaFunction');
+    const rules = resourcesOf('AWS::Events::Rule').filter(
+      ([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'TickLambdaFunction',
+    );
     expect(rules).toHaveLength(1);
     const [ruleId, rule] = rules[0];
     expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
-    const permission = resourcesOf('AWS::Lambda::Permission').find(([, p]) => p.Properties.SourceArn?.['Fn::GetAtt']?.[0] === ruleId);
-    expect(permission?.[1].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': ['TickLambdaFunction', 'Arn'] } });
+    const permission = resourcesOf('AWS::Lambda::Permission').find(
+      ([, p]) => p.Properties.SourceArn?.['Fn::GetAtt']?.[0] === ruleId,
+    );
+    expect(permission?.[1].Properties).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': ['TickLambdaFunction', 'Arn'] },
+    });
   });
 
   it('wires the consumer: its own one-minute schedule, and the right to invoke it by its ARN, not by a reference to it', () => {
-    const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'ConsumerLambdaFunction');
+    const rules = resourcesOf('AWS::Events::Rule').filter(
+      ([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'ConsumerLambdaFunction',
+    );
     expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
 
-    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap(
+      (p: any) => p.PolicyDocument.Statement,
+    );
     const invoke = statements.filter((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
     const [prefix, parts] = invoke[0].Resource['Fn::Join'];
@@ -189,7 +248,9 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
     const consumer = template.ConsumerLambdaFunction.Properties;
     // run, queue and the tick invoke the consumer by this name.
     for (const name of ['tasksRun', 'tasksQueue', 'tick']) {
-      expect(template[logicalId(name)].Properties.Environment.Variables.CONSUMER_FUNCTION_NAME).toBe(consumer.FunctionName);
+      expect(template[logicalId(name)].Properties.Environment.Variables.CONSUMER_FUNCTION_NAME).toBe(
+        consumer.FunctionName,
+      );
     }
   });
 
@@ -204,16 +265,27 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ConsumerFailuresQueue', 'Arn'] } } },
     });
     expect(template.ConsumerFailuresQueue.Type).toBe('AWS::SQS::Queue');
-    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ConsumerFailuresQueue', 'Arn'] } });
+    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap(
+      (p: any) => p.PolicyDocument.Statement,
+    );
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['ConsumerFailuresQueue', 'Arn'] },
+    });
   });
 
   it('lets the functions read secrets only under the stage prefix, and keeps secret references as written', () => {
-    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    const resourceOf = (action: string) => JSON.stringify(statements.find((s: any) => [s.Action].flat().includes(action))?.Resource);
+    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap(
+      (p: any) => p.PolicyDocument.Statement,
+    );
+    const resourceOf = (action: string) =>
+      JSON.stringify(statements.find((s: any) => [s.Action].flat().includes(action))?.Resource);
     expect(resourceOf('ssm:GetParameter')).toContain(`:parameter/pg-reviewer/${STAGE}/*`);
     expect(resourceOf('secretsmanager:GetSecretValue')).toContain(`:secret:pg-reviewer/${STAGE}/*`);
-    expect(template.TickLambdaFunction.Properties.Environment.Variables.UPSTASH_REDIS_REST_TOKEN).toBe('ssm:/pg-reviewer/ci/upstash-token');
+    expect(template.TickLambdaFunction.Properties.Environment.Variables.UPSTASH_REDIS_REST_TOKEN).toBe(
+      'ssm:/pg-reviewer/ci/upstash-token',
+    );
   });
 
   it('packages each function in its own artifact, well under 5 MB, holding its own bundle and no other', () => {
@@ -235,11 +307,27 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
 
   it('ships Swagger UI only with the docs, and libpg-query only with the functions that parse custom_sql', () => {
     const { functions } = declared();
-    const holding = (file: string) => functions.filter((f) => unzip(join(out, `${f.name}.zip`)).has(file)).map((f) => f.name).sort();
+    const holding = (file: string) =>
+      functions
+        .filter((f) => unzip(join(out, `${f.name}.zip`)).has(file))
+        .map((f) => f.name)
+        .sort();
     expect(holding('node_modules/swagger-ui-dist/swagger-ui-bundle.js')).toEqual(['docsAsset']);
-    expect(holding('node_modules/libpg-query/wasm/libpg-query.wasm')).toEqual(['consumer', 'tasksCreate', 'tasksUpdate']);
+    expect(holding('node_modules/libpg-query/wasm/libpg-query.wasm')).toEqual([
+      'consumer',
+      'tasksCreate',
+      'tasksUpdate',
+    ]);
     // Which bundles load the parser is decided by the code, not by serverless.yml: the two must agree.
-    const importing = functions.filter((f) => unzip(join(out, `${f.name}.zip`)).get(bundleOf(f))!.toString('utf8').includes('"libpg-query"')).map((f) => f.name).sort();
+    const importing = functions
+      .filter((f) =>
+        unzip(join(out, `${f.name}.zip`))
+          .get(bundleOf(f))!
+          .toString('utf8')
+          .includes('"libpg-query"'),
+      )
+      .map((f) => f.name)
+      .sort();
     expect(importing).toEqual(['consumer', 'tasksCreate', 'tasksUpdate']);
   });
 
@@ -252,20 +340,49 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
       for (const file of bundles) if (typeof (await import(file)).handler !== 'function') throw new Error(file + ' exports no handler');
       const answer = async ({ file, event }) => (await import(file)).handler(event, {});
       console.log(JSON.stringify({ legacy: await answer(redirect), badId: await answer(report), writeSql: await answer(createTask) }));`;
-    const event = (rawPath: string, extra: Record<string, unknown> = {}) => ({ version: '2.0', rawPath, rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET' } }, ...extra });
-    const task = { name: 'n', task_type: 'custom_sql', connection_id: 1, cron_schedule: '0 2 * * *', task_params: { custom_sql: 'DELETE FROM accounts' } };
+    const event = (rawPath: string, extra: Record<string, unknown> = {}) => ({
+      version: '2.0',
+      rawPath,
+      rawQueryString: '',
+      headers: {},
+      requestContext: { http: { method: 'GET' } },
+      ...extra,
+    });
+    const task = {
+      name: 'n',
+      task_type: 'custom_sql',
+      connection_id: 1,
+      cron_schedule: '0 2 * * *',
+      task_params: { custom_sql: 'DELETE FROM accounts' },
+    };
     const root = (name: string) => join(work, 'unzipped', name);
     const input = [
       entries,
-      { file: join(root('legacyRedirect'), 'functions/legacy/redirect.js'), event: { ...event('/api/scheduler/tasks'), rawQueryString: 'is_active=true' } },
-      { file: join(root('executionsReport'), 'functions/executions/report.js'), event: event('/api/v1/scheduler/executions/abc/report', { pathParameters: { execution_id: 'abc' } }) },
+      {
+        file: join(root('legacyRedirect'), 'functions/legacy/redirect.js'),
+        event: { ...event('/api/scheduler/tasks'), rawQueryString: 'is_active=true' },
+      },
+      {
+        file: join(root('executionsReport'), 'functions/executions/report.js'),
+        event: event('/api/v1/scheduler/executions/abc/report', { pathParameters: { execution_id: 'abc' } }),
+      },
       {
         file: join(root('tasksCreate'), 'functions/tasks/create.js'),
-        event: { ...event('/api/v1/scheduler/tasks'), requestContext: { http: { method: 'POST' } }, headers: { 'content-type': 'application/json' }, body: JSON.stringify(task) },
+        event: {
+          ...event('/api/v1/scheduler/tasks'),
+          requestContext: { http: { method: 'POST' } },
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(task),
+        },
       },
     ];
     const { stdout } = await run('node', ['--input-type=module', '-e', script, JSON.stringify(input)], {
-      env: { ...process.env, LOG_LEVEL: 'silent', API_AUTH: 'disabled', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'silent',
+        API_AUTH: 'disabled',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
     });
     const { legacy, badId, writeSql } = JSON.parse(stdout);
     expect(legacy).toMatchObject({ statusCode: 308, headers: { location: '/api/v1/scheduler/tasks?is_active=true' } });
@@ -273,6 +390,9 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
     expect(JSON.parse(badId.body).detail).toMatch(/execution_id must be a positive integer/);
     // PostgreSQL's parser, loaded from the artifact's own libpg-query files, refuses the write.
     expect(writeSql.statusCode).toBe(400);
-    expect(JSON.parse(writeSql.body).errors[0]).toMatchObject({ path: 'task_params.custom_sql', message: expect.stringMatching(/DELETE/) });
+    expect(JSON.parse(writeSql.body).errors[0]).toMatchObject({
+      path: 'task_params.custom_sql',
+      message: expect.stringMatching(/DELETE/),
+    });
   }, 120_000);
 });

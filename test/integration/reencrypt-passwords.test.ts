@@ -15,7 +15,8 @@ const newKey = randomBytes(32).toString('base64');
 // This file's own process stores passwords with the old key.
 process.env.ENCRYPTION_KEYS = oldKey;
 
-const idOf = (key: string) => createHash('sha256').update('pg-reviewer key id\0').update(Buffer.from(key, 'base64')).digest('hex').slice(0, 8);
+const idOf = (key: string) =>
+  createHash('sha256').update('pg-reviewer key id\0').update(Buffer.from(key, 'base64')).digest('hex').slice(0, 8);
 
 /** Opens a v2 envelope with one key, independently of the code under test. */
 function openWith(key: string, envelope: string): string {
@@ -27,7 +28,9 @@ function openWith(key: string, envelope: string): string {
 
 async function reencrypt(keys: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout } = await run('npx', ['tsx', 'scripts/reencrypt-passwords.ts'], { env: { ...process.env, ENCRYPTION_KEYS: keys.join(',') } });
+    const { stdout } = await run('npx', ['tsx', 'scripts/reencrypt-passwords.ts'], {
+      env: { ...process.env, ENCRYPTION_KEYS: keys.join(',') },
+    });
     return { code: 0, output: stdout };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -36,16 +39,35 @@ async function reencrypt(keys: string[]): Promise<{ code: number; output: string
 }
 
 const storedEnvelopes = async () =>
-  Object.fromEntries((await query<{ name: string; password_encrypted: string }>(sql`select name, password_encrypted from connections where password_encrypted is not null`)).map((r) => [r.name, r.password_encrypted]));
+  Object.fromEntries(
+    (
+      await query<{ name: string; password_encrypted: string }>(
+        sql`select name, password_encrypted from connections where password_encrypted is not null`,
+      )
+    ).map((r) => [r.name, r.password_encrypted]),
+  );
 
 // Each run of the command is a process of its own (npx tsx), seconds each on a busy machine.
 describe('re-encrypting stored passwords with a new key', { timeout: 180_000 }, () => {
   it('moves every password to the newest key, keeps each password, and then works without the old key', async () => {
-    for (const [name, password] of [['billing', 'pw-billing'], ['crm', 'pw "crm" é']]) {
-      const created = await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name, host: 'db.internal', database: 'app', username: 'reviewer', password } }));
+    for (const [name, password] of [
+      ['billing', 'pw-billing'],
+      ['crm', 'pw "crm" é'],
+    ]) {
+      const created = await call(
+        createConnection,
+        apiEvent('POST', '/api/v1/connections', {
+          body: { name, host: 'db.internal', database: 'app', username: 'reviewer', password },
+        }),
+      );
       expect(created.status).toBe(201);
     }
-    await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name: 'no-password', host: 'h', database: 'd', username: 'u' } }));
+    await call(
+      createConnection,
+      apiEvent('POST', '/api/v1/connections', {
+        body: { name: 'no-password', host: 'h', database: 'd', username: 'u' },
+      }),
+    );
     const before = await storedEnvelopes();
     expect(Object.values(before).map((e) => e.split('.')[1])).toEqual([idOf(oldKey), idOf(oldKey)]);
 
@@ -64,10 +86,17 @@ describe('re-encrypting stored passwords with a new key', { timeout: 180_000 }, 
   });
 
   it('names a connection whose password no configured key opens, and exits with an error', async () => {
-    const created = await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name: 'lost', host: 'h', database: 'd', username: 'u', password: 'x' } }));
+    const created = await call(
+      createConnection,
+      apiEvent('POST', '/api/v1/connections', {
+        body: { name: 'lost', host: 'h', database: 'd', username: 'u', password: 'x' },
+      }),
+    );
     const result = await reencrypt([newKey]);
     expect(result.code).toBe(1);
-    expect(result.output).toContain(`connection ${created.body.id}: Stored secret was encrypted with key ${idOf(oldKey)}, which is not in ENCRYPTION_KEYS`);
+    expect(result.output).toContain(
+      `connection ${created.body.id}: Stored secret was encrypted with key ${idOf(oldKey)}, which is not in ENCRYPTION_KEYS`,
+    );
     expect(result.output).not.toContain(oldKey);
   });
 });

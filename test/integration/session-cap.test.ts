@@ -29,7 +29,10 @@ afterAll(async () => {
 
 /** A consumer process, loaded and waiting; go() starts its drain and resolves to its report. */
 async function startConsumer(settings: Record<string, string>) {
-  const child = spawn('npx', ['tsx', 'test/helpers/consumer-drain-process.ts', '4'], { env: { ...process.env, ...settings }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('npx', ['tsx', 'test/helpers/consumer-drain-process.ts', '4'], {
+    env: { ...process.env, ...settings },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   while (!output.includes('ready')) await once(child.stdout, 'data');
@@ -44,16 +47,29 @@ async function startConsumer(settings: Record<string, string>) {
 }
 
 const ourSessions = async () =>
-  Number((await admin<{ n: string }[]>`select count(*) as n from pg_stat_activity where application_name = 'pg-reviewer' and datname = current_database()`)[0].n);
+  Number(
+    (
+      await admin<
+        { n: string }[]
+      >`select count(*) as n from pg_stat_activity where application_name = 'pg-reviewer' and datname = current_database()`
+    )[0].n,
+  );
 
 describe('the cap on sessions to one reviewed database, across consumers', () => {
   it('keeps three consumers running at once within TARGET_SESSIONS_PER_DATABASE sessions to the database', async () => {
     // Each review keeps its session busy for a while, so the consumers' drains overlap.
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from generate_series(1, 1500000)' } }));
-    for (let i = 0; i < 36; i++) expect((await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).status).toBe(200);
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from generate_series(1, 1500000)' } }),
+    );
+    for (let i = 0; i < 36; i++)
+      expect(
+        (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).status,
+      ).toBe(200);
 
     // Each consumer alone would allow CAP sessions, so three without a shared cap would reach 3 * CAP.
-    const consumers = await Promise.all(Array.from({ length: 3 }, () => startConsumer({ TARGET_SESSIONS_PER_DATABASE: String(CAP) })));
+    const consumers = await Promise.all(
+      Array.from({ length: 3 }, () => startConsumer({ TARGET_SESSIONS_PER_DATABASE: String(CAP) })),
+    );
     let most = 0;
     let done = false;
     const all = Promise.all(consumers.map((c) => c.go())).finally(() => (done = true));
@@ -63,19 +79,36 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
     }
     const reports = await all;
 
-    const statuses = await query<{ status: string; n: string }>(sql`select status, count(*) as n from task_executions where scheduled_task_id = ${task.id} group by status`);
+    const statuses = await query<{ status: string; n: string }>(
+      sql`select status, count(*) as n from task_executions where scheduled_task_id = ${task.id} group by status`,
+    );
     expect(statuses).toEqual([{ status: 'completed', n: '36' }]);
-    // Every consumer did reviews (each takes at most two ids per worker from the queue at once), and their drains overlapped in time.
-    expect(reports.map((r) => r.completed), JSON.stringify(reports)).not.toContain(0);
+    // Every consumer did reviews (each takes at most two ids per worker from the queue at once),
+    // and their drains overlapped in time.
+    expect(
+      reports.map((r) => r.completed),
+      JSON.stringify(reports),
+    ).not.toContain(0);
     expect(Math.max(...reports.map((r) => r.startedAt))).toBeLessThan(Math.min(...reports.map((r) => r.endedAt)));
     expect(most).toBe(CAP);
     expect(await ourSessions()).toBe(0);
-    expect(await getRedis().zcard(`${process.env.QUEUE_NAME}:sessions:${new URL(process.env.DATABASE_URL!).hostname}:5432/${new URL(process.env.DATABASE_URL!).pathname.slice(1)}`)).toBe(0);
+    expect(
+      await getRedis().zcard(
+        `${process.env.QUEUE_NAME}:sessions:${new URL(process.env.DATABASE_URL!).hostname}:5432/${new URL(process.env.DATABASE_URL!).pathname.slice(1)}`,
+      ),
+    ).toBe(0);
   }, 180_000);
 
   it('fails a review that waited its longest for a session, saying why, instead of opening one over the cap', async () => {
     const url = new URL(process.env.DATABASE_URL!);
-    const options = { host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1), username: 'postgres', sslmode: 'disable' as const, statementTimeoutSeconds: 30 };
+    const options = {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      database: url.pathname.slice(1),
+      username: 'postgres',
+      sslmode: 'disable' as const,
+      statementTimeoutSeconds: 30,
+    };
     const connection = { id: connectionId, updatedAt: new Date(0) } as ConnectionRow;
     const leases = () => new SessionLeases(getRedis(), { keyPrefix: `${process.env.QUEUE_NAME}-wait`, cap: 1 });
     const first = new TargetConnections({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });

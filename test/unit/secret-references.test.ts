@@ -24,7 +24,9 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/x-amz-json-1.1');
       if (value === undefined) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ __type: Name ? 'ParameterNotFound' : 'ResourceNotFoundException', message: 'not found' }));
+        res.end(
+          JSON.stringify({ __type: Name ? 'ParameterNotFound' : 'ResourceNotFoundException', message: 'not found' }),
+        );
       } else if (Name) res.end(JSON.stringify({ Parameter: { Name, Type: 'SecureString', Value: value } }));
       else res.end(JSON.stringify({ Name: SecretId, SecretString: value }));
     });
@@ -57,18 +59,28 @@ async function freshEnv(vars: Record<string, string>) {
 // Loading the AWS SDK's clients takes seconds on a busy machine.
 describe('settings kept in SSM Parameter Store or Secrets Manager', { timeout: 30_000 }, () => {
   it('are read once per container, before use, and replace the references', async () => {
-    const { env, loadSecretSettings } = await freshEnv({ DATABASE_URL: 'ssm:/pg-reviewer/test/database-url', API_TOKENS: 'secretsmanager:pg-reviewer/test/api-tokens' });
-    expect(() => env()).toThrow('Invalid configuration: DATABASE_URL, API_TOKENS not read yet: loadSecretSettings() must run first');
+    const { env, loadSecretSettings } = await freshEnv({
+      DATABASE_URL: 'ssm:/pg-reviewer/test/database-url',
+      API_TOKENS: 'secretsmanager:pg-reviewer/test/api-tokens',
+    });
+    expect(() => env()).toThrow(
+      'Invalid configuration: DATABASE_URL, API_TOKENS not read yet: loadSecretSettings() must run first',
+    );
     await loadSecretSettings();
     await loadSecretSettings();
     expect(env().DATABASE_URL).toBe('postgres://reviewer:pw@db.example.com/reviewer');
     expect(env().API_TOKENS).toEqual(['a'.repeat(40)]);
-    expect(requests.sort()).toEqual(['AmazonSSM.GetParameter /pg-reviewer/test/database-url', 'secretsmanager.GetSecretValue pg-reviewer/test/api-tokens']);
+    expect(requests.sort()).toEqual([
+      'AmazonSSM.GetParameter /pg-reviewer/test/database-url',
+      'secretsmanager.GetSecretValue pg-reviewer/test/api-tokens',
+    ]);
   });
 
   it('name the setting and where it was looked for when it cannot be read, and try again next time', async () => {
     const { loadSecretSettings } = await freshEnv({ DATABASE_URL: 'ssm:/pg-reviewer/test/missing' });
-    await expect(loadSecretSettings()).rejects.toThrow('Invalid configuration: DATABASE_URL could not be read from ssm:/pg-reviewer/test/missing: ParameterNotFound');
+    await expect(loadSecretSettings()).rejects.toThrow(
+      'Invalid configuration: DATABASE_URL could not be read from ssm:/pg-reviewer/test/missing: ParameterNotFound',
+    );
     await expect(loadSecretSettings()).rejects.toThrow('ParameterNotFound');
     expect(requests).toHaveLength(2);
   });
