@@ -66,9 +66,13 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
         (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).status,
       ).toBe(200);
 
-    // Each consumer alone would allow CAP sessions, so three without a shared cap would reach 3 * CAP.
+    // Each consumer alone would allow CAP sessions, so three without a shared cap would reach 3 * CAP. Reviews
+    // here queue up for sessions for longer than the default wait on a busy machine: the grace is raised so
+    // that none fails waiting (that path has its own test below).
     const consumers = await Promise.all(
-      Array.from({ length: 3 }, () => startConsumer({ TARGET_SESSIONS_PER_DATABASE: String(CAP) })),
+      Array.from({ length: 3 }, () =>
+        startConsumer({ TARGET_SESSIONS_PER_DATABASE: String(CAP), RUNNING_GRACE_SECONDS: '600' }),
+      ),
     );
     let most = 0;
     let done = false;
