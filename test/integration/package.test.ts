@@ -315,6 +315,7 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
     expect(holding('node_modules/swagger-ui-dist/swagger-ui-bundle.js')).toEqual(['docsAsset']);
     expect(holding('node_modules/libpg-query/wasm/libpg-query.wasm')).toEqual([
       'consumer',
+      'dashboard',
       'tasksCreate',
       'tasksUpdate',
     ]);
@@ -328,7 +329,7 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
       )
       .map((f) => f.name)
       .sort();
-    expect(importing).toEqual(['consumer', 'tasksCreate', 'tasksUpdate']);
+    expect(importing).toEqual(['consumer', 'dashboard', 'tasksCreate', 'tasksUpdate']);
   });
 
   it('loads every bundle from its own artifact as the Lambda runtime does, and the handlers answer', async () => {
