@@ -1,22 +1,40 @@
 import { z } from 'zod';
+import { resolveSecretReferences } from './secrets/secret-references.js';
 
 // Local defaults let `npm start` work on a developer machine with nothing configured;
 // a deployed stage sets every one of these explicitly (see README, "Deploy").
+// Published with the source, so it is refused inside AWS Lambda (and by deploy/required-settings.cjs).
 const LOCAL_DEV_ENCRYPTION_KEY = 'cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=';
 
 /** The outcome write's share of the grace: retries of a brief outage, then the stash in Redis. */
 export const MIN_RUNNING_GRACE_SECONDS = 30;
 // A batch of CONSUMER_CONCURRENCY results must stay far below jsonb's 256 MB.
 const RESULT_BYTES_CEILING = 8 * 1024 * 1024;
+const is32ByteKey = (key: string) => Buffer.from(key, 'base64').length === 32;
 
 const envSchema = z.object({
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/reviewer'),
   UPSTASH_REDIS_REST_URL: z.string().url().default('http://127.0.0.1:8079'),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).default('local-dev-token'),
-  ENCRYPTION_KEY: z
+  // Several keys, comma-separated, newest first: the first encrypts, every one decrypts (lib/crypto/secret-box.ts).
+  ENCRYPTION_KEYS: z
     .string()
-    .default(LOCAL_DEV_ENCRYPTION_KEY)
-    .refine((key) => Buffer.from(key, 'base64').length === 32, 'ENCRYPTION_KEY must be 32 bytes, base64-encoded'),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z.string().refine(is32ByteKey, 'ENCRYPTION_KEYS must hold 32-byte keys, base64-encoded, comma-separated'),
+        )
+        .min(1),
+    )
+    .optional(),
+  // One key: the setting before ENCRYPTION_KEYS, still accepted.
+  ENCRYPTION_KEY: z.string().trim().refine(is32ByteKey, 'ENCRYPTION_KEY must be 32 bytes, base64-encoded').optional(),
   QUEUE_NAME: z.string().min(1).default('pg-reviewer:executions'),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   // However many reviews a consumer runs, one reviewed database sees at most this many of its sessions.
@@ -51,7 +69,12 @@ const envSchema = z.object({
   API_TOKENS: z
     .string()
     .optional()
-    .transform((list) => (list ?? '').split(',').map((token) => token.trim()).filter(Boolean)),
+    .transform((list) =>
+      (list ?? '')
+        .split(',')
+        .map((token) => token.trim())
+        .filter(Boolean),
+    ),
   // tokens: callers send one of API_TOKENS. gateway: an API Gateway JWT/IAM/Lambda authorizer checks callers
   // before the function runs. disabled: nobody is checked; refused inside AWS Lambda (see lib/http/auth.ts).
   API_AUTH: z.enum(['tokens', 'gateway', 'disabled']).default('tokens'),
@@ -74,21 +97,58 @@ const envSchema = z.object({
   AWS_LAMBDA_RUNTIME_API: z.string().optional(),
 });
 
-export type Env = z.infer<typeof envSchema>;
+type ParsedSettings = z.infer<typeof envSchema>;
+export type Env = Omit<ParsedSettings, 'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY'> & { ENCRYPTION_KEYS: string[] };
 
 let parsed: Env | undefined;
 
+// Settings given as ssm:/... or secretsmanager:... are read once per container by loadSecretSettings(), which every
+// entry point awaits before anything else, so their values never sit in the function's configuration.
+let secretValues: Record<string, string> | undefined;
+let loading: Promise<void> | undefined;
+
+const ownSettings = () => Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, process.env[name]]));
+const isSecretReference = (value: string | undefined) => /^(ssm:\/|secretsmanager:)/.test(value?.trim() ?? '');
+
+export function loadSecretSettings(): Promise<void> {
+  loading ??= resolveSecretReferences(ownSettings()).then(
+    (values) => {
+      secretValues = values;
+    },
+    (error: unknown) => {
+      // The next invocation tries again (SSM may have throttled, say).
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
+}
+
 // serverless.yml passes every variable, unset ones as empty strings: treat those as not set.
 function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  return Object.fromEntries(
+    Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
 }
 
 // The developer defaults point at 127.0.0.1 and a published key: on AWS they would be wrong or unsafe.
-const REQUIRED_WHEN_DEPLOYED = ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ENCRYPTION_KEY'] as const;
+const REQUIRED_WHEN_DEPLOYED = [
+  'DATABASE_URL',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'ENCRYPTION_KEYS',
+] as const;
 
 export function env(): Env {
   if (!parsed) {
-    const raw = withoutEmpty(process.env);
+    const unread = Object.entries(ownSettings()).filter(
+      ([name, value]) => isSecretReference(value) && secretValues?.[name] === undefined,
+    );
+    if (unread.length > 0)
+      throw new Error(
+        `Invalid configuration: ${unread.map(([name]) => name).join(', ')} not read yet: loadSecretSettings() must run first`,
+      );
+    const raw = { ...withoutEmpty(process.env), ...secretValues };
     const result = envSchema.safeParse(raw);
     if (!result.success) {
       const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -96,11 +156,22 @@ export function env(): Env {
     }
     // Only the real Lambda runtime sets AWS_LAMBDA_RUNTIME_API (serverless-offline does not).
     const deployed = result.data.AWS_LAMBDA_RUNTIME_API !== undefined;
-    const missing = REQUIRED_WHEN_DEPLOYED.filter((name) => raw[name] === undefined);
+    const missing = REQUIRED_WHEN_DEPLOYED.filter(
+      (name) => raw[name] === undefined && !(name === 'ENCRYPTION_KEYS' && raw.ENCRYPTION_KEY !== undefined),
+    );
     if (deployed && missing.length > 0) {
-      throw new Error(`Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (README, "Deploy")`);
+      throw new Error(
+        `Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (README, "Deploy")`,
+      );
     }
-    parsed = result.data;
+    const { ENCRYPTION_KEY: single, ENCRYPTION_KEYS: several, ...settings } = result.data;
+    const keys = several ?? (single ? [single] : undefined);
+    if (deployed && keys?.includes(LOCAL_DEV_ENCRYPTION_KEY)) {
+      throw new Error(
+        'Invalid configuration: ENCRYPTION_KEYS holds the published development key; generate one with `openssl rand -base64 32`',
+      );
+    }
+    parsed = { ...settings, ENCRYPTION_KEYS: keys ?? [LOCAL_DEV_ENCRYPTION_KEY] };
   }
   return parsed;
 }

@@ -1,4 +1,5 @@
 import { CONSUMER_RESERVE_SECONDS } from '../../lib/executions/consumer-budget.js';
+import { loadSecretSettings } from '../../lib/env.js';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
 import { withLogContext } from '../../lib/log/logger.js';
 import { deliverNotifications } from '../../lib/notifications/deliver.js';
@@ -9,6 +10,7 @@ const RESERVE_MS = CONSUMER_RESERVE_SECONDS * 1000;
 export const handler = withLogContext(async (event: { executionIds?: unknown } = {}, context?: { getRemainingTimeInMillis?: () => number }) => {
   const executionIds = Array.isArray(event?.executionIds) ? event.executionIds.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [];
   const remaining = context?.getRemainingTimeInMillis;
+  await loadSecretSettings();
   const report = await drainQueue({ executionIds, shouldStop: () => (remaining ? remaining() < RESERVE_MS : false), remainingMs: remaining });
   // The reviews are recorded: their notifications go out now rather than at the next tick.
   await deliverNotifications({ budgetMs: 60_000 });

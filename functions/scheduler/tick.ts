@@ -1,3 +1,4 @@
+import { loadSecretSettings } from '../../lib/env.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { startConsumer } from '../../lib/executions/start-consumer.js';
 import { withLogContext } from '../../lib/log/logger.js';
@@ -5,6 +6,7 @@ import { runNotificationTick } from '../../lib/notifications/notifications-tick.
 
 /** Every minute: claim due runs, recover lost ones, push ids; then start a consumer if there is work. */
 export const handler = withLogContext(async () => {
+  await loadSecretSettings();
   const report = await runTick();
   if (report.pushed > 0) await startConsumer();
   // Retries whose time has come, events a consumer left behind, old delivery history.

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import postgres from 'postgres';
 
 export const sslModes = ['disable', 'prefer', 'require', 'verify-full'] as const;
@@ -10,16 +12,35 @@ export interface TargetOptions {
   username: string;
   password?: string | null;
   sslmode: SslMode;
+  /** PEM certificates the server's certificate must chain to under verify-full; Node's default CAs otherwise. */
+  sslRootCert?: string | null;
   /** Applied per statement on the server; query_timeout of the task, in seconds. */
   statementTimeoutSeconds: number;
 }
 
-const sslOption: Record<SslMode, false | 'prefer' | 'require' | 'verify-full'> = {
-  disable: false,
-  prefer: 'prefer',
-  require: 'require',
-  'verify-full': 'verify-full',
-};
+/**
+ * libpq's meanings, with one difference: `prefer` falls back to a plain connection only when there is no
+ * password to send, so a password never crosses an unencrypted connection unless `disable` was chosen.
+ * verify-full checks the certificate's chain (against sslRootCert when given) and that it names the host,
+ * an IP address included (Node would otherwise compare an IP host with "localhost").
+ */
+function sslOption(options: TargetOptions): false | 'prefer' | 'require' | ConnectionOptions {
+  switch (options.sslmode) {
+    case 'disable':
+      return false;
+    case 'prefer':
+      return options.password ? 'require' : 'prefer';
+    case 'require':
+      return 'require';
+    case 'verify-full':
+      return {
+        rejectUnauthorized: true,
+        ca: options.sslRootCert ?? undefined,
+        servername: isIP(options.host) ? undefined : options.host,
+        checkServerIdentity: (_servername, certificate) => checkServerIdentity(options.host, certificate),
+      };
+  }
+}
 
 /**
  * One connection to a reviewed database. Read-only is enforced by the server
@@ -33,7 +54,7 @@ export function openTarget(options: TargetOptions): postgres.Sql {
     database: options.database,
     username: options.username,
     password: options.password ?? undefined,
-    ssl: sslOption[options.sslmode],
+    ssl: sslOption(options),
     max: 1,
     connect_timeout: 10,
     idle_timeout: 5,
@@ -56,7 +77,17 @@ export function isConnectionError(error: unknown): boolean {
   const e = error as { code?: string; errno?: string };
   const code = e?.code ?? '';
   return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
+    [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'ETIMEDOUT',
+      'ECONNRESET',
+      'EHOSTUNREACH',
+      'CONNECT_TIMEOUT',
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED',
+    ].includes(code) ||
     code.startsWith('08') || // connection_exception class
     code.startsWith('28') || // invalid_authorization_specification (bad password, no pg_hba entry)
     code === '3D000' || // database does not exist
@@ -75,7 +106,12 @@ export function describeTargetError(error: unknown): string {
   const message = e?.message ?? String(error);
   const code = e?.code ?? '';
   if (/^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
-  if (code === 'ECONNREFUSED') return `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} (ECONNREFUSED)`;
+  // Node gives a closed TLS handshake no code of its own; the usual cause is a server with ssl = off.
+  if (code === 'ECONNRESET' && /before secure TLS connection was established/.test(message)) {
+    return 'The target database closed the connection instead of starting TLS: the server may not accept encrypted connections (ssl = off). Turn ssl on there, or choose sslmode disable for this connection if the network path is trusted (ECONNRESET)';
+  }
+  if (code === 'ECONNREFUSED')
+    return `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} (ECONNREFUSED)`;
   if (['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET'].includes(code)) {
     return `The connection to the target database was closed during the review (terminated by the server, or the network failed) (${code})`;
   }

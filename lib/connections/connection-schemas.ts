@@ -1,8 +1,32 @@
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { sslModes } from '../analyses/target-connection.js';
 
 const sslmode = z.enum(sslModes);
-const host = z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9._:\-[\]]+$/, 'host must be a hostname or an IP address');
+// A CA bundle is public data, but still bounded: the RDS global bundle is ~160 kB.
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const sslrootcert = z
+  .string()
+  .max(1_000_000)
+  .refine((pem) => {
+    const certificates = pem.match(PEM_CERTIFICATE) ?? [];
+    return certificates.length > 0 && certificates.every(isCertificate);
+  }, 'sslrootcert must be one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)');
+
+function isCertificate(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const host = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9._:\-[\]]+$/, 'host must be a hostname or an IP address');
 
 export const createConnectionBody = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(200),
@@ -11,7 +35,9 @@ export const createConnectionBody = z.strictObject({
   database: z.string().min(1).max(63),
   username: z.string().min(1).max(63),
   password: z.string().max(1000).optional(),
-  sslmode: sslmode.default('prefer'),
+  // Verified by default: encrypted, with the server's certificate checked against its host name.
+  sslmode: sslmode.default('verify-full'),
+  sslrootcert: sslrootcert.optional(),
 });
 export type CreateConnectionBody = z.infer<typeof createConnectionBody>;
 
@@ -24,5 +50,7 @@ export const updateConnectionBody = z.strictObject({
   // null removes the stored password.
   password: z.string().max(1000).nullable().optional(),
   sslmode: sslmode.optional(),
+  // null goes back to the CAs Node trusts by default.
+  sslrootcert: sslrootcert.nullable().optional(),
 });
 export type UpdateConnectionBody = z.infer<typeof updateConnectionBody>;

@@ -1,5 +1,12 @@
 import { getDb } from '../../db/client.js';
-import { deleteConnectionRow, findConnection, insertConnection, listConnections as selectConnections, updateConnectionRow, type NewConnection } from '../../db/queries/connections.js';
+import {
+  deleteConnectionRow,
+  findConnection,
+  insertConnection,
+  listConnections as selectConnections,
+  updateConnectionRow,
+  type NewConnection,
+} from '../../db/queries/connections.js';
 import { countTasksUsingConnection } from '../../db/queries/tasks.js';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { describeTargetError, openTarget } from '../analyses/target-connection.js';
@@ -20,14 +27,19 @@ export function toConnectionResponse(row: ConnectionRow) {
     username: row.username,
     has_password: row.passwordEncrypted !== null,
     sslmode: row.sslmode,
+    has_sslrootcert: row.sslRootCert !== null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
 }
 
 export async function createConnection(body: CreateConnectionBody): Promise<ConnectionRow> {
-  const { password, ...rest } = body;
-  return insertConnection(getDb(), { ...rest, passwordEncrypted: password ? encryptSecret(password) : null }).catch(nameConflict(body.name));
+  const { password, sslrootcert, ...rest } = body;
+  return insertConnection(getDb(), {
+    ...rest,
+    sslRootCert: sslrootcert ?? null,
+    passwordEncrypted: password ? encryptSecret(password) : null,
+  }).catch(nameConflict(body.name));
 }
 
 export async function listConnections(): Promise<ConnectionRow[]> {
@@ -41,8 +53,9 @@ export async function getConnection(id: number): Promise<ConnectionRow> {
 }
 
 export async function updateConnection(id: number, body: UpdateConnectionBody): Promise<ConnectionRow> {
-  const { password, ...rest } = body;
+  const { password, sslrootcert, ...rest } = body;
   const changes: Partial<NewConnection> = { ...rest };
+  if (sslrootcert !== undefined) changes.sslRootCert = sslrootcert;
   if (password !== undefined) changes.passwordEncrypted = password === null ? null : encryptSecret(password);
   const row = await updateConnectionRow(getDb(), id, changes).catch(nameConflict(body.name));
   if (!row) throw notFound(`Connection ${id}`);
@@ -52,7 +65,8 @@ export async function updateConnection(id: number, body: UpdateConnectionBody): 
 export async function deleteConnection(id: number): Promise<void> {
   const db = getDb();
   const users = await countTasksUsingConnection(db, id);
-  if (users > 0) throw new AppError('conflict', `Connection ${id} is used by ${users} task(s); delete or move them first`);
+  if (users > 0)
+    throw new AppError('conflict', `Connection ${id} is used by ${users} task(s); delete or move them first`);
   // A task created between the count and the delete is caught by the foreign key (23503 → 409).
   if (!(await deleteConnectionRow(db, id))) throw notFound(`Connection ${id}`);
 }
@@ -72,7 +86,12 @@ export async function testConnection(id: number): Promise<ConnectionTestResult> 
     await sql`select 1`;
     const started = performance.now();
     const [row] = await sql`select current_setting('server_version') as version`;
-    return { ok: true, server_version: row.version, round_trip_ms: Math.round((performance.now() - started) * 100) / 100, error: null };
+    return {
+      ok: true,
+      server_version: row.version,
+      round_trip_ms: Math.round((performance.now() - started) * 100) / 100,
+      error: null,
+    };
   } catch (error) {
     return { ok: false, server_version: null, round_trip_ms: null, error: describeTargetError(error) };
   } finally {

@@ -10,6 +10,7 @@ export function targetOptionsFor(connection: ConnectionRow, statementTimeoutSeco
     username: connection.username,
     password: connection.passwordEncrypted ? decryptSecret(connection.passwordEncrypted) : null,
     sslmode: connection.sslmode as SslMode,
+    sslRootCert: connection.sslRootCert,
     statementTimeoutSeconds,
   };
 }

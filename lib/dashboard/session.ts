@@ -10,11 +10,11 @@ const COOKIE_ATTRIBUTES = 'Path=/dashboard; HttpOnly; Secure; SameSite=Strict';
 let key: Buffer | undefined;
 
 /**
- * Sessions and CSRF tokens are signed with a key derived from ENCRYPTION_KEY: a secret every stage
- * already has, and a different key from the one that encrypts passwords.
+ * Sessions and CSRF tokens are signed with a key derived from the newest of ENCRYPTION_KEYS: a secret every
+ * stage already has, and a different key from the one that encrypts passwords (a rotation signs everyone out).
  */
 function signingKey(): Buffer {
-  key ??= Buffer.from(hkdfSync('sha256', Buffer.from(env().ENCRYPTION_KEY, 'base64'), Buffer.alloc(0), 'pg-reviewer dashboard session', 32));
+  key ??= Buffer.from(hkdfSync('sha256', Buffer.from(env().ENCRYPTION_KEYS[0], 'base64'), Buffer.alloc(0), 'pg-reviewer dashboard session', 32));
   return key;
 }
 

@@ -2,8 +2,20 @@ import type { ConnectionRow } from '../../db/schema/index.js';
 import { openTarget, type TargetOptions } from '../analyses/target-connection.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
+import { getRedis } from '../queue/redis.js';
+import { SessionLeases, sessionTarget, type SessionLease } from './session-leases.js';
 
 type TargetSql = ReturnType<typeof openTarget>;
+
+interface Session {
+  sql: TargetSql;
+  target: string;
+  lease: SessionLease | undefined;
+  idleTimer?: NodeJS.Timeout;
+}
+
+// An idle session gives back its place under the cap after this long, as openTarget's idle_timeout ends its backend.
+const IDLE_SESSION_MS = 5_000;
 
 export interface SessionLimit {
   /** Reviews of one database at a time, so one session each. */
@@ -13,12 +25,15 @@ export interface SessionLimit {
    * its execution (already claimed, its deadline running) be taken for lost.
    */
   maxWaitMs: number;
+  /** The same limit across every running consumer: a session is opened only with a lease (session-leases.ts). */
+  leases?: SessionLeases;
 }
 
 /** The consumer's limit: a review waits at most half the running grace, so its deadline still holds. */
 export const configuredSessionLimit = (): SessionLimit => ({
   perDatabase: env().TARGET_SESSIONS_PER_DATABASE,
   maxWaitMs: (env().RUNNING_GRACE_SECONDS * 1000) / 2,
+  leases: new SessionLeases(getRedis(), { keyPrefix: env().QUEUE_NAME, cap: env().TARGET_SESSIONS_PER_DATABASE }),
 });
 
 /**
@@ -31,10 +46,11 @@ export const configuredSessionLimit = (): SessionLimit => ({
  * statement). Connections are keyed by everything they were opened with: the connection row as
  * last updated (a changed host or password opens a new one) and the task's query_timeout, which is
  * the session's statement_timeout. Read-only, the timeouts and application_name are openTarget's own.
- * However many workers the consumer runs, one database sees at most `perDatabase` reviews at once.
+ * However many workers the consumer runs, one database sees at most `perDatabase` reviews at once; with
+ * `leases`, at most `perDatabase` sessions across all running consumers, each held from open to close.
  */
 export class TargetConnections {
-  readonly #idle = new Map<string, TargetSql[]>();
+  readonly #idle = new Map<string, Session[]>();
   readonly #limit: SessionLimit;
   readonly #inUse = new Map<number, number>();
   readonly #waiting = new Map<number, Array<() => void>>();
@@ -44,9 +60,10 @@ export class TargetConnections {
   }
 
   async use<T>(connection: ConnectionRow, options: TargetOptions, review: (sql: TargetSql) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#limit.maxWaitMs;
     await this.#acquire(connection.id);
     try {
-      return await this.#review(connection, options, review);
+      return await this.#review(connection, options, review, deadline);
     } finally {
       this.#release(connection.id);
     }
@@ -55,23 +72,54 @@ export class TargetConnections {
   async close(): Promise<void> {
     const all = [...this.#idle.values()].flat();
     this.#idle.clear();
-    await Promise.all(all.map((sql) => sql.end({ timeout: 0 })));
+    await Promise.all(all.map((session) => this.#end(session)));
   }
 
-  async #review<T>(connection: ConnectionRow, options: TargetOptions, review: (sql: TargetSql) => Promise<T>): Promise<T> {
+  async #review<T>(
+    connection: ConnectionRow,
+    options: TargetOptions,
+    review: (sql: TargetSql) => Promise<T>,
+    deadline: number,
+  ): Promise<T> {
     const key = `${connection.id}/${connection.updatedAt.getTime()}/${options.statementTimeoutSeconds}`;
-    const sql = this.#idle.get(key)?.pop() ?? openTarget(options);
+    const session = this.#idle.get(key)?.pop() ?? (await this.#open(options, deadline));
+    clearTimeout(session.idleTimer);
     let result: T;
     try {
-      result = await review(sql);
+      result = await review(session.sql);
     } catch (error) {
-      await sql.end({ timeout: 0 });
+      await this.#end(session);
       throw error;
     }
     const idle = this.#idle.get(key) ?? [];
-    idle.push(sql);
+    idle.push(session);
     this.#idle.set(key, idle);
+    session.idleTimer = setTimeout(() => {
+      if (idle.includes(session)) idle.splice(idle.indexOf(session), 1);
+      void this.#end(session);
+    }, IDLE_SESSION_MS).unref();
     return result;
+  }
+
+  async #open(options: TargetOptions, deadline: number): Promise<Session> {
+    const target = sessionTarget(options);
+    if (!this.#limit.leases) return { sql: openTarget(options), target, lease: undefined };
+    // Sessions this consumer keeps idle for another connection row or timeout to the same database hold
+    // places under the cap: they give them up rather than have this review wait for them.
+    for (const idle of this.#idle.values()) {
+      for (const session of idle.filter((s) => s.target === target)) {
+        idle.splice(idle.indexOf(session), 1);
+        await this.#end(session);
+      }
+    }
+    const lease = await this.#limit.leases.acquire(target, deadline);
+    return { sql: openTarget(options), target, lease };
+  }
+
+  async #end(session: Session): Promise<void> {
+    clearTimeout(session.idleTimer);
+    await session.sql.end({ timeout: 0 });
+    await session.lease?.release();
   }
 
   async #acquire(database: number): Promise<void> {
@@ -90,7 +138,10 @@ export class TargetConnections {
       const timer = setTimeout(() => {
         queue.splice(queue.indexOf(handOver), 1);
         this.#inUse.set(database, (this.#inUse.get(database) ?? 0) + 1);
-        log.warn('opening a session over the per-database limit: a review waited too long for one', { connectionId: database, limit: this.#limit.perDatabase });
+        log.warn('opening a session over the per-database limit: a review waited too long for one', {
+          connectionId: database,
+          limit: this.#limit.perDatabase,
+        });
         resolve();
       }, this.#limit.maxWaitMs);
       queue.push(handOver);

@@ -3,6 +3,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { driverError } from '../../db/errors.js';
+import { loadSecretSettings } from '../env.js';
 import { log, logContext, logger } from '../log/logger.js';
 import { authorizeRequest } from './auth.js';
 import { AppError, appErrorFromDatabase, fieldErrors, invalidFields, statusByCode } from './errors.js';
@@ -42,6 +43,8 @@ export function createHandler<B = undefined, P = undefined, Q = undefined>(
 ): Handler {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>();
   stack.use(logContext()).use({ before: async (request) => logger.appendKeys({ requestId: requestIdOf(request.event) }) });
+  // Settings kept in SSM or Secrets Manager (API_TOKENS among them) are read before anything uses them.
+  stack.use({ before: async () => loadSecretSettings() });
   if (!options.public) stack.use({ before: async (request) => authorizeRequest(request.event) });
   if (schemas.body) stack.use({ before: async (request) => requireJsonContentType(request.event) }).use(httpJsonBodyParser());
   const handler = stack

@@ -143,6 +143,7 @@ export const connectionResponse = z.object({
   username: z.string(),
   has_password: z.boolean().meta({ description: 'The password itself is never returned' }),
   sslmode: z.enum(sslModes),
+  has_sslrootcert: z.boolean().meta({ description: 'Whether a CA bundle (sslrootcert) is stored for verify-full' }),
   created_at: timestamp,
   updated_at: timestamp,
 });

@@ -26,7 +26,8 @@ describe('connections', () => {
       database: 'app',
       username: 'reviewer',
       has_password: true,
-      sslmode: 'prefer',
+      sslmode: 'verify-full',
+      has_sslrootcert: false,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -39,7 +40,7 @@ describe('connections', () => {
     const created = await call(createConnection, apiEvent('POST', '/api/v1/connections', { body: { name: 'enc', host: 'h', database: 'd', username: 'u', password: SECRET } }));
     const [row] = await query<{ password_encrypted: string }>(sql`select password_encrypted from connections where id = ${created.body.id}`);
     expect(row.password_encrypted).not.toContain('S3cret');
-    expect(row.password_encrypted.startsWith('v1.')).toBe(true);
+    expect(row.password_encrypted.startsWith('v2.')).toBe(true);
     expect(decryptSecret(row.password_encrypted)).toBe(SECRET);
   });
 

@@ -9,7 +9,15 @@ afterEach(() => {
 async function freshEnv(vars: Record<string, string>) {
   vi.resetModules();
   process.env = { ...saved, ...vars };
-  for (const name of ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ENCRYPTION_KEY', 'IS_OFFLINE', 'AWS_LAMBDA_RUNTIME_API']) {
+  for (const name of [
+    'DATABASE_URL',
+    'UPSTASH_REDIS_REST_URL',
+    'UPSTASH_REDIS_REST_TOKEN',
+    'ENCRYPTION_KEY',
+    'ENCRYPTION_KEYS',
+    'IS_OFFLINE',
+    'AWS_LAMBDA_RUNTIME_API',
+  ]) {
     if (!(name in vars)) delete process.env[name];
   }
   return (await import('../../lib/env.js')).env;
@@ -40,7 +48,9 @@ describe('configuration', () => {
 
   it('refuses to run inside AWS Lambda on the developer defaults, naming what to set', async () => {
     const env = await freshEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', DATABASE_URL: 'postgres://db/reviewer' });
-    expect(() => env()).toThrow('UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, ENCRYPTION_KEY must be set on a deployed stage');
+    expect(() => env()).toThrow(
+      'UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, ENCRYPTION_KEYS must be set on a deployed stage',
+    );
   });
 
   it('accepts the developer defaults under serverless-offline', async () => {
@@ -51,5 +61,28 @@ describe('configuration', () => {
   it('refuses an encryption key that is not 32 bytes', async () => {
     const env = await freshEnv({ ENCRYPTION_KEY: Buffer.from('short').toString('base64') });
     expect(() => env()).toThrow('ENCRYPTION_KEY must be 32 bytes, base64-encoded');
+  });
+
+  const deployed = {
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    DATABASE_URL: 'postgres://db/reviewer',
+    UPSTASH_REDIS_REST_URL: 'https://x.upstash.io',
+    UPSTASH_REDIS_REST_TOKEN: 't',
+  };
+
+  it('refuses the published development key inside AWS Lambda, even when set explicitly', async () => {
+    const env = await freshEnv({
+      ...deployed,
+      ENCRYPTION_KEYS: `${Buffer.alloc(32, 1).toString('base64')},cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=`,
+    });
+    expect(() => env()).toThrow('ENCRYPTION_KEYS holds the published development key');
+  });
+
+  it('takes several keys, newest first, and refuses a list with a key of the wrong length', async () => {
+    const keys = [Buffer.alloc(32, 1).toString('base64'), Buffer.alloc(32, 2).toString('base64')];
+    expect((await freshEnv({ ...deployed, ENCRYPTION_KEYS: keys.join(', ') }))().ENCRYPTION_KEYS).toEqual(keys);
+    vi.resetModules();
+    const bad = await freshEnv({ ENCRYPTION_KEYS: `${keys[0]},c2hvcnQ=` });
+    expect(() => bad()).toThrow('ENCRYPTION_KEYS must hold 32-byte keys, base64-encoded');
   });
 });

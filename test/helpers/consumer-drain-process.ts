@@ -1,0 +1,12 @@
+import { once } from 'node:events';
+import { drainQueue } from '../../lib/executions/drain-queue.js';
+
+// One consumer in a process of its own, as on Lambda where each invocation is a separate runtime. Once loaded it
+// says "ready" and waits for a line on stdin, so a test can start several at the same moment; then it drains the
+// queue at the given concurrency, prints its report and when it worked, and exits.
+console.log('ready');
+await once(process.stdin, 'data');
+const startedAt = Date.now();
+const report = await drainQueue({ concurrency: Number(process.argv[2] ?? 8) });
+console.log(JSON.stringify({ ...report, startedAt, endedAt: Date.now() }));
+process.exit(0);
