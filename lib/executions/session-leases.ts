@@ -32,6 +32,9 @@ for i = 2, #ARGV do renewed = renewed + redis.call('ZADD', KEYS[1], 'XX', 'CH', 
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return renewed`;
 
+/** The only scripts pg-reviewer runs in Redis: the local REST endpoint refuses any other. */
+export const SESSION_LEASE_SCRIPTS = [ACQUIRE, RENEW];
+
 export interface SessionLease {
   release(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { SESSION_LEASE_SCRIPTS } from '../../lib/executions/session-leases.js';
 
 /**
  * A local stand-in for Upstash's REST API (like upstash/serverless-redis-http), speaking what
@@ -52,9 +53,11 @@ const redisOptions: RedisOptions = {
 // between MULTI and EXEC; a few idle ones are kept to avoid a TCP handshake per transaction.
 const IDLE_TRANSACTION_CONNECTIONS = 4;
 
-// What lib/queue/execution-queue.ts sends, and DEL, with which test and benchmark set-ups empty
-// their lists. Anything else (CONFIG, EVAL, FLUSHALL, KEYS ...) is refused before it reaches Redis.
-const ALLOWED_COMMANDS = new Set(['lpush', 'rpush', 'lrem', 'lmove', 'llen', 'lrange', 'del']);
+// What the application sends (the queue in lib/queue/execution-queue.ts, the outcome stash, the session
+// leases), and DEL, with which test and benchmark set-ups empty their keys. Anything else (CONFIG, FLUSHALL,
+// KEYS ...) is refused before it reaches Redis, and EVAL runs only the application's own scripts.
+const ALLOWED_COMMANDS = new Set(['lpush', 'rpush', 'lrem', 'lmove', 'llen', 'lrange', 'hset', 'hmget', 'hkeys', 'hdel', 'expire', 'zrem', 'eval', 'del']);
+const ALLOWED_SCRIPTS = new Set(SESSION_LEASE_SCRIPTS);
 
 // A blocking command holds the shared connection, so every request after it would wait behind it.
 const BLOCKING_COMMANDS = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
@@ -224,6 +227,9 @@ function parseCommand(value: unknown): string[] {
   if (BLOCKING_COMMANDS.has(name)) throw new HttpError(400, `ERR blocking command '${value[0]}' is not supported by this endpoint`);
   if (!ALLOWED_COMMANDS.has(name)) {
     throw new HttpError(400, `ERR command '${value[0]}' is not supported by this endpoint; it accepts ${[...ALLOWED_COMMANDS].join(', ')}`);
+  }
+  if (name === 'eval' && !ALLOWED_SCRIPTS.has(String(value[1]))) {
+    throw new HttpError(400, 'ERR this endpoint runs only the scripts pg-reviewer sends');
   }
   return value.map(String);
 }
