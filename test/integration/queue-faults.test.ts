@@ -1,5 +1,6 @@
 import { createServer, request, type Server } from 'node:http';
 import { sql } from 'drizzle-orm';
+import { Redis as IORedis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { drainQueue } from '../../lib/executions/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
@@ -70,7 +71,9 @@ describe('a queue request that fails', () => {
   it('stops the drain with the reason, not an exception, when every take is refused, and strands no id', async () => {
     const ids = await queued(3);
     // The processing list is not a list: Redis refuses each LMOVE of the pipeline (WRONGTYPE).
-    await getRedis().set(processingKey(), 'not a list');
+    // Written to Redis itself: the REST endpoint serves only what the application sends.
+    const redis = new IORedis('redis://127.0.0.1:6379');
+    await redis.set(processingKey(), 'not a list').finally(() => redis.disconnect());
 
     const report = await drainQueue({ concurrency: 2 });
 
