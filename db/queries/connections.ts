@@ -14,7 +14,7 @@ export async function findConnection(db: DbOrTx, id: number): Promise<Connection
   return row;
 }
 
-export async function listConnections(db: DbOrTx): Promise<ConnectionRow[]> {
+export async function selectConnections(db: DbOrTx): Promise<ConnectionRow[]> {
   return db.select().from(connections).orderBy(asc(connections.id));
 }
 

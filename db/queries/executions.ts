@@ -26,7 +26,7 @@ export interface ExecutionFilter {
   limit: number;
 }
 
-export async function listExecutions(db: DbOrTx, filter: ExecutionFilter): Promise<ExecutionRow[]> {
+export async function selectExecutions(db: DbOrTx, filter: ExecutionFilter): Promise<ExecutionRow[]> {
   return db
     .select()
     .from(taskExecutions)
@@ -158,7 +158,7 @@ export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutc
   return new Set(rows.map((r) => Number(r.id)));
 }
 
-export async function executionStatuses(db: DbOrTx, ids: readonly number[]): Promise<Map<number, ExecutionStatus>> {
+export async function readExecutionStatuses(db: DbOrTx, ids: readonly number[]): Promise<Map<number, ExecutionStatus>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select({ id: taskExecutions.id, status: taskExecutions.status })

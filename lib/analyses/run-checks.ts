@@ -1,6 +1,7 @@
 import { sqlState } from '../../db/errors.js';
 import { isConnectionError } from './target-connection.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type NotAssessable } from './types.js';
+import { quoteIdent } from './format.js';
 
 export interface ChecksOutcome {
   findings: Finding[];
@@ -50,6 +51,3 @@ export function notAssessableFrom(checkId: string, error: unknown, role: string)
   }
 }
 
-export function quoteIdent(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
-}

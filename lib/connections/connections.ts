@@ -3,7 +3,7 @@ import {
   deleteConnectionRow,
   findConnection,
   insertConnection,
-  listConnections as selectConnections,
+  selectConnections,
   updateConnectionRow,
   type NewConnection,
 } from '../../db/queries/connections.js';

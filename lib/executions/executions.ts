@@ -1,5 +1,5 @@
 import { getDb } from '../../db/client.js';
-import { findExecution, listExecutions as selectExecutions } from '../../db/queries/executions.js';
+import { findExecution, selectExecutions } from '../../db/queries/executions.js';
 import type { ExecutionRow } from '../../db/schema/index.js';
 import { notFound } from '../http/errors.js';
 import { notificationsOfExecution } from '../notifications/deliveries.js';

@@ -1,5 +1,5 @@
 import { getDb, type Db } from '../../db/client.js';
-import { executionStatuses } from '../../db/queries/executions.js';
+import { readExecutionStatuses } from '../../db/queries/executions.js';
 import { claimExecutionsToPush, recoverOverdueExecutions, type RecoveredExecution } from '../../db/queries/recovery.js';
 import { databaseNow } from '../../db/queries/tasks.js';
 import { env } from '../env.js';
@@ -110,7 +110,7 @@ async function trimProcessingList(db: Db): Promise<void> {
   const entries = await peekProcessing();
   if (entries.length === 0) return;
   const ids = entries.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-  const statuses = await executionStatuses(db, ids);
+  const statuses = await readExecutionStatuses(db, ids);
   const untaken = entries.filter((entry) => statuses.get(Number(entry)) === 'queued');
   // A recovered execution is queued or failed by now; one running again belongs to a live consumer.
   const finished = entries.filter((entry) => !['running', 'queued'].includes(statuses.get(Number(entry)) ?? ''));

@@ -1,6 +1,6 @@
 import { perReview } from '../per-review.js';
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
+import { quoteIdent } from '../format.js';
 
 /**
  * Without pg_read_all_stats (part of pg_monitor), pg_stat_activity hides the state and query of

@@ -1,9 +1,9 @@
-import { round } from '../format.js';
+import { formatDuration, plural, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { gradeBy, plural } from './findings.js';
+import { gradeBy } from './findings.js';
 import { presentQuery } from '../query-text.js';
-import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
+import { groupByDatabase, summarizeSession } from './session-rows.js';
 import { LIST_CAP } from '../finding-list.js';
 
 // PgHero lists queries running longer than long_running_query_sec, 60 s by default (reported as

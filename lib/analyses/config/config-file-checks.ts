@@ -1,7 +1,7 @@
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 import { readAllSettings } from './settings.js';
+import { quoteIdent } from '../format.js';
 
 const pendingRestart: Check = {
   id: 'config.pending_restart',

@@ -1,8 +1,8 @@
-import { formatBytes, round } from '../format.js';
+import { formatBytes, plural, round } from '../format.js';
 import { perReview } from '../per-review.js';
 import type { Check, CheckContext, Finding } from '../types.js';
 import { counterWindow, type CounterWindow } from './counter-window.js';
-import { gradeBy, plural } from './findings.js';
+import { gradeBy } from './findings.js';
 
 type DatabaseCounters = { tempFiles: number; tempBytes: number; deadlocks: number; commits: number; rollbacks: number };
 

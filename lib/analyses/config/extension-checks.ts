@@ -1,5 +1,5 @@
-import { quoteIdent } from '../run-checks.js';
 import type { Check, Finding, Severity } from '../types.js';
+import { quoteIdent } from '../format.js';
 
 const untrustedLanguages: Check = {
   id: 'security.untrusted_languages',

@@ -9,11 +9,3 @@ export function gradeBy(value: number, steps: Array<[number, Severity]>): Severi
   return null;
 }
 
-export function plural(n: number, word: string, words = `${word}s`): string {
-  return `${n} ${n === 1 ? word : words}`;
-}
-
-/** Single-quoted SQL literal, for recommendations the DBA will paste. */
-export function sqlLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}

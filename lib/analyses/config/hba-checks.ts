@@ -1,7 +1,7 @@
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type Finding, type Severity } from '../types.js';
 import { addressScope, prefixLength } from './hba-address.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { quoteIdent } from '../format.js';
 
 export interface HbaRule {
   file: string;

@@ -1,6 +1,6 @@
-import { quoteIdent } from '../run-checks.js';
 import type { Check, Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { quoteIdent } from '../format.js';
 
 const publicCreateOnSchema: Check = {
   id: 'security.public_create_on_schema',

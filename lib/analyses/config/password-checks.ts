@@ -1,8 +1,8 @@
 import { perReview } from '../per-review.js';
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding } from '../types.js';
 import { readSettings, requireSetting } from './settings.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { quoteIdent } from '../format.js';
 
 /**
  * Password hashes live in pg_authid, which only superusers can read; pg_roles shows "********"

@@ -1,8 +1,7 @@
-import { formatBytes, round } from '../format.js';
+import { formatBytes, formatDuration, plural, round, sqlLiteral } from '../format.js';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { gradeBy, plural, sqlLiteral } from './findings.js';
-import { formatDuration } from './session-rows.js';
+import { gradeBy } from './findings.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 // Standby lag. No anchor tool ships a default (check_postgres hot_standby_delay asks for one); five

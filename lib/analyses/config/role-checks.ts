@@ -1,7 +1,7 @@
-import { quoteIdent } from '../run-checks.js';
 import { isProviderSuperuser } from './managed-services.js';
 import type { Check, Finding } from '../types.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { quoteIdent } from '../format.js';
 
 const extraSuperusers: Check = {
   id: 'security.extra_superusers',

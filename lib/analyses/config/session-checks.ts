@@ -1,8 +1,8 @@
-import { round } from '../format.js';
+import { formatDuration, plural, round, sqlLiteral } from '../format.js';
 import type { Check, Finding } from '../types.js';
 import { requireAllSessionsVisible } from './access.js';
-import { gradeBy, plural, sqlLiteral } from './findings.js';
-import { formatDuration, groupByDatabase, summarizeSession } from './session-rows.js';
+import { gradeBy } from './findings.js';
+import { groupByDatabase, summarizeSession } from './session-rows.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const connectionUsage: Check = {

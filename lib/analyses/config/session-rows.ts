@@ -29,9 +29,3 @@ export function groupByDatabase<T extends Record<string, unknown>>(rows: T[]): M
   return groups;
 }
 
-export function formatDuration(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / 86400).toFixed(1)} days`;
-}

@@ -1,6 +1,6 @@
 import { perReview } from '../per-review.js';
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
+import { quoteIdent } from '../format.js';
 
 export interface Setting {
   name: string;

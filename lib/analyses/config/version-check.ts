@@ -1,7 +1,7 @@
 import type { Check, Finding } from '../types.js';
 import { LATEST_MINORS_AS_OF, minorStatus, supportStatus } from './end-of-life.js';
-import { quoteIdent } from '../run-checks.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { quoteIdent } from '../format.js';
 
 const endOfLife: Check = {
   id: 'config.version_end_of_life',

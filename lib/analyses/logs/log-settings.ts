@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError } from '../types.js';
 import { chooseFormat, type LogFormat } from './log-format.js';
+import { quoteIdent } from '../format.js';
 
 export interface LogSettings {
   format: LogFormat;

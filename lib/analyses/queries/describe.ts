@@ -1,13 +1,6 @@
-import { round } from '../format.js';
-import { quoteIdent } from '../run-checks.js';
+import { quoteIdent, round } from '../format.js';
 import type { ServerFacts } from '../types.js';
-import type { StatementsRead, StatementStats } from './statements-source.js';
-
-export function formatMs(ms: number): string {
-  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
-  if (ms >= 1_000) return `${(ms / 1_000).toFixed(2)} s`;
-  return `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
-}
+import type { StatementsRead, StatementStats } from './statement-types.js';
 
 export function percentOfTotal(s: StatementStats, read: StatementsRead): number {
   return read.allTotalMs > 0 ? round((100 * s.totalMs) / read.allTotalMs, 1) : 0;

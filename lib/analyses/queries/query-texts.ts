@@ -1,6 +1,6 @@
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check } from '../types.js';
 import { readStatements } from './statements-source.js';
+import { quoteIdent } from '../format.js';
 
 /**
  * query_analysis: without pg_read_all_stats, pg_stat_statements shows other roles' statements

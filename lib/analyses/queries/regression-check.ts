@@ -1,9 +1,9 @@
-import { formatCount, round } from '../format.js';
+import { formatCount, formatMs, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
-import { formatMs } from './describe.js';
 import { detectReset, extraTimeMs, intervalsSince, isRegression, newInTop, topByTotalTime, type Counters, type StatementInterval } from './interval.js';
 import { buildSnapshot, comparable, filterKey, parseSnapshot, SNAPSHOT_STATE_KEY, type StatementsSnapshot } from './snapshot.js';
-import { readStatements, type StatementsRead, type StatementStats } from './statements-source.js';
+import { readStatements } from './statements-source.js';
+import type { StatementsRead, StatementStats } from './statement-types.js';
 import { REGRESSION_GROWTH, REGRESSION_MIN_CALLS, REGRESSION_MIN_INCREASE_MS, TOP_N } from './thresholds.js';
 import { capList } from '../finding-list.js';
 

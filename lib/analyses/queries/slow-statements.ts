@@ -1,6 +1,6 @@
-import { formatCount, round } from '../format.js';
+import { formatCount, formatMs, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
-import { countingSince, explainRecommendation, formatMs, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
+import { countingSince, explainRecommendation, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
 import { readStatements } from './statements-source.js';
 import { SLOW_MEAN_MS, SLOW_MIN_CALLS } from './thresholds.js';
 import { LIST_CAP } from '../finding-list.js';

@@ -1,4 +1,4 @@
-import type { StatementsRead } from './statements-source.js';
+import type { StatementsRead } from './statement-types.js';
 import { SNAPSHOT_SIZE } from './thresholds.js';
 
 /** Where a run leaves its pg_stat_statements counters for the next run of the same task. */

@@ -1,57 +1,14 @@
 import { sqlState } from '../../../db/errors.js';
-import { quoteIdent } from '../run-checks.js';
 import { perReview } from '../per-review.js';
 import { QUERY_TEXT_CHARS, redactSecrets } from '../query-text.js';
 import { NotAssessableError, type CheckContext } from '../types.js';
 import { parseSnapshot, SNAPSHOT_STATE_KEY } from './snapshot.js';
+import type { StatementsRead, StatementStats } from './statement-types.js';
 import { tablePatterns } from './table-filter.js';
 import { SLOW_MEAN_MS, SLOW_MIN_CALLS, SNAPSHOT_SIZE, TOP_N } from './thresholds.js';
 import { LIST_CAP } from '../finding-list.js';
 import { ADVICE_MARK } from './index-advice/generic-plan.js';
-
-/**
- * One normalized statement of the reviewed database, summed over the roles (and top-level /
- * nested executions) that ran it, so that the queryid alone identifies it across runs.
- */
-export interface StatementStats {
-  /** queryid as text, or `hidden:<role>` for the statements of a role whose texts the reviewing role cannot see. */
-  key: string;
-  queryid: string | null;
-  textHidden: boolean;
-  /** Normalized text, cut to QUERY_TEXT_CHARS; null when hidden. */
-  query: string | null;
-  queryTruncated: boolean;
-  roles: string[];
-  /** pg_stat_statements entries summed into this statement. */
-  entries: number;
-  calls: number;
-  totalMs: number;
-  meanMs: number;
-  maxMs: number;
-  rows: number;
-  sharedBlksHit: number;
-  sharedBlksRead: number;
-  tempBlksWritten: number;
-  slow: boolean;
-  rank: { totalTime: number; meanTime: number; calls: number; rows: number; tempWritten: number; sharedRead: number; slow: number | null };
-}
-
-export interface StatementsRead {
-  /** Bounded: the heaviest SNAPSHOT_SIZE by total time, the top lists, the slow list and the previous snapshot's statements. */
-  statements: StatementStats[];
-  /** Statements in this database after filtering, before the bound. */
-  statementCount: number;
-  allTotalMs: number;
-  slowCount: number;
-  hiddenEntries: number;
-  hiddenRoles: string[];
-  dbid: number;
-  takenAt: string;
-  /** pg_stat_statements_info (PG 14+): when the counters started, and how many entries were evicted. */
-  statsReset: string | null;
-  dealloc: number | null;
-  readsAllStats: boolean;
-}
+import { quoteIdent } from '../format.js';
 
 // The checks of one review share one read: pg_stat_statements loads its whole query-text file on
 // every read, and one read keeps the numbers of the same statement identical across findings.

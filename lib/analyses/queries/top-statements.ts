@@ -1,7 +1,8 @@
-import { formatCount } from '../format.js';
+import { formatCount, formatMs } from '../format.js';
 import type { Check, CheckContext, Finding } from '../types.js';
-import { countingSince, explainRecommendation, formatMs, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
-import { readStatements, type StatementsRead, type StatementStats } from './statements-source.js';
+import { countingSince, explainRecommendation, percentOfTotal, statementEvidence, statementLabel } from './describe.js';
+import { readStatements } from './statements-source.js';
+import type { StatementsRead, StatementStats } from './statement-types.js';
 import { TOP_N } from './thresholds.js';
 
 interface TopList {

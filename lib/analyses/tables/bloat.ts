@@ -1,6 +1,5 @@
-import { formatBytes } from '../format.js';
+import { formatBytes, quoteIdent } from '../format.js';
 import type postgres from 'postgres';
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { indexBloatQuery, tableBloatQuery } from './bloat-estimates.js';
 import { catalogQuery, parseTargetTables } from './scope.js';

@@ -1,7 +1,8 @@
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
 import { LARGE_TABLE_ROWS } from './thresholds.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { formatRows } from '../format.js';
 
 const CHECK_ID = 'tables.unindexed_foreign_key';
 

@@ -1,6 +1,7 @@
 import type { Check, CheckContext, Finding } from '../types.js';
-import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
+import { formatRows } from '../format.js';
 
 /**
  * Tables without a primary key. None of the anchor tools ships this check (Supabase's splinter

@@ -54,10 +54,6 @@ export async function catalogQuery<T>(sql: postgres.Sql, query: (tx: postgres.Tr
   })) as T;
 }
 
-export function formatRows(n: number): string {
-  return `${formatCount(n)} ${Math.round(n) === 1 ? 'row' : 'rows'}`;
-}
-
 /** Days since the statistics counters were last reset; null when they never were (or the server does not say). */
 export function statsAgeDays(statsReset: string | null, now: Date = new Date()): number | null {
   if (!statsReset) return null;

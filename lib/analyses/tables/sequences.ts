@@ -1,6 +1,5 @@
-import { formatCount } from '../format.js';
+import { formatCount, quoteIdent } from '../format.js';
 import type postgres from 'postgres';
-import { quoteIdent } from '../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
 import { SEQUENCE_CRITICAL, SEQUENCE_WARNING } from './thresholds.js';

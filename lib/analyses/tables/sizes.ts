@@ -1,6 +1,6 @@
-import { formatBytes } from '../format.js';
+import { formatBytes, formatRows } from '../format.js';
 import type { Check, CheckContext, Finding } from '../types.js';
-import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
 import { LARGEST_RELATIONS } from './thresholds.js';
 
 const CHECK_ID = 'tables.largest_relations';

@@ -1,10 +1,9 @@
-import { formatCount } from '../format.js';
-import { quoteIdent } from '../run-checks.js';
+import { formatCount, formatDuration, quoteIdent, sqlLiteral } from '../format.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type Severity } from '../types.js';
 import { catalogQuery } from './scope.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
-import { formatDuration } from '../config/session-rows.js';
-import { sqlLiteral } from '../config/findings.js';
+
+
 
 const HORIZON_ID = 'tables.vacuum_horizon';
 

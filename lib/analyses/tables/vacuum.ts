@@ -1,8 +1,8 @@
 import { requirePrimary } from '../server-facts.js';
-import { formatCount } from '../format.js';
+import { formatCount, formatRows } from '../format.js';
 import type postgres from 'postgres';
 import type { Check, CheckContext, Finding, Severity } from '../types.js';
-import { catalogQuery, formatRows, inScope, parseTargetTables, userSchema } from './scope.js';
+import { catalogQuery, inScope, parseTargetTables, userSchema } from './scope.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
 const DEAD_ID = 'tables.dead_tuples';

@@ -1,6 +1,5 @@
-import { formatBytes, formatCount, round } from '../../format.js';
+import { formatBytes, formatCount, formatMs, round } from '../../format.js';
 import type { Finding } from '../../types.js';
-import { formatMs } from '../describe.js';
 import { planText } from './plan-text.js';
 import type { Verdict } from './planner-proof.js';
 import { quoteName, type TableFacts } from './table-facts.js';

@@ -1,4 +1,3 @@
-import { quoteIdent } from '../../run-checks.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding } from '../../types.js';
 import { readStatements } from '../statements-source.js';
 import { adviceFinding, worthTaking, type WriteRate } from './advice-finding.js';
@@ -18,6 +17,7 @@ import { readStatementShape, type RelationRef } from './statement-shape.js';
 import { readTableFacts, relationKey, type TableFacts } from './table-facts.js';
 import { MAX_STATEMENTS, PLAN_TIMEOUT_FLOOR_MS, TIME_BUDGET_CEILING_MS, TIME_BUDGET_SHARE } from './thresholds.js';
 import { workloadOf, type Workload } from './workload.js';
+import { quoteIdent } from '../../format.js';
 
 /** Table write counters this run saw, for the next run's write rate. */
 export const ADVICE_STATE_KEY = 'queries.index_advice';

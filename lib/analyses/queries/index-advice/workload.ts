@@ -1,6 +1,6 @@
 import { detectReset, intervalsSince, type Counters } from '../interval.js';
 import { comparable, filterKey, parseSnapshot, SNAPSHOT_STATE_KEY } from '../snapshot.js';
-import type { StatementsRead } from '../statements-source.js';
+import type { StatementsRead } from '../statement-types.js';
 import type { CheckContext } from '../../types.js';
 
 export interface StatementWeight {
