@@ -49,7 +49,7 @@ class RequiredSettings {
     if (problems.length === 0) return;
     throw new this.serverless.classes.Error(
       `Stage "${stage}" is not configured, so it is neither packaged nor deployed: ${problems.join('; ')}. ` +
-        `Set these in the environment of the command (README, "Deploy"); only ${localStages.join(', ')} runs on the developer defaults.`,
+        `Set these in the environment of the command (docs/deploy.md); only ${localStages.join(', ')} runs on the developer defaults.`,
     );
   }
 }

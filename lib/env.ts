@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolveSecretReferences } from './secrets/secret-references.js';
 
 // Local defaults let `npm start` work on a developer machine with nothing configured;
-// a deployed stage sets every one of these explicitly (see README, "Deploy").
+// a deployed stage sets every one of these explicitly (see docs/deploy.md).
 // Published with the source, so it is refused inside AWS Lambda (and by deploy/required-settings.cjs).
 const LOCAL_DEV_ENCRYPTION_KEY = 'cGctcmV2aWV3ZXItbG9jYWwtZGV2LWtleS0zMi1ieXQ=';
 
@@ -78,7 +78,7 @@ const envSchema = z.object({
   // tokens: callers send one of API_TOKENS. gateway: an API Gateway JWT/IAM/Lambda authorizer checks callers
   // before the function runs. disabled: nobody is checked; refused inside AWS Lambda (see lib/http/auth.ts).
   API_AUTH: z.enum(['tokens', 'gateway', 'disabled']).default('tokens'),
-  // Notifications (README, "Notifications"). Networks a channel URL may resolve to although they are
+  // Notifications (docs/api.md, "Notifications"). Networks a channel URL may resolve to although they are
   // loopback, private or link-local: comma-separated addresses or CIDRs, or `none`. Unset: loopback
   // on a developer machine (a local receiver), none on a deployed stage (lib/notifications/destination-guard.ts).
   NOTIFICATION_ALLOWED_NETWORKS: z.string().optional(),
@@ -161,7 +161,7 @@ export function env(): Env {
     );
     if (deployed && missing.length > 0) {
       throw new Error(
-        `Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (README, "Deploy")`,
+        `Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (docs/deploy.md)`,
       );
     }
     const { ENCRYPTION_KEY: single, ENCRYPTION_KEYS: several, ...settings } = result.data;

@@ -1,6 +1,6 @@
-import { formatMs } from '../analyses/queries/describe.js';
 import { html, type SafeHtml } from './html.js';
 import type { QueryBar } from './report-sections.js';
+import { formatMs } from '../analyses/format.js';
 
 // Fixed geometry in a viewBox: the chart scales with the page and needs no script or library.
 const WIDTH = 760;

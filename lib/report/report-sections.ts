@@ -1,6 +1,6 @@
 import type { Finding, ReviewResult, Severity } from '../analyses/types.js';
-import { formatMs } from '../analyses/queries/describe.js';
 import type { ReportData } from './report-data.js';
+import { formatMs } from '../analyses/format.js';
 
 /** The parts of a report both renderers show, in the order a reader wants them. */
 

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-// The receiver's side, exactly as the README shows it (README, "Notifications").
+// The receiver's side, exactly as docs/api.md shows it ("Notifications").
 export function verifyPgReviewerSignature(
   secret: string,
   rawBody: string,

@@ -70,7 +70,7 @@ function unzip(file: string): Map<string, Buffer> {
   return files;
 }
 
-// What a pipeline sets for a deployed stage (README, "Deploy"); none of it is contacted while packaging.
+// What a pipeline sets for a deployed stage (docs/deploy.md); none of it is contacted while packaging.
 const STAGE_SETTINGS = {
   DATABASE_URL: 'postgres://reviewer@db.example.com:5432/reviewer?sslmode=verify-full',
   UPSTASH_REDIS_REST_URL: 'https://example.upstash.io',
