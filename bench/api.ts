@@ -34,8 +34,12 @@ const WARM_UP = 30;
 const GOAL_P99_MS = 20;
 
 // Per hundred tasks: 40 custom_sql, 25 config_check, 20 table_analysis, 14 query_analysis, 1 log_analysis.
-const TASK_TYPE_BY_PERCENT = `case when g % 100 < 40 then 'custom_sql' when g % 100 < 65 then 'config_check' when g % 100 < 85 then 'table_analysis' when g % 100 < 99 then 'query_analysis' else 'log_analysis' end`;
-const TASK_PARAMS = '{"query_timeout":300,"output_format":"json","analysis_target":"queries","detailed_analysis":true,"custom_sql":"select count(*) from pg_stat_activity","max_rows":1000}';
+const TASK_TYPE_BY_PERCENT =
+  `case when g % 100 < 40 then 'custom_sql' when g % 100 < 65 then 'config_check' when g % 100 < 85 then ` +
+  `'table_analysis' when g % 100 < 99 then 'query_analysis' else 'log_analysis' end`;
+const TASK_PARAMS =
+  '{"query_timeout":300,"output_format":"json","analysis_target":"queries","detailed_analysis":true,"custom_sql":"select ' +
+  'count(*) from pg_stat_activity","max_rows":1000}';
 const RESULT =
   '{"task_type":"custom_sql","analysis_target":"queries","summary":{"critical":0,"warning":1,"info":2,"not_assessable":0},"findings":[],"not_assessable":[],"changes":{"new":[],"resolved":[]},"duration_ms":38,"data":{"columns":[{"name":"count","type":"int8"}],"rows":[["12"]],"row_count":1,"truncated":false}}';
 
@@ -87,7 +91,10 @@ const cases: Case[] = [
     handler: listTasksHandler,
     event: () => apiEvent('GET', '/api/v1/scheduler/tasks', { headers }),
     check: isList(TASKS),
-    before: () => getDb().execute(sql`update scheduled_tasks set description = ${`edited ${Date.now()}`} where id = ${random(TASKS)}`),
+    before: () =>
+      getDb().execute(
+        sql`update scheduled_tasks set description = ${`edited ${Date.now()}`} where id = ${random(TASKS)}`,
+      ),
     informational: true,
   },
   {
@@ -103,10 +110,18 @@ const cases: Case[] = [
       ['status_failed', 'status_filter=failed', () => ({ status_filter: 'failed' })],
       ['task_id', 'task_id=N', () => ({ task_id: String(random(TASKS)) })],
       ['connection_id', 'connection_id=N', () => ({ connection_id: String(random(CONNECTIONS)) })],
-      ['connection_id_rare', `connection_id=${RARE_CONNECTION} (100 rows)`, () => ({ connection_id: String(RARE_CONNECTION) })],
+      [
+        'connection_id_rare',
+        `connection_id=${RARE_CONNECTION} (100 rows)`,
+        () => ({ connection_id: String(RARE_CONNECTION) }),
+      ],
       ['task_type', 'task_type=custom_sql', () => ({ task_type: 'custom_sql' })],
       ['task_type_rare', 'task_type=log_analysis (1%)', () => ({ task_type: 'log_analysis' })],
-      ['connection_and_status', 'connection_id=N&status_filter=failed', () => ({ connection_id: String(random(CONNECTIONS)), status_filter: 'failed' })],
+      [
+        'connection_and_status',
+        'connection_id=N&status_filter=failed',
+        () => ({ connection_id: String(random(CONNECTIONS)), status_filter: 'failed' }),
+      ],
       ['limit_1000', 'limit=1000', () => ({ limit: '1000' })],
     ] as const
   ).map(([name, label, query]): Case => ({
@@ -123,7 +138,8 @@ const cases: Case[] = [
     calls: 500,
     handler: statsHandler,
     event: () => apiEvent('GET', '/api/v1/scheduler/stats', { headers }),
-    check: (body) => (body as { executions_24h?: { total_executions?: number } }).executions_24h?.total_executions !== undefined,
+    check: (body) =>
+      (body as { executions_24h?: { total_executions?: number } }).executions_24h?.total_executions !== undefined,
   },
 ];
 
@@ -139,7 +155,9 @@ try {
   await seed((statement) => db.execute(statement));
 
   const figures: Record<string, number> = {};
-  const rows: Array<Array<string | number>> = [['endpoint', 'calls', 'p50 ms', 'p99 ms', 'max ms', `p99 < ${GOAL_P99_MS} ms`]];
+  const rows: Array<Array<string | number>> = [
+    ['endpoint', 'calls', 'p50 ms', 'p99 ms', 'max ms', `p99 < ${GOAL_P99_MS} ms`],
+  ];
   const plans: Array<{ label: string; lines: string[] }> = [];
   for (const c of cases) {
     for (let i = 0; i < WARM_UP; i++) await call(c);
@@ -156,14 +174,28 @@ try {
     const p99 = percentile(timings, 99);
     figures[`${c.key}.p50_ms`] = round(p50);
     figures[`${c.key}.p99_ms`] = round(p99);
-    rows.push([c.label, c.calls, p50, p99, Math.max(...timings), c.informational ? '(no goal)' : p99 < GOAL_P99_MS ? 'yes' : 'NO']);
+    rows.push([
+      c.label,
+      c.calls,
+      p50,
+      p99,
+      Math.max(...timings),
+      c.informational ? '(no goal)' : p99 < GOAL_P99_MS ? 'yes' : 'NO',
+    ]);
 
     await c.before?.();
     const { statements } = await observer.capture(() => call(c));
-    for (const statement of statements) plans.push({ label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 120)}...`, lines: await explainAnalyze(client, statement) });
+    for (const statement of statements)
+      plans.push({
+        label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 120)}...`,
+        lines: await explainAnalyze(client, statement),
+      });
   }
 
-  heading(`API latency, warm, in-process (${TASKS.toLocaleString('en')} tasks, ${EXECUTIONS.toLocaleString('en')} executions)`);
+  heading(
+    `API latency, warm, in-process (${TASKS.toLocaleString('en')} tasks, ${EXECUTIONS.toLocaleString('en')} ` +
+      'executions)',
+  );
   printTable(rows);
   heading('Plans (EXPLAIN ANALYZE of the statements each endpoint sends)');
   for (const plan of plans) {
@@ -223,5 +255,8 @@ async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>
                                         when x.draw < 4 then 'failed' when x.draw = 4 then 'skipped' else 'completed' end as status) s`);
   }
   await run(sql`vacuum analyze`);
-  console.log(`seeded ${TASKS.toLocaleString('en')} tasks and ${EXECUTIONS.toLocaleString('en')} executions in ${round((performance.now() - started) / 1000)} s`);
+  console.log(
+    `seeded ${TASKS.toLocaleString('en')} tasks and ${EXECUTIONS.toLocaleString('en')} executions in ${round((performance.now() - started) / 1000)} ` +
+      's',
+  );
 }

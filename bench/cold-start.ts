@@ -30,12 +30,19 @@ interface LambdaFunction {
 /** Function names and handlers as serverless.yml declares them (`handler: functions/x/y.handler`). */
 function declaredFunctions(): LambdaFunction[] {
   const yml = readFileSync(join(root, 'serverless.yml'), 'utf8');
-  const found = [...yml.matchAll(/^ {2}(\w+):\n {4}handler: (\S+)\.(\w+)$/gm)].map(([, name, path, exported]) => ({ name, entry: `${path}.ts`, exported }));
+  const found = [...yml.matchAll(/^ {2}(\w+):\n {4}handler: (\S+)\.(\w+)$/gm)].map(([, name, path, exported]) => ({
+    name,
+    entry: `${path}.ts`,
+    exported,
+  }));
   if (found.length === 0) throw new Error('no functions found in serverless.yml');
   return found;
 }
 
-async function bundle(fn: LambdaFunction, outdir: string): Promise<{ file: string; bytes: number; mapBytes: number; metafile: Metafile }> {
+async function bundle(
+  fn: LambdaFunction,
+  outdir: string,
+): Promise<{ file: string; bytes: number; mapBytes: number; metafile: Metafile }> {
   const file = join(outdir, `${fn.name}.js`);
   const result = await build({
     entryPoints: [join(root, fn.entry)],
@@ -48,7 +55,11 @@ async function bundle(fn: LambdaFunction, outdir: string): Promise<{ file: strin
     platform: 'node',
     format: 'esm',
     external: ['libpg-query', '@aws-sdk/*'],
-    banner: { js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js:
+        "import { createRequire as __createRequire } from 'module'; const require = " +
+        '__createRequire(import.meta.url);',
+    },
     metafile: true,
     logLevel: 'error',
   });
@@ -57,8 +68,13 @@ async function bundle(fn: LambdaFunction, outdir: string): Promise<{ file: strin
 
 /** Milliseconds from the start of `import()` to the handler being available, in a new process. */
 function importMs(file: string, exported: string): number {
-  const script = `const started = performance.now(); const m = await import(${JSON.stringify(file)}); if (typeof m[${JSON.stringify(exported)}] !== 'function') process.exit(3); process.stdout.write(String(performance.now() - started));`;
-  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const script =
+    `const started = performance.now(); const m = await import(${JSON.stringify(file)}); if (typeof m[${JSON.stringify(exported)}] ` +
+    `!== 'function') process.exit(3); process.stdout.write(String(performance.now() - started));`;
+  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   return Number(out);
 }
 
@@ -67,7 +83,8 @@ function roomByPackage(metafile: Metafile): Array<[string, number]> {
   const room = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? `(project) ${input.split('/').slice(0, 2).join('/')}`;
+      const pkg =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? `(project) ${input.split('/').slice(0, 2).join('/')}`;
       room.set(pkg, (room.get(pkg) ?? 0) + bytesInOutput);
     }
   }
@@ -95,11 +112,22 @@ try {
     if (built.bytes > largest.bytes) largest = { name: fn.name, bytes: built.bytes, metafile: built.metafile };
   }
 
-  heading(`Cold start: ${functions.length} functions bundled as deployed, imported in a fresh node (${IMPORTS} times each)`);
+  heading(
+    `Cold start: ${functions.length} functions bundled as deployed, imported in a fresh node (${IMPORTS} times ` +
+      'each)',
+  );
   printTable(rows);
-  console.log(`\nlargest bundle ${round(maxKb)} KB (goal under ${GOAL_KB} KB: ${maxKb < GOAL_KB ? 'met' : 'MISSED'}); slowest import ${round(maxImport)} ms (goal under ${GOAL_IMPORT_MS} ms: ${maxImport < GOAL_IMPORT_MS ? 'met' : 'MISSED'})`);
+  console.log(
+    `\nlargest bundle ${round(maxKb)} KB (goal under ${GOAL_KB} KB: ${maxKb < GOAL_KB ? 'met' : 'MISSED'}); ` +
+      `slowest import ${round(maxImport)} ms (goal under ${GOAL_IMPORT_MS} ms: ${maxImport < GOAL_IMPORT_MS ? 'met' : 'MISSED'})`,
+  );
   heading(`What takes the room in the largest bundle (${largest.name})`);
-  printTable([['package', 'KB'], ...roomByPackage(largest.metafile!).slice(0, 8).map(([pkg, bytes]) => [pkg, bytes / 1024])]);
+  printTable([
+    ['package', 'KB'],
+    ...roomByPackage(largest.metafile!)
+      .slice(0, 8)
+      .map(([pkg, bytes]) => [pkg, bytes / 1024]),
+  ]);
 
   recordResults('cold_start', {
     functions: functions.length,

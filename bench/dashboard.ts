@@ -90,7 +90,11 @@ const cases: Case[] = [
     handler: findingsHandler,
     event: () => {
       const id = random(CONNECTIONS);
-      return apiEvent('GET', `/api/v1/connections/${id}/findings`, { path: connectionPath(id), query: { state: 'resolved' }, headers });
+      return apiEvent('GET', `/api/v1/connections/${id}/findings`, {
+        path: connectionPath(id),
+        query: { state: 'resolved' },
+        headers,
+      });
     },
     check: (body) => Array.isArray(JSON.parse(body).findings),
   },
@@ -107,7 +111,8 @@ const cases: Case[] = [
     label: 'GET /dashboard/executions?connection_id=N',
     calls: 50,
     handler: dashboardHandler,
-    event: () => apiEvent('GET', '/dashboard/executions', { query: { connection_id: String(random(CONNECTIONS)) }, headers }),
+    event: () =>
+      apiEvent('GET', '/dashboard/executions', { query: { connection_id: String(random(CONNECTIONS)) }, headers }),
     check: (body) => (body.match(/<tr data-execution-id=/g) ?? []).length === 50,
   },
 ];
@@ -122,7 +127,9 @@ try {
   const client = serviceClient(db);
   const observer = observeQueries(client);
   // Seeded over a connection of its own: minutes of inserts, kept apart from the service's pool.
-  const seeder = drizzle(postgres(database.url, { max: 1, onnotice: () => {}, connection: { application_name: 'pg-reviewer-bench-seed' } }));
+  const seeder = drizzle(
+    postgres(database.url, { max: 1, onnotice: () => {}, connection: { application_name: 'pg-reviewer-bench-seed' } }),
+  );
   try {
     await seed((statement) => seeder.execute(statement));
   } finally {
@@ -145,17 +152,36 @@ try {
     }
     figures[`${c.key}.p50_ms`] = round(percentile(timings, 50));
     figures[`${c.key}.p99_ms`] = round(percentile(timings, 99));
-    rows.push([c.label, c.calls, percentile(timings, 50), percentile(timings, 99), Math.max(...timings), Math.round(size / 1024)]);
+    rows.push([
+      c.label,
+      c.calls,
+      percentile(timings, 50),
+      percentile(timings, 99),
+      Math.max(...timings),
+      Math.round(size / 1024),
+    ]);
     if (c.key === 'overview' || c.key === 'connection') {
       const { statements } = await observer.capture(() => call(c));
-      for (const statement of statements) plans.push({ label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 100)}...`, lines: await explainAnalyze(client, statement) });
+      for (const statement of statements)
+        plans.push({
+          label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 100)}...`,
+          lines: await explainAnalyze(client, statement),
+        });
     }
   }
-  figures['overview.ratio_to_baseline'] = round(figures['overview.p50_ms'] / figures['baseline_list_connections.p50_ms']);
+  figures['overview.ratio_to_baseline'] = round(
+    figures['overview.p50_ms'] / figures['baseline_list_connections.p50_ms'],
+  );
 
-  heading(`Dashboard, warm, in-process (${CONNECTIONS.toLocaleString('en')} connections, ${TASKS.toLocaleString('en')} tasks, ${EXECUTIONS.toLocaleString('en')} executions)`);
+  heading(
+    `Dashboard, warm, in-process (${CONNECTIONS.toLocaleString('en')} connections, ${TASKS.toLocaleString('en')} ` +
+      `tasks, ${EXECUTIONS.toLocaleString('en')} executions)`,
+  );
   printTable(rows);
-  console.log(`\noverview p50 ${figures['overview.p50_ms']} ms (goal under ${GOAL_OVERVIEW_MS}: ${figures['overview.p50_ms'] < GOAL_OVERVIEW_MS ? 'yes' : 'NO'}), ${figures['overview.ratio_to_baseline']}x the plain connection list`);
+  console.log(
+    `\noverview p50 ${figures['overview.p50_ms']} ms (goal under ${GOAL_OVERVIEW_MS}: ${figures['overview.p50_ms'] < GOAL_OVERVIEW_MS ? 'yes' : 'NO'}), ${figures['overview.ratio_to_baseline']}x ` +
+      'the plain connection list',
+  );
   heading('Plans (EXPLAIN ANALYZE of the statements the overview and a connection page send)');
   for (const plan of plans) {
     console.log(`\n-- ${plan.label}`);
@@ -173,7 +199,8 @@ async function call(c: Case): Promise<void> {
 
 function expectAnswer(c: Case, response: APIGatewayProxyResultV2): number {
   const body = response.body ?? '';
-  if (response.statusCode !== 200 || !c.check(body)) throw new Error(`${c.label} answered ${response.statusCode}: ${body.slice(0, 300)}`);
+  if (response.statusCode !== 200 || !c.check(body))
+    throw new Error(`${c.label} answered ${response.statusCode}: ${body.slice(0, 300)}`);
   return body.length;
 }
 
@@ -197,7 +224,10 @@ async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>
   const chunk = 100_000;
   const step = (RETENTION_DAYS * 86_400) / EXECUTIONS;
   const finding = (check: string, severity: string) =>
-    `jsonb_build_object('check', '${check}', 'severity', '${severity}', 'object', 'public.t' || t.id, 'title', '${check} on a table', 'detail', 'Measured values of the check, one or two sentences long.', 'recommendation', 'ALTER TABLE public.t' || t.id || ' ADD PRIMARY KEY (id);', 'evidence', jsonb_build_object('value', x.draw))`;
+    `jsonb_build_object('check', '${check}', 'severity', '${severity}', 'object', 'public.t' || t.id, ` +
+    `'title', '${check} on a table', 'detail', 'Measured values of the check, one or two sentences long.', ` +
+    `'recommendation', 'ALTER TABLE public.t' || t.id || ' ADD PRIMARY KEY (id);', 'evidence', ` +
+    `jsonb_build_object('value', x.draw))`;
   for (let from = 1; from <= EXECUTIONS; from += chunk) {
     await run(sql`
       insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, created_at, enqueued_at, started_at, completed_at, attempts, result, error_message)
@@ -226,5 +256,8 @@ async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>
        order by g`);
   }
   await run(sql`vacuum analyze`);
-  console.log(`seeded ${CONNECTIONS.toLocaleString('en')} connections, ${TASKS.toLocaleString('en')} tasks and ${EXECUTIONS.toLocaleString('en')} executions in ${round((performance.now() - started) / 1000)} s`);
+  console.log(
+    `seeded ${CONNECTIONS.toLocaleString('en')} connections, ${TASKS.toLocaleString('en')} tasks and ${EXECUTIONS.toLocaleString('en')} ` +
+      `executions in ${round((performance.now() - started) / 1000)} s`,
+  );
 }

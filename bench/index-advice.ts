@@ -128,8 +128,10 @@ async function main(): Promise<void> {
       ['advice time budget', budgetMs],
     ]);
     console.log(
-      `advice is ${Math.round(figures.advice_share_of_review * 100)}% of the query review (${figures.advice_vs_rest_of_review}× the rest of it) and ` +
-        `${(figures.advice_share_of_budget * 100).toFixed(1)}% of its budget; ${figures.proposals} indexes proposed (${figures.proposals_estimate} by estimate)` +
+      `advice is ${Math.round(figures.advice_share_of_review * 100)}% of the query review (${figures.advice_vs_rest_of_review}× ` +
+        'the rest of it) and ' +
+        (`${(figures.advice_share_of_budget * 100).toFixed(1)}% of its budget; ${figures.proposals} indexes ` +
+          `proposed (${figures.proposals_estimate} by estimate)`) +
         `${figures.stopped_early ? '; STOPPED EARLY' : ''}`,
     );
     recordResults('index_advice', figures);

@@ -35,7 +35,15 @@ const PGBADGER_MB = Number(process.env.PGBADGER_MB ?? 64);
 const PREFIX = '%m [%p] %q%u@%d ';
 const MB = 1024 * 1024;
 
-const target = { host: '127.0.0.1', port: PORT, database: 'postgres', username: 'postgres', password: null, sslmode: 'disable' as const, statementTimeoutSeconds: 600 };
+const target = {
+  host: '127.0.0.1',
+  port: PORT,
+  database: 'postgres',
+  username: 'postgres',
+  password: null,
+  sslmode: 'disable' as const,
+  statementTimeoutSeconds: 600,
+};
 
 // ---------------------------------------------------------------- log generation
 
@@ -44,35 +52,58 @@ let seq = 0;
 const rand = (n: number) => Math.floor(Math.random() * n);
 const pick = <T>(items: T[]) => items[rand(items.length)];
 const stamp = () => `${new Date((clock += rand(3))).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
-const head = (severity: string, who = `${pick(['app', 'app', 'report', 'batch'])}@${pick(['shop', 'shop', 'billing', 'analytics'])}`) => `${stamp()} [${10000 + (seq++ % 5000)}] ${who} ${severity}:  `;
+const head = (
+  severity: string,
+  who = `${pick(['app', 'app', 'report', 'batch'])}@${pick(['shop', 'shop', 'billing', 'analytics'])}`,
+) => `${stamp()} [${10000 + (seq++ % 5000)}] ${who} ${severity}:  `;
 
 const statements = [
   () => `select * from orders where customer_id = ${rand(1e6)} and status = 'paid' order by created_at desc limit 20`,
   () => `update accounts set balance = balance - ${rand(500)}.${rand(100)} where id = ${rand(1e5)}`,
   () => `insert into events (kind, payload, created_at) values ('click', '{"page": "/p/${rand(9999)}"}', now())`,
-  () => `select c.id, sum(o.total) from customers c join orders o on o.customer_id = c.id where c.region in ('eu', 'us', 'apac') and o.created_at > now() - interval '${rand(30)} days' group by c.id`,
+  () =>
+    `select c.id, sum(o.total) from customers c join orders o on o.customer_id = c.id where c.region in ('eu', ` +
+    `'us', 'apac') and o.created_at > now() - interval '${rand(30)} days' group by c.id`,
   () => `delete from sessions where last_seen < now() - interval '${rand(48)} hours'`,
-  () => `select p.*, (select count(*) from reviews r where r.product_id = p.id) from products p where p.sku = 'SKU-${rand(1e6)}'`,
+  () =>
+    `select p.*, (select count(*) from reviews r where r.product_id = p.id) from products p where p.sku = 'SKU-${rand(1e6)}'`,
 ];
 
 function entry(): string {
   const r = rand(1000);
   if (r < 720) return `${head('LOG')}duration: ${rand(5000)}.${rand(1000)} ms  statement: ${pick(statements)()}\n`;
   if (r < 800) {
-    return `${head('LOG')}duration: ${rand(900)}.${rand(1000)} ms  execute S_${rand(20)}: update accounts set balance = balance + $1 where id = $2\n${head('DETAIL')}parameters: $1 = '${rand(100)}', $2 = '${rand(1e5)}'\n`;
+    return (
+      `${head('LOG')}duration: ${rand(900)}.${rand(1000)} ms  execute S_${rand(20)}: update accounts set ` +
+      `balance = balance + $1 where id = $2\n${head('DETAIL')}parameters: $1 = '${rand(100)}', $2 = '${rand(1e5)}'\n`
+    );
   }
   if (r < 830) {
     const id = rand(1e6);
-    return `${head('ERROR')}duplicate key value violates unique constraint "orders_pkey"\n${head('DETAIL')}Key (id)=(${id}) already exists.\n${head('STATEMENT')}insert into orders (id, customer_id, total) values (${id}, ${rand(1e5)}, ${rand(900)}.00)\n`;
+    return (
+      `${head('ERROR')}duplicate key value violates unique constraint "orders_pkey"\n${head('DETAIL')}Key ` +
+      `(id)=(${id}) already exists.\n${head('STATEMENT')}insert into orders (id, customer_id, total) values (${id}, ${rand(1e5)}, ${rand(900)}.00)\n`
+    );
   }
-  if (r < 850) return `${head('ERROR')}relation "tmp_import_${rand(500)}" does not exist at character ${rand(80)}\n${head('STATEMENT')}select * from tmp_import_${rand(500)}\n`;
-  if (r < 860) return `${head('ERROR')}division by zero\n${head('STATEMENT')}select total / ${0} from orders where id = ${rand(1e6)}\n`;
+  if (r < 850)
+    return (
+      `${head('ERROR')}relation "tmp_import_${rand(500)}" does not exist at character ${rand(80)}\n${head('STATEMENT')}select ` +
+      `* from tmp_import_${rand(500)}\n`
+    );
+  if (r < 860)
+    return `${head('ERROR')}division by zero\n${head('STATEMENT')}select total / ${0} from orders where id = ${rand(1e6)}\n`;
   if (r < 900) {
     const who = `${pick(['app', 'report'])}@${pick(['shop', 'billing'])}`;
-    return `${head('LOG', '[unknown]@[unknown]')}connection received: host=10.0.${rand(255)}.${rand(255)} port=${40000 + rand(20000)}\n${head('LOG', who)}connection authorized: user=${who.split('@')[0]} database=${who.split('@')[1]} application_name=api\n`;
+    return (
+      `${head('LOG', '[unknown]@[unknown]')}connection received: host=10.0.${rand(255)}.${rand(255)} port=${40000 + rand(20000)}\n${head('LOG', who)}connection ` +
+      `authorized: user=${who.split('@')[0]} database=${who.split('@')[1]} application_name=api\n`
+    );
   }
   if (r < 920) {
-    return `${head('LOG')}temporary file: path "base/pgsql_tmp/pgsql_tmp${seq}.${rand(4)}", size ${rand(500) * 8192 * 16}\n${head('STATEMENT')}select * from orders order by md5(note) limit ${rand(1000)}\n`;
+    return (
+      `${head('LOG')}temporary file: path "base/pgsql_tmp/pgsql_tmp${seq}.${rand(4)}", size ${rand(500) * 8192 * 16}\n${head('STATEMENT')}select ` +
+      `* from orders order by md5(note) limit ${rand(1000)}\n`
+    );
   }
   if (r < 935) {
     return (
@@ -86,18 +117,36 @@ function entry(): string {
   }
   if (r < 945) {
     return (
-      `${head('ERROR')}deadlock detected\n${head('DETAIL')}Process ${seq} waits for ShareLock on transaction ${rand(1e7)}; blocked by process ${seq + 1}.\n` +
+      `${head('ERROR')}deadlock detected\n${head('DETAIL')}Process ${seq} waits for ShareLock on transaction ${rand(1e7)}; ` +
+      `blocked by process ${seq + 1}.\n` +
       `\tProcess ${seq + 1} waits for ShareLock on transaction ${rand(1e7)}; blocked by process ${seq}.\n` +
-      `\tProcess ${seq}: update accounts set balance = 1 where id = ${rand(100)}\n\tProcess ${seq + 1}: update accounts set balance = 2 where id = ${rand(100)}\n` +
-      `${head('HINT')}See server log for query details.\n${head('STATEMENT')}update accounts set balance = 1 where id = ${rand(100)}\n`
+      (`\tProcess ${seq}: update accounts set balance = 1 where id = ${rand(100)}\n\tProcess ${seq + 1}: ` +
+        `update accounts set balance = 2 where id = ${rand(100)}\n`) +
+      (`${head('HINT')}See server log for query details.\n${head('STATEMENT')}update accounts set balance = 1 ` +
+        `where id = ${rand(100)}\n`)
     );
   }
-  if (r < 960) return `${head('LOG')}process ${seq} still waiting for ShareLock on transaction ${rand(1e7)} after ${1000 + rand(4000)}.${rand(1000)} ms\n`;
-  if (r < 970) return `${head('FATAL', `intruder${rand(20)}@shop`)}password authentication failed for user "intruder${rand(20)}"\n${head('DETAIL', `intruder${rand(20)}@shop`)}Connection matched pg_hba.conf line 3: "host all all 0.0.0.0/0 scram-sha-256"\n`;
+  if (r < 960)
+    return (
+      `${head('LOG')}process ${seq} still waiting for ShareLock on transaction ${rand(1e7)} after ${1000 + rand(4000)}.${rand(1000)} ` +
+      'ms\n'
+    );
+  if (r < 970)
+    return (
+      `${head('FATAL', `intruder${rand(20)}@shop`)}password authentication failed for user "intruder${rand(20)}"\n${head('DETAIL', `intruder${rand(20)}@shop`)}Connection ` +
+      'matched pg_hba.conf line 3: "host all all 0.0.0.0/0 scram-sha-256"\n'
+    );
   if (r < 980) {
-    return `${head('LOG')}duration: ${rand(30000)}.${rand(1000)} ms  statement: with recent as (\n\t  select * from orders where created_at > now() - interval '1 day'\n\t)\n\tselect count(*) from recent where total > ${rand(1000)}\n`;
+    return (
+      `${head('LOG')}duration: ${rand(30000)}.${rand(1000)} ms  statement: with recent as (\n\t  select * from ` +
+      `orders where created_at > now() - interval '1 day'\n\t)\n\tselect count(*) from recent where total > ${rand(1000)}\n`
+    );
   }
-  if (r < 990) return `${head('LOG', '')}checkpoint starting: time\n${head('LOG', '')}checkpoint complete: wrote ${rand(1e4)} buffers (${rand(100)}.${rand(10)}%); 0 WAL file(s) added, 0 removed, ${rand(10)} recycled\n`;
+  if (r < 990)
+    return (
+      `${head('LOG', '')}checkpoint starting: time\n${head('LOG', '')}checkpoint complete: wrote ${rand(1e4)} ` +
+      `buffers (${rand(100)}.${rand(10)}%); 0 WAL file(s) added, 0 removed, ${rand(10)} recycled\n`
+    );
   return `${head('ERROR')}canceling statement due to statement timeout\n${head('STATEMENT')}select pg_sleep(${rand(100)})\n`;
 }
 
@@ -154,7 +203,9 @@ function pgbadgerAlone(path: string): number | null {
     return null;
   }
   const started = performance.now();
-  execFileSync('pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-j', '1', '--quiet', '-o', `${path}.json`, path], { stdio: 'ignore' });
+  execFileSync('pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-j', '1', '--quiet', '-o', `${path}.json`, path], {
+    stdio: 'ignore',
+  });
   const seconds = (performance.now() - started) / 1000;
   rmSync(`${path}.json`, { force: true });
   return statSync(path).size / MB / seconds;
@@ -169,7 +220,11 @@ function parserAlone(path: string): { mbPerS: number; at100: MemorySample; atEnd
   let at100: MemorySample | null = null;
   const started = performance.now();
   try {
-    for (let n = readSync(fd, buffer, 0, CHUNK_BYTES, position); n > 0; n = readSync(fd, buffer, 0, CHUNK_BYTES, position)) {
+    for (
+      let n = readSync(fd, buffer, 0, CHUNK_BYTES, position);
+      n > 0;
+      n = readSync(fd, buffer, 0, CHUNK_BYTES, position)
+    ) {
       // Cut at the last newline, so no character is split; the next read starts right after it.
       const end = n === CHUNK_BYTES ? buffer.lastIndexOf(10, n - 1) + 1 : n;
       parser.push(buffer.toString('utf8', 0, end));
@@ -181,7 +236,12 @@ function parserAlone(path: string): { mbPerS: number; at100: MemorySample; atEnd
   }
   parser.finish();
   const seconds = (performance.now() - started) / 1000;
-  return { mbPerS: position / MB / seconds, at100: at100 ?? gcAndSample(), atEnd: gcAndSample(), entries: aggregate.entries };
+  return {
+    mbPerS: position / MB / seconds,
+    at100: at100 ?? gcAndSample(),
+    atEnd: gcAndSample(),
+    entries: aggregate.entries,
+  };
 }
 
 // Memory is sampled after a full collection, so the figures are what is live, not garbage
@@ -195,7 +255,15 @@ function gcAndSample(): MemorySample {
 }
 
 async function sqlReadAlone(name: string, size: number): Promise<number> {
-  const sql = postgres({ host: target.host, port: target.port, database: target.database, username: target.username, max: 1, prepare: false, onnotice: () => {} });
+  const sql = postgres({
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    username: target.username,
+    max: 1,
+    prepare: false,
+    onnotice: () => {},
+  });
   const started = performance.now();
   try {
     for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
@@ -207,7 +275,11 @@ async function sqlReadAlone(name: string, size: number): Promise<number> {
   return size / MB / ((performance.now() - started) / 1000);
 }
 
-async function endToEnd(name: string, size: number, baseline: ReviewResult): Promise<{ mbPerS: number; runs: number; peakRss: number; entries: number }> {
+async function endToEnd(
+  name: string,
+  size: number,
+  baseline: ReviewResult,
+): Promise<{ mbPerS: number; runs: number; peakRss: number; entries: number }> {
   let previous: PreviousRun = { executionId: 1, result: baseline };
   let peakRss = memory().rss_mb;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, memory().rss_mb)), 50);
@@ -216,11 +288,17 @@ async function endToEnd(name: string, size: number, baseline: ReviewResult): Pro
   let entries = 0;
   try {
     for (;;) {
-      const result = await runAnalysis({ taskType: 'log_analysis', params: { query_timeout: 600, analysis_target: 'logs' }, target, previous });
+      const result = await runAnalysis({
+        taskType: 'log_analysis',
+        params: { query_timeout: 600, analysis_target: 'logs' },
+        target,
+        previous,
+      });
       runs++;
       const coverage = result.findings.find((f) => f.check === 'logs.coverage');
       entries += Number(coverage?.evidence.entries ?? 0);
-      const offset = (result.state['logs.position'] as { files: Record<string, { offset: number }> }).files[name]?.offset ?? 0;
+      const offset =
+        (result.state['logs.position'] as { files: Record<string, { offset: number }> }).files[name]?.offset ?? 0;
       previous = { executionId: runs + 1, result };
       if (offset >= size || runs > 20) break;
     }
@@ -236,7 +314,12 @@ async function main(): Promise<void> {
   const name = `postgresql-bench-${randomBytes(4).toString('hex')}.log`;
   const path = `${DATA}/log/${name}`;
   // The position before the file exists: the bench file is then new to every chained run.
-  const baseline = await runAnalysis({ taskType: 'log_analysis', params: { query_timeout: 600, analysis_target: 'logs' }, target, previous: null });
+  const baseline = await runAnalysis({
+    taskType: 'log_analysis',
+    params: { query_timeout: 600, analysis_target: 'logs' },
+    target,
+    previous: null,
+  });
   try {
     const generateStarted = performance.now();
     generateLog(path, TARGET_MB * MB);
@@ -280,7 +363,10 @@ async function main(): Promise<void> {
       { measure: 'pg_read_file alone (MB/s)', value: figures.sql_read_only_mb_per_s },
       { measure: 'parser + aggregates alone (MB/s)', value: figures.parser_only_mb_per_s },
       { measure: 'entries parsed', value: figures.parser_entries },
-      { measure: `pgBadger -j 1 on the first ${figures.pgbadger_mb} MB (MB/s)`, value: figures.pgbadger_mb_per_s ?? 'not installed' },
+      {
+        measure: `pgBadger -j 1 on the first ${figures.pgbadger_mb} MB (MB/s)`,
+        value: figures.pgbadger_mb_per_s ?? 'not installed',
+      },
       { measure: '  our parser on the same bytes (MB/s)', value: figures.parser_on_same_mb_per_s },
       { measure: '  parser / pgBadger', value: figures.parser_vs_pgbadger ?? '–' },
       { measure: '  end to end / pgBadger', value: figures.end_to_end_vs_pgbadger ?? '–' },

@@ -11,15 +11,20 @@ import { resultsPath } from './support/results-file.js';
 const benchmarks = ['cold-start', 'tick', 'api', 'throughput', 'dashboard'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : benchmarks;
 const unknown = chosen.filter((name) => !benchmarks.includes(name));
-if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`);
+if (unknown.length > 0)
+  throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`);
 
 const failed: string[] = [];
 for (const name of chosen) {
   const started = Date.now();
   console.log(`\n######## ${name}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', new URL(`${name}.ts`, import.meta.url).pathname], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', new URL(`${name}.ts`, import.meta.url).pathname], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) failed.push(name);
-  console.log(`######## ${name}: ${run.status === 0 ? 'done' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `######## ${name}: ${run.status === 0 ? 'done' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} ` + 's',
+  );
 }
 
 const results: Record<string, unknown> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};

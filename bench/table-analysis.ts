@@ -168,9 +168,30 @@ FROM (
 `;
 
 function psql(database: string, file: string): void {
-  execFileSync('psql', ['-h', '127.0.0.1', '-p', String(targetPort), '-U', 'postgres', '-d', database, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    'psql',
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(targetPort),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-o',
+      '/dev/null',
+      '-f',
+      file,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -193,13 +214,23 @@ async function main(): Promise<void> {
        where c.relkind = 'S' and n.nspname not in ('pg_catalog', 'information_schema') order by 1`;
     const lastValues: string[] = [];
     for (let i = 0; i < sequences.length; i += 1024) {
-      lastValues.push(`${sequences.slice(i, i + 1024).map((s) => `SELECT last_value FROM ${s.name}`).join(' UNION ALL ')};`);
+      lastValues.push(
+        `${sequences
+          .slice(i, i + 1024)
+          .map((s) => `SELECT last_value FROM ${s.name}`)
+          .join(' UNION ALL ')};`,
+      );
     }
     const anchorFile = join(dir, 'anchors.sql');
     writeFileSync(anchorFile, `${ANCHOR_SQL}\n${lastValues.join('\n')}\n`);
 
     const review = () =>
-      runAnalysis({ taskType: 'table_analysis', params: { query_timeout: 600, analysis_target: 'tables' }, target: db.options({ statementTimeoutSeconds: 600 }), previous: null });
+      runAnalysis({
+        taskType: 'table_analysis',
+        params: { query_timeout: 600, analysis_target: 'tables' },
+        target: db.options({ statementTimeoutSeconds: 600 }),
+        previous: null,
+      });
 
     // One untimed pass of each warms the OS page cache and the server's shared buffers alike.
     let last: ReviewResult = await review();
@@ -243,12 +274,17 @@ async function main(): Promise<void> {
       setup_s: Math.round(setupSeconds),
     };
 
-    console.log(`table_analysis over ${figures.tables} tables, ${figures.indexes} indexes, ${figures.sequences} sequences (median of ${RUNS} runs)`);
+    console.log(
+      `table_analysis over ${figures.tables} tables, ${figures.indexes} indexes, ${figures.sequences} ` +
+        `sequences (median of ${RUNS} runs)`,
+    );
     console.table({
       'table_analysis (runAnalysis)': { ms: oursMs, runs: ours.map(Math.round).join(' / ') },
       'anchor queries (psql -f)': { ms: anchorsMs, runs: anchors.map(Math.round).join(' / ') },
     });
-    console.log(`ratio ${figures.ratio} (target ≤ ${figures.target_ratio}); peak RSS ${figures.peak_rss_mb} MB; findings ${JSON.stringify(last.summary)}`);
+    console.log(
+      `ratio ${figures.ratio} (target ≤ ${figures.target_ratio}); peak RSS ${figures.peak_rss_mb} MB; findings ${JSON.stringify(last.summary)}`,
+    );
     console.log(JSON.stringify(figures));
   } finally {
     rmSync(dir, { recursive: true, force: true });

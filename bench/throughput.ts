@@ -33,12 +33,23 @@ import { runGraphileWorker } from './support/graphile-worker-run.js';
 
 const EXECUTIONS = Number(process.env.THROUGHPUT_EXECUTIONS ?? 20_000);
 const TASKS = 1_000;
-const PARAMS = { custom_sql: 'select 1', max_rows: 1000, query_timeout: 300, output_format: 'json', analysis_target: 'queries', detailed_analysis: true };
+const PARAMS = {
+  custom_sql: 'select 1',
+  max_rows: 1000,
+  query_timeout: 300,
+  output_format: 'json',
+  analysis_target: 'queries',
+  detailed_analysis: true,
+};
 
 ensureBenchDependencies();
 const database = await createBenchDatabase('throughput');
 const redis = await startCountedRedisEndpoint();
-const { queueName } = useServiceEnvironment({ databaseUrl: database.url, redisUrl: redis.url, redisToken: redis.token });
+const { queueName } = useServiceEnvironment({
+  databaseUrl: database.url,
+  redisUrl: redis.url,
+  redisToken: redis.token,
+});
 
 try {
   const db = getDb();
@@ -84,28 +95,83 @@ try {
            min(error_message) as an_error
       from task_executions`);
   if (report.completed !== EXECUTIONS || Number(outcome.completed) !== EXECUTIONS) {
-    throw new Error(`expected ${EXECUTIONS} completed executions, consumer reported ${JSON.stringify(report)}, database has ${outcome.completed} (${outcome.an_error ?? 'no error message'})`);
+    throw new Error(
+      `expected ${EXECUTIONS} completed executions, consumer reported ${JSON.stringify(report)}, database has ${outcome.completed} ` +
+        `(${outcome.an_error ?? 'no error message'})`,
+    );
   }
   const perSecond = EXECUTIONS / (drainMs / 1000);
 
   const graphile = await runGraphileWorker({ jobs: EXECUTIONS, concurrency });
   const targets = new TargetConnections(configuredSessionLimit());
   const reviewConnection = (await findConnection(db, Number(connection.id)))!;
-  const graphileReviewing = await runGraphileWorker({ jobs: EXECUTIONS, concurrency, work: () => sameReview(targets, reviewConnection) }).finally(() => targets.close());
+  const graphileReviewing = await runGraphileWorker({
+    jobs: EXECUTIONS,
+    concurrency,
+    work: () => sameReview(targets, reviewConnection),
+  }).finally(() => targets.close());
 
   heading(`Throughput: ${EXECUTIONS.toLocaleString('en')} executions, one consumer, concurrency ${concurrency}`);
   printTable([
-    ['queue', 'drain s', 'per s', 'latency p50 ms', 'latency p99 ms', 'run p50 ms', 'worker CPU ms / exec', 'service stmts / exec', 'Redis reqs / exec'],
-    ['pg-reviewer: custom_sql select 1', drainMs / 1000, perSecond, Number(outcome.latency_p50), Number(outcome.latency_p99), Number(outcome.run_p50), cpuMsPerExecution, pgPerExecution, redisPerExecution],
-    ['graphile-worker: no-op job', graphile.drainMs / 1000, graphile.perSecond, graphile.latencyP50Ms, graphile.latencyP99Ms, '-', graphile.cpuMsPerJob, '-', '-'],
-    ['graphile-worker: the same review', graphileReviewing.drainMs / 1000, graphileReviewing.perSecond, graphileReviewing.latencyP50Ms, graphileReviewing.latencyP99Ms, '-', graphileReviewing.cpuMsPerJob, '-', '-'],
+    [
+      'queue',
+      'drain s',
+      'per s',
+      'latency p50 ms',
+      'latency p99 ms',
+      'run p50 ms',
+      'worker CPU ms / exec',
+      'service stmts / exec',
+      'Redis reqs / exec',
+    ],
+    [
+      'pg-reviewer: custom_sql select 1',
+      drainMs / 1000,
+      perSecond,
+      Number(outcome.latency_p50),
+      Number(outcome.latency_p99),
+      Number(outcome.run_p50),
+      cpuMsPerExecution,
+      pgPerExecution,
+      redisPerExecution,
+    ],
+    [
+      'graphile-worker: no-op job',
+      graphile.drainMs / 1000,
+      graphile.perSecond,
+      graphile.latencyP50Ms,
+      graphile.latencyP99Ms,
+      '-',
+      graphile.cpuMsPerJob,
+      '-',
+      '-',
+    ],
+    [
+      'graphile-worker: the same review',
+      graphileReviewing.drainMs / 1000,
+      graphileReviewing.perSecond,
+      graphileReviewing.latencyP50Ms,
+      graphileReviewing.latencyP99Ms,
+      '-',
+      graphileReviewing.cpuMsPerJob,
+      '-',
+      '-',
+    ],
   ]);
   const ratio = perSecond / graphile.perSecond;
   const sameWorkRatio = perSecond / graphileReviewing.perSecond;
-  console.log(`\nour rate / graphile-worker's: ${ratio.toFixed(3)}x (goal at least 0.5x: ${ratio >= 0.5 ? 'met' : 'MISSED'})`);
+  console.log(
+    `\nour rate / graphile-worker's: ${ratio.toFixed(3)}x (goal at least 0.5x: ${ratio >= 0.5 ? 'met' : 'MISSED'})`,
+  );
   console.log(`our rate / graphile-worker's running the same review: ${round(sameWorkRatio)}x`);
-  console.log('latency is from the row being queued to `completed`; all ids are pushed at once, so it is mostly time spent waiting on the list;');
-  console.log("run is started to completed; worker CPU is the consumer process's own (user + system), PostgreSQL's and Redis's not included");
+  console.log(
+    'latency is from the row being queued to `completed`; all ids are pushed at once, so it is mostly time ' +
+      'spent waiting on the list;',
+  );
+  console.log(
+    "run is started to completed; worker CPU is the consumer process's own (user + system), PostgreSQL's and " +
+      "Redis's not included",
+  );
 
   recordResults('throughput', {
     executions: EXECUTIONS,
@@ -128,7 +194,9 @@ try {
     measured_at: new Date().toISOString(),
   });
 } finally {
-  await getRedis().del(queueName, `${queueName}:processing`).catch(() => undefined);
+  await getRedis()
+    .del(queueName, `${queueName}:processing`)
+    .catch(() => undefined);
   await closeDb();
   await redis.close();
   await database.drop();
@@ -137,5 +205,7 @@ try {
 /** The review each of our executions runs, as a graphile-worker job: same code, same pooled connections. */
 async function sameReview(targets: TargetConnections, connection: ConnectionRow): Promise<void> {
   const target = targetOptionsFor(connection, PARAMS.query_timeout);
-  await targets.use(connection, target, (sql) => runAnalysis({ taskType: 'custom_sql', params: PARAMS as TaskParams, target, previous: null, sql }));
+  await targets.use(connection, target, (sql) =>
+    runAnalysis({ taskType: 'custom_sql', params: PARAMS as TaskParams, target, previous: null, sql }),
+  );
 }

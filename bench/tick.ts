@@ -34,7 +34,14 @@ const DUE_TICKS = 3;
 // A realistic mix: a few schedules and zones shared by many tasks, a tenth of the tasks paused.
 const SCHEDULES = ['*/5 * * * *', '0 * * * *', '0 2 * * *', '*/15 * * * *', '30 6 * * 1-5'];
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
-const PARAMS = { custom_sql: 'select 1', max_rows: 1000, query_timeout: 300, output_format: 'json', analysis_target: 'queries', detailed_analysis: true };
+const PARAMS = {
+  custom_sql: 'select 1',
+  max_rows: 1000,
+  query_timeout: 300,
+  output_format: 'json',
+  analysis_target: 'queries',
+  detailed_analysis: true,
+};
 
 interface Measured {
   ms: number;
@@ -44,7 +51,11 @@ interface Measured {
 
 const database = await createBenchDatabase('tick');
 const redis = await startCountedRedisEndpoint();
-const { queueName } = useServiceEnvironment({ databaseUrl: database.url, redisUrl: redis.url, redisToken: redis.token });
+const { queueName } = useServiceEnvironment({
+  databaseUrl: database.url,
+  redisUrl: redis.url,
+  redisToken: redis.token,
+});
 
 try {
   const db = getDb();
@@ -96,10 +107,14 @@ try {
   const emptyLarge = await emptyTicks();
   const emptyPlanStatements = (await observer.capture(() => runTick())).statements;
 
-  // The 10,000 due tasks, spread over the table (all but a tenth without history of their own); made due again before each repetition.
-  const dueIds = (await run(sql`select id from scheduled_tasks where is_active order by id % 9, id limit ${DUE}`)).map((r) => Number(r.id));
+  // The 10,000 due tasks, spread over the table (all but a tenth without history of their own); made due again before
+  // each repetition.
+  const dueIds = (await run(sql`select id from scheduled_tasks where is_active order by id % 9, id limit ${DUE}`)).map(
+    (r) => Number(r.id),
+  );
   const idArray = `{${dueIds.join(',')}}`;
-  const makeDue = () => run(sql`update scheduled_tasks set next_run_at = now() - interval '1 minute' where id = any(${idArray}::int[])`);
+  const makeDue = () =>
+    run(sql`update scheduled_tasks set next_run_at = now() - interval '1 minute' where id = any(${idArray}::int[])`);
   const reset = async () => {
     await run(sql`delete from task_executions where id > ${lastHistoryId}`);
     await run(sql`vacuum analyze task_executions, scheduled_tasks`);
@@ -111,7 +126,9 @@ try {
   for (let i = 0; i < DUE_TICKS; i++) {
     await makeDue();
     await run(sql`vacuum analyze scheduled_tasks`);
-    const { result: measured, statements } = await observer.capture(() => measure(async () => expectTick(await runTick(), DUE)));
+    const { result: measured, statements } = await observer.capture(() =>
+      measure(async () => expectTick(await runTick(), DUE)),
+    );
     await expectQueueLength(queueName, DUE);
     dueTicks.push(measured);
     dueStatements = statements;
@@ -120,10 +137,20 @@ try {
 
   // Baseline: the rows the tick writes for those tasks, in one plain INSERT, and one RPUSH of their ids.
   await makeDue();
-  const tasks = await run(sql`select id, connection_id, task_type, task_params::text as params, next_run_at::text as slot from scheduled_tasks where id = any(${idArray}::int[])`);
+  const tasks = await run(
+    sql`select id, connection_id, task_type, task_params::text as params, next_run_at::text as slot from scheduled_tasks where id = any(${idArray}::int[])`,
+  );
   const quote = (text: unknown) => `'${String(text).replace(/'/g, "''")}'`;
-  const values = tasks.map((t) => `(${t.id}, ${t.connection_id}, ${quote(t.task_type)}, ${quote(t.params)}::jsonb, 'schedule', 'queued', ${quote(t.slot)}::timestamptz, now())`).join(',\n');
-  const baselineInsert = `insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, enqueued_at) values ${values} returning id`;
+  const values = tasks
+    .map(
+      (t) =>
+        `(${t.id}, ${t.connection_id}, ${quote(t.task_type)}, ${quote(t.params)}::jsonb, 'schedule', 'queued', ${quote(t.slot)}::timestamptz, ` +
+        'now())',
+    )
+    .join(',\n');
+  const baselineInsert =
+    'insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, ' +
+    `scheduled_for, enqueued_at) values ${values} returning id`;
   const baseline: Measured[] = [];
   for (let i = 0; i < DUE_TICKS; i++) {
     baseline.push(
@@ -136,8 +163,18 @@ try {
     await reset();
   }
 
-  const summary = (label: string, runs: Measured[]) => [label, median(runs.map((r) => r.ms)), Math.min(...runs.map((r) => r.ms)), Math.max(...runs.map((r) => r.ms)), median(runs.map((r) => r.pg)), median(runs.map((r) => r.redis))];
-  heading(`Tick cost (median of ${EMPTY_TICKS} empty ticks, ${DUE_TICKS} due ticks; ${LARGE.toLocaleString('en')} tasks and ${HISTORY.toLocaleString('en')} past executions for the due tick)`);
+  const summary = (label: string, runs: Measured[]) => [
+    label,
+    median(runs.map((r) => r.ms)),
+    Math.min(...runs.map((r) => r.ms)),
+    Math.max(...runs.map((r) => r.ms)),
+    median(runs.map((r) => r.pg)),
+    median(runs.map((r) => r.redis)),
+  ];
+  heading(
+    `Tick cost (median of ${EMPTY_TICKS} empty ticks, ${DUE_TICKS} due ticks; ${LARGE.toLocaleString('en')} ` +
+      `tasks and ${HISTORY.toLocaleString('en')} past executions for the due tick)`,
+  );
   printTable([
     ['case', 'median ms', 'min ms', 'max ms', 'PG round trips', 'Redis round trips'],
     summary(`empty tick, ${SMALL.toLocaleString('en')} tasks`, emptySmall),
@@ -149,8 +186,12 @@ try {
   const emptyLargeMs = median(emptyLarge.map((r) => r.ms));
   const dueMs = median(dueTicks.map((r) => r.ms));
   const baselineMs = median(baseline.map((r) => r.ms));
-  console.log(`\nempty tick at 100k / at 1k: ${round(emptyLargeMs / emptySmallMs)}x   due tick / baseline: ${round(dueMs / baselineMs)}x`);
-  console.log(`goals: empty tick flat in table size; ${DUE.toLocaleString('en')} due under 2,000 ms (${dueMs < 2000 ? 'met' : 'MISSED'})`);
+  console.log(
+    `\nempty tick at 100k / at 1k: ${round(emptyLargeMs / emptySmallMs)}x   due tick / baseline: ${round(dueMs / baselineMs)}x`,
+  );
+  console.log(
+    `goals: empty tick flat in table size; ${DUE.toLocaleString('en')} due under 2,000 ms (${dueMs < 2000 ? 'met' : 'MISSED'})`,
+  );
 
   heading('Plans of the statements an empty tick sends (100,000 tasks)');
   await printPlans(client, emptyPlanStatements);
@@ -174,7 +215,9 @@ try {
     measured_at: new Date().toISOString(),
   });
 } finally {
-  await getRedis().del(queueName, `${queueName}:processing`).catch(() => undefined);
+  await getRedis()
+    .del(queueName, `${queueName}:processing`)
+    .catch(() => undefined);
   await closeDb();
   await redis.close();
   await database.drop();

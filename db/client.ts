@@ -41,7 +41,10 @@ export function openServiceDatabase(url: string): { client: postgres.Sql; db: Db
   return { client: sql, db: drizzle(withPreparedStatements(sql, prepare), { schema }) };
 }
 
-/** `?prepare=false` in DATABASE_URL (postgres.js reads it too) is for transaction-mode poolers such as PgBouncer before 1.21. */
+/**
+ * `?prepare=false` in DATABASE_URL (postgres.js reads it too) is for transaction-mode poolers such as PgBouncer
+ * before 1.21.
+ */
 function preparesStatements(url: string): boolean {
   const value = new URL(url).searchParams.get('prepare');
   return value !== 'false' && value !== 'disable';
@@ -57,8 +60,11 @@ function preparesStatements(url: string): boolean {
 function withPreparedStatements(sql: postgres.Sql, prepare: boolean): postgres.Sql {
   const target = sql as unknown as Record<string, (...args: unknown[]) => unknown>;
   const wrapped: Record<string, unknown> = {
-    unsafe: (text: string, parameters: postgres.ParameterOrJSON<never>[] = [], options: postgres.UnsafeQueryOptions = {}) =>
-      sql.unsafe(text, parameters, { ...options, prepare: prepare && parameters.length > 0 }),
+    unsafe: (
+      text: string,
+      parameters: postgres.ParameterOrJSON<never>[] = [],
+      options: postgres.UnsafeQueryOptions = {},
+    ) => sql.unsafe(text, parameters, { ...options, prepare: prepare && parameters.length > 0 }),
   };
   for (const name of ['begin', 'savepoint']) {
     wrapped[name] = (...args: unknown[]) => {
@@ -67,6 +73,9 @@ function withPreparedStatements(sql: postgres.Sql, prepare: boolean): postgres.S
     };
   }
   return new Proxy(sql, {
-    get: (object, property, receiver) => (typeof property === 'string' && Object.hasOwn(wrapped, property) ? wrapped[property] : Reflect.get(object, property, receiver)),
+    get: (object, property, receiver) =>
+      typeof property === 'string' && Object.hasOwn(wrapped, property)
+        ? wrapped[property]
+        : Reflect.get(object, property, receiver),
   });
 }

@@ -48,14 +48,28 @@ const envSchema = z.object({
   RUNNING_GRACE_SECONDS: z.coerce
     .number()
     .int()
-    .min(MIN_RUNNING_GRACE_SECONDS, `RUNNING_GRACE_SECONDS must be at least ${MIN_RUNNING_GRACE_SECONDS}: the grace has to leave room to record a finished review's outcome`)
+    .min(
+      MIN_RUNNING_GRACE_SECONDS,
+      `RUNNING_GRACE_SECONDS must be at least ${MIN_RUNNING_GRACE_SECONDS}: the grace has to leave room to ` +
+        `record a finished review's outcome`,
+    )
     .default(60),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
   EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
   // Bounds on a stored result, in bytes of JSON: each string value, and the whole result (custom_sql
   // rows are dropped from the end until it fits). PostgreSQL refuses a jsonb batch beyond 256 MB.
-  RESULT_VALUE_MAX_BYTES: z.coerce.number().int().min(1024).max(RESULT_BYTES_CEILING).default(64 * 1024),
-  RESULT_MAX_BYTES: z.coerce.number().int().min(64 * 1024).max(RESULT_BYTES_CEILING).default(4 * 1024 * 1024),
+  RESULT_VALUE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(RESULT_BYTES_CEILING)
+    .default(64 * 1024),
+  RESULT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(RESULT_BYTES_CEILING)
+    .default(4 * 1024 * 1024),
   // Where the consumer is invoked asynchronously by `run` and the tick; serverless-offline's Lambda port locally.
   LAMBDA_ENDPOINT: z.string().url().optional(),
   CONSUMER_FUNCTION_NAME: z.string().default('pg-reviewer-dev-consumer'),
@@ -146,7 +160,8 @@ export function env(): Env {
     );
     if (unread.length > 0)
       throw new Error(
-        `Invalid configuration: ${unread.map(([name]) => name).join(', ')} not read yet: loadSecretSettings() must run first`,
+        `Invalid configuration: ${unread.map(([name]) => name).join(', ')} not read yet: ` +
+          'loadSecretSettings() must run first',
       );
     const raw = { ...withoutEmpty(process.env), ...secretValues };
     const result = envSchema.safeParse(raw);
@@ -160,15 +175,14 @@ export function env(): Env {
       (name) => raw[name] === undefined && !(name === 'ENCRYPTION_KEYS' && raw.ENCRYPTION_KEY !== undefined),
     );
     if (deployed && missing.length > 0) {
-      throw new Error(
-        `Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (docs/deploy.md)`,
-      );
+      throw new Error(`Invalid configuration: ${missing.join(', ')} must be set on a deployed stage (docs/deploy.md)`);
     }
     const { ENCRYPTION_KEY: single, ENCRYPTION_KEYS: several, ...settings } = result.data;
     const keys = several ?? (single ? [single] : undefined);
     if (deployed && keys?.includes(LOCAL_DEV_ENCRYPTION_KEY)) {
       throw new Error(
-        'Invalid configuration: ENCRYPTION_KEYS holds the published development key; generate one with `openssl rand -base64 32`',
+        'Invalid configuration: ENCRYPTION_KEYS holds the published development key; generate one with ' +
+          '`openssl rand -base64 32`',
       );
     }
     parsed = { ...settings, ENCRYPTION_KEYS: keys ?? [LOCAL_DEV_ENCRYPTION_KEY] };

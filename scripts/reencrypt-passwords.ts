@@ -8,7 +8,8 @@ await loadSecretSettings();
 const report = await reencryptPasswords(getDb());
 await closeDb();
 console.log(
-  `re-encrypted ${report.reencrypted}, already on the newest key ${report.alreadyCurrent}, changed meanwhile ${report.changedMeanwhile}, unreadable ${report.unreadable.length}`,
+  `re-encrypted ${report.reencrypted}, already on the newest key ${report.alreadyCurrent}, changed meanwhile ${report.changedMeanwhile}, ` +
+    `unreadable ${report.unreadable.length}`,
 );
 for (const { id, reason } of report.unreadable) console.log(`  connection ${id}: ${reason}`);
 if (report.unreadable.length > 0) process.exitCode = 1;

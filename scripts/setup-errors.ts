@@ -16,11 +16,20 @@ export function explainSetupError(error: unknown, databaseUrl: string): string |
       return `PostgreSQL at ${where} did not answer in time: check that it is up and that this machine may reach it.`;
     case '28P01':
     case '28000':
-      return `PostgreSQL at ${where} refused role "${role}": set DATABASE_URL to a role that may log in (with its password), or add a pg_hba.conf rule for it.`;
+      return (
+        `PostgreSQL at ${where} refused role "${role}": set DATABASE_URL to a role that may log in (with its ` +
+        'password), or add a pg_hba.conf rule for it.'
+      );
     case '3D000':
-      return `Database "${database}" does not exist at ${where} and could not be created: create it (createdb "${database}") or name an existing one in DATABASE_URL.`;
+      return (
+        `Database "${database}" does not exist at ${where} and could not be created: create it (createdb "${database}") ` +
+        'or name an existing one in DATABASE_URL.'
+      );
     case '42501':
-      return `Role "${role}" may not create database "${database}" or its tables: create the database owned by that role, or grant it CREATEDB.`;
+      return (
+        `Role "${role}" may not create database "${database}" or its tables: create the database owned by that ` +
+        'role, or grant it CREATEDB.'
+      );
     default:
       return undefined;
   }

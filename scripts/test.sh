@@ -12,4 +12,7 @@ fi
 # Local Node is 20; deployed functions run on nodejs22.x, where the SDK has no such warning.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 npx tsc --noEmit
+# Lint (type-aware: floating promises, unused code, line length) and layout, before any test runs.
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --check . ; echo 'Run npm run format to fix the layout.' >&2; exit 1; }
 npx vitest run "$@"

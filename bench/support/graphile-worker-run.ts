@@ -35,7 +35,15 @@ const graphileWorkerPackage = 'graphile-worker';
  * statement, then drained by one runner with `concurrency`, timed from start to the last success.
  * Each job runs `work` (by default nothing).
  */
-export async function runGraphileWorker({ jobs, concurrency, work = async () => {} }: { jobs: number; concurrency: number; work?: () => Promise<void> }): Promise<GraphileWorkerFigures> {
+export async function runGraphileWorker({
+  jobs,
+  concurrency,
+  work = async () => {},
+}: {
+  jobs: number;
+  concurrency: number;
+  work?: () => Promise<void>;
+}): Promise<GraphileWorkerFigures> {
   const worker = (await import(graphileWorkerPackage)) as GraphileWorker;
   const logger = new worker.Logger(() => () => {});
   const database = await createBenchDatabase('graphile', { migrated: false });

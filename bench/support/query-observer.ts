@@ -40,13 +40,19 @@ export function observeQueries(client: postgres.Sql): QueryObserver {
 
 /** The plan PostgreSQL chooses for a captured statement (EXPLAIN without ANALYZE: nothing is executed). */
 export async function explain(client: postgres.Sql, statement: CapturedStatement): Promise<string[]> {
-  const rows = await client.unsafe(`explain (costs off) ${statement.text}`, statement.parameters as postgres.ParameterOrJSON<never>[]);
+  const rows = await client.unsafe(
+    `explain (costs off) ${statement.text}`,
+    statement.parameters as postgres.ParameterOrJSON<never>[],
+  );
   return rows.map((r) => String(r['QUERY PLAN']));
 }
 
 /** Plans with the timings and row counts of a real run; for read-only statements only. */
 export async function explainAnalyze(client: postgres.Sql, statement: CapturedStatement): Promise<string[]> {
-  const rows = await client.unsafe(`explain (analyze, costs off, buffers, timing off, summary on) ${statement.text}`, statement.parameters as postgres.ParameterOrJSON<never>[]);
+  const rows = await client.unsafe(
+    `explain (analyze, costs off, buffers, timing off, summary on) ${statement.text}`,
+    statement.parameters as postgres.ParameterOrJSON<never>[],
+  );
   return rows.map((r) => String(r['QUERY PLAN']));
 }
 

@@ -106,7 +106,10 @@ export type ExecutionPageRow = {
   error_message: string | null;
 };
 
-/** One page of executions newest first, from below `beforeId` (the cursor), with one extra row to tell whether more follow. */
+/**
+ * One page of executions newest first, from below `beforeId` (the cursor), with one extra row to tell whether more
+ * follow.
+ */
 export async function executionPage(db: DbOrTx, filter: ExecutionPageFilter): Promise<ExecutionPageRow[]> {
   const conditions: SQL[] = [sql`true`];
   if (filter.connectionId !== undefined) conditions.push(sql`e.connection_id = ${filter.connectionId}`);

@@ -20,7 +20,12 @@ export async function lockDueTasks(db: DbOrTx, now: Date, limit: number): Promis
      order by next_run_at
      limit ${limit}
        for update skip locked`);
-  return rows.map((r) => ({ id: r.id, cronSchedule: r.cron_schedule, timezone: r.timezone, nextRunAt: new Date(r.next_run_at) }));
+  return rows.map((r) => ({
+    id: r.id,
+    cronSchedule: r.cron_schedule,
+    timezone: r.timezone,
+    nextRunAt: new Date(r.next_run_at),
+  }));
 }
 
 /** Longer than any push takes, shorter than a tick period: a dead tick's runs are pushed by the next one. */
@@ -42,9 +47,15 @@ export interface ClaimedRun {
  * ids right after commit and then stamps them pushed (`markEnqueued`); meanwhile no other tick
  * pushes them, and if this tick dies before its push, the next tick does.
  */
-export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>, requeueAfterSeconds: number): Promise<ClaimedRun[]> {
+export async function advanceAndRecordRuns(
+  db: DbOrTx,
+  tasks: ReadonlyArray<{ id: number; slot: Date; next: Date }>,
+  requeueAfterSeconds: number,
+): Promise<ClaimedRun[]> {
   if (tasks.length === 0) return [];
-  const due = JSON.stringify(tasks.map((t) => ({ task_id: t.id, slot: t.slot.toISOString(), next: t.next.toISOString() })));
+  const due = JSON.stringify(
+    tasks.map((t) => ({ task_id: t.id, slot: t.slot.toISOString(), next: t.next.toISOString() })),
+  );
   // The overlap check runs once per task, as the task is advanced (a probe of the small partial
   // index of open executions); a per-row EXISTS referenced from three columns ran three times.
   const rows = await db.execute<{ id: string; status: 'queued' | 'skipped' }>(sql`
@@ -71,7 +82,10 @@ export async function advanceAndRecordRuns(db: DbOrTx, tasks: ReadonlyArray<{ id
  * Takes a task out of scheduling because its next slot cannot be computed (a time zone the runtime
  * no longer knows, a schedule edited by hand): inactive, no next run, and the reason kept for the API.
  */
-export async function deactivateUnschedulableTasks(db: DbOrTx, tasks: ReadonlyArray<{ id: number; reason: string }>): Promise<void> {
+export async function deactivateUnschedulableTasks(
+  db: DbOrTx,
+  tasks: ReadonlyArray<{ id: number; reason: string }>,
+): Promise<void> {
   if (tasks.length === 0) return;
   await db.execute(sql`
     update scheduled_tasks t

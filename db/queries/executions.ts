@@ -1,14 +1,34 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { bigintArray } from './arrays.js';
 import type { DbOrTx } from '../client.js';
-import { connections, taskExecutions, type ConnectionRow, type ExecutionRow, type ExecutionStatus, type ExecutionTrigger, type TaskRow } from '../schema/index.js';
+import {
+  connections,
+  taskExecutions,
+  type ConnectionRow,
+  type ExecutionRow,
+  type ExecutionStatus,
+  type ExecutionTrigger,
+  type TaskRow,
+} from '../schema/index.js';
 import { rowFrom } from './rows.js';
 
 /** `enqueued: true` when the caller pushes the id itself right after (else the next tick does). */
-export async function insertExecution(db: DbOrTx, task: TaskRow, trigger: ExecutionTrigger, enqueued = false): Promise<ExecutionRow> {
+export async function insertExecution(
+  db: DbOrTx,
+  task: TaskRow,
+  trigger: ExecutionTrigger,
+  enqueued = false,
+): Promise<ExecutionRow> {
   const [row] = await db
     .insert(taskExecutions)
-    .values({ scheduledTaskId: task.id, connectionId: task.connectionId, taskType: task.taskType, taskParams: task.taskParams, trigger, enqueuedAt: enqueued ? sql`now()` : null })
+    .values({
+      scheduledTaskId: task.id,
+      connectionId: task.connectionId,
+      taskType: task.taskType,
+      taskParams: task.taskParams,
+      trigger,
+      enqueuedAt: enqueued ? sql`now()` : null,
+    })
     .returning();
   return row;
 }
@@ -76,9 +96,18 @@ export interface ClaimedExecution {
  * An execution whose task was deleted, or a scheduled one whose task was deactivated, is cancelled
  * with the reason instead of run (whatever raced with the delete or deactivation to queue it).
  */
-export async function claimExecutions(db: DbOrTx, ids: readonly number[], graceSeconds: number): Promise<Map<number, ClaimedExecution>> {
+export async function claimExecutions(
+  db: DbOrTx,
+  ids: readonly number[],
+  graceSeconds: number,
+): Promise<Map<number, ClaimedExecution>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.execute<{ execution: Record<string, unknown>; connection: Record<string, unknown> | null; previous_id: string | null; previous_result: Record<string, unknown> | null }>(sql`
+  const rows = await db.execute<{
+    execution: Record<string, unknown>;
+    connection: Record<string, unknown> | null;
+    previous_id: string | null;
+    previous_result: Record<string, unknown> | null;
+  }>(sql`
     with candidates as (
       select e.id, case when e.scheduled_task_id is null then 'Cancelled: the task was deleted before this execution started'
                         when e.trigger = 'schedule' and not t.is_active then 'Cancelled: the task was deactivated before this execution started'
@@ -116,7 +145,10 @@ export async function claimExecutions(db: DbOrTx, ids: readonly number[], graceS
     claimed.set(execution.id, {
       execution,
       connection: row.connection ? rowFrom(connections, row.connection) : undefined,
-      previous: row.previous_id && row.previous_result ? { id: Number(row.previous_id), result: row.previous_result } : undefined,
+      previous:
+        row.previous_id && row.previous_result
+          ? { id: Number(row.previous_id), result: row.previous_result }
+          : undefined,
     });
   }
   return claimed;
@@ -147,7 +179,10 @@ export interface StoredOutcome {
 export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
   if (outcomes.length === 0) return new Set();
   const batch = `[${outcomes
-    .map((o) => `{"id":${o.id},"attempt":${o.attempt},"status":${JSON.stringify(o.status)},"result":${o.resultJson ?? 'null'},"error_message":${JSON.stringify(o.errorMessage)}}`)
+    .map(
+      (o) =>
+        `{"id":${o.id},"attempt":${o.attempt},"status":${JSON.stringify(o.status)},"result":${o.resultJson ?? 'null'},"error_message":${JSON.stringify(o.errorMessage)}}`,
+    )
     .join(',')}]`;
   const rows = await db.execute<{ id: string }>(sql`
     update task_executions e

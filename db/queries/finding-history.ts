@@ -9,12 +9,26 @@ export interface TaskLatestRun {
   analysisTarget: string | null;
   executionId: number;
   completedAt: string;
-  findings: Array<{ check: string; object: string | null; severity: string; title: string; recommendation: string | null }>;
+  findings: Array<{
+    check: string;
+    object: string | null;
+    severity: string;
+    title: string;
+    recommendation: string | null;
+  }>;
 }
 
 /** Each task of the connection with its latest completed run and that run's findings (one probe per task). */
 export async function latestCompletedRunsOfConnection(db: DbOrTx, connectionId: number): Promise<TaskLatestRun[]> {
-  const rows = await db.execute<{ task_id: number; task_name: string; task_type: string; analysis_target: string | null; execution_id: string; completed_at: string; findings: TaskLatestRun['findings'] | null }>(sql`
+  const rows = await db.execute<{
+    task_id: number;
+    task_name: string;
+    task_type: string;
+    analysis_target: string | null;
+    execution_id: string;
+    completed_at: string;
+    findings: TaskLatestRun['findings'] | null;
+  }>(sql`
     select t.id as task_id, t.name as task_name, t.task_type, t.task_params->>'analysis_target' as analysis_target,
            l.id as execution_id, l.completed_at, l.result->'findings' as findings
       from scheduled_tasks t
@@ -48,12 +62,21 @@ export interface ChainRun {
  * `changes.previous_execution_id` link is walked over these. Reads the small `changes` column
  * through the completed-runs index, never the results themselves.
  */
-export async function completedRunsOfTask(db: DbOrTx, taskId: number, upToId: number, limit: number): Promise<ChainRun[]> {
+export async function completedRunsOfTask(
+  db: DbOrTx,
+  taskId: number,
+  upToId: number,
+  limit: number,
+): Promise<ChainRun[]> {
   const rows = await db.execute<{ id: string; completed_at: string; changes: ChainRun['changes'] }>(sql`
     select id, completed_at, changes from task_executions
      where scheduled_task_id = ${taskId} and status = 'completed' and id <= ${upToId}
      order by id desc limit ${limit}`);
-  return rows.map((r) => ({ id: Number(r.id), completedAt: new Date(r.completed_at).toISOString(), changes: r.changes }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    completedAt: new Date(r.completed_at).toISOString(),
+    changes: r.changes,
+  }));
 }
 
 export interface ResolutionRun {
@@ -65,8 +88,17 @@ export interface ResolutionRun {
 }
 
 /** Completed runs of the connection's tasks since `since` that resolved at least one finding, newest first. */
-export async function resolutionRunsOfConnection(db: DbOrTx, connectionId: number, since: Date): Promise<ResolutionRun[]> {
-  const rows = await db.execute<{ id: string; task_id: number; completed_at: string; changes: { previous_execution_id: number | null; resolved: ResolutionRun['resolved'] } }>(sql`
+export async function resolutionRunsOfConnection(
+  db: DbOrTx,
+  connectionId: number,
+  since: Date,
+): Promise<ResolutionRun[]> {
+  const rows = await db.execute<{
+    id: string;
+    task_id: number;
+    completed_at: string;
+    changes: { previous_execution_id: number | null; resolved: ResolutionRun['resolved'] };
+  }>(sql`
     select e.id, e.scheduled_task_id as task_id, e.completed_at, e.changes
       from scheduled_tasks t
       join task_executions e on e.scheduled_task_id = t.id and e.status = 'completed'

@@ -13,7 +13,11 @@ export interface RecoveredExecution {
  * Executions still `running` past their deadline lost their consumer (killed, timed out, crashed).
  * They are queued again while attempts remain, failed otherwise — never left running.
  */
-export async function recoverOverdueExecutions(db: DbOrTx, maxAttempts: number, limit = 1000): Promise<RecoveredExecution[]> {
+export async function recoverOverdueExecutions(
+  db: DbOrTx,
+  maxAttempts: number,
+  limit = 1000,
+): Promise<RecoveredExecution[]> {
   const rows = await db.execute<{ id: string; status: 'queued' | 'failed' }>(sql`
     update task_executions e
        set status = case when e.attempts < ${maxAttempts} then 'queued' else 'failed' end,
@@ -37,7 +41,11 @@ export async function recoverOverdueExecutions(db: DbOrTx, maxAttempts: number, 
  * not taken (Redis lost its list), marking them pushed. SKIP LOCKED lets concurrent ticks split
  * them, so each id is pushed by one tick; the caller un-marks them if the push fails.
  */
-export async function claimExecutionsToPush(db: DbOrTx, requeueAfterSeconds: number, limit = 20_000): Promise<number[]> {
+export async function claimExecutionsToPush(
+  db: DbOrTx,
+  requeueAfterSeconds: number,
+  limit = 20_000,
+): Promise<number[]> {
   const rows = await db.execute<{ id: string }>(sql`
     update task_executions set enqueued_at = now()
      where id in (
@@ -68,7 +76,9 @@ export async function deleteExpiredExecutions(db: DbOrTx, retentionDays: number,
 
 /** How many expired executions are left, counted up to `cap` (the count is for a log line). */
 export async function countExpiredExecutions(db: DbOrTx, retentionDays: number, cap: number): Promise<number> {
-  const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from (${expiredExecutions(retentionDays, cap)}) expired`);
+  const rows = await db.execute<{ n: number }>(
+    sql`select count(*)::int as n from (${expiredExecutions(retentionDays, cap)}) expired`,
+  );
   return rows[0].n;
 }
 

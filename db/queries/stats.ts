@@ -20,7 +20,12 @@ export async function readSchedulerStats(db: DbOrTx): Promise<SchedulerStats> {
   const n = (k: string) => Number(row[k]);
   return {
     tasks: { total_tasks: n('total'), active_tasks: n('active'), inactive_tasks: n('total') - n('active') },
-    executions_24h: { total_executions: n('executions'), completed: n('completed'), failed: n('failed'), running: n('running') },
+    executions_24h: {
+      total_executions: n('executions'),
+      completed: n('completed'),
+      failed: n('failed'),
+      running: n('running'),
+    },
     timestamp: new Date(String(row.now)).toISOString(),
   };
 }

@@ -45,7 +45,13 @@ function listed<T extends PgSelect>(query: T, filter: TaskListFilter): T {
 export type ListedTask = TaskRow & { version: string };
 
 export async function listTasks(db: DbOrTx, filter: TaskListFilter): Promise<ListedTask[]> {
-  return listed(db.select({ ...getTableColumns(scheduledTasks), version: rowVersion }).from(scheduledTasks).$dynamic(), filter);
+  return listed(
+    db
+      .select({ ...getTableColumns(scheduledTasks), version: rowVersion })
+      .from(scheduledTasks)
+      .$dynamic(),
+    filter,
+  );
 }
 
 export interface TaskVersion {
@@ -65,11 +71,22 @@ export async function findTasksWithVersion(db: DbOrTx, ids: number[]): Promise<L
     .where(sql`${scheduledTasks.id} = any(${bigintArray(ids)})`);
 }
 
-/** The md5 of "id:version" of each listed task, comma-separated in id order: what `listFingerprint` computes from rows. */
+/**
+ * The md5 of "id:version" of each listed task, comma-separated in id order: what `listFingerprint` computes from
+ * rows.
+ */
 export async function taskListFingerprint(db: DbOrTx, filter: TaskListFilter): Promise<string> {
-  const versions = listed(db.select({ id: scheduledTasks.id, version: rowVersion.as('version') }).from(scheduledTasks).$dynamic(), filter).as('versions');
+  const versions = listed(
+    db
+      .select({ id: scheduledTasks.id, version: rowVersion.as('version') })
+      .from(scheduledTasks)
+      .$dynamic(),
+    filter,
+  ).as('versions');
   const [row] = await db
-    .select({ fingerprint: sql<string>`md5(coalesce(string_agg(${versions.id}::text || ':' || ${versions.version}, ',' order by ${versions.id}), ''))` })
+    .select({
+      fingerprint: sql<string>`md5(coalesce(string_agg(${versions.id}::text || ':' || ${versions.version}, ',' order by ${versions.id}), ''))`,
+    })
     .from(versions);
   return row.fingerprint;
 }
@@ -108,7 +125,12 @@ export async function deleteTaskRow(tx: DbOrTx, id: number): Promise<boolean> {
 }
 
 /** Cancels the task's runs still waiting for a consumer (`triggers`: only those started this way). */
-export async function cancelQueuedRuns(db: DbOrTx, taskId: number, reason: string, triggers?: ExecutionTrigger[]): Promise<number> {
+export async function cancelQueuedRuns(
+  db: DbOrTx,
+  taskId: number,
+  reason: string,
+  triggers?: ExecutionTrigger[],
+): Promise<number> {
   const cancelled = await db
     .update(taskExecutions)
     .set({ status: 'cancelled', completedAt: sql`now()`, errorMessage: reason })

@@ -3,7 +3,8 @@ import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex
 import { scheduledTasks } from './scheduled-tasks.js';
 
 const summaryCount = (severity: string) =>
-  `(case when jsonb_typeof(result -> 'summary' -> '${severity}') = 'number' then (result -> 'summary' ->> '${severity}')::numeric::int else 0 end)`;
+  `(case when jsonb_typeof(result -> 'summary' -> '${severity}') = 'number' then (result -> 'summary' ->> '${severity}')::numeric::int ` +
+  'else 0 end)';
 
 export const executionStatuses = ['queued', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
@@ -44,7 +45,9 @@ export const taskExecutions = pgTable(
       .generatedAlwaysAs(sql`result -> 'changes'`),
     // Critical + warning + info of the run: the dashboard's trends read it from the index alone.
     // A count that is not a JSON number counts 0 rather than failing the write of the outcome.
-    openFindings: integer('open_findings').generatedAlwaysAs(sql.raw(['critical', 'warning', 'info'].map(summaryCount).join(' + '))),
+    openFindings: integer('open_findings').generatedAlwaysAs(
+      sql.raw(['critical', 'warning', 'info'].map(summaryCount).join(' + ')),
+    ),
   },
   (t) => [
     uniqueIndex('task_executions_slot_key').on(t.scheduledTaskId, t.scheduledFor),
@@ -65,7 +68,9 @@ export const taskExecutions = pgTable(
     index('task_executions_completed_idx')
       .on(t.scheduledTaskId, t.id, t.openFindings)
       .where(sql`${t.status} = 'completed'`),
-    index('task_executions_deadline_idx').on(t.deadlineAt).where(sql`${t.status} = 'running'`),
+    index('task_executions_deadline_idx')
+      .on(t.deadlineAt)
+      .where(sql`${t.status} = 'running'`),
     // Unfinished work is a tiny fraction of history: the tick's overlap check probes only this.
     index('task_executions_open_idx')
       .on(t.scheduledTaskId)

@@ -3,4 +3,6 @@ import { createConnection, toConnectionResponse } from '../../lib/connections/co
 import { createHandler } from '../../lib/http/handler.js';
 import { created } from '../../lib/http/responses.js';
 
-export const handler = createHandler({ body: createConnectionBody }, async ({ body }) => created(toConnectionResponse(await createConnection(body))));
+export const handler = createHandler({ body: createConnectionBody }, async ({ body }) =>
+  created(toConnectionResponse(await createConnection(body))),
+);

@@ -5,5 +5,9 @@ import { queueTask } from '../../lib/tasks/tasks.js';
 
 export const handler = createHandler({ path: idPath('task_id') }, async ({ path }) => {
   const { executionId } = await queueTask(path.task_id);
-  return ok({ message: `Задача ${path.task_id} добавлена в очередь`, task_id: path.task_id, execution_id: executionId });
+  return ok({
+    message: `Задача ${path.task_id} добавлена в очередь`,
+    task_id: path.task_id,
+    execution_id: executionId,
+  });
 });

@@ -22,7 +22,11 @@ export function diffFindings(current: Finding[], previous: PreviousRun | null): 
       continue;
     }
     if (rank[f.severity] > rank[old.severity]) {
-      changes.worsened.push({ ...ref(f), previous_severity: old.severity, reason: `severity ${old.severity} → ${f.severity}` });
+      changes.worsened.push({
+        ...ref(f),
+        previous_severity: old.severity,
+        reason: `severity ${old.severity} → ${f.severity}`,
+      });
       continue;
     }
     const growth = measuredGrowth(old.evidence, f.evidence);

@@ -1,6 +1,9 @@
 import type { Finding } from './types.js';
 
-/** Per-check cap on listed objects: a review of a database with thousands of tables, roles or statements stays readable. */
+/**
+ * Per-check cap on listed objects: a review of a database with thousands of tables, roles or statements stays
+ * readable.
+ */
 export const LIST_CAP = 50;
 
 /**
@@ -20,7 +23,9 @@ export function noteTruncation(findings: Finding[], total: number, noun: string)
   if (notListed <= 0) return findings;
   return findings.map((finding) => ({
     ...finding,
-    detail: `${finding.detail} ${notListed} more ${noun} not listed (${total} found; a review lists ${LIST_CAP} at most).`,
+    detail:
+      `${finding.detail} ${notListed} more ${noun} not listed (${total} found; a review lists ${LIST_CAP} at ` +
+      'most).',
     evidence: { ...finding.evidence, total_found: total, not_listed: notListed },
   }));
 }

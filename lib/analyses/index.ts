@@ -8,7 +8,15 @@ import { readServerFacts } from './server-facts.js';
 import { tableChecks } from './tables/index.js';
 import { openTarget, type TargetOptions } from './target-connection.js';
 import { defaultTarget } from './targets.js';
-import { ReviewFailedError, type Check, type PreviousRun, type ReviewResult, type ServerFacts, type TaskParams, type TaskType } from './types.js';
+import {
+  ReviewFailedError,
+  type Check,
+  type PreviousRun,
+  type ReviewResult,
+  type ServerFacts,
+  type TaskParams,
+  type TaskType,
+} from './types.js';
 
 const checksByType: Record<Exclude<TaskType, 'custom_sql'>, Check[]> = {
   config_check: configChecks,
@@ -36,7 +44,15 @@ export async function runAnalysis(input: AnalysisInput): Promise<ReviewResult> {
   const timeoutMs = input.params.query_timeout * 1000;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReviewFailedError(`The analysis did not finish within query_timeout (${input.params.query_timeout} s) and was cancelled`)), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new ReviewFailedError(
+            `The analysis did not finish within query_timeout (${input.params.query_timeout} s) and was cancelled`,
+          ),
+        ),
+      timeoutMs,
+    );
   });
   let finished = false;
   try {
@@ -51,7 +67,11 @@ export async function runAnalysis(input: AnalysisInput): Promise<ReviewResult> {
   }
 }
 
-async function review(sql: ReturnType<typeof openTarget>, input: AnalysisInput, started: number): Promise<ReviewResult> {
+async function review(
+  sql: ReturnType<typeof openTarget>,
+  input: AnalysisInput,
+  started: number,
+): Promise<ReviewResult> {
   const target = input.params.analysis_target ?? defaultTarget(input.taskType);
   const state: Record<string, unknown> = {};
   let server: ServerFacts;
@@ -71,7 +91,12 @@ async function review(sql: ReturnType<typeof openTarget>, input: AnalysisInput, 
   return {
     task_type: input.taskType,
     analysis_target: target,
-    summary: { critical: count('critical'), warning: count('warning'), info: count('info'), not_assessable: outcome.notAssessable.length },
+    summary: {
+      critical: count('critical'),
+      warning: count('warning'),
+      info: count('info'),
+      not_assessable: outcome.notAssessable.length,
+    },
     findings: outcome.findings,
     not_assessable: outcome.notAssessable,
     changes: diffFindings(outcome.findings, input.previous),

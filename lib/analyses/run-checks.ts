@@ -40,14 +40,28 @@ export function notAssessableFrom(checkId: string, error: unknown, role: string)
   const message = error instanceof Error ? error.message : String(error);
   switch (sqlState(error)) {
     case '42501':
-      return { check: checkId, reason: 'Permission denied for the reviewing role', enable: `GRANT pg_monitor TO ${quoteIdent(role)};`, error: message };
+      return {
+        check: checkId,
+        reason: 'Permission denied for the reviewing role',
+        enable: `GRANT pg_monitor TO ${quoteIdent(role)};`,
+        error: message,
+      };
     case '57014':
-      return { check: checkId, reason: 'The check hit the statement timeout (query_timeout)', enable: 'Raise task_params.query_timeout', error: message };
+      return {
+        check: checkId,
+        reason: 'The check hit the statement timeout (query_timeout)',
+        enable: 'Raise task_params.query_timeout',
+        error: message,
+      };
     case '42883':
     case '42P01':
-      return { check: checkId, reason: 'A function or view this check needs is missing on this server', enable: null, error: message };
+      return {
+        check: checkId,
+        reason: 'A function or view this check needs is missing on this server',
+        enable: null,
+        error: message,
+      };
     default:
       return { check: checkId, reason: 'The check failed on this server', enable: null, error: message };
   }
 }
-

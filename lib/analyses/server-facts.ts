@@ -51,7 +51,9 @@ export function serverFactsFrom(row: postgres.Row): ServerFacts {
 
 /** The one reason every primary-only check gives on a standby, so the review lists them as one entry. */
 export const STANDBY_REASON =
-  "This server is a standby (in recovery): the verdict rests on what only the primary records (vacuum, analyze, dead rows, index use by the primary's queries, checkpoints), so it belongs to the primary's review";
+  'This server is a standby (in recovery): the verdict rests on what only the primary records (vacuum, ' +
+  "analyze, dead rows, index use by the primary's queries, checkpoints), so it belongs to the primary's " +
+  'review';
 
 /**
  * For checks whose verdict only holds on a primary: on a standby every table looks never vacuumed

@@ -108,12 +108,22 @@ export function describeTargetError(error: unknown): string {
   if (/^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
   // Node gives a closed TLS handshake no code of its own; the usual cause is a server with ssl = off.
   if (code === 'ECONNRESET' && /before secure TLS connection was established/.test(message)) {
-    return 'The target database closed the connection instead of starting TLS: the server may not accept encrypted connections (ssl = off). Turn ssl on there, or choose sslmode disable for this connection if the network path is trusted (ECONNRESET)';
+    return (
+      'The target database closed the connection instead of starting TLS: the server may not accept encrypted ' +
+      'connections (ssl = off). Turn ssl on there, or choose sslmode disable for this connection if the ' +
+      'network path is trusted (ECONNRESET)'
+    );
   }
   if (code === 'ECONNREFUSED')
-    return `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} (ECONNREFUSED)`;
+    return (
+      `Could not connect to the target database: connection refused${e.address ? ` at ${e.address}:${e.port}` : ''} ` +
+      '(ECONNREFUSED)'
+    );
   if (['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET'].includes(code)) {
-    return `The connection to the target database was closed during the review (terminated by the server, or the network failed) (${code})`;
+    return (
+      'The connection to the target database was closed during the review (terminated by the server, or the ' +
+      `network failed) (${code})`
+    );
   }
   if (code) return `Could not connect to the target database: ${message} (${code})`;
   return message;

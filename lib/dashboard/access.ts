@@ -2,7 +2,15 @@ import { env } from '../env.js';
 import { authorizeRequest } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from '../http/types.js';
-import { CSRF_COOKIE, SESSION_COOKIE, csrfToken, isValidCsrfToken, isValidSession, newCsrfBasis, requestCookies } from './session.js';
+import {
+  CSRF_COOKIE,
+  SESSION_COOKIE,
+  csrfToken,
+  isValidCsrfToken,
+  isValidSession,
+  newCsrfBasis,
+  requestCookies,
+} from './session.js';
 
 export type DashboardEvent = APIGatewayProxyEventV2 & { cookies?: string[] };
 export type DashboardResult = APIGatewayProxyResultV2 & { cookies?: string[] };
@@ -35,7 +43,8 @@ export function checkAccess(event: DashboardEvent): Access {
 export function checkCsrf(event: DashboardEvent, access: Access, presented: string | undefined): void {
   const origin = header(event, 'origin');
   const host = header(event, 'host');
-  if (origin && host && hostOf(origin) !== host) throw new AppError('forbidden', 'This form was sent from another site');
+  if (origin && host && hostOf(origin) !== host)
+    throw new AppError('forbidden', 'This form was sent from another site');
   if (access.newCsrfCookie || !isValidCsrfToken(access.csrfBasis, presented)) {
     throw new AppError('forbidden', 'The form had no valid security token: reload the page and try again');
   }

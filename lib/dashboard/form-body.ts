@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2 } from '../http/types.js';
 
-/** The fields of an HTML form post (application/x-www-form-urlencoded); API Gateway may pass the body base64-encoded. */
+/**
+ * The fields of an HTML form post (application/x-www-form-urlencoded); API Gateway may pass the body base64-encoded.
+ */
 export function formFields(event: APIGatewayProxyEventV2): URLSearchParams {
   const raw = typeof event.body === 'string' ? event.body : '';
   // A form of ours is a few hundred bytes; a huge body is not one.
@@ -10,5 +12,7 @@ export function formFields(event: APIGatewayProxyEventV2): URLSearchParams {
 
 /** Where a form may send the browser back to: a dashboard page of this site, nothing else. */
 export function safeReturnPath(value: string | null | undefined, fallback = '/dashboard'): string {
-  return value && /^\/dashboard(\/[\w\-./?=&%]*)?$/.test(value) && !value.includes('//') && !value.includes('..') ? value : fallback;
+  return value && /^\/dashboard(\/[\w\-./?=&%]*)?$/.test(value) && !value.includes('//') && !value.includes('..')
+    ? value
+    : fallback;
 }

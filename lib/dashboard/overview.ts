@@ -32,14 +32,32 @@ export function summarizeConnections(rows: readonly OverviewRow[]): ConnectionOv
   for (const row of rows) {
     let item = byConnection.get(row.connection_id);
     if (!item) {
-      item = { entry: { id: row.connection_id, name: row.connection_name, where: `${row.host}:${row.port}/${row.database}`, tasks: 0, reviews: [], open: { critical: 0, warning: 0, info: 0 }, lastRun: null, trend: [] }, trends: [] };
+      item = {
+        entry: {
+          id: row.connection_id,
+          name: row.connection_name,
+          where: `${row.host}:${row.port}/${row.database}`,
+          tasks: 0,
+          reviews: [],
+          open: { critical: 0, warning: 0, info: 0 },
+          lastRun: null,
+          trend: [],
+        },
+        trends: [],
+      };
       byConnection.set(row.connection_id, item);
     }
     if (row.task_id === null) continue;
     item.entry.tasks += 1;
     if (row.trend) item.trends.push(row.trend);
     if (row.run_id === null || row.task_type === null) continue;
-    const review: LatestReview = { taskType: row.task_type, runId: Number(row.run_id), status: row.run_status!, finishedAt: row.run_finished_at!, summary: row.run_summary };
+    const review: LatestReview = {
+      taskType: row.task_type,
+      runId: Number(row.run_id),
+      status: row.run_status!,
+      finishedAt: row.run_finished_at!,
+      summary: row.run_summary,
+    };
     const same = item.entry.reviews.findIndex((r) => r.taskType === review.taskType);
     if (same < 0) item.entry.reviews.push(review);
     else if (item.entry.reviews[same].runId < review.runId) item.entry.reviews[same] = review;
@@ -76,30 +94,55 @@ export function renderOverview(connections: ConnectionOverview[], access: Access
   return page(
     { title: 'Overview', section: 'overview', access },
     html`<h1>Overview</h1>
-<p class="subtitle">${connections.length} connection${connections.length === 1 ? '' : 's'}${failing > 0 && html`, <strong class="status-failed">${failing} with a failed latest review</strong>`}. Counts are the open findings of each review type's latest run.</p>
-${connections.length === 0 ? html`<p class="notice">No connections yet: add one with <code>POST /api/v1/connections</code>, then a task on it (see the <a href="/api/v1/docs">API documentation</a>).</p>` : table(connections)}`,
+      <p class="subtitle">
+        ${connections.length}
+        connection${connections.length === 1 ? '' : 's'}${failing > 0 && html`, <strong class="status-failed">${failing} with a failed latest review</strong>`}.
+        Counts are the open findings of each review type's latest run.
+      </p>
+      ${connections.length === 0 ? html`<p class="notice">No connections yet: add one with <code>POST /api/v1/connections</code>, then a task on it (see the <a href="/api/v1/docs">API documentation</a>).</p>` : table(connections)}`,
   );
 }
 
 function table(connections: ConnectionOverview[]): SafeHtml {
-  return html`<div class="table-wrap"><table class="grid" id="connections">
-<thead><tr><th scope="col">Connection</th><th scope="col">Open findings</th><th scope="col">Latest review per type</th><th scope="col">Last run</th><th scope="col">Trend (last ${TREND_RUNS} runs)</th></tr></thead>
-<tbody>${connections.map(row)}</tbody>
-</table></div>`;
+  return html`<div class="table-wrap">
+    <table class="grid" id="connections">
+      <thead>
+        <tr>
+          <th scope="col">Connection</th>
+          <th scope="col">Open findings</th>
+          <th scope="col">Latest review per type</th>
+          <th scope="col">Last run</th>
+          <th scope="col">Trend (last ${TREND_RUNS} runs)</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${connections.map(row)}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 function row(c: ConnectionOverview): SafeHtml {
   return html`<tr data-connection-id="${c.id}">
-<td><a href="/dashboard/connections/${c.id}">${c.name}</a><br><span class="muted">${c.where}</span></td>
-<td class="nowrap" data-label="Open findings">${c.reviews.length > 0 ? severityPills(c.open) : html`<span class="muted">no reviews yet</span>`}</td>
-<td data-label="Latest reviews">${c.tasks === 0 ? html`<span class="muted">no tasks</span>` : c.reviews.map(review)}</td>
-<td class="nowrap" data-label="Last run">${c.lastRun ? html`${timeTag(c.lastRun.finishedAt)}<br><span class="status-${c.lastRun.status}">${c.lastRun.status}</span>` : '—'}</td>
-<td data-label="Trend">${sparkline(c.trend, 'open findings per run')}</td>
-</tr>`;
+    <td><a href="/dashboard/connections/${c.id}">${c.name}</a><br /><span class="muted">${c.where}</span></td>
+    <td class="nowrap" data-label="Open findings">
+      ${c.reviews.length > 0 ? severityPills(c.open) : html`<span class="muted">no reviews yet</span>`}
+    </td>
+    <td data-label="Latest reviews">
+      ${c.tasks === 0 ? html`<span class="muted">no tasks</span>` : c.reviews.map(review)}
+    </td>
+    <td class="nowrap" data-label="Last run">
+      ${c.lastRun ? html`${timeTag(c.lastRun.finishedAt)}<br /><span class="status-${c.lastRun.status}">${c.lastRun.status}</span>` : '—'}
+    </td>
+    <td data-label="Trend">${sparkline(c.trend, 'open findings per run')}</td>
+  </tr>`;
 }
 
 // One short line per review type: a page of a thousand connections stays small to build and to send.
 function review(r: LatestReview): SafeHtml {
   const open = (r.summary?.critical ?? 0) + (r.summary?.warning ?? 0) + (r.summary?.info ?? 0);
-  return html`<a class="review" href="/dashboard/executions/${r.runId}/report" data-task-type="${r.taskType}">${r.taskType}</a> ${r.status === 'failed' ? html`<span class="status-failed">failed</span>` : html`<span class="muted">${open} open</span>`}<br>`;
+  return html`<a class="review" href="/dashboard/executions/${r.runId}/report" data-task-type="${r.taskType}"
+      >${r.taskType}</a
+    >
+    ${r.status === 'failed' ? html`<span class="status-failed">failed</span>` : html`<span class="muted">${open} open</span>`}<br />`;
 }

@@ -37,7 +37,9 @@ export async function serveDashboard(event: DashboardEvent): Promise<DashboardRe
     } catch (error) {
       if (error instanceof AppError && error.code === 'unauthorized') {
         const next = `${path}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
-        return method === 'GET' ? redirect(`/dashboard/sign-in?next=${encodeURIComponent(next)}`) : signInPage(safeReturnPath(next), 'Sign in first.', 401);
+        return method === 'GET'
+          ? redirect(`/dashboard/sign-in?next=${encodeURIComponent(next)}`)
+          : signInPage(safeReturnPath(next), 'Sign in first.', 401);
       }
       throw error;
     }
@@ -72,7 +74,9 @@ async function submit(path: string, event: DashboardEvent, access: Access): Prom
 
 function parseQuery(event: DashboardEvent) {
   // An empty field of the filter form means "any".
-  const given = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, value]) => value !== undefined && value !== ''));
+  const given = Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = executionsPageQuery.safeParse(given);
   if (!parsed.success) throw invalidFields('filter', fieldErrors(parsed.error as z.ZodError));
   return parsed.data;
@@ -92,30 +96,58 @@ async function signIn(event: DashboardEvent): Promise<DashboardResult> {
   try {
     authorizeRequest({ rawPath: '/dashboard/sign-in', headers: { authorization: `Bearer ${token}` } });
   } catch (error) {
-    if (error instanceof AppError && error.code === 'unauthorized') return signInPage(next, 'That token is not accepted.', 401);
+    if (error instanceof AppError && error.code === 'unauthorized')
+      return signInPage(next, 'That token is not accepted.', 401);
     throw error;
   }
   return { ...redirect(next), cookies: [sessionCookie(issueSession(token))] };
 }
 
 function script(): DashboardResult {
-  return { statusCode: 200, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }, body: dashboardScript };
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=3600',
+      'x-content-type-options': 'nosniff',
+    },
+    body: dashboardScript,
+  };
 }
 
-const redirect = (location: string): DashboardResult => ({ statusCode: 303, headers: { location, 'cache-control': 'no-store' }, body: '' });
+const redirect = (location: string): DashboardResult => ({
+  statusCode: 303,
+  headers: { location, 'cache-control': 'no-store' },
+  body: '',
+});
 
-/** The API's error rules, as a page: the message for a 4xx, only a request id for a 500 (the detail goes to the log). */
+/**
+ * The API's error rules, as a page: the message for a 4xx, only a request id for a 500 (the detail goes to the log).
+ */
 function errorPage(error: unknown, event: DashboardEvent): DashboardResult {
-  const appError = error instanceof AppError ? error : (appErrorFromDatabase(error) ?? new AppError('internal', 'Internal server error'));
+  const appError =
+    error instanceof AppError
+      ? error
+      : (appErrorFromDatabase(error) ?? new AppError('internal', 'Internal server error'));
   const status = statusByCode[appError.code];
   let message = appError.message;
   if (appError.code === 'internal') {
     const requestId = event.requestContext?.requestId ?? randomUUID();
-    log.error('dashboard request failed', { requestId, path: event.rawPath, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+    log.error('dashboard request failed', {
+      requestId,
+      path: event.rawPath,
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    });
     message = `Internal server error (request id ${requestId})`;
   } else if (status >= 500) {
     log.warn('dashboard request could not be served', { path: event.rawPath, detail: appError.message });
   }
-  const title = status === 404 ? 'Not found' : status === 403 ? 'Refused' : status >= 500 ? 'Unavailable' : 'Cannot do that';
-  return page({ title, section: 'none', status }, html`<h1>${title}</h1><p class="notice error" role="alert">${message}</p><p><a href="/dashboard">Back to the overview</a></p>`);
+  const title =
+    status === 404 ? 'Not found' : status === 403 ? 'Refused' : status >= 500 ? 'Unavailable' : 'Cannot do that';
+  return page(
+    { title, section: 'none', status },
+    html`<h1>${title}</h1>
+      <p class="notice error" role="alert">${message}</p>
+      <p><a href="/dashboard">Back to the overview</a></p>`,
+  );
 }

@@ -14,7 +14,15 @@ let key: Buffer | undefined;
  * stage already has, and a different key from the one that encrypts passwords (a rotation signs everyone out).
  */
 function signingKey(): Buffer {
-  key ??= Buffer.from(hkdfSync('sha256', Buffer.from(env().ENCRYPTION_KEYS[0], 'base64'), Buffer.alloc(0), 'pg-reviewer dashboard session', 32));
+  key ??= Buffer.from(
+    hkdfSync(
+      'sha256',
+      Buffer.from(env().ENCRYPTION_KEYS[0], 'base64'),
+      Buffer.alloc(0),
+      'pg-reviewer dashboard session',
+      32,
+    ),
+  );
   return key;
 }
 
@@ -45,18 +53,31 @@ export function isValidSession(value: string | undefined, tokens: readonly strin
   return tokens.some((token) => sameText(parts[2], tokenTag(token)));
 }
 
-export const sessionCookie = (value: string) => `${SESSION_COOKIE}=${value}; ${COOKIE_ATTRIBUTES}; Max-Age=${SESSION_SECONDS}`;
+export const sessionCookie = (value: string) =>
+  `${SESSION_COOKIE}=${value}; ${COOKIE_ATTRIBUTES}; Max-Age=${SESSION_SECONDS}`;
 export const expiredSessionCookie = () => `${SESSION_COOKIE}=; ${COOKIE_ATTRIBUTES}; Max-Age=0`;
 
-/** The value a page's forms must send back: bound to the session, or to the browser's own random cookie where no sign-in is needed. */
+/**
+ * The value a page's forms must send back: bound to the session, or to the browser's own random cookie where no
+ * sign-in is needed.
+ */
 export const csrfToken = (basis: string) => sign(`csrf:${basis}`);
-export const isValidCsrfToken = (basis: string, presented: string | undefined) => presented !== undefined && sameText(presented, csrfToken(basis));
+export const isValidCsrfToken = (basis: string, presented: string | undefined) =>
+  presented !== undefined && sameText(presented, csrfToken(basis));
 export const newCsrfBasis = () => randomBytes(24).toString('base64url');
 export const csrfCookie = (value: string) => `${CSRF_COOKIE}=${value}; ${COOKIE_ATTRIBUTES}`;
 
 /** Cookies of the request: API Gateway v2 gathers them in `cookies`, other callers send the header. */
-export function requestCookies(event: { cookies?: string[]; headers?: Record<string, string | undefined> }): Map<string, string> {
-  const pairs = [...(event.cookies ?? []), ...Object.entries(event.headers ?? {}).filter(([name]) => name.toLowerCase() === 'cookie').flatMap(([, value]) => (value ?? '').split(';'))];
+export function requestCookies(event: {
+  cookies?: string[];
+  headers?: Record<string, string | undefined>;
+}): Map<string, string> {
+  const pairs = [
+    ...(event.cookies ?? []),
+    ...Object.entries(event.headers ?? {})
+      .filter(([name]) => name.toLowerCase() === 'cookie')
+      .flatMap(([, value]) => (value ?? '').split(';')),
+  ];
   const cookies = new Map<string, string>();
   for (const pair of pairs) {
     const at = pair.indexOf('=');

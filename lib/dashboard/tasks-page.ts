@@ -11,7 +11,10 @@ export async function tasksPage(access: Access): Promise<DashboardResult> {
   return page(
     { title: 'Tasks', section: 'tasks', access },
     html`<h1>Tasks</h1>
-<p class="subtitle">${tasks.length} task${tasks.length === 1 ? '' : 's'}, ${paused} paused. Schedules run in each task's time zone; times below are in yours.</p>
-${taskTable(tasks, access, '/dashboard/tasks', true)}`,
+      <p class="subtitle">
+        ${tasks.length} task${tasks.length === 1 ? '' : 's'}, ${paused} paused. Schedules run in each task's time zone;
+        times below are in yours.
+      </p>
+      ${taskTable(tasks, access, '/dashboard/tasks', true)}`,
   );
 }

@@ -38,22 +38,37 @@ export function serialiseBoundedResult(result: Record<string, unknown>, limits: 
 
   const text = JSON.stringify(withFlags(bounded, 0));
   if (Buffer.byteLength(text) <= limits.resultBytes) return text;
-  return withFewerRows(bounded, limits.resultBytes, (value, dropped) => JSON.stringify(withFlags(value, dropped)), Buffer.byteLength(text));
+  return withFewerRows(
+    bounded,
+    limits.resultBytes,
+    (value, dropped) => JSON.stringify(withFlags(value, dropped)),
+    Buffer.byteLength(text),
+  );
 }
 
 /** custom_sql rows are the only part of a result that grows with the data: drop rows from the end until it fits. */
-function withFewerRows(result: Record<string, unknown>, resultBytes: number, serialise: (value: Record<string, unknown>, dropped: number) => string, size: number): string {
+function withFewerRows(
+  result: Record<string, unknown>,
+  resultBytes: number,
+  serialise: (value: Record<string, unknown>, dropped: number) => string,
+  size: number,
+): string {
   const data = result.data as { rows?: unknown[]; truncated?: boolean } | undefined;
   const rows = Array.isArray(data?.rows) ? data.rows : [];
   let keep = rows.length;
   while (keep > 0) {
     // Shrink in proportion to the excess (with a margin), so a huge result takes a few passes, not thousands.
     keep = Math.min(keep - 1, Math.floor((keep * resultBytes * 0.9) / size));
-    const text = serialise({ ...result, data: { ...data, rows: rows.slice(0, keep), row_count: keep, truncated: true } }, rows.length - keep);
+    const text = serialise(
+      { ...result, data: { ...data, rows: rows.slice(0, keep), row_count: keep, truncated: true } },
+      rows.length - keep,
+    );
     size = Buffer.byteLength(text);
     if (size <= resultBytes) return text;
   }
-  throw new UnstorableResult(`the result is ${formatMegabytes(size)} even without rows, more than RESULT_MAX_BYTES (${formatMegabytes(resultBytes)})`);
+  throw new UnstorableResult(
+    `the result is ${formatMegabytes(size)} even without rows, more than RESULT_MAX_BYTES (${formatMegabytes(resultBytes)})`,
+  );
 }
 
 function boundValues(value: unknown, valueBytes: number, depth: number, onShortened: () => void): unknown {
@@ -63,7 +78,8 @@ function boundValues(value: unknown, valueBytes: number, depth: number, onShorte
     return cutUtf8(value, valueBytes);
   }
   if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_DEPTH) throw new UnstorableResult(`a value in the result is nested more than ${MAX_DEPTH} levels deep`);
+  if (depth >= MAX_DEPTH)
+    throw new UnstorableResult(`a value in the result is nested more than ${MAX_DEPTH} levels deep`);
   if (Array.isArray(value)) return value.map((item) => boundValues(item, valueBytes, depth + 1, onShortened));
   const bounded: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) bounded[key] = boundValues(item, valueBytes, depth + 1, onShortened);

@@ -1,5 +1,10 @@
 import { getDb, type Db } from '../../db/client.js';
-import { claimExecutions, type ClaimedExecution, type ExecutionOutcome, type StoredOutcome } from '../../db/queries/executions.js';
+import {
+  claimExecutions,
+  type ClaimedExecution,
+  type ExecutionOutcome,
+  type StoredOutcome,
+} from '../../db/queries/executions.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
@@ -53,14 +58,24 @@ const TAKE_ATTEMPTS = 4;
  * whatever was taken but not run is recovered by the tick.
  */
 export async function drainQueue(options: DrainOptions = {}): Promise<DrainReport> {
-  const report: DrainReport = { completed: 0, failed: 0, notClaimed: 0, dropped: 0, stashed: 0, lost: 0, stoppedBy: null };
+  const report: DrainReport = {
+    completed: 0,
+    failed: 0,
+    notClaimed: 0,
+    dropped: 0,
+    stashed: 0,
+    lost: 0,
+    stoppedBy: null,
+  };
   const shouldStop = options.shouldStop ?? (() => false);
   const concurrency = options.concurrency ?? env().CONSUMER_CONCURRENCY;
   const remainingMs = options.remainingMs;
   const invocationEnds = () => (remainingMs ? Date.now() + remainingMs() : Number.POSITIVE_INFINITY);
   // Outcomes a previous consumer could not record go in before anything is claimed.
   await writeBackStashedOutcomes(getDb()).catch((error: unknown) =>
-    log.warn('could not write back stashed outcomes; the next consumer or tick will', { error: errorMessageForLog(error) }),
+    log.warn('could not write back stashed outcomes; the next consumer or tick will', {
+      error: errorMessageForLog(error),
+    }),
   );
   // Direct ids go first, claimed in the same batches as ids from the queue.
   const queue = new QueueReader(env().RUNNING_GRACE_SECONDS, concurrency, (options.executionIds ?? []).map(String));
@@ -90,7 +105,9 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
       report.dropped++;
       queue.finished(entry);
     } else if (!claimed) {
-      log.info('execution not run: it is not queued (already taken, cancelled or missing)', { executionId: Number(entry) });
+      log.info('execution not run: it is not queued (already taken, cancelled or missing)', {
+        executionId: Number(entry),
+      });
       report.notClaimed++;
       queue.finished(entry);
     } else {
@@ -131,7 +148,8 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   await Promise.all(Array.from({ length: concurrency }, worker));
   await Promise.all(recording);
   await Promise.all([ledger.targets.close(), queue.close()]);
-  if (report.stoppedBy) log.warn('drain stopped early; what it took and did not run is recovered by the tick', { error: report.stoppedBy });
+  if (report.stoppedBy)
+    log.warn('drain stopped early; what it took and did not run is recovered by the tick', { error: report.stoppedBy });
   const { stoppedBy: _, ...counts } = report;
   if (Object.values(counts).some((n) => n > 0)) log.info('drain finished', { ...report });
   return report;
@@ -153,7 +171,10 @@ function drainLedger(invocationEnds: () => number): ExecutionLedger {
   const db = getDb();
   const outcomes = new Batcher<PendingOutcome, OutcomeFate['fate']>((pending) =>
     settleOutcomes(db, pending, invocationEnds).catch((error: unknown) => {
-      log.error('execution outcomes could not be settled; recovery will run them again', { executions: pending.map((p) => p.outcome.id), error: errorMessageForLog(error) });
+      log.error('execution outcomes could not be settled; recovery will run them again', {
+        executions: pending.map((p) => p.outcome.id),
+        error: errorMessageForLog(error),
+      });
       return pending.map(() => 'lost' as const);
     }),
   );
@@ -168,7 +189,11 @@ function drainLedger(invocationEnds: () => number): ExecutionLedger {
   };
 }
 
-async function settleOutcomes(db: Db, pending: PendingOutcome[], invocationEnds: () => number): Promise<Array<OutcomeFate['fate']>> {
+async function settleOutcomes(
+  db: Db,
+  pending: PendingOutcome[],
+  invocationEnds: () => number,
+): Promise<Array<OutcomeFate['fate']>> {
   const retryUntil = () => Math.min(invocationEnds(), ...pending.map((p) => p.recordBy)) - STASH_MARGIN_MS;
   const { recorded, unrecorded } = await recordOutcomes(
     db,
@@ -177,7 +202,9 @@ async function settleOutcomes(db: Db, pending: PendingOutcome[], invocationEnds:
   );
   const lost = new Set(await stashOutcomes(unrecorded));
   const stashed = new Set(unrecorded.map((o) => o.id));
-  return pending.map(({ outcome: { id } }) => (recorded.has(id) ? 'recorded' : lost.has(id) ? 'lost' : stashed.has(id) ? 'stashed' : 'superseded'));
+  return pending.map(({ outcome: { id } }) =>
+    recorded.has(id) ? 'recorded' : lost.has(id) ? 'lost' : stashed.has(id) ? 'stashed' : 'superseded',
+  );
 }
 
 /**
@@ -234,7 +261,10 @@ class QueueReader {
     this.#finished.push(entry);
   }
 
-  /** Housekeeping only: an entry left on the processing list is trimmed by the next tick, and pushed again if still queued. */
+  /**
+   * Housekeeping only: an entry left on the processing list is trimmed by the next tick, and pushed again if still
+   * queued.
+   */
   async close(): Promise<void> {
     const finished = this.#finished;
     const untouched = this.#buffer;

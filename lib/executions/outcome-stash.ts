@@ -40,10 +40,16 @@ export async function stashOutcomes(outcomes: readonly StoredOutcome[]): Promise
         pipeline.expire(stashKey(), STASH_TTL_SECONDS);
         await pipeline.exec();
       });
-      log.warn('execution outcome kept in Redis until the service database takes it', { executionId: outcome.id, status: outcome.status });
+      log.warn('execution outcome kept in Redis until the service database takes it', {
+        executionId: outcome.id,
+        status: outcome.status,
+      });
     } catch (error) {
       lost.push(outcome.id);
-      log.error('execution outcome could not be recorded nor kept; the execution will be run again', { executionId: outcome.id, error: (error as Error).message });
+      log.error('execution outcome could not be recorded nor kept; the execution will be run again', {
+        executionId: outcome.id,
+        error: (error as Error).message,
+      });
     }
   }
   return lost;
@@ -75,7 +81,10 @@ function withinStashLimit(outcome: StoredOutcome): StoredOutcome {
   if (Buffer.byteLength(outcome.resultJson) <= STASH_ENTRY_BYTES) return outcome;
   try {
     const result = JSON.parse(outcome.resultJson) as Record<string, unknown>;
-    return { ...outcome, resultJson: serialiseBoundedResult(result, { valueBytes: STASH_VALUE_BYTES, resultBytes: STASH_ENTRY_BYTES }) };
+    return {
+      ...outcome,
+      resultJson: serialiseBoundedResult(result, { valueBytes: STASH_VALUE_BYTES, resultBytes: STASH_ENTRY_BYTES }),
+    };
   } catch (error) {
     if (!(error instanceof UnstorableResult)) throw error;
     return { ...outcome, status: 'failed', resultJson: null, errorMessage: notStoredMessage(error.message) };

@@ -28,7 +28,11 @@ const MAX_BACKOFF_MS = 2000;
  *   a failure carrying the server's reason;
  * - what still could not be written when time is up comes back as `unrecorded`. Never throws.
  */
-export async function recordOutcomes(db: Db, outcomes: readonly StoredOutcome[], retryUntil: RetryUntil): Promise<RecordingReport> {
+export async function recordOutcomes(
+  db: Db,
+  outcomes: readonly StoredOutcome[],
+  retryUntil: RetryUntil,
+): Promise<RecordingReport> {
   const report: RecordingReport = { recorded: new Set(), unrecorded: [] };
   if (outcomes.length === 0) return report;
   try {
@@ -36,13 +40,22 @@ export async function recordOutcomes(db: Db, outcomes: readonly StoredOutcome[],
     return report;
   } catch (error) {
     if (isTransientDatabaseError(error)) return { ...report, unrecorded: [...outcomes] };
-    if (outcomes.length > 1) log.warn('outcome batch refused; recording its outcomes one by one', { executions: outcomes.length, error: errorMessageForLog(error) });
+    if (outcomes.length > 1)
+      log.warn('outcome batch refused; recording its outcomes one by one', {
+        executions: outcomes.length,
+        error: errorMessageForLog(error),
+      });
   }
   for (const one of outcomes) await recordAlone(db, one, retryUntil, report);
   return report;
 }
 
-async function recordAlone(db: Db, outcome: StoredOutcome, retryUntil: RetryUntil, report: RecordingReport): Promise<void> {
+async function recordAlone(
+  db: Db,
+  outcome: StoredOutcome,
+  retryUntil: RetryUntil,
+  report: RecordingReport,
+): Promise<void> {
   let toWrite = outcome;
   for (let refusals = 0; ; refusals++) {
     try {
@@ -55,11 +68,17 @@ async function recordAlone(db: Db, outcome: StoredOutcome, retryUntil: RetryUnti
       }
       // A failure with no result carries nothing the server could refuse; refused twice, give up loudly.
       if (refusals > 0) {
-        log.error('execution outcome could not be recorded', { executionId: outcome.id, error: errorMessageForLog(error) });
+        log.error('execution outcome could not be recorded', {
+          executionId: outcome.id,
+          error: errorMessageForLog(error),
+        });
         return;
       }
       const reason = notStoredMessage(errorMessageForLog(error));
-      log.error('execution result refused by the database; recorded as failed', { executionId: outcome.id, error: reason });
+      log.error('execution result refused by the database; recorded as failed', {
+        executionId: outcome.id,
+        error: reason,
+      });
       toWrite = { ...outcome, status: 'failed', resultJson: null, errorMessage: reason };
     }
   }
@@ -75,7 +94,10 @@ async function recordAlone(db: Db, outcome: StoredOutcome, retryUntil: RetryUnti
 async function writeOutcomes(db: Db, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
   const recorded = await finishExecutions(db, outcomes);
   await queueNotificationEvents(db, [...recorded]).catch((error: unknown) =>
-    log.error('notification events of recorded outcomes could not be queued', { executions: [...recorded], error: errorMessageForLog(error) }),
+    log.error('notification events of recorded outcomes could not be queued', {
+      executions: [...recorded],
+      error: errorMessageForLog(error),
+    }),
   );
   return recorded;
 }
@@ -86,7 +108,10 @@ async function withRetries<T>(write: () => Promise<T>, retryUntil: RetryUntil): 
       return await write();
     } catch (error) {
       if (!isTransientDatabaseError(error) || Date.now() + backoff > retryUntil()) throw error;
-      log.warn('service database unavailable while recording outcomes; retrying', { error: errorMessageForLog(error), retryInMs: backoff });
+      log.warn('service database unavailable while recording outcomes; retrying', {
+        error: errorMessageForLog(error),
+        retryInMs: backoff,
+      });
       await new Promise((resolve) => setTimeout(resolve, backoff));
     }
   }

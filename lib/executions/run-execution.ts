@@ -27,21 +27,42 @@ export interface ExecutionLedger {
 }
 
 /** Records the outcome of a review that started at `started` (performance.now()). */
-export async function recordOutcome(execution: ExecutionRow, outcome: ExecutionOutcome, started: number, ledger: ExecutionLedger): Promise<ExecutionReport> {
+export async function recordOutcome(
+  execution: ExecutionRow,
+  outcome: ExecutionOutcome,
+  started: number,
+  ledger: ExecutionLedger,
+): Promise<ExecutionReport> {
   const id = execution.id;
   const { fate, status, errorMessage } = await ledger.finish(execution, outcome);
   if (fate === 'superseded') {
-    log.warn('execution outcome discarded: the attempt was given up by the tick meanwhile', { executionId: id, attempt: execution.attempts });
+    log.warn('execution outcome discarded: the attempt was given up by the tick meanwhile', {
+      executionId: id,
+      attempt: execution.attempts,
+    });
     return 'superseded';
   }
   if (fate !== 'recorded') return fate;
-  log.info('execution finished', { executionId: id, status, durationMs: Math.round(performance.now() - started), error: errorMessage ?? undefined });
+  log.info('execution finished', {
+    executionId: id,
+    status,
+    durationMs: Math.round(performance.now() - started),
+    error: errorMessage ?? undefined,
+  });
   return status;
 }
 
 /** Runs the analysis of an execution this consumer has claimed. Never throws: a failure is the outcome. */
-export async function reviewClaimedExecution({ execution, connection, previous }: ClaimedExecution, targets: TargetConnections): Promise<ExecutionOutcome> {
-  log.info('execution started', { executionId: execution.id, taskId: execution.scheduledTaskId, taskType: execution.taskType, attempt: execution.attempts });
+export async function reviewClaimedExecution(
+  { execution, connection, previous }: ClaimedExecution,
+  targets: TargetConnections,
+): Promise<ExecutionOutcome> {
+  log.info('execution started', {
+    executionId: execution.id,
+    taskId: execution.scheduledTaskId,
+    taskType: execution.taskType,
+    attempt: execution.attempts,
+  });
   const params = execution.taskParams as unknown as TaskParams;
   try {
     if (!connection) return failed(`Connection ${execution.connectionId} no longer exists`);

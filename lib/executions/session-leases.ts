@@ -42,7 +42,8 @@ export interface SessionLease {
 export class SessionCapReached extends Error {
   constructor(target: string, cap: number, waitedMs: number) {
     super(
-      `${cap} pg-reviewer session${cap === 1 ? ' is' : 's are'} already open to ${target} (TARGET_SESSIONS_PER_DATABASE, across all consumers); ` +
+      `${cap} pg-reviewer session${cap === 1 ? ' is' : 's are'} already open to ${target} ` +
+        '(TARGET_SESSIONS_PER_DATABASE, across all consumers); ' +
         `the review waited ${Math.round(waitedMs / 1000)} s for one to close`,
     );
   }

@@ -15,7 +15,9 @@ async function lambda() {
       region: AWS_REGION,
       maxAttempts: 1,
       // serverless-offline's Lambda port accepts any credentials; on AWS the function's role signs.
-      ...(LAMBDA_ENDPOINT ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      ...(LAMBDA_ENDPOINT
+        ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
     });
   }
   return { client, InvokeCommand };
@@ -37,7 +39,10 @@ export async function startConsumer(executionIds: number[] = []): Promise<boolea
     );
     return true;
   } catch (error) {
-    log.warn('could not start the consumer now; the next tick will queue the execution', { executionIds, error: (error as Error).message });
+    log.warn('could not start the consumer now; the next tick will queue the execution', {
+      executionIds,
+      error: (error as Error).message,
+    });
     return false;
   }
 }

@@ -1,7 +1,16 @@
 import { databaseSqlState, driverError } from '../../db/errors.js';
 
 // postgres.js's own codes for a connection that failed, broke or was closed under the statement.
-const brokenConnectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+const brokenConnectionCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
 
 /**
  * An error of the moment, not of the statement: a connection lost (failover, an idle-connection

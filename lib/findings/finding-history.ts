@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { getDb } from '../../db/client.js';
 import { findConnection } from '../../db/queries/connections.js';
-import { completedAtOf, completedRunsOfTask, latestCompletedRunsOfConnection, resolutionRunsOfConnection, type ChainRun } from '../../db/queries/finding-history.js';
+import {
+  completedAtOf,
+  completedRunsOfTask,
+  latestCompletedRunsOfConnection,
+  resolutionRunsOfConnection,
+  type ChainRun,
+} from '../../db/queries/finding-history.js';
 import type { DbOrTx } from '../../db/client.js';
 import { notFound } from '../http/errors.js';
 
@@ -60,7 +66,11 @@ const severityRank: Record<string, number> = { critical: 0, warning: 1, info: 2 
 const keyOf = (f: { check: string; object: string | null }) => `${f.check}\u0000${f.object ?? ''}`;
 
 function byImportance(a: FindingHistoryEntry, b: FindingHistoryEntry): number {
-  return (severityRank[a.severity] ?? 3) - (severityRank[b.severity] ?? 3) || a.first_seen_execution_id - b.first_seen_execution_id || a.check.localeCompare(b.check);
+  return (
+    (severityRank[a.severity] ?? 3) - (severityRank[b.severity] ?? 3) ||
+    a.first_seen_execution_id - b.first_seen_execution_id ||
+    a.check.localeCompare(b.check)
+  );
 }
 
 export async function openFindings(db: DbOrTx, connectionId: number): Promise<FindingHistoryEntry[]> {
@@ -68,7 +78,10 @@ export async function openFindings(db: DbOrTx, connectionId: number): Promise<Fi
   for (const latest of await latestCompletedRunsOfConnection(db, connectionId)) {
     const streaks = await walkBack(db, latest.taskId, latest.executionId, latest.findings.map(keyOf));
     for (const f of latest.findings) {
-      const streak = streaks.get(keyOf(f)) ?? { first: { id: latest.executionId, completedAt: latest.completedAt }, runs: 1 };
+      const streak = streaks.get(keyOf(f)) ?? {
+        first: { id: latest.executionId, completedAt: latest.completedAt },
+        runs: 1,
+      };
       entries.push({
         task_id: latest.taskId,
         task_name: latest.taskName,
@@ -95,7 +108,10 @@ export async function openFindings(db: DbOrTx, connectionId: number): Promise<Fi
 /** The latest resolution of each finding in the window, unless it has come back since (then it is open). */
 export async function resolvedFindings(db: DbOrTx, connectionId: number): Promise<FindingHistoryEntry[]> {
   const since = new Date(Date.now() - RESOLVED_WINDOW_DAYS * 86_400_000);
-  const [resolutions, latest] = await Promise.all([resolutionRunsOfConnection(db, connectionId, since), latestCompletedRunsOfConnection(db, connectionId)]);
+  const [resolutions, latest] = await Promise.all([
+    resolutionRunsOfConnection(db, connectionId, since),
+    latestCompletedRunsOfConnection(db, connectionId),
+  ]);
   const openNow = new Set(latest.flatMap((run) => run.findings.map((f) => `${run.taskId}\u0000${keyOf(f)}`)));
   const taskOf = new Map(latest.map((run) => [run.taskId, run]));
   const seen = new Set<string>();
@@ -176,6 +192,7 @@ async function walkBack(db: DbOrTx, taskId: number, startId: number, keys: strin
     }
     cursor = previous;
   }
-  for (const key of pending) if (oldest) found.set(key, { first: { id: oldest.id, completedAt: oldest.completedAt }, runs });
+  for (const key of pending)
+    if (oldest) found.set(key, { first: { id: oldest.id, completedAt: oldest.completedAt }, runs });
   return found;
 }

@@ -3,7 +3,9 @@ import { env } from '../env.js';
 import { AppError } from './errors.js';
 import type { APIGatewayProxyEventV2 } from './types.js';
 
-const HOW_TO_CONFIGURE = 'set API_TOKENS to one or more comma-separated bearer tokens (openssl rand -hex 32) and deploy again, or put an API Gateway authorizer in front and set API_AUTH=gateway';
+const HOW_TO_CONFIGURE =
+  'set API_TOKENS to one or more comma-separated bearer tokens (openssl rand -hex 32) and deploy again, or put ' +
+  'an API Gateway authorizer in front and set API_AUTH=gateway';
 
 // RFC 6750's token characters, so a token can be sent as it is; 32 or more so it cannot be guessed.
 const TOKEN_FORMAT = /^[A-Za-z0-9\-._~+/]{32,}=*$/;
@@ -25,7 +27,10 @@ export function authorizeRequest(event: APIGatewayProxyEventV2): void {
   }
   if (API_AUTH === 'gateway') {
     if (event.requestContext?.authorizer) return;
-    throw notConfigured('API_AUTH=gateway, but this route has no API Gateway authorizer: attach the JWT or IAM authorizer to every route except the documentation');
+    throw notConfigured(
+      'API_AUTH=gateway, but this route has no API Gateway authorizer: attach the JWT or IAM authorizer to ' +
+        'every route except the documentation',
+    );
   }
   if (API_TOKENS.length === 0) {
     // serverless-offline on a developer machine runs open so the spec's curl examples work as written.
@@ -33,7 +38,10 @@ export function authorizeRequest(event: APIGatewayProxyEventV2): void {
     throw notConfigured(`API authentication is not configured: ${HOW_TO_CONFIGURE}`);
   }
   if (!API_TOKENS.every((token) => TOKEN_FORMAT.test(token))) {
-    throw notConfigured('API_TOKENS holds a token that is too short or cannot be sent in a header: each must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32)');
+    throw notConfigured(
+      'API_TOKENS holds a token that is too short or cannot be sent in a header: each must be at least 32 ' +
+        'characters of letters, digits and -._~+/ (openssl rand -hex 32)',
+    );
   }
   checkBearerToken(event, API_TOKENS);
 }

@@ -42,11 +42,14 @@ export function createHandler<B = undefined, P = undefined, Q = undefined>(
   options: HandlerOptions = {},
 ): Handler {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>();
-  stack.use(logContext()).use({ before: async (request) => logger.appendKeys({ requestId: requestIdOf(request.event) }) });
+  stack
+    .use(logContext())
+    .use({ before: async (request) => logger.appendKeys({ requestId: requestIdOf(request.event) }) });
   // Settings kept in SSM or Secrets Manager (API_TOKENS among them) are read before anything uses them.
   stack.use({ before: async () => loadSecretSettings() });
   if (!options.public) stack.use({ before: async (request) => authorizeRequest(request.event) });
-  if (schemas.body) stack.use({ before: async (request) => requireJsonContentType(request.event) }).use(httpJsonBodyParser());
+  if (schemas.body)
+    stack.use({ before: async (request) => requireJsonContentType(request.event) }).use(httpJsonBodyParser());
   const handler = stack
     .use({
       before: async (request) => {
@@ -71,13 +74,18 @@ function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: s
   if (!schema) return undefined as T;
   const label = where === 'body' ? 'request body' : where === 'path' ? 'path' : 'query string';
   const nul = pathOfNul(value);
-  if (nul !== null) throw invalidFields(label, [{ path: nul, message: 'must not contain the NUL character (\\u0000)' }]);
+  if (nul !== null)
+    throw invalidFields(label, [{ path: nul, message: 'must not contain the NUL character (\\u0000)' }]);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw invalidFields(label, fieldErrors(result.error));
 }
 
-async function errorResponse(request: { error: unknown; event: APIGatewayProxyEventV2; response?: APIGatewayProxyResultV2 }) {
+async function errorResponse(request: {
+  error: unknown;
+  event: APIGatewayProxyEventV2;
+  response?: APIGatewayProxyResultV2;
+}) {
   request.response = responseForError(request.error, request.event);
 }
 
@@ -93,14 +101,22 @@ export function responseForError(error: unknown, event?: APIGatewayProxyEventV2)
     log.error('request failed', {
       requestId,
       route: event?.routeKey ?? event?.rawPath,
-      error: cause instanceof Error ? { name: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: cause.stack } : String(cause),
+      error:
+        cause instanceof Error
+          ? { name: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: cause.stack }
+          : String(cause),
     });
     return json(status, { detail: `Internal server error (request id ${requestId})` });
   }
-  if (status >= 500) log.warn('request could not be served', { route: event?.routeKey ?? event?.rawPath, detail: appError.message });
-  const response = json(status, appError.errors ? { detail: appError.message, errors: appError.errors } : { detail: appError.message });
+  if (status >= 500)
+    log.warn('request could not be served', { route: event?.routeKey ?? event?.rawPath, detail: appError.message });
+  const response = json(
+    status,
+    appError.errors ? { detail: appError.message, errors: appError.errors } : { detail: appError.message },
+  );
   // RFC 6750: a 401 names the scheme the client is expected to use.
-  if (appError.code === 'unauthorized') response.headers = { ...response.headers, 'www-authenticate': 'Bearer realm="pg-reviewer"' };
+  if (appError.code === 'unauthorized')
+    response.headers = { ...response.headers, 'www-authenticate': 'Bearer realm="pg-reviewer"' };
   return response;
 }
 

@@ -10,7 +10,11 @@ export interface APIGatewayProxyEventV2 {
   body?: unknown;
   isBase64Encoded?: boolean;
   // authorizer is present when an API Gateway JWT, IAM or Lambda authorizer admitted the request.
-  requestContext?: { requestId?: string; http?: { method?: string; path?: string }; authorizer?: Record<string, unknown> };
+  requestContext?: {
+    requestId?: string;
+    http?: { method?: string; path?: string };
+    authorizer?: Record<string, unknown>;
+  };
 }
 
 export interface APIGatewayProxyResultV2 {

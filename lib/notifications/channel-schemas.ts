@@ -19,7 +19,8 @@ const url = z
   )
   .meta({
     description:
-      'Encrypted at rest and shown redacted. Must reach a public address over https, unless its network is in NOTIFICATION_ALLOWED_NETWORKS',
+      'Encrypted at rest and shown redacted. Must reach a public address over https, unless its network is ' +
+      'in NOTIFICATION_ALLOWED_NETWORKS',
   });
 
 const secret = z.string().min(16, 'secret must be at least 16 characters').max(200);
@@ -28,12 +29,11 @@ export const createChannelBody = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(200),
   type: z.enum(channelTypes),
   url,
-  secret: secret
-    .optional()
-    .meta({
-      description:
-        'Required for, and only for, a webhook channel: the HMAC-SHA256 signing secret its receiver verifies with (e.g. `openssl rand -hex 32`). Never returned',
-    }),
+  secret: secret.optional().meta({
+    description:
+      'Required for, and only for, a webhook channel: the HMAC-SHA256 signing secret its receiver verifies ' +
+      'with (e.g. `openssl rand -hex 32`). Never returned',
+  }),
   events: z
     .array(z.enum(notificationEventTypes))
     .min(1)

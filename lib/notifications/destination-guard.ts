@@ -87,7 +87,10 @@ export function refusalFor(address: string, protocol: string): string | null {
   if (allowedNetworks().check(ip, family(ip))) return null;
   for (const range of refused) {
     if (range.family === family(ip) && range.list.check(ip, range.family))
-      return `${ip} is a ${range.kind} address; a channel must reach a public address (or one listed in NOTIFICATION_ALLOWED_NETWORKS)`;
+      return (
+        `${ip} is a ${range.kind} address; a channel must reach a public address (or one listed in ` +
+        'NOTIFICATION_ALLOWED_NETWORKS)'
+      );
   }
   if (/^::ffff:/i.test(ip)) return `${ip} is an IPv4-mapped address; use the IPv4 address`;
   if (protocol !== 'https:') return 'a channel URL on a public address must use https';

@@ -24,7 +24,8 @@ responseComponents.add(eventDocument, { id: 'NotificationEvent' });
 const channelId = idPath('channel_id');
 const invalidInput = 'Invalid input; `errors` lists each invalid field';
 const refusedUrl =
-  'Invalid input (a webhook channel without a secret, say), or a url whose host resolves to a loopback, private, link-local or metadata address (see NOTIFICATION_ALLOWED_NETWORKS)';
+  'Invalid input (a webhook channel without a secret, say), or a url whose host resolves to a loopback, ' +
+  'private, link-local or metadata address (see NOTIFICATION_ALLOWED_NETWORKS)';
 
 export const notificationOperations: Operation[] = [
   {
@@ -34,7 +35,8 @@ export const notificationOperations: Operation[] = [
     tag: 'Notifications',
     summary: 'Create a notification channel (webhook or Slack) with its rule',
     description:
-      'The URL and the secret are encrypted at rest; the URL is shown redacted, the secret never. A webhook channel signs every delivery with its `secret`.',
+      'The URL and the secret are encrypted at rest; the URL is shown redacted, the secret never. A webhook ' +
+      'channel signs every delivery with its `secret`.',
     body: createChannelRequest,
     responses: { 201: { description: 'Channel created', json: channel } },
     errors: { 400: refusedUrl, 409: 'A channel with this name exists' },
@@ -86,7 +88,8 @@ export const notificationOperations: Operation[] = [
     tag: 'Notifications',
     summary: 'Send a test message now',
     description:
-      "Sends a `test` event (signed like any other) and answers with the receiver's status; a failure to deliver is a 200 with ok=false.",
+      "Sends a `test` event (signed like any other) and answers with the receiver's status; a failure to " +
+      'deliver is a 200 with ok=false.',
     pathParams: channelId,
     responses: { 200: { description: 'What the receiver answered', json: channelTest } },
     errors: { 400: invalidInput, 404: 'Channel not found' },

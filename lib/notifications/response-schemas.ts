@@ -37,7 +37,8 @@ export const channelTestResponse = z.object({
     .nullable()
     .meta({
       description:
-        'Why it did not count as delivered: the network error, a refused destination, or the status and the start of the body',
+        'Why it did not count as delivered: the network error, a refused destination, or the status and the ' +
+        'start of the body',
     }),
 });
 
@@ -81,11 +82,9 @@ const eventFinding = z.object({
 /** The JSON document a webhook channel receives (also the body the signature covers). */
 export const eventDocument = z
   .object({
-    version: z
-      .literal(EVENT_DOCUMENT_VERSION)
-      .meta({
-        description: 'Changes when a field changes meaning or goes away; new fields may appear within a version',
-      }),
+    version: z.literal(EVENT_DOCUMENT_VERSION).meta({
+      description: 'Changes when a field changes meaning or goes away; new fields may appear within a version',
+    }),
     id: z.uuid().meta({ description: 'The event id, also the Idempotency-Key header: the same on every retry' }),
     type: z.enum([...notificationEventTypes, 'test']),
     created_at: timestamp,
@@ -110,16 +109,15 @@ export const eventDocument = z
         not_assessable: z.number().int(),
       })
       .nullable(),
-    findings: z
-      .array(eventFinding)
-      .meta({
-        description: 'The findings of this event that the channel’s rule takes, most severe first, at most 100',
-      }),
+    findings: z.array(eventFinding).meta({
+      description: 'The findings of this event that the channel’s rule takes, most severe first, at most 100',
+    }),
     findings_omitted: z.number().int().min(0),
   })
   .meta({
     description:
-      'POSTed to a webhook channel with headers PG-Reviewer-Event (the type), PG-Reviewer-Event-Id and Idempotency-Key (the id), and ' +
+      'POSTed to a webhook channel with headers PG-Reviewer-Event (the type), PG-Reviewer-Event-Id and ' +
+      'Idempotency-Key (the id), and ' +
       'PG-Reviewer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the channel secret>',
   });
 

@@ -40,13 +40,15 @@ export const createTaskRequest = request(
   'CreateTask',
   createTaskBody.extend({
     cron_schedule: createTaskBody.shape.cron_schedule.meta({
-      description: 'Five cron fields or @hourly, @daily/@midnight, @weekly, @monthly, @yearly/@annually; no seconds field',
+      description:
+        'Five cron fields or @hourly, @daily/@midnight, @weekly, @monthly, @yearly/@annually; no seconds field',
       examples: ['0 2 * * *'],
     }),
     timezone: createTaskBody.shape.timezone.meta({ description: 'IANA time zone the schedule is read in' }),
-    task_params: taskParamsSchema
-      .optional()
-      .meta({ description: 'custom_sql is required for, and only for, task_type custom_sql; analysis_target defaults by task type' }),
+    task_params: taskParamsSchema.optional().meta({
+      description:
+        'custom_sql is required for, and only for, task_type custom_sql; analysis_target defaults by task type',
+    }),
   }),
 );
 
@@ -54,17 +56,19 @@ export const createTaskRequest = request(
 export const updateTaskRequest = request(
   'UpdateTask',
   updateTaskBody.omit({ task_type: true, connection_id: true }).extend({
-    task_params: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ description: 'Merged into the stored params (a key set to null is removed); the result is validated as TaskParams' }),
+    task_params: z.record(z.string(), z.unknown()).optional().meta({
+      description:
+        'Merged into the stored params (a key set to null is removed); the result is validated as TaskParams',
+    }),
   }),
 );
 
 export const createConnectionRequest = request(
   'CreateConnection',
   createConnectionBody.extend({
-    password: createConnectionBody.shape.password.meta({ description: 'Encrypted at rest (AES-256-GCM) and never returned' }),
+    password: createConnectionBody.shape.password.meta({
+      description: 'Encrypted at rest (AES-256-GCM) and never returned',
+    }),
   }),
 );
 
@@ -84,7 +88,11 @@ export const execution = response('Execution', executionResponse);
 export const executionList = response('ExecutionList', z.array(executionResponse));
 export const executionWithNotifications = response(
   'ExecutionWithNotifications',
-  executionResponse.extend({ notifications: z.array(deliveryResponse).meta({ description: 'The notifications this run caused, with their delivery state' }) }),
+  executionResponse.extend({
+    notifications: z
+      .array(deliveryResponse)
+      .meta({ description: 'The notifications this run caused, with their delivery state' }),
+  }),
 );
 export const connection = response('Connection', connectionResponse);
 export const connectionList = response('ConnectionList', z.array(connectionResponse));

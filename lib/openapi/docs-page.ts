@@ -21,7 +21,9 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 `;
 
 // Same-origin only: a request anywhere else (a CDN, a validator badge) is blocked by the browser.
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src " +
+  "'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 interface Asset {
   contentType: string;
@@ -35,8 +37,16 @@ const FOREVER = 'public, max-age=31536000, immutable';
 const fromPackage = (file: string) => () => readFileSync(join(swaggerUiDir, file), 'utf8');
 
 const assets: Record<string, Asset> = {
-  'swagger-ui.css': { contentType: 'text/css; charset=utf-8', read: fromPackage('swagger-ui.css'), cacheControl: FOREVER },
-  'swagger-ui-bundle.js': { contentType: 'text/javascript; charset=utf-8', read: fromPackage('swagger-ui-bundle.js'), cacheControl: FOREVER },
+  'swagger-ui.css': {
+    contentType: 'text/css; charset=utf-8',
+    read: fromPackage('swagger-ui.css'),
+    cacheControl: FOREVER,
+  },
+  'swagger-ui-bundle.js': {
+    contentType: 'text/javascript; charset=utf-8',
+    read: fromPackage('swagger-ui-bundle.js'),
+    cacheControl: FOREVER,
+  },
   'init.js': { contentType: 'text/javascript; charset=utf-8', read: () => INIT_SCRIPT, cacheControl: 'no-cache' },
 };
 
@@ -46,7 +56,8 @@ let swaggerUiVersion: string | undefined;
 
 /** The interactive documentation page: Swagger UI over /api/v1/openapi.json. */
 export function docsPage(): APIGatewayProxyResultV2 {
-  swaggerUiVersion ??= (JSON.parse(readFileSync(join(swaggerUiDir, 'package.json'), 'utf8')) as { version: string }).version;
+  swaggerUiVersion ??= (JSON.parse(readFileSync(join(swaggerUiDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const asset = (file: string) => `docs/assets/${file}?v=${swaggerUiVersion}`;
   const body = `<!doctype html>
 <html lang="en">
@@ -66,7 +77,12 @@ export function docsPage(): APIGatewayProxyResultV2 {
 `;
   return {
     statusCode: 200,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': PAGE_CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    },
     body,
   };
 }
@@ -90,8 +106,18 @@ export function docsAsset(file: string, acceptEncoding: string | undefined): API
     encoded = { plain: asset.read() };
     loaded.set(file, encoded);
   }
-  const headers = { 'content-type': asset.contentType, 'cache-control': asset.cacheControl, 'x-content-type-options': 'nosniff', vary: 'accept-encoding' };
+  const headers = {
+    'content-type': asset.contentType,
+    'cache-control': asset.cacheControl,
+    'x-content-type-options': 'nosniff',
+    vary: 'accept-encoding',
+  };
   if (!/\bgzip\b/i.test(acceptEncoding ?? '')) return { statusCode: 200, headers, body: encoded.plain };
   encoded.gzipped ??= gzipSync(encoded.plain).toString('base64');
-  return { statusCode: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: encoded.gzipped, isBase64Encoded: true };
+  return {
+    statusCode: 200,
+    headers: { ...headers, 'content-encoding': 'gzip' },
+    body: encoded.gzipped,
+    isBase64Encoded: true,
+  };
 }

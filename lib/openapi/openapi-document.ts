@@ -37,7 +37,8 @@ function buildDocument(): JsonSchema {
       title: 'pg-reviewer',
       version: '1.0.0',
       description:
-        'Scheduled reviews of PostgreSQL databases. Every endpoint except this document and its page takes `Authorization: Bearer <token>`. ' +
+        'Scheduled reviews of PostgreSQL databases. Every endpoint except this document and its page takes ' +
+        '`Authorization: Bearer <token>`. ' +
         'Errors are always JSON: `{"detail": "..."}`, plus `errors` listing each invalid field.',
     },
     servers: [{ url: '/' }],
@@ -46,7 +47,10 @@ function buildDocument(): JsonSchema {
       { name: 'Executions', description: 'Runs of tasks and their results' },
       { name: 'Queue', description: 'Queue and scheduler state' },
       { name: 'Connections', description: 'Databases to review' },
-      { name: 'Notifications', description: 'Channels told about new, worsened and resolved findings and failed runs; their deliveries' },
+      {
+        name: 'Notifications',
+        description: 'Channels told about new, worsened and resolved findings and failed runs; their deliveries',
+      },
       { name: 'Legacy', description: 'The old /api/scheduler base path' },
       { name: 'Documentation', description: 'This document and its interactive page' },
     ],
@@ -64,11 +68,16 @@ function buildDocument(): JsonSchema {
 function componentSchemas(registry: Registry, io: 'input' | 'output'): Record<string, JsonSchema> {
   const { schemas } = z.toJSONSchema(registry, { ...conversion, io, uri: componentUri });
   // Each would otherwise carry its own $schema and $id; inside the document they are just components.
-  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema, $id, ...schema }]) => [id, schema]));
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _schema, $id: _id, ...schema }]) => [id, schema]),
+  );
 }
 
 function describeOperation(operation: Operation): Record<string, unknown> {
-  const parameters = [...describeParameters('path', operation.pathParams), ...describeParameters('query', operation.query)];
+  const parameters = [
+    ...describeParameters('path', operation.pathParams),
+    ...describeParameters('query', operation.query),
+  ];
   return {
     operationId: operation.operationId,
     tags: [operation.tag],
@@ -78,17 +87,28 @@ function describeOperation(operation: Operation): Record<string, unknown> {
     ...(operation.public && { security: [] }),
     ...(parameters.length > 0 && { parameters }),
     ...(operation.body && {
-      requestBody: { required: true, content: { 'application/json': { schema: { $ref: componentUri(componentId(requestComponents, operation.body)) } } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: componentUri(componentId(requestComponents, operation.body)) } },
+        },
+      },
     }),
     responses: Object.fromEntries(
-      Object.entries({ ...operation.responses, ...errorResponses(operation) }).map(([status, response]) => [status, describeResponse(response)]),
+      Object.entries({ ...operation.responses, ...errorResponses(operation) }).map(([status, response]) => [
+        status,
+        describeResponse(response),
+      ]),
     ),
   };
 }
 
 function describeParameters(where: 'path' | 'query', schema: z.ZodObject | undefined): JsonSchema[] {
   if (!schema) return [];
-  const json = z.toJSONSchema(schema, { ...conversion, io: 'input' }) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const json = z.toJSONSchema(schema, { ...conversion, io: 'input' }) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
   return Object.entries(json.properties ?? {}).map(([name, { description, ...property }]) => ({
     name,
     in: where,
@@ -99,8 +119,14 @@ function describeParameters(where: 'path' | 'query', schema: z.ZodObject | undef
 }
 
 function describeResponse(response: Response): JsonSchema {
-  const content = response.json ? { 'application/json': { schema: { $ref: componentUri(componentId(responseComponents, response.json)) } } } : response.media;
-  return { description: response.description, ...(response.headers && { headers: response.headers }), ...(content && { content }) };
+  const content = response.json
+    ? { 'application/json': { schema: { $ref: componentUri(componentId(responseComponents, response.json)) } } }
+    : response.media;
+  return {
+    description: response.description,
+    ...(response.headers && { headers: response.headers }),
+    ...(content && { content }),
+  };
 }
 
 /** The error answers every operation can give, in the one JSON shape, with its own ones merged in. */
@@ -110,20 +136,31 @@ function errorResponses(operation: Operation): Record<number, Response> {
   if (operation.body) descriptions[415] = 'The body is not JSON: send Content-Type: application/json';
   Object.assign(descriptions, operation.errors);
   if (!operation.public) {
-    const unavailable = 'authentication is not configured on this stage (the detail says how to fix it), or a database query timed out';
-    descriptions[503] = operation.errors?.[503] ? `${operation.errors[503]}; also when ${unavailable}` : `Unavailable: ${unavailable}`;
+    const unavailable =
+      'authentication is not configured on this stage (the detail says how to fix it), or a database query ' +
+      'timed out';
+    descriptions[503] = operation.errors?.[503]
+      ? `${operation.errors[503]}; also when ${unavailable}`
+      : `Unavailable: ${unavailable}`;
   }
   descriptions[500] = 'Internal error: the body carries only a request id, the detail is in the log';
   return Object.fromEntries(
     Object.entries(descriptions).map(([status, description]) => [
       status,
-      { description, json: error, ...(status === '401' && { headers: { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } } }) },
+      {
+        description,
+        json: error,
+        ...(status === '401' && {
+          headers: { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } },
+        }),
+      },
     ]),
   );
 }
 
 function componentId(registry: Registry, schema: z.ZodType): string {
   const id = registry.get(schema)?.id;
-  if (!id) throw new Error('A request or response schema used by an operation is not registered in lib/openapi/components.ts');
+  if (!id)
+    throw new Error('A request or response schema used by an operation is not registered in lib/openapi/components.ts');
   return id;
 }

@@ -46,7 +46,10 @@ const executionId = idPath('execution_id');
 const connectionId = idPath('connection_id');
 const invalidInput = 'Invalid input; `errors` lists each invalid field';
 const text = (type: string) => ({ [type]: { schema: { type: 'string' } } });
-const listETag = { description: 'Changes whenever a listed task is created, changed or deleted', schema: { type: 'string' } };
+const listETag = {
+  description: 'Changes whenever a listed task is created, changed or deleted',
+  schema: { type: 'string' },
+};
 
 const scheduler: Operation[] = [
   {
@@ -55,7 +58,9 @@ const scheduler: Operation[] = [
     operationId: 'createTask',
     tag: 'Tasks',
     summary: 'Create a scheduled task',
-    description: 'Validates the cron schedule and task_params for the task type, stores the params complete and computes next_run_at.',
+    description:
+      'Validates the cron schedule and task_params for the task type, stores the params complete and computes ' +
+      'next_run_at.',
     body: c.createTaskRequest,
     responses: { 201: { description: 'Task created', json: c.task } },
     errors: { 400: 'Invalid request data, or connection_id names no connection' },
@@ -66,7 +71,8 @@ const scheduler: Operation[] = [
     operationId: 'listTasks',
     tag: 'Tasks',
     summary: 'List tasks, oldest first',
-    description: 'Send the ETag of a previous answer in If-None-Match to get 304 and no body while no listed task changed.',
+    description:
+      'Send the ETag of a previous answer in If-None-Match to get 304 and no body while no listed task changed.',
     query: listTasksQuery,
     responses: {
       200: { description: 'Tasks', json: c.taskList, headers: { ETag: listETag } },
@@ -90,7 +96,9 @@ const scheduler: Operation[] = [
     operationId: 'updateTask',
     tag: 'Tasks',
     summary: 'Update a task (partial)',
-    description: 'Changing cron_schedule, timezone or is_active recomputes next_run_at. task_type and connection_id cannot be changed.',
+    description:
+      'Changing cron_schedule, timezone or is_active recomputes next_run_at. task_type and connection_id ' +
+      'cannot be changed.',
     pathParams: taskId,
     body: c.updateTaskRequest,
     responses: { 200: { description: 'Task updated', json: c.task } },
@@ -237,7 +245,9 @@ const connections: Operation[] = [
     operationId: 'testConnection',
     tag: 'Connections',
     summary: 'Try a connection',
-    description: 'Connects as a review would (read-only) and reports the server version and round trip; a failure to connect is a 200 with ok=false.',
+    description:
+      'Connects as a review would (read-only) and reports the server version and round trip; a failure to ' +
+      'connect is a 200 with ok=false.',
     pathParams: connectionId,
     responses: { 200: { description: 'What the connection attempt saw', json: c.connectionTest } },
     errors: { 400: invalidInput, 404: 'Connection not found' },
@@ -249,7 +259,9 @@ const connections: Operation[] = [
     tag: 'Connections',
     summary: "Finding history of a connection's tasks",
     description:
-      "Open findings of each task's latest completed run with first_seen (the run that listed it as new, following the runs' changes chain), last_seen and runs; `state=resolved` lists findings resolved in the last 30 days that have not come back.",
+      "Open findings of each task's latest completed run with first_seen (the run that listed it as new, " +
+      "following the runs' changes chain), last_seen and runs; `state=resolved` lists findings resolved in " +
+      'the last 30 days that have not come back.',
     pathParams: connectionId,
     query: findingHistoryQuery,
     responses: { 200: { description: 'The findings', json: c.findingHistory } },
@@ -273,7 +285,9 @@ const legacy: Operation[] = ['/api/scheduler', '/api/scheduler/{proxy+}'].flatMa
     tag: 'Legacy' as const,
     summary: 'Legacy base path: redirects to /api/v1/scheduler',
     deprecated: true,
-    pathParams: path.endsWith('}') ? z.object({ 'proxy+': z.string().meta({ description: 'The rest of the path, one or more segments' }) }) : undefined,
+    pathParams: path.endsWith('}')
+      ? z.object({ 'proxy+': z.string().meta({ description: 'The rest of the path, one or more segments' }) })
+      : undefined,
     responses: legacyResponses,
   })),
 );

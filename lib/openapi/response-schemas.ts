@@ -47,7 +47,11 @@ export const taskResponse = z.object({
   last_error: z
     .string()
     .nullable()
-    .meta({ description: 'Why the scheduler set this task inactive (e.g. its time zone is no longer known); null otherwise. Cleared by a PUT that changes cron_schedule, timezone or is_active' }),
+    .meta({
+      description:
+        'Why the scheduler set this task inactive (e.g. its time zone is no longer known); null otherwise. ' +
+        'Cleared by a PUT that changes cron_schedule, timezone or is_active',
+    }),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -192,11 +196,19 @@ const findingHistoryEntry = z.object({
   severity,
   title: z.string(),
   recommendation: z.string().nullable().meta({ description: 'From the latest run; null for resolved findings' }),
-  first_seen_execution_id: id.meta({ description: "The run that listed the finding as new (following each run's changes.previous_execution_id), or the oldest stored run of the task when retention deleted that one" }),
+  first_seen_execution_id: id.meta({
+    description:
+      "The run that listed the finding as new (following each run's changes.previous_execution_id), or the " +
+      'oldest stored run of the task when retention deleted that one',
+  }),
   first_seen: timestamp,
   last_seen_execution_id: id,
   last_seen: timestamp,
-  runs: z.number().int().positive().meta({ description: 'Completed runs of the task from first_seen to last_seen, all with the finding' }),
+  runs: z
+    .number()
+    .int()
+    .positive()
+    .meta({ description: 'Completed runs of the task from first_seen to last_seen, all with the finding' }),
   resolved_execution_id: id.nullable().meta({ description: 'The run that no longer found it (state=resolved)' }),
   resolved_at: timestamp.nullable(),
 });

@@ -49,7 +49,10 @@ export async function takeExecutionIds(count: number, finished: readonly string[
  * Takes entries off the processing list, in one request: `finished` ones (done, or stale) and
  * `untaken` ones (taken but never started), which go back to the head of the queue in their order.
  */
-export async function acknowledgeExecutionIds(finished: readonly string[], untaken: readonly string[] = []): Promise<void> {
+export async function acknowledgeExecutionIds(
+  finished: readonly string[],
+  untaken: readonly string[] = [],
+): Promise<void> {
   if (untaken.length === 0 && finished.length === 0) return;
   await withRedis(async (redis) => {
     const pipeline = redis.pipeline();

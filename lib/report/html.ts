@@ -26,5 +26,7 @@ function render(value: Interpolation): string {
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
-  return new SafeHtml(strings.reduce((out, literal, i) => out + literal + (i < values.length ? render(values[i]) : ''), ''));
+  return new SafeHtml(
+    strings.reduce((out, literal, i) => out + literal + (i < values.length ? render(values[i]) : ''), ''),
+  );
 }

@@ -56,7 +56,9 @@ function topStatements(findings: readonly Finding[]): LogTable | null {
   ]);
   const summary = evidenceOf(findings, 'logs.statement_summary')[0];
   const note = summary
-    ? `${num(summary.runs)} runs of ${num(summary.distinct_statements)} statements logged, ${ms(summary.total_ms)} in total; parse ${num(summary.parse?.count)} (${ms(summary.parse?.total_ms)}) and bind ${num(summary.bind?.count)} (${ms(summary.bind?.total_ms)}) steps shown apart. p95 is within 19%.`
+    ? `${num(summary.runs)} runs of ${num(summary.distinct_statements)} statements logged, ${ms(summary.total_ms)} ` +
+      `in total; parse ${num(summary.parse?.count)} (${ms(summary.parse?.total_ms)}) and bind ${num(summary.bind?.count)} ` +
+      `(${ms(summary.bind?.total_ms)}) steps shown apart. p95 is within 19%.`
     : null;
   return {
     id: 'log-top-statements',
@@ -152,7 +154,9 @@ function autovacuum(findings: readonly Finding[]): LogTable {
   return {
     id: 'log-autovacuum',
     title: 'Autovacuum and autoanalyze',
-    note: 'Dead tuples left by the last vacuum that an older snapshot still needed; the interval is the mean time between vacuums of the table.',
+    note:
+      'Dead tuples left by the last vacuum that an older snapshot still needed; the interval is the mean time ' +
+      'between vacuums of the table.',
     header: ['Table', 'Vacuums', 'Analyzes', 'Time', 'Tuples removed', 'Dead left', 'Every'],
     align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
     rows,
@@ -179,7 +183,9 @@ function connections(findings: readonly Finding[]): LogTable | null {
         ms(r.max_session_ms),
       ]);
   }
-  const note = `${num(e.connections_authorized)} connections authorized (${num(e.connections_received)} received), ${num(e.sessions)} sessions ended, ${ms(e.mean_session_ms)} on average.`;
+  const note =
+    `${num(e.connections_authorized)} connections authorized (${num(e.connections_received)} received), ${num(e.sessions)} ` +
+    `sessions ended, ${ms(e.mean_session_ms)} on average.`;
   return {
     id: 'log-connections',
     title: 'Connections and sessions',

@@ -13,7 +13,9 @@ export function mdText(text: string): string {
 
 /** Text that starts a line: a leading "#", "1." or "-" would otherwise become a heading or a list. */
 export function mdParagraph(text: string): string {
-  return mdText(text).replace(/^(\d+)([.)])/, '$1\\$2').replace(/^([-+=#])/, '\\$1');
+  return mdText(text)
+    .replace(/^(\d+)([.)])/, '$1\\$2')
+    .replace(/^([-+=#])/, '\\$1');
 }
 
 const longestBacktickRun = (text: string) => Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));

@@ -22,12 +22,25 @@ export function queryChart(bars: readonly QueryBar[]): SafeHtml {
   const max = Math.max(...bars.map((b) => b.totalMs));
   const span = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
   const height = bars.length * ROW + 4;
-  return html`<svg class="chart" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="Top statements by total time">
-${bars.map((bar, i) => {
-  const y = i * ROW + 2;
-  const width = Math.max(2, Math.round((bar.totalMs / max) * span));
-  const text = bar.query ? `${bar.label}: ${bar.query.replace(/\s+/g, ' ')}` : bar.label;
-  return html`<g class="bar" data-rank="${bar.rank}" data-total-ms="${bar.totalMs}"><title>#${bar.rank} ${text} (${barValueText(bar)}${bar.calls === null ? '' : `, ${bar.calls} calls`})</title><text class="bar-label" x="0" y="${y + BAR - 3}">#${bar.rank} ${shorten(bar.query ?? bar.label, LABEL_CHARS)}</text><rect x="${LABEL_WIDTH}" y="${y}" width="${width}" height="${BAR}" rx="2"></rect><text class="bar-value" x="${LABEL_WIDTH + width + 6}" y="${y + BAR - 3}">${barValueText(bar)}</text></g>
-`;
-})}</svg>`;
+  return html`<svg
+    class="chart"
+    viewBox="0 0 ${WIDTH} ${height}"
+    width="${WIDTH}"
+    height="${height}"
+    role="img"
+    aria-label="Top statements by total time"
+  >
+    ${bars.map((bar, i) => {
+      const y = i * ROW + 2;
+      const width = Math.max(2, Math.round((bar.totalMs / max) * span));
+      const text = bar.query ? `${bar.label}: ${bar.query.replace(/\s+/g, ' ')}` : bar.label;
+      return html`<g class="bar" data-rank="${bar.rank}" data-total-ms="${bar.totalMs}"
+        ><title>#${bar.rank} ${text} (${barValueText(bar)}${bar.calls === null ? '' : `, ${bar.calls} calls`})</title
+        ><text class="bar-label" x="0" y="${y + BAR - 3}"
+          >#${bar.rank} ${shorten(bar.query ?? bar.label, LABEL_CHARS)}</text
+        ><rect x="${LABEL_WIDTH}" y="${y}" width="${width}" height="${BAR}" rx="2"></rect
+        ><text class="bar-value" x="${LABEL_WIDTH + width + 6}" y="${y + BAR - 3}">${barValueText(bar)}</text></g
+      > `;
+    })}
+  </svg>`;
 }

@@ -5,14 +5,34 @@ import { logSectionsMarkdown } from './log-sections-markdown.js';
 import { barValueText } from './query-chart.js';
 import { notificationsMarkdown } from './notifications-section.js';
 import type { ReportData } from './report-data.js';
-import { DATA_ROWS_SHOWN, groupFindings, headerFacts, reportTitle, severities, severityCounts, statusNote, topQueryBars, typeLine, type FindingGroup } from './report-sections.js';
+import {
+  DATA_ROWS_SHOWN,
+  groupFindings,
+  headerFacts,
+  reportTitle,
+  severities,
+  severityCounts,
+  statusNote,
+  topQueryBars,
+  typeLine,
+  type FindingGroup,
+} from './report-sections.js';
 
 /** The same report as the HTML page, for a pull request, a ticket or a chat message. */
 export function renderMarkdown(data: ReportData): string {
   const result = data.result;
   const note = statusNote(data);
   const parts = [header(data, result), note ? `> ${mdText(note)}` : null];
-  if (result) parts.push(summary(result), changes(result), topQueries(result), logSectionsMarkdown(result.findings), findings(result), notAssessable(result.not_assessable), customSqlData(result));
+  if (result)
+    parts.push(
+      summary(result),
+      changes(result),
+      topQueries(result),
+      logSectionsMarkdown(result.findings),
+      findings(result),
+      notAssessable(result.not_assessable),
+      customSqlData(result),
+    );
   parts.push(notificationsMarkdown(data.notifications), footer(result));
   return `${parts.filter((p): p is string => p !== null).join('\n\n')}\n`;
 }
@@ -34,13 +54,27 @@ const refLine = (f: FindingRef, extra?: string) =>
 
 function changes(result: ReviewResult): string {
   const c = result.changes;
-  if (c.previous_execution_id === null) return '## Changes since the previous run\n\nThis is the first completed run of this task: there is nothing to compare with yet.';
-  const list = (title: string, lines: string[]) => `### ${title} (${lines.length})\n\n${lines.length ? lines.join('\n') : 'None.'}`;
+  if (c.previous_execution_id === null)
+    return (
+      '## Changes since the previous run\n\nThis is the first completed run of this task: there is nothing to ' +
+      'compare with yet.'
+    );
+  const list = (title: string, lines: string[]) =>
+    `### ${title} (${lines.length})\n\n${lines.length ? lines.join('\n') : 'None.'}`;
   return [
     `## Changes since execution #${c.previous_execution_id}`,
-    list('New', c.new.map((f) => refLine(f))),
-    list('Worsened', c.worsened.map((f) => refLine(f, f.reason))),
-    list('Resolved', c.resolved.map((f) => refLine(f))),
+    list(
+      'New',
+      c.new.map((f) => refLine(f)),
+    ),
+    list(
+      'Worsened',
+      c.worsened.map((f) => refLine(f, f.reason)),
+    ),
+    list(
+      'Resolved',
+      c.resolved.map((f) => refLine(f)),
+    ),
   ].join('\n\n');
 }
 
@@ -66,7 +100,10 @@ function findings(result: ReviewResult): string {
 }
 
 function family(group: FindingGroup): string {
-  const counts = severities.filter((s) => group.counts[s] > 0).map((s) => `${group.counts[s]} ${s}`).join(', ');
+  const counts = severities
+    .filter((s) => group.counts[s] > 0)
+    .map((s) => `${group.counts[s]} ${s}`)
+    .join(', ');
   return `### ${mdText(group.title)} (${counts})\n\n${group.findings.map(finding).join('\n\n')}`;
 }
 
@@ -94,15 +131,24 @@ function notAssessable(items: NotAssessable[]): string | null {
       .filter((line): line is string => line !== null)
       .join('\n\n'),
   );
-  return `## Not assessable\n\nThese checks could not run with the reviewing role's privileges or the server's settings.\n\n${entries.join('\n\n')}`;
+  return (
+    `## Not assessable\n\nThese checks could not run with the reviewing role's privileges or the server's ` +
+    `settings.\n\n${entries.join('\n\n')}`
+  );
 }
 
 function customSqlData(result: ReviewResult): string | null {
   const data = result.data;
   if (!data) return null;
   const rows = data.rows.slice(0, DATA_ROWS_SHOWN);
-  const more = data.row_count > rows.length ? ` The first ${rows.length} of ${data.row_count} rows are shown; the execution's JSON has them all.` : '';
-  const cell = (value: unknown) => (value === null || value === undefined ? '*NULL*' : mdText(typeof value === 'object' ? JSON.stringify(value) : String(value)));
+  const more =
+    data.row_count > rows.length
+      ? ` The first ${rows.length} of ${data.row_count} rows are shown; the execution's JSON has them all.`
+      : '';
+  const cell = (value: unknown) =>
+    value === null || value === undefined
+      ? '*NULL*'
+      : mdText(typeof value === 'object' ? JSON.stringify(value) : String(value));
   const table = mdTable(
     data.columns.map((c) => mdText(c.name)),
     data.columns.map(() => 'left'),
@@ -116,5 +162,7 @@ function footer(result: ReviewResult | null): string {
   const line = server?.version
     ? `${mdText(server.version)}, reviewed as ${mdCode(server.current_user)}${server.is_superuser ? ' (superuser)' : ''}${server.in_recovery ? ', a standby' : ''}.`
     : null;
-  return ['---', line, '*pg-reviewer report. The same data as JSON: `GET /api/v1/scheduler/executions/{id}`.*'].filter((l): l is string => l !== null).join('\n\n');
+  return ['---', line, '*pg-reviewer report. The same data as JSON: `GET /api/v1/scheduler/executions/{id}`.*']
+    .filter((l): l is string => l !== null)
+    .join('\n\n');
 }

@@ -69,7 +69,9 @@ export async function loadReportData(executionId: number): Promise<ReportData> {
 export function readResult(raw: Record<string, unknown> | null): ReviewResult | null {
   if (!raw) return null;
   const partial = raw as Partial<ReviewResult>;
-  const findings: Finding[] = Array.isArray(partial.findings) ? partial.findings.map((f) => ({ ...f, evidence: f.evidence ?? {} })) : [];
+  const findings: Finding[] = Array.isArray(partial.findings)
+    ? partial.findings.map((f) => ({ ...f, evidence: f.evidence ?? {} }))
+    : [];
   const changes = partial.changes;
   return {
     ...(partial as ReviewResult),

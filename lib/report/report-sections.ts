@@ -38,7 +38,10 @@ export function familyTitle(family: string): string {
   return familyTitles[family] ?? family.charAt(0).toUpperCase() + family.slice(1).replace(/_/g, ' ');
 }
 
-/** Families with critical findings come first; inside one, critical before warning before info, else as the checks reported them. */
+/**
+ * Families with critical findings come first; inside one, critical before warning before info, else as the checks
+ * reported them.
+ */
 export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
   const byFamily = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -51,7 +54,10 @@ export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
     findings: [...list].sort((a, b) => (severityRank[a.severity] ?? 3) - (severityRank[b.severity] ?? 3)),
     counts: severityCounts(list),
   }));
-  return groups.sort((a, b) => b.counts.critical - a.counts.critical || b.counts.warning - a.counts.warning || a.title.localeCompare(b.title));
+  return groups.sort(
+    (a, b) =>
+      b.counts.critical - a.counts.critical || b.counts.warning - a.counts.warning || a.title.localeCompare(b.title),
+  );
 }
 
 export interface QueryBar {
@@ -101,7 +107,10 @@ export function statusNote(data: ReportData): string | null {
     case 'queued':
       return 'Waiting in the queue: the review has not started yet, so there is no result to show.';
     case 'running':
-      return `Running since ${data.startedAt ?? 'just now'} (attempt ${data.attempts}): the result appears here when it finishes.`;
+      return (
+        `Running since ${data.startedAt ?? 'just now'} (attempt ${data.attempts}): the result appears here ` +
+        'when it finishes.'
+      );
     case 'failed':
       return `The review failed: ${withoutFinalStop(data.errorMessage ?? 'no reason was recorded')}.`;
     case 'skipped':

@@ -15,11 +15,19 @@ export const reportQuery = z.object({
 export async function executionReport(executionId: number, format: ReportFormat): Promise<APIGatewayProxyResultV2> {
   const data = await loadReportData(executionId);
   if (format === 'md') {
-    return { statusCode: 200, headers: { 'content-type': 'text/markdown; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: renderMarkdown(data) };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'text/markdown; charset=utf-8', 'x-content-type-options': 'nosniff' },
+      body: renderMarkdown(data),
+    };
   }
   return {
     statusCode: 200,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': REPORT_CSP, 'x-content-type-options': 'nosniff' },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': REPORT_CSP,
+      'x-content-type-options': 'nosniff',
+    },
     body: renderHtml(data),
   };
 }

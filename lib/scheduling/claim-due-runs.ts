@@ -1,5 +1,10 @@
 import type { Db } from '../../db/client.js';
-import { advanceAndRecordRuns, deactivateUnschedulableTasks, lockDueTasks, type DueTask } from '../../db/queries/due-runs.js';
+import {
+  advanceAndRecordRuns,
+  deactivateUnschedulableTasks,
+  lockDueTasks,
+  type DueTask,
+} from '../../db/queries/due-runs.js';
 import { markEnqueued, markNotEnqueued } from '../../db/queries/executions.js';
 import { log } from '../log/logger.js';
 import { pushExecutionIds } from '../queue/execution-queue.js';
@@ -28,9 +33,14 @@ export async function claimDueRuns(db: Db, now: Date, requeueAfterSeconds: numbe
       const due = await lockDueTasks(tx, now, CLAIM_BATCH);
       const { schedulable, unschedulable } = nextSlots(due, nextSlot);
       await deactivateUnschedulableTasks(tx, unschedulable);
-      return { count: due.length, unschedulable, runs: await advanceAndRecordRuns(tx, schedulable, requeueAfterSeconds) };
+      return {
+        count: due.length,
+        unschedulable,
+        runs: await advanceAndRecordRuns(tx, schedulable, requeueAfterSeconds),
+      };
     });
-    for (const task of batch.unschedulable) log.error('task set inactive: its next run cannot be computed', { taskId: task.id, reason: task.reason });
+    for (const task of batch.unschedulable)
+      log.error('task set inactive: its next run cannot be computed', { taskId: task.id, reason: task.reason });
     report.deactivated += batch.unschedulable.length;
     const queued = batch.runs.filter((run) => run.status === 'queued').map((run) => run.id);
     report.claimed += queued.length;
@@ -57,7 +67,10 @@ export async function pushClaimed(db: Db, ids: number[]): Promise<string | null>
     // Rows stay queued, marked not pushed; the next tick pushes them again. Nothing is lost.
     const reason = (error as Error).message;
     await markNotEnqueued(db, sorted);
-    log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', { error: reason, waiting: sorted.length });
+    log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', {
+      error: reason,
+      waiting: sorted.length,
+    });
     return reason;
   }
   await markEnqueued(db, sorted);
@@ -74,7 +87,10 @@ function nextSlots(due: DueTask[], nextSlot: (task: DueTask) => Date) {
     } catch (error) {
       unschedulable.push({
         id: task.id,
-        reason: `The scheduler set this task inactive: its next run cannot be computed for cron_schedule "${task.cronSchedule}" in time zone "${task.timezone}" (${(error as Error).message}). Correct it with PUT and set is_active to true.`,
+        reason:
+          `The scheduler set this task inactive: its next run cannot be computed for cron_schedule "${task.cronSchedule}" ` +
+          `in time zone "${task.timezone}" (${(error as Error).message}). Correct it with PUT and set ` +
+          'is_active to true.',
       });
     }
   }

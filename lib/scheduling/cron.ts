@@ -20,11 +20,16 @@ export function checkCronSchedule(expression: string): CronCheck {
   if (fields.length === 6) {
     return {
       ok: false,
-      message: 'cron_schedule has 6 fields: a seconds field is not supported because tasks are scheduled once a minute; use 5 fields (minute hour day-of-month month day-of-week)',
+      message:
+        'cron_schedule has 6 fields: a seconds field is not supported because tasks are scheduled once a ' +
+        'minute; use 5 fields (minute hour day-of-month month day-of-week)',
     };
   }
   if (fields.length !== 5) {
-    return { ok: false, message: `cron_schedule must have 5 fields (minute hour day-of-month month day-of-week); found ${fields.length}` };
+    return {
+      ok: false,
+      message: `cron_schedule must have 5 fields (minute hour day-of-month month day-of-week); found ${fields.length}`,
+    };
   }
   try {
     CronExpressionParser.parse(trimmed, { strict: false });
@@ -54,7 +59,8 @@ export function nextRunAfter(expression: string, timeZone: string, after: Date):
   const parsed = CronExpressionParser.parse(normalized, { tz: timeZone, currentDate: after });
   const next = parsed.next().toDate();
   const { hour, minute } = wallClock(next, timeZone);
-  if (parsed.fields.hour.values.includes(hour as never) && parsed.fields.minute.values.includes(minute as never)) return next;
+  if (parsed.fields.hour.values.includes(hour as never) && parsed.fields.minute.values.includes(minute as never))
+    return next;
   // cron-parser moved a slot out of the gap by the size of the jump (02:30 -> 03:30); cron runs it
   // when the gap ends (03:00). If that moment has passed, the slot has had its run.
   const gapEnd = offsetChangeBefore(next, timeZone);
@@ -62,7 +68,12 @@ export function nextRunAfter(expression: string, timeZone: string, after: Date):
 }
 
 function wallClock(instant: Date, timeZone: string): { hour: number; minute: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(instant);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: 'numeric',
+    minute: 'numeric',
+    hourCycle: 'h23',
+  }).formatToParts(instant);
   const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   return { hour: part('hour'), minute: part('minute') };
 }

@@ -15,7 +15,11 @@ export interface RetentionReport {
 }
 
 /** Deletes expired executions in batches until none is left or the time budget is used. */
-export async function deleteExpiredHistory(db: Db, retentionDays: number, budgetMs = RETENTION_BUDGET_MS): Promise<RetentionReport> {
+export async function deleteExpiredHistory(
+  db: Db,
+  retentionDays: number,
+  budgetMs = RETENTION_BUDGET_MS,
+): Promise<RetentionReport> {
   const started = performance.now();
   let deleted = 0;
   for (;;) {

@@ -36,9 +36,13 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
   try {
     // A pooled session the server ended (failover, pg_terminate_backend) answers its next statement
     // with that error once: every step of a tick is idempotent, so it is run again once.
-    return await tick(options).catch((error: unknown) => (isTransientDatabaseError(error) ? tick(options) : Promise.reject(error)));
+    return await tick(options).catch((error: unknown) =>
+      isTransientDatabaseError(error) ? tick(options) : Promise.reject(error),
+    );
   } catch (error) {
-    // Drizzle's message carries every parameter of the failed statement; the runtime logs what is thrown.
+    // Drizzle's message carries every parameter of the failed statement and the runtime logs the whole cause
+    // chain, so the cause is the driver's error under it, not the caught one.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`The tick failed: ${errorMessageForLog(error)}`, { cause: driverError(error) });
   }
 }
@@ -66,7 +70,10 @@ async function tick(options: { now?: Date; db?: Db }): Promise<TickReport> {
     claimed: claim.claimed,
     skipped: claim.skipped,
     deactivated: claim.deactivated,
-    recovered: { requeued: recovered.filter((r) => r.status === 'queued').length, failed: recovered.filter((r) => r.status === 'failed').length },
+    recovered: {
+      requeued: recovered.filter((r) => r.status === 'queued').length,
+      failed: recovered.filter((r) => r.status === 'failed').length,
+    },
     pushed: claim.pushed + (pushFailed ? 0 : toPush.length),
     pushFailed,
     expiredDeleted: expired.deleted,
@@ -95,7 +102,10 @@ async function recoverUnlessOutcomesWait(db: Db, maxAttempts: number): Promise<R
   }
   return db.transaction(async (tx) => {
     const rows = await recoverOverdueExecutions(tx, maxAttempts);
-    await queueNotificationEvents(tx, rows.filter((r) => r.status === 'failed').map((r) => r.id));
+    await queueNotificationEvents(
+      tx,
+      rows.filter((r) => r.status === 'failed').map((r) => r.id),
+    );
     return rows;
   });
 }

@@ -58,14 +58,16 @@ export async function listTasksJson(filter: TaskListFilter, ifNoneMatch?: string
     if (last?.fingerprint === current) return { etag: etagOf(current), body: last.body };
   }
 
-  const listed = kept.tasks.size === 0 ? await readAll(db, filter, kept.tasks) : await readChanged(db, filter, kept.tasks);
+  const listed =
+    kept.tasks.size === 0 ? await readAll(db, filter, kept.tasks) : await readChanged(db, filter, kept.tasks);
   // The fingerprint kept is that of the rows read, not the one just compared: a change committed
   // in between is then in the body, and a later listing that sees it compares equal.
   const listing = { fingerprint: listFingerprint(listed), body: `[${listed.map((task) => task.json).join(',')}]` };
   kept.listings.delete(key);
   kept.listings.set(key, listing);
   if (kept.listings.size > KEPT_LISTINGS) kept.listings.delete(kept.listings.keys().next().value as string);
-  if (filter.isActive === undefined && filter.afterId === undefined && filter.limit === undefined) forgetUnlisted(kept.tasks, listed);
+  if (filter.isActive === undefined && filter.afterId === undefined && filter.limit === undefined)
+    forgetUnlisted(kept.tasks, listed);
   return { etag: etagOf(listing.fingerprint), body: listing.body };
 }
 

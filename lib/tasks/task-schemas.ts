@@ -37,7 +37,9 @@ const notUpdatable = (field: string) =>
   z
     .unknown()
     .optional()
-    .refine((v) => v === undefined, { message: `${field} cannot be changed after a task is created; create a new task instead` });
+    .refine((v) => v === undefined, {
+      message: `${field} cannot be changed after a task is created; create a new task instead`,
+    });
 
 export const updateTaskBody = z.strictObject({
   name: name.optional(),

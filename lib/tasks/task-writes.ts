@@ -1,6 +1,13 @@
 import { getDb } from '../../db/client.js';
 import { findConnection } from '../../db/queries/connections.js';
-import { cancelQueuedRuns, databaseNow, insertTask, lockTask, updateTaskRow, type NewTask } from '../../db/queries/tasks.js';
+import {
+  cancelQueuedRuns,
+  databaseNow,
+  insertTask,
+  lockTask,
+  updateTaskRow,
+  type NewTask,
+} from '../../db/queries/tasks.js';
 import type { TaskRow } from '../../db/schema/index.js';
 import { checkCustomSql } from '../analyses/custom-sql/check-custom-sql.js';
 import type { TaskParams, TaskType } from '../analyses/types.js';
@@ -16,7 +23,9 @@ export async function createTask(body: CreateTaskBody): Promise<TaskRow> {
   const db = getDb();
   const params = await validParams(body.task_type, body.task_params);
   if (!(await findConnection(db, body.connection_id))) {
-    throw invalid(`connection_id ${body.connection_id} does not exist`, [{ path: 'connection_id', message: 'no connection with this id' }]);
+    throw invalid(`connection_id ${body.connection_id} does not exist`, [
+      { path: 'connection_id', message: 'no connection with this id' },
+    ]);
   }
   const now = await databaseNow(db);
   return insertTask(db, {
@@ -55,7 +64,9 @@ export async function updateTask(id: number, body: UpdateTaskBody): Promise<Task
     if (scheduleChanged) {
       const isActive = changes.isActive ?? task.isActive;
       const now = await databaseNow(tx);
-      changes.nextRunAt = isActive ? nextRunAfter(changes.cronSchedule ?? task.cronSchedule, changes.timezone ?? task.timezone, now) : null;
+      changes.nextRunAt = isActive
+        ? nextRunAfter(changes.cronSchedule ?? task.cronSchedule, changes.timezone ?? task.timezone, now)
+        : null;
       changes.lastError = null;
     }
     // Locked above, so a tick's claim of this task has committed: its run is cancelled here too.

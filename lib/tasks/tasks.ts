@@ -22,7 +22,8 @@ export async function deleteTask(id: number): Promise<void> {
 export async function runTaskNow(id: number): Promise<{ executionId: number }> {
   const db = getDb();
   const task = await getTask(id);
-  if (!task.isActive) throw new AppError('inactive', `Task ${id} is inactive; activate it (PUT is_active: true) before running it`);
+  if (!task.isActive)
+    throw new AppError('inactive', `Task ${id} is inactive; activate it (PUT is_active: true) before running it`);
   const execution = await insertExecution(db, task, 'manual');
   await startConsumer([execution.id]);
   return { executionId: execution.id };
@@ -37,7 +38,10 @@ export async function queueTask(id: number): Promise<{ executionId: number }> {
     await pushExecutionIds([execution.id]);
   } catch (error) {
     // The execution is recorded; with Redis down the next tick pushes it. The request still succeeds.
-    log.warn('could not push a queued execution; the next tick will', { executionId: execution.id, error: (error as Error).message });
+    log.warn('could not push a queued execution; the next tick will', {
+      executionId: execution.id,
+      error: (error as Error).message,
+    });
     await markNotEnqueued(db, [execution.id]);
     return { executionId: execution.id };
   }

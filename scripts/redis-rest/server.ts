@@ -56,11 +56,39 @@ const IDLE_TRANSACTION_CONNECTIONS = 4;
 // What the application sends (the queue in lib/queue/execution-queue.ts, the outcome stash, the session
 // leases), and DEL, with which test and benchmark set-ups empty their keys. Anything else (CONFIG, FLUSHALL,
 // KEYS ...) is refused before it reaches Redis, and EVAL runs only the application's own scripts.
-const ALLOWED_COMMANDS = new Set(['lpush', 'rpush', 'lrem', 'lmove', 'llen', 'lrange', 'hset', 'hmget', 'hkeys', 'hdel', 'expire', 'zrem', 'eval', 'del']);
+const ALLOWED_COMMANDS = new Set([
+  'lpush',
+  'rpush',
+  'lrem',
+  'lmove',
+  'llen',
+  'lrange',
+  'hset',
+  'hmget',
+  'hkeys',
+  'hdel',
+  'expire',
+  'zrem',
+  'eval',
+  'del',
+]);
 const ALLOWED_SCRIPTS = new Set(SESSION_LEASE_SCRIPTS);
 
 // A blocking command holds the shared connection, so every request after it would wait behind it.
-const BLOCKING_COMMANDS = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
+const BLOCKING_COMMANDS = new Set([
+  'blpop',
+  'brpop',
+  'brpoplpush',
+  'blmove',
+  'blmpop',
+  'bzpopmin',
+  'bzpopmax',
+  'bzmpop',
+  'xread',
+  'xreadgroup',
+  'wait',
+  'waitaof',
+]);
 
 // Upstash caps a request at 1 MB on its free plan; a 300 MB body once grew this process to ~1 GB.
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -131,7 +159,11 @@ export async function startRedisRestServer({
     if (path === '/pipeline' || path === '/multi-exec') {
       const commands = parseBatch(body);
       const entries = path === '/pipeline' ? await pipeline(commands) : await multiExec(commands);
-      return reply(res, 200, entries.map((e) => ('result' in e ? { result: encode(e.result) } : e)));
+      return reply(
+        res,
+        200,
+        entries.map((e) => ('result' in e ? { result: encode(e.result) } : e)),
+      );
     }
     const command = path === '/' ? parseCommand(parseJson(body)) : parsePathCommand(path, body);
     return reply(res, 200, { result: encode(await send(redis, command)) });
@@ -224,9 +256,13 @@ function parseCommand(value: unknown): string[] {
     throw new HttpError(400, 'A command is a non-empty JSON array of strings, numbers or booleans');
   }
   const name = value[0].toLowerCase();
-  if (BLOCKING_COMMANDS.has(name)) throw new HttpError(400, `ERR blocking command '${value[0]}' is not supported by this endpoint`);
+  if (BLOCKING_COMMANDS.has(name))
+    throw new HttpError(400, `ERR blocking command '${value[0]}' is not supported by this endpoint`);
   if (!ALLOWED_COMMANDS.has(name)) {
-    throw new HttpError(400, `ERR command '${value[0]}' is not supported by this endpoint; it accepts ${[...ALLOWED_COMMANDS].join(', ')}`);
+    throw new HttpError(
+      400,
+      `ERR command '${value[0]}' is not supported by this endpoint; it accepts ${[...ALLOWED_COMMANDS].join(', ')}`,
+    );
   }
   if (name === 'eval' && !ALLOWED_SCRIPTS.has(String(value[1]))) {
     throw new HttpError(400, 'ERR this endpoint runs only the scripts pg-reviewer sends');

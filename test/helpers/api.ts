@@ -35,5 +35,9 @@ export interface ApiResponse<T = any> {
 
 export async function call<T = any>(handler: Handler, event: APIGatewayProxyEventV2): Promise<ApiResponse<T>> {
   const result = await handler(event, {});
-  return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? JSON.parse(result.body) : undefined };
+  return {
+    status: result.statusCode,
+    headers: result.headers ?? {},
+    body: result.body ? JSON.parse(result.body) : undefined,
+  };
 }

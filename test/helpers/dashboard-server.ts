@@ -6,12 +6,16 @@ import type { DashboardEvent, DashboardResult } from '../../lib/dashboard/access
  * payload v2 event (cookies gathered in `cookies`), and `cookies` in the result become Set-Cookie
  * headers. Lets a real browser drive the handler.
  */
-export async function serveHandlerOverHttp(handler: (event: DashboardEvent) => Promise<DashboardResult>, port: number): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveHandlerOverHttp(
+  handler: (event: DashboardEvent) => Promise<DashboardResult>,
+  port: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer(async (request, response) => {
     const body = await readBody(request);
     const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) if (name !== 'cookie' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    for (const [name, value] of Object.entries(request.headers))
+      if (name !== 'cookie' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
     const query = url.searchParams.size ? Object.fromEntries(url.searchParams) : undefined;
     const event: DashboardEvent = {
       version: '2.0',
@@ -33,7 +37,10 @@ export async function serveHandlerOverHttp(handler: (event: DashboardEvent) => P
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const bound = (server.address() as { port: number }).port;
-  return { url: `http://localhost:${bound}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://localhost:${bound}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {

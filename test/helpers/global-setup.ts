@@ -26,17 +26,23 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const leftovers = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ '^pgr_(tpl|t)_[0-9a-z]+'`;
+  const leftovers = await admin<
+    { datname: string }[]
+  >`select datname from pg_database where datname ~ '^pgr_(tpl|t)_[0-9a-z]+'`;
   for (const { datname } of leftovers) {
     const createdAt = parseInt(datname.split('_')[2], 36);
-    if (Date.now() - createdAt > STALE_AFTER_MS) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+    if (Date.now() - createdAt > STALE_AFTER_MS)
+      await admin.unsafe(`drop database if exists "${datname}" with (force)`);
   }
   await admin.unsafe(`create database "${TEMPLATE_DATABASE}"`);
   await admin.end();
 
   const templateUrl = new URL(adminUrl);
   templateUrl.pathname = `/${TEMPLATE_DATABASE}`;
-  execFileSync('npx', ['tsx', 'scripts/migrate.ts'], { env: { ...process.env, DATABASE_URL: templateUrl.toString() }, stdio: 'inherit' });
+  execFileSync('npx', ['tsx', 'scripts/migrate.ts'], {
+    env: { ...process.env, DATABASE_URL: templateUrl.toString() },
+    stdio: 'inherit',
+  });
 
   // Some tests point connections at the dedicated target cluster (md5 auth for non-postgres roles).
   execFileSync('bash', ['scripts/target-cluster.sh', 'start'], { stdio: 'inherit' });
@@ -51,7 +57,9 @@ export default async function setup(project: TestProject) {
   return async () => {
     await rest.close();
     const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    const ours = await cleanup<{ datname: string }[]>`select datname from pg_database where datname like ${`pgr_%_${RUN_ID}%`}`;
+    const ours = await cleanup<
+      { datname: string }[]
+    >`select datname from pg_database where datname like ${`pgr_%_${RUN_ID}%`}`;
     for (const { datname } of ours) await cleanup.unsafe(`drop database if exists "${datname}" with (force)`);
     await cleanup.end();
   };

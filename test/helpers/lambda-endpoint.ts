@@ -5,7 +5,12 @@ import { handler as consumer } from '../../functions/scheduler/consumer.js';
  * Stands in for the Lambda Invoke API (as serverless-offline's Lambda port does): an async
  * invocation of the consumer answers 202 and runs the real consumer handler in this process.
  */
-export async function startLambdaEndpoint(): Promise<{ url: string; invocations: unknown[]; idle(): Promise<void>; close(): Promise<void> }> {
+export async function startLambdaEndpoint(): Promise<{
+  url: string;
+  invocations: unknown[];
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}> {
   const invocations: unknown[] = [];
   const running = new Set<Promise<unknown>>();
   const server: Server = createServer((req, res) => {

@@ -9,10 +9,16 @@ import { apiEvent, call } from './api.js';
 /** Queues one run of the task through the API, drains it with the consumer and returns the completed execution. */
 export async function reviewNow(taskId: number): Promise<{ id: number; completed_at: string; result: ReviewResult }> {
   await getRedis().del(process.env.QUEUE_NAME!);
-  const queued = await call(queueTask, apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }));
+  const queued = await call(
+    queueTask,
+    apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }),
+  );
   expect(await consumer({})).toMatchObject({ completed: 1 });
   const id = queued.body.execution_id as number;
-  const execution = await call(getExecution, apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }));
+  const execution = await call(
+    getExecution,
+    apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
+  );
   expect(execution.body.status).toBe('completed');
   return { id, completed_at: execution.body.completed_at, result: execution.body.result };
 }

@@ -9,11 +9,20 @@ export async function query<T = Record<string, unknown>>(statement: SQL): Promis
 }
 
 export async function makeTasksDue(ids: number[], dueAt: Date): Promise<void> {
-  await query(sql`update scheduled_tasks set next_run_at = ${dueAt.toISOString()}::timestamptz where id = any(${bigintArray(ids)})`);
+  await query(
+    sql`update scheduled_tasks set next_run_at = ${dueAt.toISOString()}::timestamptz where id = any(${bigintArray(ids)})`,
+  );
 }
 
 export async function executionsOf(taskId: number) {
-  return query<{ id: string; status: string; trigger: string; scheduled_for: string | null; attempts: number; error_message: string | null }>(
+  return query<{
+    id: string;
+    status: string;
+    trigger: string;
+    scheduled_for: string | null;
+    attempts: number;
+    error_message: string | null;
+  }>(
     sql`select id, status, trigger, scheduled_for, attempts, error_message from task_executions where scheduled_task_id = ${taskId} order by id`,
   );
 }

@@ -52,7 +52,9 @@ export async function waitForLog(admin: postgres.Sql, marker: string): Promise<v
   if (!/^[a-z0-9_-]+$/.test(marker)) throw new Error(`a log marker is [a-z0-9_-] only: ${marker}`);
   await admin.unsafe(`do $$ begin raise log 'pg-reviewer test marker ${marker}'; end $$`);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const [newest] = await admin<{ name: string; size: string }[]>`select name, size from pg_ls_logdir() where name like '%.log' order by modification desc limit 1`;
+    const [newest] = await admin<
+      { name: string; size: string }[]
+    >`select name, size from pg_ls_logdir() where name like '%.log' order by modification desc limit 1`;
     const size = Number(newest.size);
     const [row] = await admin<{ tail: Buffer }[]>`
       select pg_read_binary_file('log/' || ${newest.name}::text, ${Math.max(0, size - 4_000_000)}::bigint, 4000000) as tail`;

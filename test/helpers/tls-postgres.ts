@@ -73,7 +73,8 @@ export function startTlsPostgres(): TlsServer {
   asPostgres(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
   appendFileSync(
     join(data, 'postgresql.conf'),
-    `port = ${PORT}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${data}'\nssl = on\nssl_cert_file = '${dir}/server.crt'\nssl_key_file = '${dir}/server.key'\n`,
+    `port = ${PORT}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${data}'\nssl = ` +
+      `on\nssl_cert_file = '${dir}/server.crt'\nssl_key_file = '${dir}/server.key'\n`,
   );
   // Only TLS connections are accepted, so a session that is opened at all was encrypted.
   writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 trust\n');

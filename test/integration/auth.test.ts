@@ -29,7 +29,9 @@ interface Route {
 
 /** Every HTTP route as serverless.yml declares it, so a route added later is covered here too. */
 function serverlessRoutes(): Route[] {
-  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'error' }) as { functions: Record<string, { handler: string; events?: any[] }> };
+  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'error' }) as {
+    functions: Record<string, { handler: string; events?: any[] }>;
+  };
   return Object.values(config.functions).flatMap((fn) =>
     (fn.events ?? [])
       .filter((event) => event.httpApi)
@@ -44,7 +46,8 @@ function serverlessRoutes(): Route[] {
 }
 
 // Handlers are found through serverless.yml, so their paths are only known at run time.
-const importHandler = async (module: string): Promise<Handler> => (await import(/* @vite-ignore */ resolve(`${module}.ts`))).handler;
+const importHandler = async (module: string): Promise<Handler> =>
+  (await import(/* @vite-ignore */ resolve(`${module}.ts`))).handler;
 
 // The dashboard signs browsers in with a cookie and answers with pages; test/integration/dashboard-*.test.ts covers it.
 const routes = serverlessRoutes().filter((route) => !route.path.startsWith('/dashboard'));
@@ -53,7 +56,12 @@ const handlers = new Map<string, Handler>();
 const handlerFor = (route: Route) => handlers.get(route.module)!;
 
 let lambda: Awaited<ReturnType<typeof startLambdaEndpoint>>;
-const seeded = { connection_id: '', task_id: '', execution_id: '', connectionName: `secret-name-${randomBytes(4).toString('hex')}` };
+const seeded = {
+  connection_id: '',
+  task_id: '',
+  execution_id: '',
+  connectionName: `secret-name-${randomBytes(4).toString('hex')}`,
+};
 
 beforeAll(async () => {
   lambda = await startLambdaEndpoint();
@@ -64,17 +72,33 @@ beforeAll(async () => {
   const url = new URL(process.env.DATABASE_URL!);
   const connection = await send('POST /api/v1/connections', {
     headers: bearer(TOKEN),
-    body: { name: seeded.connectionName, host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1), username: 'postgres', sslmode: 'disable' },
+    body: {
+      name: seeded.connectionName,
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      database: url.pathname.slice(1),
+      username: 'postgres',
+      sslmode: 'disable',
+    },
   });
   expect(connection.status).toBe(201);
   seeded.connection_id = String(connection.body.id);
   const task = await send('POST /api/v1/scheduler/tasks', {
     headers: bearer(TOKEN),
-    body: { name: 'seeded', task_type: 'custom_sql', connection_id: connection.body.id, cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } },
+    body: {
+      name: 'seeded',
+      task_type: 'custom_sql',
+      connection_id: connection.body.id,
+      cron_schedule: '@daily',
+      task_params: { custom_sql: 'select 1' },
+    },
   });
   expect(task.status).toBe(201);
   seeded.task_id = String(task.body.id);
-  const run = await send('POST /api/v1/scheduler/tasks/{task_id}/run', { headers: bearer(TOKEN), path: { task_id: seeded.task_id } });
+  const run = await send('POST /api/v1/scheduler/tasks/{task_id}/run', {
+    headers: bearer(TOKEN),
+    path: { task_id: seeded.task_id },
+  });
   expect(run.status).toBe(200);
   seeded.execution_id = String(run.body.execution_id);
   await lambda.idle();
@@ -88,10 +112,21 @@ afterAll(async () => {
 /** A request that would succeed with a token: real ids in the path, a valid body where one is taken. */
 function requestFor(route: Route, headers: Record<string, string>): APIGatewayProxyEventV2 {
   const params = [...route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]);
-  const path = Object.fromEntries(params.map((name) => [name, name === 'proxy' ? 'tasks' : name === 'file' ? 'init.js' : seeded[name as keyof typeof seeded]]));
+  const path = Object.fromEntries(
+    params.map((name) => [
+      name,
+      name === 'proxy' ? 'tasks' : name === 'file' ? 'init.js' : seeded[name as keyof typeof seeded],
+    ]),
+  );
   const rawPath = route.path.replace(/\{([^}+]+)\+?\}/g, (_, name: string) => path[name]);
   const bodies: Record<string, unknown> = {
-    'POST /api/v1/scheduler/tasks': { name: 'sneaky', task_type: 'custom_sql', connection_id: Number(seeded.connection_id), cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } },
+    'POST /api/v1/scheduler/tasks': {
+      name: 'sneaky',
+      task_type: 'custom_sql',
+      connection_id: Number(seeded.connection_id),
+      cron_schedule: '@daily',
+      task_params: { custom_sql: 'select 1' },
+    },
     'PUT /api/v1/scheduler/tasks/{task_id}': { name: 'renamed' },
     'POST /api/v1/connections': { name: 'sneaky', host: '127.0.0.1', database: 'postgres', username: 'postgres' },
     'PUT /api/v1/connections/{connection_id}': { name: 'renamed' },
@@ -100,11 +135,17 @@ function requestFor(route: Route, headers: Record<string, string>): APIGatewayPr
   return apiEvent(route.method, rawPath, { path, headers, ...(body !== undefined && { body }) });
 }
 
-async function send(route: string, options: { headers?: Record<string, string>; body?: unknown; path?: Record<string, string> } = {}) {
+async function send(
+  route: string,
+  options: { headers?: Record<string, string>; body?: unknown; path?: Record<string, string> } = {},
+) {
   const [method, path] = route.split(' ');
   const found = routes.find((r) => r.method === method && r.path === path)!;
   const rawPath = path.replace(/\{(\w+)\}/g, (_, name: string) => options.path![name]);
-  return call(handlerFor(found), apiEvent(method, rawPath, { headers: options.headers, body: options.body, path: options.path }));
+  return call(
+    handlerFor(found),
+    apiEvent(method, rawPath, { headers: options.headers, body: options.body, path: options.path }),
+  );
 }
 
 function expectRefused(response: { status: number; headers: Record<string, string>; body: any }) {
@@ -122,13 +163,19 @@ describe('with API_TOKENS configured', () => {
     expect(routes.length - protectedRoutes.length).toBe(DOCUMENTATION.length);
   });
 
-  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s refuses a request without a token', async (_, route) => {
-    expectRefused(await call(handlerFor(route), requestFor(route, {})));
-  });
+  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s refuses a request without a token',
+    async (_, route) => {
+      expectRefused(await call(handlerFor(route), requestFor(route, {})));
+    },
+  );
 
-  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s refuses a wrong token', async (_, route) => {
-    expectRefused(await call(handlerFor(route), requestFor(route, bearer(WRONG_TOKEN))));
-  });
+  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s refuses a wrong token',
+    async (_, route) => {
+      expectRefused(await call(handlerFor(route), requestFor(route, bearer(WRONG_TOKEN))));
+    },
+  );
 
   it('changed nothing while refusing: no task or connection created, renamed or deleted', async () => {
     const tasks = await send('GET /api/v1/scheduler/tasks', { headers: bearer(TOKEN) });
@@ -141,8 +188,19 @@ describe('with API_TOKENS configured', () => {
 
   it('refuses tokens that are close but not equal, and other schemes', async () => {
     const list = routes.find((r) => r.method === 'GET' && r.path === '/api/v1/scheduler/tasks')!;
-    for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Bearer ${TOKEN.toUpperCase()}`, `Bearer ${TOKEN},${SECOND_TOKEN}`, `Basic ${TOKEN}`, TOKEN, 'Bearer ', `Bearer ${TOKEN} extra`]) {
-      expectRefused(await call(handlerFor(list), apiEvent('GET', '/api/v1/scheduler/tasks', { headers: { authorization } })));
+    for (const authorization of [
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(1)}`,
+      `Bearer ${TOKEN.toUpperCase()}`,
+      `Bearer ${TOKEN},${SECOND_TOKEN}`,
+      `Basic ${TOKEN}`,
+      TOKEN,
+      'Bearer ',
+      `Bearer ${TOKEN} extra`,
+    ]) {
+      expectRefused(
+        await call(handlerFor(list), apiEvent('GET', '/api/v1/scheduler/tasks', { headers: { authorization } })),
+      );
     }
   });
 
@@ -150,21 +208,31 @@ describe('with API_TOKENS configured', () => {
     const list = routes.find((r) => r.method === 'GET' && r.path === '/api/v1/scheduler/tasks')!;
     const missing = await call(handlerFor(list), apiEvent('GET', '/api/v1/scheduler/tasks'));
     expect(missing.body.detail).toBe('Missing bearer token: send Authorization: Bearer <token>');
-    const wrong = await call(handlerFor(list), apiEvent('GET', '/api/v1/scheduler/tasks', { headers: bearer('not-a-token-we-know-of') }));
+    const wrong = await call(
+      handlerFor(list),
+      apiEvent('GET', '/api/v1/scheduler/tasks', { headers: bearer('not-a-token-we-know-of') }),
+    );
     expect(wrong.body.detail).toBe('Invalid bearer token');
     expect(JSON.stringify(wrong)).not.toContain('not-a-token-we-know-of');
   });
 
-  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s serves a request with a configured token', async (_, route) => {
-    // Some answers are pages, not JSON: only the status matters here.
-    const response = await handlerFor(route)(requestFor(route, bearer(TOKEN)));
-    expect(response.statusCode).not.toBe(401);
-    expect(response.statusCode).toBeLessThan(500);
-  });
+  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s serves a request with a configured token',
+    async (_, route) => {
+      // Some answers are pages, not JSON: only the status matters here.
+      const response = await handlerFor(route)(requestFor(route, bearer(TOKEN)));
+      expect(response.statusCode).not.toBe(401);
+      expect(response.statusCode).toBeLessThan(500);
+    },
+  );
 
   it('accepts either configured token, any case of the scheme, and the header name in any case', async () => {
     const list = routes.find((r) => r.method === 'GET' && r.path === '/api/v1/scheduler/tasks')!;
-    for (const headers of [bearer(SECOND_TOKEN), { authorization: `bearer ${TOKEN}` }, { Authorization: `Bearer  ${TOKEN}` }]) {
+    for (const headers of [
+      bearer(SECOND_TOKEN),
+      { authorization: `bearer ${TOKEN}` },
+      { Authorization: `Bearer  ${TOKEN}` },
+    ]) {
       const response = await call(handlerFor(list), apiEvent('GET', '/api/v1/scheduler/tasks', { headers }));
       expect(response.status).toBe(200);
       expect(Array.isArray(response.body)).toBe(true);
@@ -173,7 +241,10 @@ describe('with API_TOKENS configured', () => {
 
   it('redirects the legacy path only for a caller with a token, and the redirect carries no token', async () => {
     const legacy = routes.find((r) => r.method === 'POST' && r.path === '/api/scheduler/{proxy+}')!;
-    const event = (headers: Record<string, string>) => ({ ...apiEvent('POST', '/api/scheduler/tasks/1/run', { headers, path: { proxy: 'tasks/1/run' } }), rawQueryString: 'x=1' });
+    const event = (headers: Record<string, string>) => ({
+      ...apiEvent('POST', '/api/scheduler/tasks/1/run', { headers, path: { proxy: 'tasks/1/run' } }),
+      rawQueryString: 'x=1',
+    });
     expectRefused(await call(handlerFor(legacy), event({})));
     const redirected = await call(handlerFor(legacy), event(bearer(TOKEN)));
     expect(redirected.status).toBe(308);
@@ -208,7 +279,10 @@ describe('how a stage without tokens behaves', () => {
   });
 
   /** A fresh copy of the stack that reads this environment (the configuration is parsed once per cold start). */
-  async function answerWith(vars: Record<string, string | undefined>, options: { module?: string; headers?: Record<string, string>; authorizer?: Record<string, unknown> } = {}) {
+  async function answerWith(
+    vars: Record<string, string | undefined>,
+    options: { module?: string; headers?: Record<string, string>; authorizer?: Record<string, unknown> } = {},
+  ) {
     setVariables(vars);
     vi.resetModules();
     const handler = await importHandler(options.module ?? 'functions/legacy/redirect');
@@ -254,7 +328,17 @@ describe('how a stage without tokens behaves', () => {
     const unguarded = await answerWith({ API_AUTH: 'gateway' });
     expect(unguarded.status).toBe(503);
     expect(unguarded.body.detail).toContain('no API Gateway authorizer');
-    expect((await answerWith({ API_AUTH: 'gateway' }, { authorizer: { jwt: { claims: { sub: 'ops' }, scopes: null } } })).status).toBe(308);
-    expect((await answerWith({ API_AUTH: 'gateway', ...deployed }, { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/ops' } } })).status).toBe(308);
+    expect(
+      (await answerWith({ API_AUTH: 'gateway' }, { authorizer: { jwt: { claims: { sub: 'ops' }, scopes: null } } }))
+        .status,
+    ).toBe(308);
+    expect(
+      (
+        await answerWith(
+          { API_AUTH: 'gateway', ...deployed },
+          { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/ops' } } },
+        )
+      ).status,
+    ).toBe(308);
   });
 });

@@ -44,26 +44,36 @@ async function queueExecutions(count: number, task = taskId): Promise<number[]> 
 }
 
 describe('the queue hands out ids in batches', () => {
-  it('takes up to the asked number, oldest first, onto the processing list, and acknowledges finished entries in the same request', async () => {
-    await pushExecutionIds([101, 102, 103]);
-    expect(await takeExecutionIds(2)).toEqual(['101', '102']);
-    expect(await getRedis().lrange(processingKey(), 0, -1)).toEqual(['101', '102']);
+  it(
+    'takes up to the asked number, oldest first, onto the processing list, and acknowledges finished entries ' +
+      'in the same request',
+    async () => {
+      await pushExecutionIds([101, 102, 103]);
+      expect(await takeExecutionIds(2)).toEqual(['101', '102']);
+      expect(await getRedis().lrange(processingKey(), 0, -1)).toEqual(['101', '102']);
 
-    // Asking for more than is left returns what there is.
-    expect(await takeExecutionIds(5, ['101'])).toEqual(['103']);
-    expect(await getRedis().lrange(processingKey(), 0, -1)).toEqual(['102', '103']);
-    expect(await queuedIds()).toEqual([]);
+      // Asking for more than is left returns what there is.
+      expect(await takeExecutionIds(5, ['101'])).toEqual(['103']);
+      expect(await getRedis().lrange(processingKey(), 0, -1)).toEqual(['102', '103']);
+      expect(await queuedIds()).toEqual([]);
 
-    expect(await takeExecutionIds(0, ['102', '103'])).toEqual([]);
-    expect(await getRedis().llen(processingKey())).toBe(0);
-  });
+      expect(await takeExecutionIds(0, ['102', '103'])).toEqual([]);
+      expect(await getRedis().llen(processingKey())).toBe(0);
+    },
+  );
 });
 
 describe('claims and outcomes of a batch', () => {
   it('claims only the queued ones of a batch, each with its connection and the previous findings and state', async () => {
     const [done, queued, alreadyRunning] = await queueExecutions(3);
-    const previousResult = { findings: [{ check: 'x', object: null, severity: 'info' }], state: { position: 7 }, data: { rows: [[1]] } };
-    await query(sql`update task_executions set status = 'completed', result = ${JSON.stringify(previousResult)}::jsonb where id = ${done}`);
+    const previousResult = {
+      findings: [{ check: 'x', object: null, severity: 'info' }],
+      state: { position: 7 },
+      data: { rows: [[1]] },
+    };
+    await query(
+      sql`update task_executions set status = 'completed', result = ${JSON.stringify(previousResult)}::jsonb where id = ${done}`,
+    );
     await query(sql`update task_executions set status = 'running', attempts = 1 where id = ${alreadyRunning}`);
 
     const claimed = await claimExecutions(getDb(), [queued, alreadyRunning, 987654321], 30);
@@ -83,7 +93,11 @@ describe('claims and outcomes of a batch', () => {
     await query(sql`update task_executions set status = 'queued' where id = ${givenUp}`);
 
     const recorded = await finishExecutions(getDb(), [
-      storedOutcome(current, 1, { status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, errorMessage: null }),
+      storedOutcome(current, 1, {
+        status: 'completed',
+        result: { data: { rows: [['it\'s "quoted" \\ text']] } },
+        errorMessage: null,
+      }),
       storedOutcome(givenUp, 1, { status: 'failed', result: null, errorMessage: 'too late' }),
     ]);
 
@@ -92,7 +106,12 @@ describe('claims and outcomes of a batch', () => {
       sql`select id, status, result, error_message from task_executions where id in (${current}, ${givenUp}) order by id`,
     );
     expect(rows).toEqual([
-      { id: String(current), status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, error_message: null },
+      {
+        id: String(current),
+        status: 'completed',
+        result: { data: { rows: [['it\'s "quoted" \\ text']] } },
+        error_message: null,
+      },
       { id: String(givenUp), status: 'queued', result: null, error_message: null },
     ]);
   });
@@ -106,7 +125,11 @@ describe('claims and outcomes of a batch', () => {
       [
         storedOutcome(good, 1, { status: 'completed', result: { findings: [] }, errorMessage: null }),
         // A log line with a NUL character in it: a valid JavaScript string that jsonb refuses.
-        storedOutcome(refused, 1, { status: 'completed', result: { evidence: 'before\u0000after' }, errorMessage: null }),
+        storedOutcome(refused, 1, {
+          status: 'completed',
+          result: { evidence: 'before\u0000after' },
+          errorMessage: null,
+        }),
       ],
       () => Date.now() + 5000,
     );
@@ -116,7 +139,12 @@ describe('claims and outcomes of a batch', () => {
       sql`select id, status, result, error_message from task_executions where id in (${good}, ${refused}) order by id`,
     );
     expect(rows[0]).toEqual({ id: String(good), status: 'completed', result: { findings: [] }, error_message: null });
-    expect(rows[1]).toEqual({ id: String(refused), status: 'failed', result: null, error_message: expect.stringMatching(/^The review finished but its result could not be stored: .*\\u0000/) });
+    expect(rows[1]).toEqual({
+      id: String(refused),
+      status: 'failed',
+      result: null,
+      error_message: expect.stringMatching(/^The review finished but its result could not be stored: .*\\u0000/),
+    });
   });
 });
 
@@ -127,7 +155,15 @@ describe('a drain with many workers', () => {
 
     const report = await drainQueue({ concurrency: 8 });
 
-    expect(report).toEqual({ completed: 60, failed: 0, notClaimed: 0, dropped: 0, stashed: 0, lost: 0, stoppedBy: null });
+    expect(report).toEqual({
+      completed: 60,
+      failed: 0,
+      notClaimed: 0,
+      dropped: 0,
+      stashed: 0,
+      lost: 0,
+      stoppedBy: null,
+    });
     const rows = await query<{ status: string; attempts: number; n: number }>(sql`
       select status, attempts, count(*)::int as n from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) group by 1, 2`);
     expect(rows).toEqual([{ status: 'completed', attempts: 1, n: 60 }]);
@@ -141,7 +177,15 @@ describe('a drain with many workers', () => {
 
     const report = await drainQueue({ concurrency: 4 });
 
-    expect(report).toEqual({ completed: 1, failed: 0, notClaimed: 1, dropped: 0, stashed: 0, lost: 0, stoppedBy: null });
+    expect(report).toEqual({
+      completed: 1,
+      failed: 0,
+      notClaimed: 1,
+      dropped: 0,
+      stashed: 0,
+      lost: 0,
+      stoppedBy: null,
+    });
     expect(logLines().filter((l) => l.message === 'execution started' && l.executionId === id)).toHaveLength(1);
     expect(await getRedis().llen(processingKey())).toBe(0);
   });

@@ -18,7 +18,16 @@ import { createTargetDatabase, targetPort, type TargetDatabase } from '../helper
 process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = 'test-artifacts';
 const HOSTILE_TABLE = '<img src=x onerror=alert(1)>';
 
@@ -39,15 +48,20 @@ async function open(path: string, width = 1280): Promise<Page> {
   page.on('console', (message) => message.type() === 'error' && problems.push(`${path}: console: ${message.text()}`));
   page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`));
   page.on('dialog', (dialog) => problems.push(`${path}: dialog ${dialog.message()}`));
-  page.on('request', (request) => !request.url().startsWith(server.url) && problems.push(`${path}: requested ${request.url()}`));
+  page.on(
+    'request',
+    (request) => !request.url().startsWith(server.url) && problems.push(`${path}: requested ${request.url()}`),
+  );
   const response = await page.goto(`${server.url}${path}`);
   expect(response?.status()).toBe(200);
   expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
   return page;
 }
 
-const text = async (page: Page, selector: string) => (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
-const apiTask = async (id: number) => (await call(getTask, apiEvent('GET', `/api/v1/scheduler/tasks/${id}`, { path: { task_id: String(id) } }))).body;
+const text = async (page: Page, selector: string) =>
+  (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
+const apiTask = async (id: number) =>
+  (await call(getTask, apiEvent('GET', `/api/v1/scheduler/tasks/${id}`, { path: { task_id: String(id) } }))).body;
 const shoot = async (page: Page, name: string) => {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
@@ -66,11 +80,37 @@ beforeAll(async () => {
     create table "${HOSTILE_TABLE}" (v text);`);
   const connection = await call(
     createConnection,
-    apiEvent('POST', '/api/v1/connections', { body: { name: `shop-${db.name}`, host: '127.0.0.1', port: targetPort, database: db.name, username: 'postgres', sslmode: 'disable' } }),
+    apiEvent('POST', '/api/v1/connections', {
+      body: {
+        name: `shop-${db.name}`,
+        host: '127.0.0.1',
+        port: targetPort,
+        database: db.name,
+        username: 'postgres',
+        sslmode: 'disable',
+      },
+    }),
   );
   connectionId = connection.body.id;
-  tablesTaskId = (await createTaskVia({ name: 'Nightly tables', task_type: 'table_analysis', connection_id: connectionId, cron_schedule: '0 3 * * *', timezone: 'Europe/Berlin', task_params: { analysis_target: 'tables' } })).id;
-  configTaskId = (await createTaskVia({ name: 'Config drift', task_type: 'config_check', connection_id: connectionId, cron_schedule: '@hourly', task_params: { analysis_target: 'config' } })).id;
+  tablesTaskId = (
+    await createTaskVia({
+      name: 'Nightly tables',
+      task_type: 'table_analysis',
+      connection_id: connectionId,
+      cron_schedule: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      task_params: { analysis_target: 'tables' },
+    })
+  ).id;
+  configTaskId = (
+    await createTaskVia({
+      name: 'Config drift',
+      task_type: 'config_check',
+      connection_id: connectionId,
+      cron_schedule: '@hourly',
+      task_params: { analysis_target: 'config' },
+    })
+  ).id;
   await reviewNow(configTaskId);
   // Three table reviews: clean of the planted problem, it appears, it persists.
   tableRuns.push(await reviewNow(tablesTaskId));
@@ -90,7 +130,9 @@ describe('the dashboard in Chromium', () => {
     const page = await open('/dashboard');
     expect(await page.title()).toBe('Overview · pg-reviewer');
     const row = page.locator(`#connections tr[data-connection-id="${connectionId}"]`);
-    expect(await row.getByRole('link', { name: `shop-${db.name}` }).getAttribute('href')).toBe(`/dashboard/connections/${connectionId}`);
+    expect(await row.getByRole('link', { name: `shop-${db.name}` }).getAttribute('href')).toBe(
+      `/dashboard/connections/${connectionId}`,
+    );
     const tables = row.locator('a.review[data-task-type=table_analysis]');
     expect(await tables.getAttribute('href')).toBe(`/dashboard/executions/${tableRuns[2].id}/report`);
     expect(await row.locator('a.review').count()).toBe(2);
@@ -107,11 +149,15 @@ describe('the dashboard in Chromium', () => {
 
   it('dates a finding on the connection page from the run it appeared in, while it persists', async () => {
     const page = await open(`/dashboard/connections/${connectionId}`);
-    const finding = page.locator('#open-findings tr[data-check="tables.missing_primary_key"][data-object="public.orders_no_pk"]');
+    const finding = page.locator(
+      '#open-findings tr[data-check="tables.missing_primary_key"][data-object="public.orders_no_pk"]',
+    );
     expect(await finding.locator('[data-field=first_seen] a').innerText()).toBe(`#${tableRuns[1].id}`);
     expect(await finding.locator('[data-field=runs]').innerText()).toBe('2');
     // A table there since the first run dates from it; its name stays text.
-    const hostile = page.locator('#open-findings tr[data-check="tables.missing_primary_key"]', { hasText: HOSTILE_TABLE });
+    const hostile = page.locator('#open-findings tr[data-check="tables.missing_primary_key"]', {
+      hasText: HOSTILE_TABLE,
+    });
     expect(await hostile.locator('[data-field=first_seen] a').innerText()).toBe(`#${tableRuns[0].id}`);
     expect(await hostile.locator('[data-field=runs]').innerText()).toBe('3');
     expect(await page.locator('img').count()).toBe(0);
@@ -131,8 +177,14 @@ describe('the dashboard in Chromium', () => {
     await db.admin`alter table orders_no_pk add primary key (id)`;
     tableRuns.push(await reviewNow(tablesTaskId));
     const page = await open(`/dashboard/connections/${connectionId}`);
-    expect(await page.locator('#open-findings tr[data-check="tables.missing_primary_key"][data-object="public.orders_no_pk"]').count()).toBe(0);
-    const resolved = page.locator('#resolved-findings tr[data-check="tables.missing_primary_key"][data-object="public.orders_no_pk"]');
+    expect(
+      await page
+        .locator('#open-findings tr[data-check="tables.missing_primary_key"][data-object="public.orders_no_pk"]')
+        .count(),
+    ).toBe(0);
+    const resolved = page.locator(
+      '#resolved-findings tr[data-check="tables.missing_primary_key"][data-object="public.orders_no_pk"]',
+    );
     expect(await resolved.locator('[data-field=first_seen] a').innerText()).toBe(`#${tableRuns[1].id}`);
     expect(await resolved.locator('[data-field=resolved] a').innerText()).toBe(`#${tableRuns[3].id}`);
     expect(await resolved.locator('td').nth(3).innerText()).toContain(`#${tableRuns[2].id}`);
@@ -159,7 +211,10 @@ describe('the dashboard in Chromium', () => {
     await shoot(page, 'dashboard-tasks');
     await row().getByRole('button', { name: 'Run now' }).click();
     await page.waitForLoadState();
-    const runs = await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { task_id: String(configTaskId), limit: '1' } }));
+    const runs = await call(
+      listExecutions,
+      apiEvent('GET', '/api/v1/scheduler/executions', { query: { task_id: String(configTaskId), limit: '1' } }),
+    );
     expect(runs.body[0]).toMatchObject({ trigger: 'manual', status: 'queued' });
     expect(await row().locator('[data-field=last_status]').innerText()).toBe('queued');
     await page.setViewportSize({ width: 375, height: 800 });
@@ -173,10 +228,17 @@ describe('the dashboard in Chromium', () => {
     const missing = await page.request.post(url, { form: { back: '/dashboard/tasks' }, maxRedirects: 0 });
     expect(missing.status()).toBe(403);
     expect(await missing.text()).toContain('no valid security token');
-    const wrong = await page.request.post(url, { form: { csrf: 'x'.repeat(43), back: '/dashboard/tasks' }, maxRedirects: 0 });
+    const wrong = await page.request.post(url, {
+      form: { csrf: 'x'.repeat(43), back: '/dashboard/tasks' },
+      maxRedirects: 0,
+    });
     expect(wrong.status()).toBe(403);
     const token = await page.locator('input[name=csrf]').first().inputValue();
-    const foreign = await page.request.post(url, { form: { csrf: token }, headers: { origin: 'https://attacker.example' }, maxRedirects: 0 });
+    const foreign = await page.request.post(url, {
+      form: { csrf: token },
+      headers: { origin: 'https://attacker.example' },
+      maxRedirects: 0,
+    });
     expect(foreign.status()).toBe(403);
     expect((await apiTask(configTaskId)).is_active).toBe(true);
     await page.close();
@@ -184,11 +246,15 @@ describe('the dashboard in Chromium', () => {
 
   it('pages through the executions with the API filters and a cursor, linking to each report', async () => {
     const page = await open(`/dashboard/executions?connection_id=${connectionId}&task_type=table_analysis&limit=2`);
-    const ids = await page.locator('#executions tr[data-execution-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-execution-id')));
+    const ids = await page
+      .locator('#executions tr[data-execution-id]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-execution-id')));
     expect(ids).toEqual([tableRuns[3].id, tableRuns[2].id].map(String));
     await page.getByRole('link', { name: 'Older →' }).click();
     await page.waitForURL(/before_id=/);
-    const older = await page.locator('#executions tr[data-execution-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-execution-id')));
+    const older = await page
+      .locator('#executions tr[data-execution-id]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-execution-id')));
     expect(older).toEqual([tableRuns[1].id, tableRuns[0].id].map(String));
     expect(await page.locator('#executions [data-field=status]').first().innerText()).toBe('completed');
     await shoot(page, 'dashboard-executions');

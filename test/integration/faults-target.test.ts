@@ -26,7 +26,8 @@ afterAll(async () => {
   await admin.end();
 });
 
-const queue = (taskId: number) => call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }));
+const queue = (taskId: number) =>
+  call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }));
 
 /** Holds an exclusive lock on `held` so an execution reading it is mid-flight for as long as the test wants. */
 async function holdLock() {
@@ -54,7 +55,9 @@ const reviewerBackends = () =>
 
 describe('faults on the reviewed database', () => {
   it('fails the execution with the reason when its connection is terminated mid-execution', async () => {
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 30 } }));
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 30 } }),
+    );
     const release = await holdLock();
     await queue(task.id);
     const drain = consumer({});
@@ -65,11 +68,15 @@ describe('faults on the reviewed database', () => {
     await release();
     const [execution] = await executionsOf(task.id);
     expect(execution.status).toBe('failed');
-    expect(execution.error_message).toMatch(/^(The connection to the target database was closed during the review|terminating connection due to administrator command)/);
+    expect(execution.error_message).toMatch(
+      /^(The connection to the target database was closed during the review|terminating connection due to administrator command)/,
+    );
   });
 
   it('cancels an execution that exceeds query_timeout on the target and marks it failed', async () => {
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 2 } }));
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 2 } }),
+    );
     const release = await holdLock();
     await queue(task.id);
     const started = Date.now();
@@ -91,7 +98,13 @@ describe('faults on the reviewed database', () => {
   });
 
   it('fails a review whose password is refused, readably, while the other tasks keep running', async () => {
-    const wrong = await createLocalConnection({ name: 'wrong password', port: targetPort, database: 'postgres', username: 'pgr_nobody', password: 'definitely-wrong' });
+    const wrong = await createLocalConnection({
+      name: 'wrong password',
+      port: targetPort,
+      database: 'postgres',
+      username: 'pgr_nobody',
+      password: 'definitely-wrong',
+    });
     const refused = await createTaskVia(customSqlTask(wrong.id));
     const fine = await createTaskVia(customSqlTask(connectionId));
     await queue(refused.id);
@@ -108,12 +121,22 @@ describe('faults on the reviewed database', () => {
 
 describe('tasks changed while an execution waits', () => {
   it('runs a queued execution with the params it was queued with when the task is edited meanwhile', async () => {
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: "select 'before' as v" } }));
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: "select 'before' as v" } }),
+    );
     await queue(task.id);
-    const edited = await call(updateTask, apiEvent('PUT', `/x/${task.id}`, { path: { task_id: String(task.id) }, body: { task_params: { custom_sql: "select 'after' as v" } } }));
+    const edited = await call(
+      updateTask,
+      apiEvent('PUT', `/x/${task.id}`, {
+        path: { task_id: String(task.id) },
+        body: { task_params: { custom_sql: "select 'after' as v" } },
+      }),
+    );
     expect(edited.status).toBe(200);
     await consumer({});
-    const [execution] = await query<{ status: string; result: { data: { rows: unknown[][] } } }>(sql`select status, result from task_executions where scheduled_task_id = ${task.id}`);
+    const [execution] = await query<{ status: string; result: { data: { rows: unknown[][] } } }>(
+      sql`select status, result from task_executions where scheduled_task_id = ${task.id}`,
+    );
     expect(execution.status).toBe('completed');
     expect(execution.result.data.rows).toEqual([['before']]);
   });
@@ -122,15 +145,21 @@ describe('tasks changed while an execution waits', () => {
     const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '* * * * *' }));
     await makeTasksDue([task.id], new Date(Date.now() - 1000));
     await runTick();
-    const [queued] = await query<{ id: string; status: string }>(sql`select id, status from task_executions where scheduled_task_id = ${task.id}`);
+    const [queued] = await query<{ id: string; status: string }>(
+      sql`select id, status from task_executions where scheduled_task_id = ${task.id}`,
+    );
     expect(queued.status).toBe('queued');
     await call(deleteTask, apiEvent('DELETE', `/x/${task.id}`, { path: { task_id: String(task.id) } }));
     const report = await consumer({});
     expect(report.completed).toBe(0);
-    const [after] = await query<{ status: string; scheduled_task_id: number | null }>(sql`select status, scheduled_task_id from task_executions where id = ${queued.id}`);
+    const [after] = await query<{ status: string; scheduled_task_id: number | null }>(
+      sql`select status, scheduled_task_id from task_executions where id = ${queued.id}`,
+    );
     expect(after).toEqual({ status: 'cancelled', scheduled_task_id: null });
     await runTick({ now: new Date(Date.now() + 3_600_000) });
-    const [{ n }] = await query<{ n: number }>(sql`select count(*)::int as n from task_executions where id > ${queued.id} and connection_id = ${connectionId} and task_type = 'custom_sql' and trigger = 'schedule' and scheduled_task_id is null`);
+    const [{ n }] = await query<{ n: number }>(
+      sql`select count(*)::int as n from task_executions where id > ${queued.id} and connection_id = ${connectionId} and task_type = 'custom_sql' and trigger = 'schedule' and scheduled_task_id is null`,
+    );
     expect(n).toBe(0);
   });
 });

@@ -43,9 +43,11 @@ async function untilQueueAnswers(): Promise<void> {
 
 const countByStatus = async (taskIds: number[]) =>
   Object.fromEntries(
-    (await query<{ status: string; n: number }>(sql`
+    (
+      await query<{ status: string; n: number }>(sql`
       select status, count(*)::int as n from task_executions
-       where scheduled_task_id in (select unnest(${`{${taskIds.join(',')}}`}::int[])) group by status`)).map((r) => [r.status, r.n]),
+       where scheduled_task_id in (select unnest(${`{${taskIds.join(',')}}`}::int[])) group by status`)
+    ).map((r) => [r.status, r.n]),
   );
 
 describe('Redis stopped', () => {
@@ -60,7 +62,10 @@ describe('Redis stopped', () => {
     const status = await call(queueStatus, apiEvent('GET', '/api/v1/scheduler/queue/status'));
     expect(status.status).toBe(503);
     expect(status.body.detail).toMatch(/^Redis is unavailable/);
-    const task = await call(getTask, apiEvent('GET', `/api/v1/scheduler/tasks/${ids[0]}`, { path: { task_id: String(ids[0]) } }));
+    const task = await call(
+      getTask,
+      apiEvent('GET', `/api/v1/scheduler/tasks/${ids[0]}`, { path: { task_id: String(ids[0]) } }),
+    );
     expect(task.status).toBe(200);
 
     await redis.resume();
@@ -75,7 +80,11 @@ describe('Redis stopped', () => {
   it('keeps taken executions recoverable when Redis stops during a drain', async () => {
     const task = await createTaskVia(customSqlTask(connectionId));
     const queued = [];
-    for (let i = 0; i < 5; i++) queued.push((await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).body.execution_id);
+    for (let i = 0; i < 5; i++)
+      queued.push(
+        (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).body
+          .execution_id,
+      );
     await redis.stop();
     // The drain stops and says why instead of throwing into Lambda's retry of the invocation.
     expect((await consumer({})).stoppedBy).toMatch(/Redis is unavailable/);
@@ -83,7 +92,9 @@ describe('Redis stopped', () => {
     await untilQueueAnswers();
     // The private Redis keeps nothing on disk: its list is gone, as after a real restart. The rows
     // are still queued and are pushed again once they have waited REQUEUE_AFTER_SECONDS.
-    await query(sql`update task_executions set enqueued_at = now() - interval '1 hour' where scheduled_task_id = ${task.id}`);
+    await query(
+      sql`update task_executions set enqueued_at = now() - interval '1 hour' where scheduled_task_id = ${task.id}`,
+    );
     await runTick();
     await consumer({});
     const executions = await executionsOf(task.id);
@@ -96,7 +107,9 @@ describe('a consumer killed mid-execution', () => {
   it('is detected after the execution timeout, retried, and the execution completes once', async () => {
     const target = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     await target`create table if not exists held (id int)`;
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 3 } }));
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 3 } }),
+    );
     // Hold a lock the execution's query waits on, so the consumer is mid-execution when killed.
     const holder = await target.reserve();
     await holder`begin`;
@@ -104,7 +117,10 @@ describe('a consumer killed mid-execution', () => {
     await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }));
 
     // Node itself (not npx) so SIGKILL reaches the process that holds the execution.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/consumer-process.ts'], { env: { ...process.env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/consumer-process.ts'], {
+      env: { ...process.env },
+      stdio: 'ignore',
+    });
     const deadline = Date.now() + 30_000;
     while ((await executionsOf(task.id))[0].status !== 'running') {
       if (Date.now() > deadline) throw new Error('the consumer never started the execution');
@@ -115,7 +131,9 @@ describe('a consumer killed mid-execution', () => {
     holder.release();
 
     // Once its deadline (query_timeout + grace) has passed, the tick gives the attempt up and queues it again.
-    await query(sql`update task_executions set deadline_at = now() - interval '1 second' where scheduled_task_id = ${task.id}`);
+    await query(
+      sql`update task_executions set deadline_at = now() - interval '1 second' where scheduled_task_id = ${task.id}`,
+    );
     expect((await runTick()).recovered.requeued).toBe(1);
     await consumer({});
     const [execution] = await executionsOf(task.id);
@@ -127,10 +145,15 @@ describe('a consumer killed mid-execution', () => {
     const task = await createTaskVia(customSqlTask(connectionId));
     await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }));
     // A consumer that took its second attempt and vanished.
-    await query(sql`update task_executions set status = 'running', attempts = 2, started_at = now() - interval '10 minutes', deadline_at = now() - interval '1 minute' where scheduled_task_id = ${task.id}`);
+    await query(
+      sql`update task_executions set status = 'running', attempts = 2, started_at = now() - interval '10 minutes', deadline_at = now() - interval '1 minute' where scheduled_task_id = ${task.id}`,
+    );
     const report = await runTick();
     expect(report.recovered.failed).toBeGreaterThanOrEqual(1);
     const [execution] = await executionsOf(task.id);
-    expect(execution).toMatchObject({ status: 'failed', error_message: 'The execution did not finish: its consumer stopped responding after 2 attempt(s)' });
+    expect(execution).toMatchObject({
+      status: 'failed',
+      error_message: 'The execution did not finish: its consumer stopped responding after 2 attempt(s)',
+    });
   });
 });

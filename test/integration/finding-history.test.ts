@@ -18,8 +18,15 @@ const runs: Array<{ id: number; completed_at: string }> = [];
 const MISSING_PK = { check: 'tables.missing_primary_key', object: 'public.orders_no_pk' };
 
 const findings = (state?: string, id = connectionId) =>
-  call(connectionFindings, apiEvent('GET', `/api/v1/connections/${id}/findings`, { path: { connection_id: String(id) }, query: state ? { state } : undefined }));
-const entryFor = (body: { findings: Array<{ check: string; object: string | null }> }): any => body.findings.find((f) => f.check === MISSING_PK.check && f.object === MISSING_PK.object);
+  call(
+    connectionFindings,
+    apiEvent('GET', `/api/v1/connections/${id}/findings`, {
+      path: { connection_id: String(id) },
+      query: state ? { state } : undefined,
+    }),
+  );
+const entryFor = (body: { findings: Array<{ check: string; object: string | null }> }): any =>
+  body.findings.find((f) => f.check === MISSING_PK.check && f.object === MISSING_PK.object);
 
 beforeAll(async () => {
   db = await createTargetDatabase('history');
@@ -28,10 +35,27 @@ beforeAll(async () => {
   await db.admin`create table legacy_no_pk (id int)`;
   const connection = await call(
     createConnection,
-    apiEvent('POST', '/api/v1/connections', { body: { name: `history-${db.name}`, host: '127.0.0.1', port: targetPort, database: db.name, username: 'postgres', sslmode: 'disable' } }),
+    apiEvent('POST', '/api/v1/connections', {
+      body: {
+        name: `history-${db.name}`,
+        host: '127.0.0.1',
+        port: targetPort,
+        database: db.name,
+        username: 'postgres',
+        sslmode: 'disable',
+      },
+    }),
   );
   connectionId = connection.body.id;
-  taskId = (await createTaskVia({ name: 'Tables nightly', task_type: 'table_analysis', connection_id: connectionId, cron_schedule: '0 3 * * *', task_params: { analysis_target: 'tables' } })).id;
+  taskId = (
+    await createTaskVia({
+      name: 'Tables nightly',
+      task_type: 'table_analysis',
+      connection_id: connectionId,
+      cron_schedule: '0 3 * * *',
+      task_params: { analysis_target: 'tables' },
+    })
+  ).id;
   runs.push(await reviewNow(taskId));
 }, 120_000);
 
@@ -63,11 +87,22 @@ describe('GET /api/v1/connections/{id}/findings', () => {
     runs.push(await reviewNow(taskId));
     open = await findings('open');
     const persisting = entryFor(open.body)!;
-    expect(persisting).toMatchObject({ first_seen_execution_id: runs[1].id, first_seen: runs[1].completed_at, last_seen_execution_id: runs[2].id, last_seen: runs[2].completed_at, runs: 2 });
+    expect(persisting).toMatchObject({
+      first_seen_execution_id: runs[1].id,
+      first_seen: runs[1].completed_at,
+      last_seen_execution_id: runs[2].id,
+      last_seen: runs[2].completed_at,
+      runs: 2,
+    });
     expect(persisting.recommendation).toContain('orders_no_pk');
     // A finding present since the first run of the task dates from that run.
     const legacy = open.body.findings.find((f: { object: string | null }) => f.object === 'public.legacy_no_pk');
-    expect(legacy).toMatchObject({ check: MISSING_PK.check, first_seen_execution_id: runs[0].id, first_seen: runs[0].completed_at, runs: 3 });
+    expect(legacy).toMatchObject({
+      check: MISSING_PK.check,
+      first_seen_execution_id: runs[0].id,
+      first_seen: runs[0].completed_at,
+      runs: 3,
+    });
 
     await db.admin`alter table orders_no_pk add primary key (id)`;
     runs.push(await reviewNow(taskId));

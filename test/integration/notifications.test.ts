@@ -77,117 +77,121 @@ const makeRetriesDue = () =>
   query(sql`update notification_deliveries set next_attempt_at = now() where status = 'pending'`);
 
 describe('webhook notifications of a table review', () => {
-  it('sends one signed finding.new for a planted problem, nothing for the same problem again, and finding.resolved once it is fixed', async () => {
-    const connection = await targetConnection();
-    const hooks = receiver.requests;
-    const created = await channel({
-      name: 'on-call',
-      type: 'webhook',
-      url: receiver.url,
-      connection_ids: [connection.id],
-    });
-    expect(created).toMatchObject({
-      type: 'webhook',
-      url: `http://127.0.0.1:${receiver.port}/…`,
-      has_secret: true,
-      min_severity: 'warning',
-    });
-    expect(JSON.stringify(created)).not.toContain(SECRET);
+  it(
+    'sends one signed finding.new for a planted problem, nothing for the same problem again, and ' +
+      'finding.resolved once it is fixed',
+    async () => {
+      const connection = await targetConnection();
+      const hooks = receiver.requests;
+      const created = await channel({
+        name: 'on-call',
+        type: 'webhook',
+        url: receiver.url,
+        connection_ids: [connection.id],
+      });
+      expect(created).toMatchObject({
+        type: 'webhook',
+        url: `http://127.0.0.1:${receiver.port}/…`,
+        has_secret: true,
+        min_severity: 'warning',
+      });
+      expect(JSON.stringify(created)).not.toContain(SECRET);
 
-    await target.admin`create table orders (id int primary key, total numeric)`;
-    const task = await createTaskVia({
-      name: 'Orders tables',
-      task_type: 'table_analysis',
-      connection_id: connection.id,
-      cron_schedule: '0 2 * * *',
-      task_params: { target_tables: ['public.orders'] },
-    });
-    await runAndWait(task.id);
-    expect(hooks).toHaveLength(0);
+      await target.admin`create table orders (id int primary key, total numeric)`;
+      const task = await createTaskVia({
+        name: 'Orders tables',
+        task_type: 'table_analysis',
+        connection_id: connection.id,
+        cron_schedule: '0 2 * * *',
+        task_params: { target_tables: ['public.orders'] },
+      });
+      await runAndWait(task.id);
+      expect(hooks).toHaveLength(0);
 
-    await target.admin`alter table orders drop constraint orders_pkey`;
-    const planted = await runAndWait(task.id);
-    expect(hooks).toHaveLength(1);
-    const [message] = hooks;
-    expect(verifyPgReviewerSignature(SECRET, message.body, String(message.headers['pg-reviewer-signature']))).toBe(
-      true,
-    );
-    expect(
-      verifyPgReviewerSignature(
-        'whsec_some-other-secret-value',
-        message.body,
-        String(message.headers['pg-reviewer-signature']),
-      ),
-    ).toBe(false);
-    expect(message.headers['pg-reviewer-event']).toBe('finding.new');
-    expect(message.headers['idempotency-key']).toBe(message.json.id);
-    expect(message.json).toMatchObject({
-      version: 1,
-      type: 'finding.new',
-      execution: {
-        id: planted,
-        status: 'completed',
-        report_url: `https://reviewer.example.com/api/v1/scheduler/executions/${planted}/report`,
-      },
-      task: { id: task.id, name: 'Orders tables', task_type: 'table_analysis' },
-      connection: { id: connection.id, name: connection.name, database: target.name },
-      findings_omitted: 0,
-    });
-    expect(message.json.findings).toEqual([
-      expect.objectContaining({
-        check: 'tables.missing_primary_key',
-        object: 'public.orders',
-        severity: 'warning',
-        recommendation: expect.stringContaining('public.orders'),
-      }),
-    ]);
-
-    await runAndWait(task.id);
-    expect(hooks).toHaveLength(1);
-
-    await target.admin`alter table orders add primary key (id)`;
-    const fixed = await runAndWait(task.id);
-    expect(hooks).toHaveLength(2);
-    expect(hooks[1].json).toMatchObject({
-      type: 'finding.resolved',
-      execution: { id: fixed },
-      findings: [{ check: 'tables.missing_primary_key', object: 'public.orders', detail: null }],
-    });
-    expect(verifyPgReviewerSignature(SECRET, hooks[1].body, String(hooks[1].headers['pg-reviewer-signature']))).toBe(
-      true,
-    );
-
-    // The execution API shows what the run caused.
-    const execution = await call(
-      getExecution,
-      apiEvent('GET', `/api/v1/scheduler/executions/${planted}`, { path: { execution_id: String(planted) } }),
-    );
-    expect(execution.body.notifications).toEqual([
-      expect.objectContaining({
-        event_id: message.json.id,
-        event_type: 'finding.new',
-        channel_id: created.id,
-        channel_name: 'on-call',
-        status: 'delivered',
-        attempts: 1,
-      }),
-    ]);
-    // So does its report, in both formats.
-    const reportOf = (format: string) =>
-      executionReport(
-        apiEvent('GET', `/api/v1/scheduler/executions/${planted}/report`, {
-          path: { execution_id: String(planted) },
-          query: { format },
-        }),
-        {},
+      await target.admin`alter table orders drop constraint orders_pkey`;
+      const planted = await runAndWait(task.id);
+      expect(hooks).toHaveLength(1);
+      const [message] = hooks;
+      expect(verifyPgReviewerSignature(SECRET, message.body, String(message.headers['pg-reviewer-signature']))).toBe(
+        true,
       );
-    expect((await reportOf('md')).body).toMatch(
-      /## Notifications\n\n\| Event \| Channel \| Status \| {2}\|\n.*\n\| finding\.new \| on-call \| delivered \| delivered .* after 1 attempt \|/,
-    );
-    expect((await reportOf('html')).body).toMatch(
-      /<section id="notifications">.*<td>finding\.new<\/td>\s*<td>on-call<\/td>\s*<td>delivered<\/td>/s,
-    );
-  });
+      expect(
+        verifyPgReviewerSignature(
+          'whsec_some-other-secret-value',
+          message.body,
+          String(message.headers['pg-reviewer-signature']),
+        ),
+      ).toBe(false);
+      expect(message.headers['pg-reviewer-event']).toBe('finding.new');
+      expect(message.headers['idempotency-key']).toBe(message.json.id);
+      expect(message.json).toMatchObject({
+        version: 1,
+        type: 'finding.new',
+        execution: {
+          id: planted,
+          status: 'completed',
+          report_url: `https://reviewer.example.com/api/v1/scheduler/executions/${planted}/report`,
+        },
+        task: { id: task.id, name: 'Orders tables', task_type: 'table_analysis' },
+        connection: { id: connection.id, name: connection.name, database: target.name },
+        findings_omitted: 0,
+      });
+      expect(message.json.findings).toEqual([
+        expect.objectContaining({
+          check: 'tables.missing_primary_key',
+          object: 'public.orders',
+          severity: 'warning',
+          recommendation: expect.stringContaining('public.orders'),
+        }),
+      ]);
+
+      await runAndWait(task.id);
+      expect(hooks).toHaveLength(1);
+
+      await target.admin`alter table orders add primary key (id)`;
+      const fixed = await runAndWait(task.id);
+      expect(hooks).toHaveLength(2);
+      expect(hooks[1].json).toMatchObject({
+        type: 'finding.resolved',
+        execution: { id: fixed },
+        findings: [{ check: 'tables.missing_primary_key', object: 'public.orders', detail: null }],
+      });
+      expect(verifyPgReviewerSignature(SECRET, hooks[1].body, String(hooks[1].headers['pg-reviewer-signature']))).toBe(
+        true,
+      );
+
+      // The execution API shows what the run caused.
+      const execution = await call(
+        getExecution,
+        apiEvent('GET', `/api/v1/scheduler/executions/${planted}`, { path: { execution_id: String(planted) } }),
+      );
+      expect(execution.body.notifications).toEqual([
+        expect.objectContaining({
+          event_id: message.json.id,
+          event_type: 'finding.new',
+          channel_id: created.id,
+          channel_name: 'on-call',
+          status: 'delivered',
+          attempts: 1,
+        }),
+      ]);
+      // So does its report, in both formats.
+      const reportOf = (format: string) =>
+        executionReport(
+          apiEvent('GET', `/api/v1/scheduler/executions/${planted}/report`, {
+            path: { execution_id: String(planted) },
+            query: { format },
+          }),
+          {},
+        );
+      expect((await reportOf('md')).body).toMatch(
+        /## Notifications\n\n\| Event \| Channel \| Status \| {2}\|\n.*\n\| finding\.new \| on-call \| delivered \| delivered .* after 1 attempt \|/,
+      );
+      expect((await reportOf('html')).body).toMatch(
+        /<section id="notifications">.*<td>finding\.new<\/td>\s*<td>on-call<\/td>\s*<td>delivered<\/td>/s,
+      );
+    },
+  );
 });
 
 describe('delivery when the receiver is away', () => {

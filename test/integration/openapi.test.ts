@@ -54,7 +54,18 @@ const exercised = new Set<string>();
  * Calls a handler as API Gateway would and holds the answer to the document: the status must be
  * documented for the operation, and a JSON body must match its schema (or a page, its media type).
  */
-async function documented(handler: Handler, method: string, route: string, options: { path?: Record<string, string>; query?: Record<string, string>; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) {
+async function documented(
+  handler: Handler,
+  method: string,
+  route: string,
+  options: {
+    path?: Record<string, string>;
+    query?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
+) {
   const rawPath = route.replace(/\{(\w+)\+?\}/g, (_, name: string) => options.path![name]);
   const result = await handler(apiEvent(method, rawPath, options), {});
   const operation = document.paths[route]?.[method.toLowerCase()];
@@ -68,9 +79,15 @@ async function documented(handler: Handler, method: string, route: string, optio
     return { status: result.statusCode, headers: result.headers ?? {}, body: undefined as any };
   }
   expect(Object.keys(response.content), `${method} ${route} ${result.statusCode} media type`).toContain(contentType);
-  if (contentType !== 'application/json') return { status: result.statusCode, headers: result.headers ?? {}, body: result.body as any };
+  if (contentType !== 'application/json')
+    return { status: result.statusCode, headers: result.headers ?? {}, body: result.body as any };
   const body = JSON.parse(result.body!);
-  const valid = ajv.validate(response.content['application/json'].schema.$ref ? { $ref: `openapi.json${response.content['application/json'].schema.$ref}` } : response.content['application/json'].schema, body);
+  const valid = ajv.validate(
+    response.content['application/json'].schema.$ref
+      ? { $ref: `openapi.json${response.content['application/json'].schema.$ref}` }
+      : response.content['application/json'].schema,
+    body,
+  );
   expect(ajv.errors ?? [], `${method} ${route} ${result.statusCode} matches the documented schema`).toEqual([]);
   expect(valid).toBe(true);
   return { status: result.statusCode, headers: result.headers ?? {}, body };
@@ -89,7 +106,14 @@ afterAll(async () => {
 
 describe('real answers match the OpenAPI document', () => {
   const target = new URL(process.env.DATABASE_URL!);
-  const connectionBody = { name: 'reviewed', host: target.hostname, port: Number(target.port || 5432), database: target.pathname.slice(1), username: 'postgres', sslmode: 'disable' };
+  const connectionBody = {
+    name: 'reviewed',
+    host: target.hostname,
+    port: Number(target.port || 5432),
+    database: target.pathname.slice(1),
+    username: 'postgres',
+    sslmode: 'disable',
+  };
   const ids = { connection: '', unreachable: '', sqlTask: '', configTask: '' };
 
   it('for connections, including their failures', async () => {
@@ -97,45 +121,147 @@ describe('real answers match the OpenAPI document', () => {
     expect(created.status).toBe(201);
     ids.connection = String(created.body.id);
     const path = { connection_id: ids.connection };
-    ids.unreachable = String((await documented(createConnection, 'POST', '/api/v1/connections', { body: { ...connectionBody, name: 'nothing listens', port: 1, password: 'pw' } })).body.id);
+    ids.unreachable = String(
+      (
+        await documented(createConnection, 'POST', '/api/v1/connections', {
+          body: { ...connectionBody, name: 'nothing listens', port: 1, password: 'pw' },
+        })
+      ).body.id,
+    );
 
     expect((await documented(listConnections, 'GET', '/api/v1/connections')).body).toHaveLength(2);
     expect((await documented(getConnection, 'GET', '/api/v1/connections/{connection_id}', { path })).status).toBe(200);
-    expect((await documented(updateConnection, 'PUT', '/api/v1/connections/{connection_id}', { path, body: { port: connectionBody.port } })).status).toBe(200);
-    expect((await documented(testConnection, 'POST', '/api/v1/connections/{connection_id}/test', { path })).body).toMatchObject({ ok: true, error: null });
-    expect((await documented(testConnection, 'POST', '/api/v1/connections/{connection_id}/test', { path: { connection_id: ids.unreachable } })).body).toMatchObject({ ok: false, server_version: null });
+    expect(
+      (
+        await documented(updateConnection, 'PUT', '/api/v1/connections/{connection_id}', {
+          path,
+          body: { port: connectionBody.port },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await documented(testConnection, 'POST', '/api/v1/connections/{connection_id}/test', { path })).body,
+    ).toMatchObject({ ok: true, error: null });
+    expect(
+      (
+        await documented(testConnection, 'POST', '/api/v1/connections/{connection_id}/test', {
+          path: { connection_id: ids.unreachable },
+        })
+      ).body,
+    ).toMatchObject({ ok: false, server_version: null });
 
-    expect((await documented(createConnection, 'POST', '/api/v1/connections', { body: connectionBody })).status).toBe(409);
-    const invalid = await documented(createConnection, 'POST', '/api/v1/connections', { body: { ...connectionBody, port: 0, colour: 'red' } });
+    expect((await documented(createConnection, 'POST', '/api/v1/connections', { body: connectionBody })).status).toBe(
+      409,
+    );
+    const invalid = await documented(createConnection, 'POST', '/api/v1/connections', {
+      body: { ...connectionBody, port: 0, colour: 'red' },
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors.length).toBe(2);
-    expect((await documented(createConnection, 'POST', '/api/v1/connections', { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
-    expect((await documented(getConnection, 'GET', '/api/v1/connections/{connection_id}', { path: { connection_id: '999999' } })).status).toBe(404);
-    expect((await documented(getConnection, 'GET', '/api/v1/connections/{connection_id}', { path: { connection_id: 'abc' } })).status).toBe(400);
+    expect(
+      (
+        await documented(createConnection, 'POST', '/api/v1/connections', {
+          rawBody: 'name=x',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
+    ).toBe(415);
+    expect(
+      (
+        await documented(getConnection, 'GET', '/api/v1/connections/{connection_id}', {
+          path: { connection_id: '999999' },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await documented(getConnection, 'GET', '/api/v1/connections/{connection_id}', {
+          path: { connection_id: 'abc' },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('for tasks', async () => {
     const sql = await documented(createTask, 'POST', '/api/v1/scheduler/tasks', {
-      body: { name: 'rows', task_type: 'custom_sql', connection_id: Number(ids.connection), cron_schedule: '0 2 * * *', task_params: { custom_sql: "select 42 as answer, 'ok' as word", analysis_target: 'security' } },
+      body: {
+        name: 'rows',
+        task_type: 'custom_sql',
+        connection_id: Number(ids.connection),
+        cron_schedule: '0 2 * * *',
+        task_params: { custom_sql: "select 42 as answer, 'ok' as word", analysis_target: 'security' },
+      },
     });
     expect(sql.status).toBe(201);
     ids.sqlTask = String(sql.body.id);
-    ids.configTask = String((await documented(createTask, 'POST', '/api/v1/scheduler/tasks', { body: { name: 'config', task_type: 'config_check', connection_id: Number(ids.connection), cron_schedule: '@daily', is_active: false } })).body.id);
+    ids.configTask = String(
+      (
+        await documented(createTask, 'POST', '/api/v1/scheduler/tasks', {
+          body: {
+            name: 'config',
+            task_type: 'config_check',
+            connection_id: Number(ids.connection),
+            cron_schedule: '@daily',
+            is_active: false,
+          },
+        })
+      ).body.id,
+    );
     const path = { task_id: ids.sqlTask };
 
-    expect((await documented(listTasks, 'GET', '/api/v1/scheduler/tasks', { query: { is_active: 'true' } })).body).toHaveLength(1);
+    expect(
+      (await documented(listTasks, 'GET', '/api/v1/scheduler/tasks', { query: { is_active: 'true' } })).body,
+    ).toHaveLength(1);
     expect((await documented(getTask, 'GET', '/api/v1/scheduler/tasks/{task_id}', { path })).status).toBe(200);
-    expect((await documented(updateTask, 'PUT', '/api/v1/scheduler/tasks/{task_id}', { path, body: { description: 'nightly', task_params: { max_rows: 10 } } })).body.task_params.max_rows).toBe(10);
-    expect((await documented(updateTask, 'PUT', '/api/v1/scheduler/tasks/{task_id}', { path, body: { task_type: 'config_check' } })).status).toBe(400);
-    expect((await documented(createTask, 'POST', '/api/v1/scheduler/tasks', { body: { name: 'x', task_type: 'custom_sql', connection_id: 999999, cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } } })).status).toBe(400);
-    expect((await documented(getTask, 'GET', '/api/v1/scheduler/tasks/{task_id}', { path: { task_id: '999999' } })).status).toBe(404);
+    expect(
+      (
+        await documented(updateTask, 'PUT', '/api/v1/scheduler/tasks/{task_id}', {
+          path,
+          body: { description: 'nightly', task_params: { max_rows: 10 } },
+        })
+      ).body.task_params.max_rows,
+    ).toBe(10);
+    expect(
+      (
+        await documented(updateTask, 'PUT', '/api/v1/scheduler/tasks/{task_id}', {
+          path,
+          body: { task_type: 'config_check' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await documented(createTask, 'POST', '/api/v1/scheduler/tasks', {
+          body: {
+            name: 'x',
+            task_type: 'custom_sql',
+            connection_id: 999999,
+            cron_schedule: '@daily',
+            task_params: { custom_sql: 'select 1' },
+          },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await documented(getTask, 'GET', '/api/v1/scheduler/tasks/{task_id}', { path: { task_id: '999999' } })).status,
+    ).toBe(404);
   });
 
   it('for runs, queueing and the executions they record, with review results of two kinds', async () => {
-    const started = await documented(runTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/run', { path: { task_id: ids.sqlTask } });
+    const started = await documented(runTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/run', {
+      path: { task_id: ids.sqlTask },
+    });
     expect(started.status).toBe(200);
-    expect((await documented(runTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/run', { path: { task_id: ids.configTask } })).status).toBe(400);
-    const queued = await documented(queueTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/queue', { path: { task_id: ids.configTask } });
+    expect(
+      (
+        await documented(runTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/run', {
+          path: { task_id: ids.configTask },
+        })
+      ).status,
+    ).toBe(400);
+    const queued = await documented(queueTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/queue', {
+      path: { task_id: ids.configTask },
+    });
     expect(queued.status).toBe(200);
     expect((await documented(queueStatus, 'GET', '/api/v1/scheduler/queue/status')).status).toBe(200);
     await lambda.idle();
@@ -143,69 +269,184 @@ describe('real answers match the OpenAPI document', () => {
     const { handler: consumer } = await import('../../functions/scheduler/consumer.js');
     await consumer({ executionIds: [queued.body.execution_id] });
 
-    const sqlRun = await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', { path: { execution_id: String(started.body.execution_id) } });
+    const sqlRun = await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', {
+      path: { execution_id: String(started.body.execution_id) },
+    });
     expect(sqlRun.body).toMatchObject({ status: 'completed', result: { data: { rows: [[42, 'ok']] } } });
-    const configRun = await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', { path: { execution_id: String(queued.body.execution_id) } });
+    const configRun = await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', {
+      path: { execution_id: String(queued.body.execution_id) },
+    });
     expect(configRun.body.status).toBe('completed');
     expect(configRun.body.result.findings.length + configRun.body.result.not_assessable.length).toBeGreaterThan(0);
-    const history = await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', { path: { connection_id: ids.connection } });
+    const history = await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', {
+      path: { connection_id: ids.connection },
+    });
     expect(history.body.findings.length).toBe(configRun.body.result.findings.length);
-    expect((await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', { path: { connection_id: ids.connection }, query: { state: 'resolved' } })).body.findings).toEqual([]);
-    expect((await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', { path: { connection_id: '999999' } })).status).toBe(404);
+    expect(
+      (
+        await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', {
+          path: { connection_id: ids.connection },
+          query: { state: 'resolved' },
+        })
+      ).body.findings,
+    ).toEqual([]);
+    expect(
+      (
+        await documented(connectionFindings, 'GET', '/api/v1/connections/{connection_id}/findings', {
+          path: { connection_id: '999999' },
+        })
+      ).status,
+    ).toBe(404);
 
     const failedTask = await documented(createTask, 'POST', '/api/v1/scheduler/tasks', {
-      body: { name: 'unreachable', task_type: 'custom_sql', connection_id: Number(ids.unreachable), cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } },
+      body: {
+        name: 'unreachable',
+        task_type: 'custom_sql',
+        connection_id: Number(ids.unreachable),
+        cron_schedule: '@daily',
+        task_params: { custom_sql: 'select 1' },
+      },
     });
-    const failedRun = await documented(runTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/run', { path: { task_id: String(failedTask.body.id) } });
+    const failedRun = await documented(runTask, 'POST', '/api/v1/scheduler/tasks/{task_id}/run', {
+      path: { task_id: String(failedTask.body.id) },
+    });
     await lambda.idle();
-    expect((await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', { path: { execution_id: String(failedRun.body.execution_id) } })).body).toMatchObject({ status: 'failed', result: null });
+    expect(
+      (
+        await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', {
+          path: { execution_id: String(failedRun.body.execution_id) },
+        })
+      ).body,
+    ).toMatchObject({ status: 'failed', result: null });
 
-    expect((await documented(listExecutions, 'GET', '/api/v1/scheduler/executions', { query: { limit: '10' } })).body).toHaveLength(3);
-    expect((await documented(listExecutions, 'GET', '/api/v1/scheduler/executions', { query: { limit: '0' } })).status).toBe(400);
-    expect((await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', { path: { execution_id: '999999' } })).status).toBe(404);
+    expect(
+      (await documented(listExecutions, 'GET', '/api/v1/scheduler/executions', { query: { limit: '10' } })).body,
+    ).toHaveLength(3);
+    expect(
+      (await documented(listExecutions, 'GET', '/api/v1/scheduler/executions', { query: { limit: '0' } })).status,
+    ).toBe(400);
+    expect(
+      (
+        await documented(getExecution, 'GET', '/api/v1/scheduler/executions/{execution_id}', {
+          path: { execution_id: '999999' },
+        })
+      ).status,
+    ).toBe(404);
     for (const format of ['html', 'md']) {
-      const report = await documented(executionReport, 'GET', '/api/v1/scheduler/executions/{execution_id}/report', { path: { execution_id: String(started.body.execution_id) }, query: { format } });
+      const report = await documented(executionReport, 'GET', '/api/v1/scheduler/executions/{execution_id}/report', {
+        path: { execution_id: String(started.body.execution_id) },
+        query: { format },
+      });
       expect(report.status).toBe(200);
     }
     expect((await documented(stats, 'GET', '/api/v1/scheduler/stats')).body.executions_24h.completed).toBe(2);
   });
 
   it('for deletes and the legacy redirect', async () => {
-    expect((await documented(deleteConnection, 'DELETE', '/api/v1/connections/{connection_id}', { path: { connection_id: ids.connection } })).status).toBe(409);
-    expect((await documented(deleteTask, 'DELETE', '/api/v1/scheduler/tasks/{task_id}', { path: { task_id: ids.configTask } })).status).toBe(204);
-    expect((await documented(deleteTask, 'DELETE', '/api/v1/scheduler/tasks/{task_id}', { path: { task_id: ids.configTask } })).status).toBe(404);
-    const unused = await documented(createConnection, 'POST', '/api/v1/connections', { body: { ...connectionBody, name: 'unused' } });
-    expect((await documented(deleteConnection, 'DELETE', '/api/v1/connections/{connection_id}', { path: { connection_id: String(unused.body.id) } })).status).toBe(204);
+    expect(
+      (
+        await documented(deleteConnection, 'DELETE', '/api/v1/connections/{connection_id}', {
+          path: { connection_id: ids.connection },
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await documented(deleteTask, 'DELETE', '/api/v1/scheduler/tasks/{task_id}', {
+          path: { task_id: ids.configTask },
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (
+        await documented(deleteTask, 'DELETE', '/api/v1/scheduler/tasks/{task_id}', {
+          path: { task_id: ids.configTask },
+        })
+      ).status,
+    ).toBe(404);
+    const unused = await documented(createConnection, 'POST', '/api/v1/connections', {
+      body: { ...connectionBody, name: 'unused' },
+    });
+    expect(
+      (
+        await documented(deleteConnection, 'DELETE', '/api/v1/connections/{connection_id}', {
+          path: { connection_id: String(unused.body.id) },
+        })
+      ).status,
+    ).toBe(204);
     expect((await documented(legacyRedirect, 'GET', '/api/scheduler')).status).toBe(308);
-    expect((await documented(legacyRedirect, 'POST', '/api/scheduler/{proxy+}', { path: { proxy: 'tasks/1/run' } })).headers.location).toBe('/api/v1/scheduler/tasks/1/run');
+    expect(
+      (await documented(legacyRedirect, 'POST', '/api/scheduler/{proxy+}', { path: { proxy: 'tasks/1/run' } })).headers
+        .location,
+    ).toBe('/api/v1/scheduler/tasks/1/run');
   });
 
   it('for notification channels and their deliveries', async () => {
     const receiver = await startWebhookReceiver();
     try {
-      const created = await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' } });
+      const created = await documented(createChannel, 'POST', '/api/v1/notifications/channels', {
+        body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' },
+      });
       expect(created.status).toBe(201);
       const path = { channel_id: String(created.body.id) };
-      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' } })).status).toBe(409);
-      expect((await documented(createChannel, 'POST', '/api/v1/notifications/channels', { body: { name: 'metadata', type: 'slack', url: 'http://169.254.169.254/' } })).status).toBe(400);
+      expect(
+        (
+          await documented(createChannel, 'POST', '/api/v1/notifications/channels', {
+            body: { name: 'hook', type: 'webhook', url: receiver.url, secret: 'receiver-secret-0123456789' },
+          })
+        ).status,
+      ).toBe(409);
+      expect(
+        (
+          await documented(createChannel, 'POST', '/api/v1/notifications/channels', {
+            body: { name: 'metadata', type: 'slack', url: 'http://169.254.169.254/' },
+          })
+        ).status,
+      ).toBe(400);
       expect((await documented(listChannels, 'GET', '/api/v1/notifications/channels')).body).toHaveLength(1);
-      expect((await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(200);
-      expect((await documented(updateChannel, 'PUT', '/api/v1/notifications/channels/{channel_id}', { path, body: { min_severity: 'critical' } })).status).toBe(200);
-      expect((await documented(testChannel, 'POST', '/api/v1/notifications/channels/{channel_id}/test', { path })).body).toMatchObject({ ok: true, status_code: 200 });
-      expect((await documented(listDeliveries, 'GET', '/api/v1/notifications/deliveries', { query: { status: 'failed' } })).status).toBe(200);
-      expect((await documented(listDeliveries, 'GET', '/api/v1/notifications/deliveries', { query: { status: 'lost' } })).status).toBe(400);
-      expect((await documented(deleteChannel, 'DELETE', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(204);
-      expect((await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status).toBe(404);
+      expect(
+        (await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status,
+      ).toBe(200);
+      expect(
+        (
+          await documented(updateChannel, 'PUT', '/api/v1/notifications/channels/{channel_id}', {
+            path,
+            body: { min_severity: 'critical' },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (await documented(testChannel, 'POST', '/api/v1/notifications/channels/{channel_id}/test', { path })).body,
+      ).toMatchObject({ ok: true, status_code: 200 });
+      expect(
+        (await documented(listDeliveries, 'GET', '/api/v1/notifications/deliveries', { query: { status: 'failed' } }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await documented(listDeliveries, 'GET', '/api/v1/notifications/deliveries', { query: { status: 'lost' } }))
+          .status,
+      ).toBe(400);
+      expect(
+        (await documented(deleteChannel, 'DELETE', '/api/v1/notifications/channels/{channel_id}', { path })).status,
+      ).toBe(204);
+      expect(
+        (await documented(getChannel, 'GET', '/api/v1/notifications/channels/{channel_id}', { path })).status,
+      ).toBe(404);
     } finally {
       await receiver.stop();
     }
   });
 
   it('exercised every documented operation outside the documentation routes', () => {
-    const operations = Object.entries(document.paths as Json).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
-    const served = (operation: string) => [...exercised].some((call) => call.startsWith(`${operation} 2`) || call.startsWith(`${operation} 3`));
+    const operations = Object.entries(document.paths as Json).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const served = (operation: string) =>
+      [...exercised].some((call) => call.startsWith(`${operation} 2`) || call.startsWith(`${operation} 3`));
     const legacy = operations.filter((op) => op.includes('/api/scheduler'));
-    const missing = operations.filter((op) => !op.includes('/api/v1/docs') && !op.includes('/openapi.json') && !legacy.includes(op) && !served(op));
+    const missing = operations.filter(
+      (op) => !op.includes('/api/v1/docs') && !op.includes('/openapi.json') && !legacy.includes(op) && !served(op),
+    );
     expect(missing).toEqual([]);
     expect(served('GET /api/scheduler') && served('POST /api/scheduler/{proxy+}')).toBe(true);
   });
@@ -226,7 +467,9 @@ describe('the document and its page', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers?.['content-type']).toMatch(/^text\/html/);
     // The browser refuses anything from another origin, a CDN included.
-    expect(page.headers?.['content-security-policy']).toMatch(/default-src 'none'; script-src 'self';.*connect-src 'self'/);
+    expect(page.headers?.['content-security-policy']).toMatch(
+      /default-src 'none'; script-src 'self';.*connect-src 'self'/,
+    );
     // The favicon is inline (data:), so a browser asks for nothing but these three.
     const urls = [...page.body!.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).filter((url) => url !== 'data:,');
     expect(urls).toHaveLength(3);
@@ -243,7 +486,10 @@ describe('the document and its page', () => {
   });
 
   it('sends the Swagger UI bundle gzipped to a browser that accepts it, byte for byte the package file', async () => {
-    const event = apiEvent('GET', '/api/v1/docs/assets/swagger-ui-bundle.js', { path: { file: 'swagger-ui-bundle.js' }, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    const event = apiEvent('GET', '/api/v1/docs/assets/swagger-ui-bundle.js', {
+      path: { file: 'swagger-ui-bundle.js' },
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
     const gzipped = await docsAsset(event, {});
     expect(gzipped.headers).toMatchObject({ 'content-encoding': 'gzip', vary: 'accept-encoding' });
     expect(gzipped.isBase64Encoded).toBe(true);

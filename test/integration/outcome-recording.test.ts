@@ -15,7 +15,11 @@ process.env.LOG_LEVEL = 'info';
 
 const stashKey = () => `${process.env.QUEUE_NAME}:outcomes`;
 // The test's own sessions, apart from the service's pool (whose connections the tests terminate).
-const admin = postgres(process.env.DATABASE_URL!, { max: 4, onnotice: () => {}, connection: { application_name: 'outcome-test-admin' } });
+const admin = postgres(process.env.DATABASE_URL!, {
+  max: 4,
+  onnotice: () => {},
+  connection: { application_name: 'outcome-test-admin' },
+});
 let connectionId: number;
 let logLines: ReturnType<typeof captureLogLines>;
 
@@ -35,7 +39,9 @@ afterEach(() => {
 });
 
 async function queueRun(customSql: string): Promise<number> {
-  const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: customSql, analysis_target: 'security' } }));
+  const task = await createTaskVia(
+    customSqlTask(connectionId, { task_params: { custom_sql: customSql, analysis_target: 'security' } }),
+  );
   const [row] = await query<{ id: string }>(sql`
     insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, enqueued_at)
     select id, connection_id, task_type, task_params, 'queue', now() from scheduled_tasks where id = ${task.id}
@@ -46,8 +52,12 @@ async function queueRun(customSql: string): Promise<number> {
 
 // Read through the test's own sessions: the service's pool is the one whose sessions get terminated.
 const executionRow = async (id: number) =>
-  (await admin<{ status: string; attempts: number; error_message: string | null; result: Record<string, any> | null }[]>`
-    select status, attempts, error_message, result from task_executions where id = ${id}`)[0];
+  (
+    await admin<
+      { status: string; attempts: number; error_message: string | null; result: Record<string, any> | null }[]
+    >`
+    select status, attempts, error_message, result from task_executions where id = ${id}`
+  )[0];
 
 /** Polls the server (not the clock) until the condition holds; fails after 30 s. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
@@ -80,7 +90,9 @@ async function reviewBlockedAtOutcome(drainOptions: Parameters<typeof drainQueue
   await tableLock`lock table held in access exclusive mode`;
   const id = await queueRun('select count(*) as n from held');
   const drain = drainQueue({ concurrency: 2, ...drainOptions });
-  await until('the execution is running', async () => ((await executionRow(id)).status === 'running' ? true : undefined));
+  await until('the execution is running', async () =>
+    (await executionRow(id)).status === 'running' ? true : undefined,
+  );
   const rowLock = await admin.reserve();
   await rowLock`begin`;
   await rowLock`select 1 from task_executions where id = ${id} for update`;
@@ -108,29 +120,43 @@ const noParametersLogged = (expectedMessage: string) => {
 };
 
 describe('results that cannot be stored as they are', () => {
-  it('stores a 400 MB result cut to the byte limits, fails a deeply nested one alone, and completes the plain ones beside them', async () => {
-    const huge = await queueRun("select repeat('x', 20 * 1024 * 1024) as v from generate_series(1, 20)");
-    const nested = await queueRun("select (repeat('[', 5000) || repeat(']', 5000))::jsonb as deep");
-    const plain = await queueRun('select 1 as one');
-    const after = await queueRun('select 2 as two');
+  it(
+    'stores a 400 MB result cut to the byte limits, fails a deeply nested one alone, and completes the plain ' +
+      'ones beside them',
+    async () => {
+      const huge = await queueRun("select repeat('x', 20 * 1024 * 1024) as v from generate_series(1, 20)");
+      const nested = await queueRun("select (repeat('[', 5000) || repeat(']', 5000))::jsonb as deep");
+      const plain = await queueRun('select 1 as one');
+      const after = await queueRun('select 2 as two');
 
-    const report = await drainQueue({ concurrency: 2 });
+      const report = await drainQueue({ concurrency: 2 });
 
-    expect(report).toMatchObject({ completed: 3, failed: 1, stashed: 0, lost: 0, stoppedBy: null });
-    const big = await executionRow(huge);
-    expect(big.status).toBe('completed');
-    expect(big.result!.truncated).toEqual({ values_shortened: 20, value_max_bytes: 65536, rows_dropped: 0, result_max_bytes: 4 * 1024 * 1024 });
-    expect(big.result!.data.rows).toHaveLength(20);
-    expect(big.result!.data.rows[0][0]).toBe('x'.repeat(65536));
-    expect(await executionRow(nested)).toMatchObject({
-      status: 'failed',
-      attempts: 1,
-      error_message: 'The review finished but its result could not be stored: a value in the result is nested more than 100 levels deep',
-    });
-    expect(await executionRow(plain)).toMatchObject({ status: 'completed', result: expect.objectContaining({ data: expect.objectContaining({ rows: [[1]] }) }) });
-    expect(await executionRow(after)).toMatchObject({ status: 'completed' });
-    noParametersLogged('execution finished');
-  });
+      expect(report).toMatchObject({ completed: 3, failed: 1, stashed: 0, lost: 0, stoppedBy: null });
+      const big = await executionRow(huge);
+      expect(big.status).toBe('completed');
+      expect(big.result!.truncated).toEqual({
+        values_shortened: 20,
+        value_max_bytes: 65536,
+        rows_dropped: 0,
+        result_max_bytes: 4 * 1024 * 1024,
+      });
+      expect(big.result!.data.rows).toHaveLength(20);
+      expect(big.result!.data.rows[0][0]).toBe('x'.repeat(65536));
+      expect(await executionRow(nested)).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error_message:
+          'The review finished but its result could not be stored: a value in the result is nested more than 100 ' +
+          'levels deep',
+      });
+      expect(await executionRow(plain)).toMatchObject({
+        status: 'completed',
+        result: expect.objectContaining({ data: expect.objectContaining({ rows: [[1]] }) }),
+      });
+      expect(await executionRow(after)).toMatchObject({ status: 'completed' });
+      noParametersLogged('execution finished');
+    },
+  );
 });
 
 describe('the service database drops connections while an outcome is written', () => {
@@ -139,7 +165,9 @@ describe('the service database drops connections while an outcome is written', (
     const [pid] = (await blockedOutcomeWrites())!;
     await admin`select pg_terminate_backend(${pid})`;
     // The retry waits on the same row lock: the write is being retried, not given up.
-    await until('the outcome write is retried', async () => ((await blockedOutcomeWrites())?.some((p) => p !== pid) ? true : undefined));
+    await until('the outcome write is retried', async () =>
+      (await blockedOutcomeWrites())?.some((p) => p !== pid) ? true : undefined,
+    );
     await release();
 
     const report = await drain;
@@ -164,35 +192,42 @@ describe('the service database drops connections while an outcome is written', (
     noParametersLogged('service database unavailable while recording outcomes; retrying');
   });
 
-  it('keeps the outcome in Redis when the database stays unreachable, and the tick records it before any recovery', async () => {
-    let invocationEnds = Number.POSITIVE_INFINITY;
-    const { id, drain, release } = await reviewBlockedAtOutcome({ remainingMs: () => invocationEnds - Date.now() });
-    // The invocation is about to end (the drain keeps 10 s to stash) and every attempt to write fails.
-    invocationEnds = Date.now() + 12_000;
-    let stop = false;
-    const terminator = (async () => {
-      while (!stop) {
-        await terminateServiceSessions(true);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
+  it(
+    'keeps the outcome in Redis when the database stays unreachable, and the tick records it before any ' + 'recovery',
+    async () => {
+      let invocationEnds = Number.POSITIVE_INFINITY;
+      const { id, drain, release } = await reviewBlockedAtOutcome({ remainingMs: () => invocationEnds - Date.now() });
+      // The invocation is about to end (the drain keeps 10 s to stash) and every attempt to write fails.
+      invocationEnds = Date.now() + 12_000;
+      let stop = false;
+      const terminator = (async () => {
+        while (!stop) {
+          await terminateServiceSessions(true);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
 
-    const report = await drain;
-    stop = true;
-    await terminator;
-    await release();
+      const report = await drain;
+      stop = true;
+      await terminator;
+      await release();
 
-    expect(report).toMatchObject({ completed: 0, failed: 0, stashed: 1, lost: 0 });
-    expect(await executionRow(id)).toMatchObject({ status: 'running', attempts: 1 });
-    expect(await getRedis().hkeys(stashKey())).toEqual([String(id)]);
+      expect(report).toMatchObject({ completed: 0, failed: 0, stashed: 1, lost: 0 });
+      expect(await executionRow(id)).toMatchObject({ status: 'running', attempts: 1 });
+      expect(await getRedis().hkeys(stashKey())).toEqual([String(id)]);
 
-    // Later, past the execution's deadline: the tick must not run the finished review again.
-    await admin`update task_executions set deadline_at = now() - interval '1 second' where id = ${id}`;
-    const tick = await runTick();
+      // Later, past the execution's deadline: the tick must not run the finished review again.
+      await admin`update task_executions set deadline_at = now() - interval '1 second' where id = ${id}`;
+      const tick = await runTick();
 
-    expect(tick.recovered).toEqual({ requeued: 0, failed: 0 });
-    expect(await executionRow(id)).toMatchObject({ status: 'completed', attempts: 1, result: expect.objectContaining({ data: expect.objectContaining({ rows: [['0']] }) }) });
-    expect(await getRedis().hkeys(stashKey())).toEqual([]);
-    noParametersLogged('execution outcome kept in Redis until the service database takes it');
-  });
+      expect(tick.recovered).toEqual({ requeued: 0, failed: 0 });
+      expect(await executionRow(id)).toMatchObject({
+        status: 'completed',
+        attempts: 1,
+        result: expect.objectContaining({ data: expect.objectContaining({ rows: [['0']] }) }),
+      });
+      expect(await getRedis().hkeys(stashKey())).toEqual([]);
+      noParametersLogged('execution outcome kept in Redis until the service database takes it');
+    },
+  );
 });

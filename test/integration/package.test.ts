@@ -229,30 +229,34 @@ describe(`npx serverless package --stage ${STAGE}`, () => {
     });
   });
 
-  it('wires the consumer: its own one-minute schedule, and the right to invoke it by its ARN, not by a reference to it', () => {
-    const rules = resourcesOf('AWS::Events::Rule').filter(
-      ([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'ConsumerLambdaFunction',
-    );
-    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
-
-    const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap(
-      (p: any) => p.PolicyDocument.Statement,
-    );
-    const invoke = statements.filter((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke).toHaveLength(1);
-    const [prefix, parts] = invoke[0].Resource['Fn::Join'];
-    expect(prefix).toBe('');
-    expect(parts.at(-1)).toBe(`:function:pg-reviewer-${STAGE}-consumer`);
-    expect(JSON.stringify(invoke[0].Resource)).not.toContain('ConsumerLambdaFunction');
-
-    const consumer = template.ConsumerLambdaFunction.Properties;
-    // run, queue and the tick invoke the consumer by this name.
-    for (const name of ['tasksRun', 'tasksQueue', 'tick']) {
-      expect(template[logicalId(name)].Properties.Environment.Variables.CONSUMER_FUNCTION_NAME).toBe(
-        consumer.FunctionName,
+  it(
+    'wires the consumer: its own one-minute schedule, and the right to invoke it by its ARN, not by a ' +
+      'reference to it',
+    () => {
+      const rules = resourcesOf('AWS::Events::Rule').filter(
+        ([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'ConsumerLambdaFunction',
       );
-    }
-  });
+      expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+
+      const statements = template.IamRoleLambdaExecution.Properties.Policies.flatMap(
+        (p: any) => p.PolicyDocument.Statement,
+      );
+      const invoke = statements.filter((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
+      expect(invoke).toHaveLength(1);
+      const [prefix, parts] = invoke[0].Resource['Fn::Join'];
+      expect(prefix).toBe('');
+      expect(parts.at(-1)).toBe(`:function:pg-reviewer-${STAGE}-consumer`);
+      expect(JSON.stringify(invoke[0].Resource)).not.toContain('ConsumerLambdaFunction');
+
+      const consumer = template.ConsumerLambdaFunction.Properties;
+      // run, queue and the tick invoke the consumer by this name.
+      for (const name of ['tasksRun', 'tasksQueue', 'tick']) {
+        expect(template[logicalId(name)].Properties.Environment.Variables.CONSUMER_FUNCTION_NAME).toBe(
+          consumer.FunctionName,
+        );
+      }
+    },
+  );
 
   it('bounds the consumer: reserved concurrency, no Lambda retries, failed starts kept in a queue', () => {
     const consumer = template.ConsumerLambdaFunction.Properties;

@@ -21,8 +21,15 @@ beforeAll(async () => {
   connectionId = (await createLocalConnection()).id;
 });
 
-const taskPath = (id: number | string, action: string) => apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
-const execution = async (id: number) => (await call(getExecution, apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }))).body;
+const taskPath = (id: number | string, action: string) =>
+  apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
+const execution = async (id: number) =>
+  (
+    await call(
+      getExecution,
+      apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
+    )
+  ).body;
 
 describe('POST /scheduler/tasks/{id}/run when the consumer cannot be started', () => {
   it('still answers, keeps the execution queued, and the next tick puts it on the queue', async () => {
@@ -44,7 +51,11 @@ describe('POST /scheduler/tasks/{id}/queue and the consumer', () => {
     const task = await createTaskVia(customSqlTask(connectionId));
     const response = await call(queueTask, taskPath(task.id, 'queue'));
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ message: `Задача ${task.id} добавлена в очередь`, task_id: task.id, execution_id: expect.any(Number) });
+    expect(response.body).toEqual({
+      message: `Задача ${task.id} добавлена в очередь`,
+      task_id: task.id,
+      execution_id: expect.any(Number),
+    });
     expect(await queuedIds()).toEqual([String(response.body.execution_id)]);
     const status = await call(queueStatus, apiEvent('GET', '/api/v1/scheduler/queue/status'));
     expect(status.status).toBe(200);
@@ -83,24 +94,49 @@ describe('GET /scheduler/executions', () => {
     const task = await createTaskVia(customSqlTask(connectionId));
     const first = await call(queueTask, taskPath(task.id, 'queue'));
     const second = await call(queueTask, taskPath(task.id, 'queue'));
-    const list = await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { task_id: String(task.id), task_type: 'custom_sql', status_filter: 'queued', connection_id: String(connectionId) } }));
+    const list = await call(
+      listExecutions,
+      apiEvent('GET', '/api/v1/scheduler/executions', {
+        query: {
+          task_id: String(task.id),
+          task_type: 'custom_sql',
+          status_filter: 'queued',
+          connection_id: String(connectionId),
+        },
+      }),
+    );
     expect(list.status).toBe(200);
     expect(list.body.map((e: { id: number }) => e.id)).toEqual([second.body.execution_id, first.body.execution_id]);
-    const limited = await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { task_id: String(task.id), limit: '1' } }));
+    const limited = await call(
+      listExecutions,
+      apiEvent('GET', '/api/v1/scheduler/executions', { query: { task_id: String(task.id), limit: '1' } }),
+    );
     expect(limited.body).toHaveLength(1);
   });
 
   it('refuses a bad limit, an unknown status and a non-numeric filter', async () => {
-    const limit = await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { limit: '5000' } }));
+    const limit = await call(
+      listExecutions,
+      apiEvent('GET', '/api/v1/scheduler/executions', { query: { limit: '5000' } }),
+    );
     expect(limit.status).toBe(400);
     expect(limit.body.errors[0]).toEqual({ path: 'limit', message: 'limit must be between 1 and 1000' });
-    const status = await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { status_filter: 'done' } }));
+    const status = await call(
+      listExecutions,
+      apiEvent('GET', '/api/v1/scheduler/executions', { query: { status_filter: 'done' } }),
+    );
     expect(status.body.errors[0].message).toContain('status_filter must be one of queued, running, completed, failed');
-    expect((await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { connection_id: 'x' } }))).status).toBe(400);
+    expect(
+      (await call(listExecutions, apiEvent('GET', '/api/v1/scheduler/executions', { query: { connection_id: 'x' } })))
+        .status,
+    ).toBe(400);
   });
 
   it('answers 404 for an unknown execution', async () => {
-    const response = await call(getExecution, apiEvent('GET', '/api/v1/scheduler/executions/123456789', { path: { execution_id: '123456789' } }));
+    const response = await call(
+      getExecution,
+      apiEvent('GET', '/api/v1/scheduler/executions/123456789', { path: { execution_id: '123456789' } }),
+    );
     expect(response).toMatchObject({ status: 404, body: { detail: 'Execution 123456789 not found' } });
   });
 });

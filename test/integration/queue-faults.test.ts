@@ -27,16 +27,25 @@ const proxy: Server = createServer((incoming, outgoing) => {
   incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
   incoming.on('end', () => {
     const body = Buffer.concat(chunks);
-    const forward = request({ host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (reply) => {
-      if (dropNextTakeReply && /lmove/i.test(body.toString())) {
-        dropNextTakeReply = false;
-        reply.resume();
-        reply.on('end', () => outgoing.socket?.destroy());
-        return;
-      }
-      outgoing.writeHead(reply.statusCode ?? 502, reply.headers);
-      reply.pipe(outgoing);
-    });
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: incoming.url,
+        method: incoming.method,
+        headers: incoming.headers,
+      },
+      (reply) => {
+        if (dropNextTakeReply && /lmove/i.test(body.toString())) {
+          dropNextTakeReply = false;
+          reply.resume();
+          reply.on('end', () => outgoing.socket?.destroy());
+          return;
+        }
+        outgoing.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(outgoing);
+      },
+    );
     forward.end(body);
   });
 });
@@ -64,8 +73,8 @@ async function queued(count: number): Promise<number[]> {
 }
 
 const statuses = async (ids: number[]) =>
-  (await query<{ status: string; attempts: number; n: number }>(sql`
-    select status, attempts, count(*)::int as n from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) group by 1, 2`));
+  await query<{ status: string; attempts: number; n: number }>(sql`
+    select status, attempts, count(*)::int as n from task_executions where id = any(${`{${ids.join(',')}}`}::bigint[]) group by 1, 2`);
 
 describe('a queue request that fails', () => {
   it('stops the drain with the reason, not an exception, when every take is refused, and strands no id', async () => {

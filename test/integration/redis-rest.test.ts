@@ -87,7 +87,13 @@ describe('the Upstash-compatible REST endpoint', () => {
     const counter = key('counter');
     const list = key('multi');
 
-    const results = await redis.multi().rpush(counter, 'a', 'b').lrem(counter, 0, 'a').rpush(list, 'one').lrange(list, 0, -1).exec();
+    const results = await redis
+      .multi()
+      .rpush(counter, 'a', 'b')
+      .lrem(counter, 0, 'a')
+      .rpush(list, 'one')
+      .lrange(list, 0, -1)
+      .exec();
 
     expect(results).toEqual([2, 1, 1, ['one']]);
   });
@@ -98,12 +104,7 @@ describe('the Upstash-compatible REST endpoint', () => {
 
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        redis
-          .multi()
-          .rpush(list, `${i}-a`)
-          .rpush(list, `${i}-b`)
-          .rpush(list, `${i}-c`)
-          .exec(),
+        redis.multi().rpush(list, `${i}-a`).rpush(list, `${i}-b`).rpush(list, `${i}-c`).exec(),
       ),
     );
 
@@ -135,9 +136,17 @@ describe('the Upstash-compatible REST endpoint', () => {
     await direct.rpush(k, bytes, 'ok');
 
     const single = await post('/', ['lrange', k, 0, 0], { 'upstash-encoding': 'base64' });
-    const batch = await post('/pipeline', [['lrange', k, 0, -1], ['llen', k], ['lmove', key('missing'), key('target'), 'left', 'right']], {
-      'upstash-encoding': 'base64',
-    });
+    const batch = await post(
+      '/pipeline',
+      [
+        ['lrange', k, 0, -1],
+        ['llen', k],
+        ['lmove', key('missing'), key('target'), 'left', 'right'],
+      ],
+      {
+        'upstash-encoding': 'base64',
+      },
+    );
 
     expect(await single.json()).toEqual({ result: [bytes.toString('base64')] });
     expect(await batch.json()).toEqual([
@@ -184,7 +193,11 @@ describe('the Upstash-compatible REST endpoint', () => {
   it('compares the token in constant time, refusing one of the same length and one that only shares a prefix', async () => {
     const sameLength = 'x'.repeat(TOKEN.length);
     for (const token of [sameLength, `${TOKEN}x`, TOKEN.slice(0, -1), '']) {
-      const response = await fetch(`${server.url}/`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(['llen', 'k']) });
+      const response = await fetch(`${server.url}/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify(['llen', 'k']),
+      });
       expect(response.status).toBe(401);
     }
   });
@@ -241,7 +254,13 @@ describe('the Upstash-compatible REST endpoint', () => {
     const k = key('refused');
     // Only commands that would do no harm if the refusal ever broke: the machine's Redis is shared.
     const foreignScript = ['eval', "return redis.call('set', KEYS[1], 'v')", '1', k];
-    for (const command of [['set', k, 'v'], ['config', 'get', 'maxmemory'], foreignScript, ['keys', `${k}*`], ['ping']]) {
+    for (const command of [
+      ['set', k, 'v'],
+      ['config', 'get', 'maxmemory'],
+      foreignScript,
+      ['keys', `${k}*`],
+      ['ping'],
+    ]) {
       const single = await post('/', command);
       expect(single.status).toBe(400);
       expect(await single.json()).toEqual({
@@ -259,10 +278,18 @@ describe('the Upstash-compatible REST endpoint', () => {
 
   it('refuses blocking commands, so a later request is answered at once', async () => {
     const k = key('blocking');
-    for (const command of [['blpop', k, '0'], ['brpop', k, '0'], ['blmove', k, key('to'), 'left', 'right', '0'], ['brpoplpush', k, key('to'), '0'], ['bzpopmin', k, '0']]) {
+    for (const command of [
+      ['blpop', k, '0'],
+      ['brpop', k, '0'],
+      ['blmove', k, key('to'), 'left', 'right', '0'],
+      ['brpoplpush', k, key('to'), '0'],
+      ['bzpopmin', k, '0'],
+    ]) {
       const response = await post('/pipeline', [command]);
       expect(response.status).toBe(400);
-      expect(await response.json()).toEqual({ error: `ERR blocking command '${command[0]}' is not supported by this endpoint` });
+      expect(await response.json()).toEqual({
+        error: `ERR blocking command '${command[0]}' is not supported by this endpoint`,
+      });
     }
     const started = performance.now();
     expect(await (await post('/', ['llen', k])).json()).toEqual({ result: 0 });
@@ -277,7 +304,10 @@ describe('the Upstash-compatible REST endpoint', () => {
     const over = await post('/', ['rpush', k, 'o'.repeat(MAX_BODY_BYTES)]);
     expect(over.status).toBe(413);
     expect(await over.json()).toEqual({ error: `Request body is larger than ${MAX_BODY_BYTES} bytes` });
-    const overPipeline = await post('/pipeline', [['rpush', k, 'o'.repeat(MAX_BODY_BYTES / 2)], ['rpush', k, 'o'.repeat(MAX_BODY_BYTES / 2)]]);
+    const overPipeline = await post('/pipeline', [
+      ['rpush', k, 'o'.repeat(MAX_BODY_BYTES / 2)],
+      ['rpush', k, 'o'.repeat(MAX_BODY_BYTES / 2)],
+    ]);
     expect(overPipeline.status).toBe(413);
     expect(await direct.llen(k)).toBe(1);
   });

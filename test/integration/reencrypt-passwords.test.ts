@@ -95,7 +95,8 @@ describe('re-encrypting stored passwords with a new key', { timeout: 180_000 }, 
     const result = await reencrypt([newKey]);
     expect(result.code).toBe(1);
     expect(result.output).toContain(
-      `connection ${created.body.id}: Stored secret was encrypted with key ${idOf(oldKey)}, which is not in ENCRYPTION_KEYS`,
+      `connection ${created.body.id}: Stored secret was encrypted with key ${idOf(oldKey)}, which is not in ` +
+        'ENCRYPTION_KEYS',
     );
     expect(result.output).not.toContain(oldKey);
   });

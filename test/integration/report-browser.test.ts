@@ -22,7 +22,16 @@ process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps trying to reach Google's hosts from a closed network.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HOSTILE_TABLE = '<img src=x onerror=alert(1)>';
 
 let db: TargetDatabase;
@@ -32,21 +41,35 @@ let connectionId: number;
 
 async function reviewNow(taskId: number): Promise<{ id: number; result: ReviewResult }> {
   await getRedis().del(process.env.QUEUE_NAME!);
-  const queued = await call(queueTask, apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }));
+  const queued = await call(
+    queueTask,
+    apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }),
+  );
   expect(await consumer({})).toMatchObject({ completed: 1 });
   const id = queued.body.execution_id as number;
-  const execution = await call(getExecution, apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }));
+  const execution = await call(
+    getExecution,
+    apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
+  );
   expect(execution.body.status).toBe('completed');
   return { id, result: execution.body.result };
 }
 
 async function fetchReport(id: number, format: 'html' | 'md'): Promise<string> {
-  const response = await report(apiEvent('GET', `/api/v1/scheduler/executions/${id}/report`, { path: { execution_id: String(id) }, query: { format } }), {});
+  const response = await report(
+    apiEvent('GET', `/api/v1/scheduler/executions/${id}/report`, {
+      path: { execution_id: String(id) },
+      query: { format },
+    }),
+    {},
+  );
   expect(response.statusCode).toBe(200);
   return response.body!;
 }
 
-/** A page with the report loaded; it fails the test if the page opens a dialog or asks for anything over the network. */
+/**
+ * A page with the report loaded; it fails the test if the page opens a dialog or asks for anything over the network.
+ */
 async function open(html: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   page.on('dialog', (dialog) => {
@@ -59,7 +82,8 @@ async function open(html: string): Promise<Page> {
   return page;
 }
 
-const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
+const text = async (page: Page, selector: string) =>
+  (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
 
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -83,7 +107,15 @@ beforeAll(async () => {
   const connection = await call(
     createConnection,
     apiEvent('POST', '/api/v1/connections', {
-      body: { name: `report-target-${db.name}`, host: '127.0.0.1', port: targetPort, database: db.name, username: role.username, password: role.password, sslmode: 'disable' },
+      body: {
+        name: `report-target-${db.name}`,
+        host: '127.0.0.1',
+        port: targetPort,
+        database: db.name,
+        username: role.username,
+        password: role.password,
+        sslmode: 'disable',
+      },
     }),
   );
   expect(connection.status).toBe(201);
@@ -103,7 +135,13 @@ describe('the report of a table_analysis review, in Chromium', () => {
   let second: { id: number; result: ReviewResult };
 
   beforeAll(async () => {
-    const task = await createTaskVia({ name: 'Nightly tables review', task_type: 'table_analysis', connection_id: connectionId, cron_schedule: '0 3 * * *', task_params: { analysis_target: 'tables' } });
+    const task = await createTaskVia({
+      name: 'Nightly tables review',
+      task_type: 'table_analysis',
+      connection_id: connectionId,
+      cron_schedule: '0 3 * * *',
+      task_params: { analysis_target: 'tables' },
+    });
     first = await reviewNow(task.id);
     // Between the runs one problem is fixed and another appears.
     await db.admin`alter table events_no_pk add primary key (id)`;
@@ -114,16 +152,24 @@ describe('the report of a table_analysis review, in Chromium', () => {
   it('shows the severity counts of the review, in the severity colours', async () => {
     const page = await open(await fetchReport(second.id, 'html'));
     expect(await page.title()).toBe(`Review #${second.id}: Nightly tables review`);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(`Review #${second.id}: Nightly tables review`);
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).innerText())
+      .toBe(`Review #${second.id}: Nightly tables review`);
     const { summary } = second.result;
     expect(summary.warning).toBeGreaterThanOrEqual(2);
     expect(summary.not_assessable).toBeGreaterThanOrEqual(1);
     expect(await text(page, '#summary [data-severity=critical]')).toBe(`${summary.critical} critical`);
     expect(await text(page, '#summary [data-severity=warning]')).toBe(`${summary.warning} warning`);
     expect(await text(page, '#summary [data-severity=info]')).toBe(`${summary.info} info`);
-    expect(await text(page, '#summary [data-severity=not_assessable]')).toBe(`${summary.not_assessable} not assessable`);
+    expect(await text(page, '#summary [data-severity=not_assessable]')).toBe(
+      `${summary.not_assessable} not assessable`,
+    );
 
-    const colour = (selector: string) => page.locator(selector).first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    const colour = (selector: string) =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(await colour('.finding.sev-warning .badge')).toBe('rgb(181, 71, 8)');
     expect(await colour('.finding.sev-info .badge')).toBe('rgb(23, 92, 211)');
     await page.close();
@@ -131,7 +177,9 @@ describe('the report of a table_analysis review, in Chromium', () => {
 
   it('shows a finding with its recommendation in a code block that one click selects for copying', async () => {
     const page = await open(await fetchReport(second.id, 'html'));
-    const expected = second.result.findings.find((f) => f.check === 'tables.duplicate_index' && f.object === 'public.customers_email_again');
+    const expected = second.result.findings.find(
+      (f) => f.check === 'tables.duplicate_index' && f.object === 'public.customers_email_again',
+    );
     expect(expected?.recommendation).toBe('DROP INDEX CONCURRENTLY public.customers_email_again;');
 
     const family = page.locator('section.family', { has: page.getByRole('heading', { name: /^Tables and indexes/ }) });
@@ -143,13 +191,17 @@ describe('the report of a table_analysis review, in Chromium', () => {
     expect(await code.innerText()).toBe('DROP INDEX CONCURRENTLY public.customers_email_again;');
     expect(await code.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/monospace/);
     await code.click();
-    expect(await page.evaluate(() => window.getSelection()?.toString())).toBe('DROP INDEX CONCURRENTLY public.customers_email_again;');
+    expect(await page.evaluate(() => window.getSelection()?.toString())).toBe(
+      'DROP INDEX CONCURRENTLY public.customers_email_again;',
+    );
     await page.close();
   });
 
   it('shows identifiers from the reviewed database as text, never as markup', async () => {
     const page = await open(await fetchReport(second.id, 'html'));
-    const hostile = page.locator('article.finding[data-check="tables.missing_primary_key"]', { hasText: HOSTILE_TABLE });
+    const hostile = page.locator('article.finding[data-check="tables.missing_primary_key"]', {
+      hasText: HOSTILE_TABLE,
+    });
     expect(await hostile.locator('.object code').innerText()).toBe(`public."${HOSTILE_TABLE}"`);
     expect(await page.locator('img').count()).toBe(0);
     await page.close();
@@ -158,7 +210,9 @@ describe('the report of a table_analysis review, in Chromium', () => {
   it('lists the check it could not run with the grant that would enable it', async () => {
     const page = await open(await fetchReport(second.id, 'html'));
     const grant = `GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role.username};`;
-    expect(second.result.not_assessable).toContainEqual(expect.objectContaining({ check: 'tables.sequence_exhaustion', enable: grant }));
+    expect(second.result.not_assessable).toContainEqual(
+      expect.objectContaining({ check: 'tables.sequence_exhaustion', enable: grant }),
+    );
     const section = page.locator('#not-assessable');
     expect(await section.getByRole('heading', { level: 2 }).innerText()).toBe('Not assessable');
     const entry = section.locator('article', { hasText: 'tables.sequence_exhaustion' });
@@ -171,9 +225,14 @@ describe('the report of a table_analysis review, in Chromium', () => {
     const page = await open(await fetchReport(second.id, 'html'));
     const changes = page.locator('#changes');
     expect(await changes.getByRole('heading', { level: 2 }).innerText()).toBe(`Changes since execution #${first.id}`);
-    const item = (kind: string, object: string) => page.locator(`#changes [data-change=${kind}] li`, { hasText: object }).innerText();
-    expect(await item('resolved', 'public.events_no_pk')).toMatch(/^WARNING\s*Table has no primary key public\.events_no_pk$/);
-    expect(await item('new', 'public.customers_email_again')).toMatch(/^WARNING\s*Duplicate index public\.customers_email_again$/);
+    const item = (kind: string, object: string) =>
+      page.locator(`#changes [data-change=${kind}] li`, { hasText: object }).innerText();
+    expect(await item('resolved', 'public.events_no_pk')).toMatch(
+      /^WARNING\s*Table has no primary key public\.events_no_pk$/,
+    );
+    expect(await item('new', 'public.customers_email_again')).toMatch(
+      /^WARNING\s*Duplicate index public\.customers_email_again$/,
+    );
 
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/report.png', fullPage: true });
@@ -203,7 +262,13 @@ describe('the report of a query_analysis review, in Chromium', () => {
   beforeAll(async () => {
     for (let i = 0; i < 40; i++) await db.admin`select pg_sleep(0.02)`;
     for (let i = 0; i < 30; i++) await db.admin`select count(*) from customers where id > ${i}`;
-    const task = await createTaskVia({ name: 'Query review', task_type: 'query_analysis', connection_id: connectionId, cron_schedule: '0 4 * * *', task_params: { analysis_target: 'queries' } });
+    const task = await createTaskVia({
+      name: 'Query review',
+      task_type: 'query_analysis',
+      connection_id: connectionId,
+      cron_schedule: '0 4 * * *',
+      task_params: { analysis_target: 'queries' },
+    });
     review = await reviewNow(task.id);
   }, 120_000);
 
@@ -218,8 +283,12 @@ describe('the report of a query_analysis review, in Chromium', () => {
     const bars = section.locator('svg.chart g.bar');
     expect(await bars.count()).toBe(top.length);
     expect(await bars.first().locator('text.bar-label').textContent()).toBe('#1 select pg_sleep($1)');
-    expect(await bars.first().locator('title').textContent()).toContain(`queryid ${top[0].evidence.queryid}: select pg_sleep($1)`);
-    const widths = await section.locator('svg.chart rect').evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().width));
+    expect(await bars.first().locator('title').textContent()).toContain(
+      `queryid ${top[0].evidence.queryid}: select pg_sleep($1)`,
+    );
+    const widths = await section
+      .locator('svg.chart rect')
+      .evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().width));
     expect(widths[0]).toBe(Math.max(...widths));
     expect(widths[0]).toBeGreaterThan(widths[widths.length - 1]);
 

@@ -24,7 +24,10 @@ async function fetchReport(id: number, format?: 'html' | 'md') {
 
 async function queueExecution(task: Record<string, unknown>): Promise<number> {
   const created = await createTaskVia(task);
-  const queued = await call(queueTask, apiEvent('POST', `/api/v1/scheduler/tasks/${created.id}/queue`, { path: { task_id: String(created.id) } }));
+  const queued = await call(
+    queueTask,
+    apiEvent('POST', `/api/v1/scheduler/tasks/${created.id}/queue`, { path: { task_id: String(created.id) } }),
+  );
   return queued.body.execution_id;
 }
 
@@ -46,7 +49,10 @@ describe('GET /scheduler/executions/{id}/report', () => {
     const id = await queueExecution(
       customSqlTask(connectionId, {
         name: 'Report <b>escaping</b>',
-        task_params: { custom_sql: `select '<script>alert(1)</script>' as "<th>", 'a|b' as pipe, null::int as missing, 42 as answer`, analysis_target: 'security' },
+        task_params: {
+          custom_sql: `select '<script>alert(1)</script>' as "<th>", 'a|b' as pipe, null::int as missing, 42 as answer`,
+          analysis_target: 'security',
+        },
       }),
     );
     expect(await consumer({})).toMatchObject({ completed: 1 });
@@ -108,7 +114,10 @@ describe('GET /scheduler/executions/{id}/report', () => {
     expect(missing.headers['content-type']).toBe('application/json; charset=utf-8');
 
     const format = await call(report, reportEvent(1, { format: 'pdf' }));
-    expect(format).toMatchObject({ status: 400, body: { errors: [{ path: 'format', message: 'format must be html or md' }] } });
+    expect(format).toMatchObject({
+      status: 400,
+      body: { errors: [{ path: 'format', message: 'format must be html or md' }] },
+    });
     expect((await call(report, reportEvent('abc'))).status).toBe(400);
   });
 });

@@ -22,10 +22,12 @@ const insertExecutions = (count: number, ageDays: number, status: string) =>
       from generate_series(1, ${count})`);
 
 const countByAge = async () =>
-  (await query<{ old: number; recent: number }>(sql`
+  (
+    await query<{ old: number; recent: number }>(sql`
     select (count(*) filter (where created_at < now() - interval '30 days'))::int as old,
            (count(*) filter (where created_at >= now() - interval '30 days'))::int as recent
-      from task_executions`))[0];
+      from task_executions`)
+  )[0];
 
 describe('retention', () => {
   it('deletes every finished execution past the retention period in one tick, and keeps the rest', async () => {
@@ -57,7 +59,9 @@ describe('retention', () => {
     const report = await runTick();
 
     expect(report.expiredDeleted).toBe(3);
-    const left = await query<{ id: string; status: string }>(sql`select id, status from task_executions where scheduled_task_id = ${yearly} order by id`);
+    const left = await query<{ id: string; status: string }>(
+      sql`select id, status from task_executions where scheduled_task_id = ${yearly} order by id`,
+    );
     expect(left).toEqual([{ id: baseline.id, status: 'completed' }]);
     expect(olderCompleted.id).not.toBe(baseline.id);
     await query(sql`delete from task_executions`);

@@ -19,23 +19,45 @@ afterAll(async () => {
   await lambda.close();
 });
 
-const taskPath = (id: number | string, action: string) => apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
-const execution = async (id: number) => (await call(getExecution, apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }))).body;
+const taskPath = (id: number | string, action: string) =>
+  apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
+const execution = async (id: number) =>
+  (
+    await call(
+      getExecution,
+      apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
+    )
+  ).body;
 
 describe('POST /scheduler/tasks/{id}/run', () => {
   it('starts the task at once and records a completed execution with the rows of its SQL', async () => {
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: "select 42::int8 as answer, 'ok' as word" } }));
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: "select 42::int8 as answer, 'ok' as word" } }),
+    );
     const response = await call(runTask, taskPath(task.id, 'run'));
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ message: 'Задача запущена', execution_id: expect.any(Number) });
 
     await lambda.idle();
     const done = await execution(response.body.execution_id);
-    expect(done).toMatchObject({ id: response.body.execution_id, scheduled_task_id: task.id, connection_id: connectionId, task_type: 'custom_sql', trigger: 'manual', status: 'completed', error_message: null, attempts: 1 });
+    expect(done).toMatchObject({
+      id: response.body.execution_id,
+      scheduled_task_id: task.id,
+      connection_id: connectionId,
+      task_type: 'custom_sql',
+      trigger: 'manual',
+      status: 'completed',
+      error_message: null,
+      attempts: 1,
+    });
     expect(new Date(done.completed_at).getTime()).toBeGreaterThanOrEqual(new Date(done.started_at).getTime());
     expect(done.result.data).toMatchObject({ rows: [['42', 'ok']], row_count: 1, truncated: false });
     expect(done.result.data.columns.map((c: { name: string }) => c.name)).toEqual(['answer', 'word']);
-    expect(lambda.invocations.at(-1)).toMatchObject({ path: '/2015-03-31/functions/pg-reviewer-test-consumer/invocations', type: 'Event', payload: { executionIds: [response.body.execution_id] } });
+    expect(lambda.invocations.at(-1)).toMatchObject({
+      path: '/2015-03-31/functions/pg-reviewer-test-consumer/invocations',
+      type: 'Event',
+      payload: { executionIds: [response.body.execution_id] },
+    });
   });
 
   it('refuses an inactive task with 400 and a 404 for an unknown one', async () => {
@@ -63,6 +85,9 @@ describe('POST /scheduler/tasks/{id}/run', () => {
     const response = await call(runTask, taskPath(task.id, 'run'));
     await lambda.idle();
     const failed = await execution(response.body.execution_id);
-    expect(failed).toMatchObject({ status: 'failed', error_message: expect.stringContaining('"no_such_database_here" does not exist') });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error_message: expect.stringContaining('"no_such_database_here" does not exist'),
+    });
   });
 });

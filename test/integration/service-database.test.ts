@@ -4,7 +4,9 @@ import { type Db, getDb, openServiceDatabase } from '../../db/client.js';
 import { scheduledTasks } from '../../db/schema/index.js';
 
 const preparedStatements = async (db: Db) =>
-  (await db.execute<{ statement: string }>(sql`select statement from pg_prepared_statements order by prepare_time`)).map((row) => row.statement);
+  (
+    await db.execute<{ statement: string }>(sql`select statement from pg_prepared_statements order by prepare_time`)
+  ).map((row) => row.statement);
 
 const withoutPrepare = openServiceDatabase(`${process.env.DATABASE_URL}?prepare=false`);
 afterAll(() => withoutPrepare.client.end());
@@ -19,7 +21,9 @@ describe('the service database client', () => {
     const [inside, mode] = await db.transaction(async (tx) => {
       await tx.select({ id: scheduledTasks.id }).from(scheduledTasks).where(eq(scheduledTasks.id, 1));
       const statements = await preparedStatements(tx as unknown as Db);
-      const [{ plan_cache_mode }] = await tx.execute<{ plan_cache_mode: string }>(sql`select current_setting('plan_cache_mode') as plan_cache_mode`);
+      const [{ plan_cache_mode }] = await tx.execute<{ plan_cache_mode: string }>(
+        sql`select current_setting('plan_cache_mode') as plan_cache_mode`,
+      );
       return [statements, plan_cache_mode];
     });
     expect(inside).toContain('select "id" from "scheduled_tasks" where "scheduled_tasks"."id" = $1');
@@ -30,7 +34,9 @@ describe('the service database client', () => {
     const [listed, mode] = await withoutPrepare.db.transaction(async (tx) => {
       await tx.execute(sql`select ${1}::int as not_prepared`);
       const statements = await preparedStatements(tx as unknown as Db);
-      const [{ plan_cache_mode }] = await tx.execute<{ plan_cache_mode: string }>(sql`select current_setting('plan_cache_mode') as plan_cache_mode`);
+      const [{ plan_cache_mode }] = await tx.execute<{ plan_cache_mode: string }>(
+        sql`select current_setting('plan_cache_mode') as plan_cache_mode`,
+      );
       return [statements, plan_cache_mode];
     });
     expect(listed).toEqual([]);

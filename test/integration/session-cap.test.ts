@@ -125,7 +125,8 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
     });
     await expect.poll(ourSessions).toBe(1);
     await expect(second.use(connection, options, async (sql) => sql`select 1`)).rejects.toThrow(
-      `1 pg-reviewer session is already open to ${options.host}:${options.port}/${options.database} (TARGET_SESSIONS_PER_DATABASE, across all consumers); the review waited 0 s for one to close`,
+      `1 pg-reviewer session is already open to ${options.host}:${options.port}/${options.database} ` +
+        '(TARGET_SESSIONS_PER_DATABASE, across all consumers); the review waited 0 s for one to close',
     );
     releaseFirst();
     await holding;

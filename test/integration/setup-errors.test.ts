@@ -19,7 +19,8 @@ describe('preparing the service database', () => {
     const result = await prepare('postgres://no_such_role@127.0.0.1:5432/reviewer');
     expect(result.failed).toBe(true);
     expect(result.stderr).toBe(
-      'PostgreSQL at 127.0.0.1:5432 refused role "no_such_role": set DATABASE_URL to a role that may log in (with its password), or add a pg_hba.conf rule for it.',
+      'PostgreSQL at 127.0.0.1:5432 refused role "no_such_role": set DATABASE_URL to a role that may log in ' +
+        '(with its password), or add a pg_hba.conf rule for it.',
     );
   });
 

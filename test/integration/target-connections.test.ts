@@ -21,26 +21,39 @@ afterAll(async () => {
   await admin.end();
 });
 
-const queue = (taskId: number) => call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }));
+const queue = (taskId: number) =>
+  call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }));
 const backendPids = async (taskId: number) =>
-  (await query<{ status: string; pid: string | null }>(sql`
-    select status, result->'data'->'rows'->0->>0 as pid from task_executions where scheduled_task_id = ${taskId} order by id`)).map((r) => [r.status, r.pid]);
+  (
+    await query<{ status: string; pid: string | null }>(sql`
+    select status, result->'data'->'rows'->0->>0 as pid from task_executions where scheduled_task_id = ${taskId} order by id`)
+  ).map((r) => [r.status, r.pid]);
 const ourSessions = () =>
-  admin<{ pid: number }[]>`select pid from pg_stat_activity where application_name = 'pg-reviewer' and datname = current_database()`;
+  admin<
+    { pid: number }[]
+  >`select pid from pg_stat_activity where application_name = 'pg-reviewer' and datname = current_database()`;
 
 describe('connections to the reviewed database during a drain', () => {
-  it('reuses one connection for consecutive executions against the same database, and closes it when the drain ends', async () => {
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }));
-    for (let i = 0; i < 3; i++) await queue(task.id);
-    await drainQueue({ concurrency: 1 });
-    const pids = await backendPids(task.id);
-    expect(pids.map(([status]) => status)).toEqual(['completed', 'completed', 'completed']);
-    expect(new Set(pids.map(([, pid]) => pid)).size).toBe(1);
-    expect(await ourSessions()).toEqual([]);
-  });
+  it(
+    'reuses one connection for consecutive executions against the same database, and closes it when the drain ' +
+      'ends',
+    async () => {
+      const task = await createTaskVia(
+        customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }),
+      );
+      for (let i = 0; i < 3; i++) await queue(task.id);
+      await drainQueue({ concurrency: 1 });
+      const pids = await backendPids(task.id);
+      expect(pids.map(([status]) => status)).toEqual(['completed', 'completed', 'completed']);
+      expect(new Set(pids.map(([, pid]) => pid)).size).toBe(1);
+      expect(await ourSessions()).toEqual([]);
+    },
+  );
 
   it('opens at most TARGET_SESSIONS_PER_DATABASE sessions to one database, however many workers run', async () => {
-    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }));
+    const task = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }),
+    );
     for (let i = 0; i < 16; i++) await queue(task.id);
     await drainQueue({ concurrency: 8 });
     const pids = await backendPids(task.id);
@@ -52,8 +65,12 @@ describe('connections to the reviewed database during a drain', () => {
 
   it('never hands on a connection whose review failed: the next execution gets a new one', async () => {
     await admin`create table if not exists locked (id int)`;
-    const slow = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from locked', query_timeout: 1 } }));
-    const pid = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()', query_timeout: 1 } }));
+    const slow = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from locked', query_timeout: 1 } }),
+    );
+    const pid = await createTaskVia(
+      customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()', query_timeout: 1 } }),
+    );
     const holder = await admin.reserve();
     await holder`begin`;
     await holder`lock table locked in access exclusive mode`;

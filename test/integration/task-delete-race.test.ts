@@ -14,7 +14,11 @@ import { makeTasksDue, query } from '../helpers/service-db.js';
 
 process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
 
-const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {}, connection: { application_name: 'delete-race-test' } });
+const admin = postgres(process.env.DATABASE_URL!, {
+  max: 1,
+  onnotice: () => {},
+  connection: { application_name: 'delete-race-test' },
+});
 let connectionId: number;
 beforeAll(async () => {
   connectionId = (await createLocalConnection()).id;
@@ -40,7 +44,11 @@ async function heldClaim(taskId: number) {
   const written = new Promise<void>((resolve) => (claimed = resolve));
   const done = getDb().transaction(async (tx) => {
     const due = (await lockDueTasks(tx, new Date('2030-06-01T00:00:30Z'), 100_000)).filter((t) => t.id === taskId);
-    const runs = await advanceAndRecordRuns(tx, due.map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-06-02T00:00:00Z') })), 300);
+    const runs = await advanceAndRecordRuns(
+      tx,
+      due.map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-06-02T00:00:00Z') })),
+      300,
+    );
     claimed();
     await gate;
     return runs.map((r) => r.id);
@@ -65,7 +73,9 @@ async function untilWaitingForTaskLock(): Promise<void> {
 
 async function dueTask(): Promise<number> {
   const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '0 0 * * *' }));
-  await query(sql`update scheduled_tasks set task_params = task_params || jsonb_build_object('custom_sql', 'select ' || id || ' as marker') where id = ${task.id}`);
+  await query(
+    sql`update scheduled_tasks set task_params = task_params || jsonb_build_object('custom_sql', 'select ' || id || ' as marker') where id = ${task.id}`,
+  );
   await makeTasksDue([task.id], new Date('2030-06-01T00:00:00Z'));
   return task.id;
 }
@@ -75,7 +85,10 @@ describe('a task deleted or deactivated while a tick claims it', () => {
     await getRedis().del(process.env.QUEUE_NAME!);
     const taskId = await dueTask();
     const claim = await heldClaim(taskId);
-    const deleting = call(deleteTask, apiEvent('DELETE', `/api/v1/scheduler/tasks/${taskId}`, { path: { task_id: String(taskId) } }));
+    const deleting = call(
+      deleteTask,
+      apiEvent('DELETE', `/api/v1/scheduler/tasks/${taskId}`, { path: { task_id: String(taskId) } }),
+    );
     await untilWaitingForTaskLock();
     claim.commit();
     const runIds = await claim.done;
@@ -86,14 +99,26 @@ describe('a task deleted or deactivated while a tick claims it', () => {
     await drainQueue({ concurrency: 1 });
 
     const runs = await executionsOf(taskId);
-    expect(runs).toEqual([expect.objectContaining({ status: 'cancelled', started_at: null, error_message: 'Cancelled: the task was deleted before this execution started' })]);
+    expect(runs).toEqual([
+      expect.objectContaining({
+        status: 'cancelled',
+        started_at: null,
+        error_message: 'Cancelled: the task was deleted before this execution started',
+      }),
+    ]);
   });
 
   it('PUT is_active: false waits for the claim and cancels the scheduled run it made', async () => {
     await getRedis().del(process.env.QUEUE_NAME!);
     const taskId = await dueTask();
     const claim = await heldClaim(taskId);
-    const deactivating = call(updateTask, apiEvent('PUT', `/api/v1/scheduler/tasks/${taskId}`, { path: { task_id: String(taskId) }, body: { is_active: false } }));
+    const deactivating = call(
+      updateTask,
+      apiEvent('PUT', `/api/v1/scheduler/tasks/${taskId}`, {
+        path: { task_id: String(taskId) },
+        body: { is_active: false },
+      }),
+    );
     await untilWaitingForTaskLock();
     claim.commit();
     const runIds = await claim.done;
@@ -103,27 +128,53 @@ describe('a task deleted or deactivated while a tick claims it', () => {
     await drainQueue({ concurrency: 1 });
 
     expect(await executionsOf(taskId)).toEqual([
-      expect.objectContaining({ status: 'cancelled', started_at: null, error_message: 'Cancelled: the task was deactivated before this execution started' }),
+      expect.objectContaining({
+        status: 'cancelled',
+        started_at: null,
+        error_message: 'Cancelled: the task was deactivated before this execution started',
+      }),
     ]);
   });
 
-  it('the consumer cancels, with the reason, a scheduled run whose task is gone or inactive by the time it is taken', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
-    const inactive = await dueTask();
-    const deleted = await dueTask();
-    const runs = await getDb().transaction(async (tx) => {
-      const due = (await lockDueTasks(tx, new Date('2030-06-01T00:00:30Z'), 100_000)).filter((t) => t.id === inactive || t.id === deleted);
-      return advanceAndRecordRuns(tx, due.map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-06-02T00:00:00Z') })), 300);
-    });
-    // Changed behind the API's back (by hand in the database), so nothing cancelled the runs yet.
-    await admin`update scheduled_tasks set is_active = false where id = ${inactive}`;
-    await admin`update task_executions set scheduled_task_id = null where scheduled_task_id = ${deleted}`;
-    await pushExecutionIds(runs.map((r) => r.id));
+  it(
+    'the consumer cancels, with the reason, a scheduled run whose task is gone or inactive by the time it is ' +
+      'taken',
+    async () => {
+      await getRedis().del(process.env.QUEUE_NAME!);
+      const inactive = await dueTask();
+      const deleted = await dueTask();
+      const runs = await getDb().transaction(async (tx) => {
+        const due = (await lockDueTasks(tx, new Date('2030-06-01T00:00:30Z'), 100_000)).filter(
+          (t) => t.id === inactive || t.id === deleted,
+        );
+        return advanceAndRecordRuns(
+          tx,
+          due.map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-06-02T00:00:00Z') })),
+          300,
+        );
+      });
+      // Changed behind the API's back (by hand in the database), so nothing cancelled the runs yet.
+      await admin`update scheduled_tasks set is_active = false where id = ${inactive}`;
+      await admin`update task_executions set scheduled_task_id = null where scheduled_task_id = ${deleted}`;
+      await pushExecutionIds(runs.map((r) => r.id));
 
-    const report = await drainQueue({ concurrency: 2 });
+      const report = await drainQueue({ concurrency: 2 });
 
-    expect(report).toMatchObject({ completed: 0, failed: 0, notClaimed: 2 });
-    expect(await executionsOf(inactive)).toEqual([expect.objectContaining({ status: 'cancelled', started_at: null, error_message: 'Cancelled: the task was deactivated before this execution started' })]);
-    expect(await executionsOf(deleted)).toEqual([expect.objectContaining({ status: 'cancelled', started_at: null, error_message: 'Cancelled: the task was deleted before this execution started' })]);
-  });
+      expect(report).toMatchObject({ completed: 0, failed: 0, notClaimed: 2 });
+      expect(await executionsOf(inactive)).toEqual([
+        expect.objectContaining({
+          status: 'cancelled',
+          started_at: null,
+          error_message: 'Cancelled: the task was deactivated before this execution started',
+        }),
+      ]);
+      expect(await executionsOf(deleted)).toEqual([
+        expect.objectContaining({
+          status: 'cancelled',
+          started_at: null,
+          error_message: 'Cancelled: the task was deleted before this execution started',
+        }),
+      ]);
+    },
+  );
 });

@@ -34,7 +34,9 @@ describe('the tick', () => {
     expect(executions[0]).toMatchObject({ status: 'queued', trigger: 'schedule' });
     expect(new Date(executions[0].scheduled_for!).toISOString()).toBe('2030-01-01T10:05:00.000Z');
     expect(await queuedIds()).toContain(executions[0].id);
-    const [row] = await query<{ next_run_at: string }>(sql`select next_run_at from scheduled_tasks where id = ${task.id}`);
+    const [row] = await query<{ next_run_at: string }>(
+      sql`select next_run_at from scheduled_tasks where id = ${task.id}`,
+    );
     expect(new Date(row.next_run_at).toISOString()).toBe('2030-01-01T10:10:00.000Z');
   });
 
@@ -82,29 +84,48 @@ describe('the tick', () => {
     expect(new Set(pushed).size).toBe(pushed.length);
   });
 
-  it('sets a task whose next slot cannot be computed inactive with the reason, and schedules the healthy one beside it', async () => {
-    await clearQueue();
-    const healthy = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '*/5 * * * *' }));
-    const broken = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '*/5 * * * *' }));
-    // A time zone the runtime does not know (edited by hand, or dropped by an ICU update).
-    await query(sql`update scheduled_tasks set timezone = 'Mars/Olympus_Mons' where id = ${broken.id}`);
-    await makeTasksDue([healthy.id, broken.id], new Date('2030-04-01T10:05:00Z'));
-    const logLines = captureLogLines();
+  it(
+    'sets a task whose next slot cannot be computed inactive with the reason, and schedules the healthy one ' +
+      'beside it',
+    async () => {
+      await clearQueue();
+      const healthy = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '*/5 * * * *' }));
+      const broken = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '*/5 * * * *' }));
+      // A time zone the runtime does not know (edited by hand, or dropped by an ICU update).
+      await query(sql`update scheduled_tasks set timezone = 'Mars/Olympus_Mons' where id = ${broken.id}`);
+      await makeTasksDue([healthy.id, broken.id], new Date('2030-04-01T10:05:00Z'));
+      const logLines = captureLogLines();
 
-    const report = await runTick({ now: new Date('2030-04-01T10:06:00Z') });
+      const report = await runTick({ now: new Date('2030-04-01T10:06:00Z') });
 
-    expect(report).toMatchObject({ claimed: 1, deactivated: 1 });
-    expect((await executionsOf(healthy.id)).map((e) => e.status)).toEqual(['queued']);
-    expect(await executionsOf(broken.id)).toEqual([]);
-    const shown = await call(getTask, apiEvent('GET', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) } }));
-    expect(shown.body).toMatchObject({ is_active: false, next_run_at: null, last_error: expect.stringContaining('time zone "Mars/Olympus_Mons"') });
-    vi.restoreAllMocks();
-    expect(logLines().filter((l) => l.message === 'task set inactive: its next run cannot be computed')).toEqual([expect.objectContaining({ taskId: broken.id })]);
+      expect(report).toMatchObject({ claimed: 1, deactivated: 1 });
+      expect((await executionsOf(healthy.id)).map((e) => e.status)).toEqual(['queued']);
+      expect(await executionsOf(broken.id)).toEqual([]);
+      const shown = await call(
+        getTask,
+        apiEvent('GET', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) } }),
+      );
+      expect(shown.body).toMatchObject({
+        is_active: false,
+        next_run_at: null,
+        last_error: expect.stringContaining('time zone "Mars/Olympus_Mons"'),
+      });
+      vi.restoreAllMocks();
+      expect(logLines().filter((l) => l.message === 'task set inactive: its next run cannot be computed')).toEqual([
+        expect.objectContaining({ taskId: broken.id }),
+      ]);
 
-    // Corrected through the API, it is scheduled again and the reason is gone.
-    const fixed = await call(updateTask, apiEvent('PUT', `/api/v1/scheduler/tasks/${broken.id}`, { path: { task_id: String(broken.id) }, body: { timezone: 'UTC', is_active: true } }));
-    expect(fixed.body).toMatchObject({ is_active: true, last_error: null, next_run_at: expect.any(String) });
-  });
+      // Corrected through the API, it is scheduled again and the reason is gone.
+      const fixed = await call(
+        updateTask,
+        apiEvent('PUT', `/api/v1/scheduler/tasks/${broken.id}`, {
+          path: { task_id: String(broken.id) },
+          body: { timezone: 'UTC', is_active: true },
+        }),
+      );
+      expect(fixed.body).toMatchObject({ is_active: true, last_error: null, next_run_at: expect.any(String) });
+    },
+  );
 
   it('pushes the runs of a tick that died between its claim and its push on the next tick', async () => {
     await clearQueue();
@@ -113,7 +134,13 @@ describe('the tick', () => {
     // The claim commits; the tick that made it is killed before it reaches Redis.
     await getDb().transaction(async (tx) => {
       const due = await lockDueTasks(tx, new Date('2030-05-01T00:00:30Z'), 100_000);
-      await advanceAndRecordRuns(tx, due.filter((t) => t.id === task.id).map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-05-01T00:01:00Z') })), 300);
+      await advanceAndRecordRuns(
+        tx,
+        due
+          .filter((t) => t.id === task.id)
+          .map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-05-01T00:01:00Z') })),
+        300,
+      );
     });
     const [run] = await executionsOf(task.id);
     expect(await queuedIds()).not.toContain(run.id);
@@ -128,4 +155,3 @@ describe('the tick', () => {
     expect(await queuedIds()).toContain(run.id);
   });
 });
-

@@ -15,7 +15,12 @@ describe('bounded results', () => {
     const stored = JSON.parse(serialiseBoundedResult(result, limits));
     expect(stored.data.rows[0][0]).toBe('é'.repeat(512));
     expect(stored.data.rows[0][1]).toBe('short');
-    expect(stored.truncated).toEqual({ values_shortened: 1, value_max_bytes: 1024, rows_dropped: 0, result_max_bytes: 65536 });
+    expect(stored.truncated).toEqual({
+      values_shortened: 1,
+      value_max_bytes: 1024,
+      rows_dropped: 0,
+      result_max_bytes: 65536,
+    });
   });
 
   it('drops rows from the end until the result fits, and marks the data truncated', () => {
@@ -33,15 +38,21 @@ describe('bounded results', () => {
   it('fails only the execution whose result is nested too deeply or too large without rows', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 20_000; i++) deep = [deep];
-    expect(storedOutcome(7, 1, { status: 'completed', result: { data: { rows: [[deep]] } }, errorMessage: null }, limits)).toEqual({
+    expect(
+      storedOutcome(7, 1, { status: 'completed', result: { data: { rows: [[deep]] } }, errorMessage: null }, limits),
+    ).toEqual({
       id: 7,
       attempt: 1,
       status: 'failed',
       resultJson: null,
-      errorMessage: 'The review finished but its result could not be stored: a value in the result is nested more than 100 levels deep',
+      errorMessage:
+        'The review finished but its result could not be stored: a value in the result is nested more than 100 ' +
+        'levels deep',
     });
     const findings = Array.from({ length: 200 }, (_, i) => ({ title: `finding ${i}`, detail: 'x'.repeat(900) }));
-    expect(storedOutcome(8, 1, { status: 'completed', result: { findings }, errorMessage: null }, limits).errorMessage).toMatch(
+    expect(
+      storedOutcome(8, 1, { status: 'completed', result: { findings }, errorMessage: null }, limits).errorMessage,
+    ).toMatch(
       /^The review finished but its result could not be stored: the result is 0\.2 MB even without rows, more than RESULT_MAX_BYTES \(0\.1 MB\)$/,
     );
   });

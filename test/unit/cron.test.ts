@@ -3,7 +3,16 @@ import { checkCronSchedule, isValidTimeZone, nextRunAfter } from '../../lib/sche
 
 describe('cron schedules', () => {
   it('accepts five fields and the usual macros', () => {
-    for (const expression of ['0 2 * * *', '*/15 * * * 1-5', '@hourly', '@daily', '@weekly', '@monthly', '@yearly', '@annually']) {
+    for (const expression of [
+      '0 2 * * *',
+      '*/15 * * * 1-5',
+      '@hourly',
+      '@daily',
+      '@weekly',
+      '@monthly',
+      '@yearly',
+      '@annually',
+    ]) {
       expect(checkCronSchedule(expression)).toEqual({ ok: true });
     }
   });
@@ -33,7 +42,9 @@ describe('next run time', () => {
   });
 
   it('follows the task time zone', () => {
-    expect(nextRunAfter('0 9 * * *', 'America/New_York', new Date('2026-01-10T00:00:00Z')).toISOString()).toBe('2026-01-10T14:00:00.000Z');
+    expect(nextRunAfter('0 9 * * *', 'America/New_York', new Date('2026-01-10T00:00:00Z')).toISOString()).toBe(
+      '2026-01-10T14:00:00.000Z',
+    );
   });
 
   it('runs a job in the skipped hour of a spring-forward day once, at the first valid time', () => {
@@ -44,17 +55,29 @@ describe('next run time', () => {
     const after = nextRunAfter('30 2 * * *', 'Europe/Berlin', next);
     expect(after.toISOString()).toBe('2026-03-30T00:30:00.000Z');
     // A tick that computes the schedule a moment after the jump does not run it a second time.
-    expect(nextRunAfter('30 2 * * *', 'Europe/Berlin', new Date('2026-03-29T01:00:30Z')).toISOString()).toBe('2026-03-30T00:30:00.000Z');
+    expect(nextRunAfter('30 2 * * *', 'Europe/Berlin', new Date('2026-03-29T01:00:30Z')).toISOString()).toBe(
+      '2026-03-30T00:30:00.000Z',
+    );
   });
 
   it('runs every slot of a skipped hour once in all, at the first valid time, in any zone', () => {
-    expect(nextRunAfter('*/15 2 * * *', 'Europe/Berlin', new Date('2026-03-28T12:00:00Z')).toISOString()).toBe('2026-03-29T01:00:00.000Z');
-    expect(nextRunAfter('*/15 2 * * *', 'Europe/Berlin', new Date('2026-03-29T01:00:00Z')).toISOString()).toBe('2026-03-30T00:00:00.000Z');
+    expect(nextRunAfter('*/15 2 * * *', 'Europe/Berlin', new Date('2026-03-28T12:00:00Z')).toISOString()).toBe(
+      '2026-03-29T01:00:00.000Z',
+    );
+    expect(nextRunAfter('*/15 2 * * *', 'Europe/Berlin', new Date('2026-03-29T01:00:00Z')).toISOString()).toBe(
+      '2026-03-30T00:00:00.000Z',
+    );
     // New York jumps 02:00 -> 03:00 EDT on 2026-03-08; St. John's (a half-hour zone) too.
-    expect(nextRunAfter('30 2 * * *', 'America/New_York', new Date('2026-03-07T12:00:00Z')).toISOString()).toBe('2026-03-08T07:00:00.000Z');
-    expect(nextRunAfter('30 2 * * *', 'America/St_Johns', new Date('2026-03-07T12:00:00Z')).toISOString()).toBe('2026-03-08T05:30:00.000Z');
+    expect(nextRunAfter('30 2 * * *', 'America/New_York', new Date('2026-03-07T12:00:00Z')).toISOString()).toBe(
+      '2026-03-08T07:00:00.000Z',
+    );
+    expect(nextRunAfter('30 2 * * *', 'America/St_Johns', new Date('2026-03-07T12:00:00Z')).toISOString()).toBe(
+      '2026-03-08T05:30:00.000Z',
+    );
     // A slot outside the gap is untouched.
-    expect(nextRunAfter('* * * * *', 'Europe/Berlin', new Date('2026-03-29T00:59:30Z')).toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(nextRunAfter('* * * * *', 'Europe/Berlin', new Date('2026-03-29T00:59:30Z')).toISOString()).toBe(
+      '2026-03-29T01:00:00.000Z',
+    );
   });
 
   it('runs a job in the repeated hour of a fall-back day once', () => {
@@ -74,6 +97,8 @@ describe('next run time', () => {
   });
 
   it('expands macros in the time zone', () => {
-    expect(nextRunAfter('@daily', 'Asia/Kolkata', new Date('2026-05-01T00:00:00Z')).toISOString()).toBe('2026-05-01T18:30:00.000Z');
+    expect(nextRunAfter('@daily', 'Asia/Kolkata', new Date('2026-05-01T00:00:00Z')).toISOString()).toBe(
+      '2026-05-01T18:30:00.000Z',
+    );
   });
 });

@@ -21,9 +21,33 @@ const row = (over: Partial<OverviewRow>): OverviewRow => ({
 describe('the overview of a connection', () => {
   it('keeps the latest run per review type, adds their open findings and names the newest run', () => {
     const [shop] = summarizeConnections([
-      row({ task_id: 1, task_type: 'config_check', run_id: '10', run_status: 'completed', run_finished_at: '2026-01-01 00:00:00+00', run_summary: { critical: 1, warning: 2, info: 3 }, trend: [4, 6] }),
-      row({ task_id: 2, task_type: 'config_check', run_id: '12', run_status: 'completed', run_finished_at: '2026-01-01 01:00:00+00', run_summary: { critical: 0, warning: 1, info: 0 }, trend: [1] }),
-      row({ task_id: 3, task_type: 'table_analysis', run_id: '11', run_status: 'failed', run_finished_at: '2026-01-01 00:30:00+00', run_summary: null, trend: [2, 2, 5] }),
+      row({
+        task_id: 1,
+        task_type: 'config_check',
+        run_id: '10',
+        run_status: 'completed',
+        run_finished_at: '2026-01-01 00:00:00+00',
+        run_summary: { critical: 1, warning: 2, info: 3 },
+        trend: [4, 6],
+      }),
+      row({
+        task_id: 2,
+        task_type: 'config_check',
+        run_id: '12',
+        run_status: 'completed',
+        run_finished_at: '2026-01-01 01:00:00+00',
+        run_summary: { critical: 0, warning: 1, info: 0 },
+        trend: [1],
+      }),
+      row({
+        task_id: 3,
+        task_type: 'table_analysis',
+        run_id: '11',
+        run_status: 'failed',
+        run_finished_at: '2026-01-01 00:30:00+00',
+        run_summary: null,
+        trend: [2, 2, 5],
+      }),
     ]);
     expect(shop.tasks).toBe(3);
     expect(shop.reviews.map((r) => [r.taskType, r.runId, r.status])).toEqual([

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { safeReturnPath } from '../../lib/dashboard/form-body.js';
-import { csrfToken, isValidCsrfToken, isValidSession, issueSession, SESSION_SECONDS } from '../../lib/dashboard/session.js';
+import {
+  csrfToken,
+  isValidCsrfToken,
+  isValidSession,
+  issueSession,
+  SESSION_SECONDS,
+} from '../../lib/dashboard/session.js';
 
 const TOKEN = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
@@ -23,7 +29,13 @@ describe('dashboard sessions', () => {
     const session = issueSession(TOKEN, now);
     const [version, expires, tag, signature] = session.split('.');
     expect(isValidSession([version, Number(expires) + 3600, tag, signature].join('.'), [TOKEN], now)).toBe(false);
-    expect(isValidSession([version, expires, tag, signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))].join('.'), [TOKEN], now)).toBe(false);
+    expect(
+      isValidSession(
+        [version, expires, tag, signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))].join('.'),
+        [TOKEN],
+        now,
+      ),
+    ).toBe(false);
     expect(isValidSession('v1.1.2.3', [TOKEN], now)).toBe(false);
     expect(isValidSession(undefined, [TOKEN], now)).toBe(false);
     expect(session).not.toContain(TOKEN);
@@ -40,7 +52,15 @@ describe('where a form may return to', () => {
   it('is a dashboard page of this site, never another site', () => {
     expect(safeReturnPath('/dashboard/tasks')).toBe('/dashboard/tasks');
     expect(safeReturnPath('/dashboard/executions?task_id=3&limit=20')).toBe('/dashboard/executions?task_id=3&limit=20');
-    for (const bad of ['https://evil.example/', '//evil.example', '/dashboard//evil.example', '/dashboardx', '/api/v1/scheduler/tasks', '/dashboard/../api', null]) {
+    for (const bad of [
+      'https://evil.example/',
+      '//evil.example',
+      '/dashboard//evil.example',
+      '/dashboardx',
+      '/api/v1/scheduler/tasks',
+      '/dashboard/../api',
+      null,
+    ]) {
       expect(safeReturnPath(bad)).toBe('/dashboard');
     }
   });

@@ -26,14 +26,19 @@ async function freshEnv(vars: Record<string, string>) {
 describe('configuration', () => {
   it('refuses a RUNNING_GRACE_SECONDS below the time an outcome write needs, saying so', async () => {
     const env = await freshEnv({ RUNNING_GRACE_SECONDS: '29' });
-    expect(() => env()).toThrow("RUNNING_GRACE_SECONDS: RUNNING_GRACE_SECONDS must be at least 30: the grace has to leave room to record a finished review's outcome");
+    expect(() => env()).toThrow(
+      'RUNNING_GRACE_SECONDS: RUNNING_GRACE_SECONDS must be at least 30: the grace has to leave room to record ' +
+        "a finished review's outcome",
+    );
     expect((await freshEnv({ RUNNING_GRACE_SECONDS: '30' }))().RUNNING_GRACE_SECONDS).toBe(30);
   });
 
   it('bounds stored results by configurable byte limits', async () => {
     const env = await freshEnv({ RESULT_VALUE_MAX_BYTES: '2048', RESULT_MAX_BYTES: '100000' });
     expect(env()).toMatchObject({ RESULT_VALUE_MAX_BYTES: 2048, RESULT_MAX_BYTES: 100000 });
-    await expect(freshEnv({ RESULT_MAX_BYTES: String(64 * 1024 * 1024) }).then((e) => e())).rejects.toThrow(/RESULT_MAX_BYTES/);
+    await expect(freshEnv({ RESULT_MAX_BYTES: String(64 * 1024 * 1024) }).then((e) => e())).rejects.toThrow(
+      /RESULT_MAX_BYTES/,
+    );
   });
 
   it('works with nothing set on a developer machine', async () => {

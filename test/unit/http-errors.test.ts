@@ -13,10 +13,19 @@ const bodyOf = (error: unknown) => {
 
 describe('error responses', () => {
   it('map each application error code to its status with the readable detail', () => {
-    expect(bodyOf(new AppError('not_found', 'Task 1 not found'))).toEqual({ status: 404, body: { detail: 'Task 1 not found' } });
+    expect(bodyOf(new AppError('not_found', 'Task 1 not found'))).toEqual({
+      status: 404,
+      body: { detail: 'Task 1 not found' },
+    });
     expect(bodyOf(new AppError('conflict', 'in use'))).toEqual({ status: 409, body: { detail: 'in use' } });
-    expect(bodyOf(new AppError('validation', 'bad', [{ path: 'name', message: 'required' }]))).toEqual({ status: 400, body: { detail: 'bad', errors: [{ path: 'name', message: 'required' }] } });
-    expect(bodyOf(new AppError('unavailable', 'Redis is unavailable: down'))).toEqual({ status: 503, body: { detail: 'Redis is unavailable: down' } });
+    expect(bodyOf(new AppError('validation', 'bad', [{ path: 'name', message: 'required' }]))).toEqual({
+      status: 400,
+      body: { detail: 'bad', errors: [{ path: 'name', message: 'required' }] },
+    });
+    expect(bodyOf(new AppError('unavailable', 'Redis is unavailable: down'))).toEqual({
+      status: 503,
+      body: { detail: 'Redis is unavailable: down' },
+    });
   });
 
   it('classify database errors by SQLSTATE, not by message text', () => {
@@ -24,18 +33,27 @@ describe('error responses', () => {
     expect(bodyOf(unique).status).toBe(409);
     const badInput = Object.assign(new Error('invalid input syntax'), { code: '22P02' });
     expect(bodyOf(badInput).status).toBe(400);
-    const wrapped = Object.assign(new Error('Failed query: insert ...'), { cause: Object.assign(new Error('duplicate key'), { code: '23505' }) });
+    const wrapped = Object.assign(new Error('Failed query: insert ...'), {
+      cause: Object.assign(new Error('duplicate key'), { code: '23505' }),
+    });
     expect(bodyOf(wrapped).status).toBe(409);
   });
 
   it('answer 503 when the service database cannot be reached', () => {
-    const refused = Object.assign(new Error('Failed query: select ...'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) });
-    expect(bodyOf(refused)).toEqual({ status: 503, body: { detail: 'The service database is unavailable; try again shortly' } });
+    const refused = Object.assign(new Error('Failed query: select ...'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    });
+    expect(bodyOf(refused)).toEqual({
+      status: 503,
+      body: { detail: 'The service database is unavailable; try again shortly' },
+    });
     expect(bodyOf(Object.assign(new Error('too many clients already'), { code: '53300' })).status).toBe(503);
   });
 
   it('never put a stack trace or SQL into a 500', () => {
-    const failure = Object.assign(new Error('Failed query: select secret from vault where token = $1'), { code: 'XX000' });
+    const failure = Object.assign(new Error('Failed query: select secret from vault where token = $1'), {
+      code: 'XX000',
+    });
     const { status, body } = bodyOf(failure);
     expect(status).toBe(500);
     expect(body).toEqual({ detail: 'Internal server error (request id test-request)' });

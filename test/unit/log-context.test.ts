@@ -28,11 +28,17 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('log lines', () => {
   it('from an API function carry the function name, Lambda and API request ids, cold start and level', async () => {
-    const handler = createHandler({}, async () => {
-      log.info('listing tasks', { count: 3 });
-      throw new Error('boom');
-    }, { public: true });
-    const lines = await linesPrintedBy(() => handler(apiEvent('GET', '/api/v1/scheduler/tasks'), lambdaContext('lambda-1')));
+    const handler = createHandler(
+      {},
+      async () => {
+        log.info('listing tasks', { count: 3 });
+        throw new Error('boom');
+      },
+      { public: true },
+    );
+    const lines = await linesPrintedBy(() =>
+      handler(apiEvent('GET', '/api/v1/scheduler/tasks'), lambdaContext('lambda-1')),
+    );
     expect(lines.map((line) => line.message)).toEqual(['listing tasks', 'request failed']);
     for (const line of lines) {
       expect(line).toMatchObject({
@@ -47,10 +53,14 @@ describe('log lines', () => {
   });
 
   it('forget the previous request id once a request is over', async () => {
-    const handler = createHandler({}, async () => {
-      log.info('served');
-      return { statusCode: 204 };
-    }, { public: true });
+    const handler = createHandler(
+      {},
+      async () => {
+        log.info('served');
+        return { statusCode: 204 };
+      },
+      { public: true },
+    );
     await linesPrintedBy(() => handler(apiEvent('GET', '/a'), lambdaContext('lambda-1')));
     const event = apiEvent('GET', '/b');
     event.requestContext = { requestId: 'second-request' };
@@ -61,6 +71,11 @@ describe('log lines', () => {
   it('from the tick and the consumer carry their Lambda request id', async () => {
     const handler = withLogContext(async (_event: unknown) => log.warn('drain finished', { executionId: 7 }));
     const [line] = await linesPrintedBy(() => handler({}, lambdaContext('consumer-9')));
-    expect(line).toMatchObject({ level: 'WARN', function_request_id: 'consumer-9', executionId: 7, message: 'drain finished' });
+    expect(line).toMatchObject({
+      level: 'WARN',
+      function_request_id: 'consumer-9',
+      executionId: 7,
+      message: 'drain finished',
+    });
   });
 });

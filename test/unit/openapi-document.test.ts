@@ -16,20 +16,30 @@ const EVERY_METHOD = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'
 const DOCUMENTATION_ROUTES = ['GET /api/v1/openapi.json', 'GET /api/v1/docs', 'GET /api/v1/docs/assets/{file}'];
 
 function serverlessRoutes(): string[] {
-  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'error' }) as { functions: Record<string, { events?: Json[] }> };
+  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'error' }) as {
+    functions: Record<string, { events?: Json[] }>;
+  };
   return Object.values(config.functions).flatMap((fn) =>
     (fn.events ?? [])
       .filter((event) => event.httpApi)
-      .flatMap(({ httpApi }) => (httpApi.method === '*' ? EVERY_METHOD : [String(httpApi.method).toLowerCase()]).map((method) => `${method.toUpperCase()} ${httpApi.path}`)),
+      .flatMap(({ httpApi }) =>
+        (httpApi.method === '*' ? EVERY_METHOD : [String(httpApi.method).toLowerCase()]).map(
+          (method) => `${method.toUpperCase()} ${httpApi.path}`,
+        ),
+      ),
   );
 }
 
 function documentedRoutes(): string[] {
-  return Object.entries(document.paths as Json).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+  return Object.entries(document.paths as Json).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+  );
 }
 
 function operationsOf(doc: Json): Array<[string, Json]> {
-  return Object.entries(doc.paths as Json).flatMap(([path, item]) => Object.entries(item as Json).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as [string, Json]));
+  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+    Object.entries(item as Json).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as [string, Json]),
+  );
 }
 
 describe('the OpenAPI document', () => {
@@ -62,7 +72,10 @@ describe('the OpenAPI document', () => {
   it('declares every templated path segment as a path parameter', () => {
     for (const [route, op] of operationsOf(document)) {
       const templated = [...route.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
-      const declared = (op.parameters ?? []).filter((p: Json) => p.in === 'path').map((p: Json) => p.name).sort();
+      const declared = (op.parameters ?? [])
+        .filter((p: Json) => p.in === 'path')
+        .map((p: Json) => p.name)
+        .sort();
       expect(declared, route).toEqual(templated);
     }
   });
@@ -83,10 +96,16 @@ describe('the OpenAPI document', () => {
     for (const [route, op] of operationsOf(document)) {
       const failures = Object.keys(op.responses).filter((status) => Number(status) >= 400);
       expect(failures, route).toContain('500');
-      for (const status of failures) expect(op.responses[status].content['application/json'].schema, `${route} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+      for (const status of failures)
+        expect(op.responses[status].content['application/json'].schema, `${route} ${status}`).toEqual({
+          $ref: '#/components/schemas/Error',
+        });
       if (/_id\}/.test(route)) expect(op.responses['404'], route).toBeDefined();
     }
-    expect(document.components.schemas.Error).toMatchObject({ required: ['detail'], properties: { detail: { type: 'string' }, errors: { type: 'array' } } });
+    expect(document.components.schemas.Error).toMatchObject({
+      required: ['detail'],
+      properties: { detail: { type: 'string' }, errors: { type: 'array' } },
+    });
   });
 
   it('documents the legacy base path as a permanent redirect for every method', () => {
@@ -102,13 +121,30 @@ describe('the OpenAPI document', () => {
   it('documents the report as HTML or Markdown chosen by format', () => {
     const op = document.paths['/api/v1/scheduler/executions/{execution_id}/report'].get;
     expect(Object.keys(op.responses['200'].content).sort()).toEqual(['text/html', 'text/markdown']);
-    expect(op.parameters).toContainEqual(expect.objectContaining({ name: 'format', in: 'query', required: false, schema: expect.objectContaining({ enum: ['html', 'md'] }) }));
+    expect(op.parameters).toContainEqual(
+      expect.objectContaining({
+        name: 'format',
+        in: 'query',
+        required: false,
+        schema: expect.objectContaining({ enum: ['html', 'md'] }),
+      }),
+    );
   });
 
   it('takes query parameters with the bounds the handlers enforce', () => {
     const params = document.paths['/api/v1/scheduler/executions'].get.parameters as Json[];
-    expect(params.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } });
-    expect(params.map((p) => p.name).sort()).toEqual(['connection_id', 'limit', 'status_filter', 'task_id', 'task_type']);
+    expect(params.find((p) => p.name === 'limit')).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    });
+    expect(params.map((p) => p.name).sort()).toEqual([
+      'connection_id',
+      'limit',
+      'status_filter',
+      'task_id',
+      'task_type',
+    ]);
   });
 });
 
@@ -116,7 +152,8 @@ describe('the documented request bodies', () => {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
   ajv.addSchema({ $id: 'openapi.json', components: document.components });
-  const documented = (name: string) => (body: unknown) => ajv.validate({ $ref: `openapi.json#/components/schemas/${name}` }, body);
+  const documented = (name: string) => (body: unknown) =>
+    ajv.validate({ $ref: `openapi.json#/components/schemas/${name}` }, body);
 
   // Refinements (cron syntax, time zones, SQL checks) cannot be expressed in JSON Schema; these
   // bodies differ only in what can.
@@ -132,12 +169,23 @@ describe('the documented request bodies', () => {
       { ...valid, host: 'bad host!' },
       { ...valid, name: '' },
     ];
-    for (const body of bodies) expect(documented('CreateConnection')(body), JSON.stringify(body)).toBe(createConnectionBody.safeParse(body).success);
+    for (const body of bodies)
+      expect(documented('CreateConnection')(body), JSON.stringify(body)).toBe(
+        createConnectionBody.safeParse(body).success,
+      );
   });
 
   it('accept and refuse the same task updates as the handler, without the fields that cannot change', () => {
-    const bodies = [{}, { name: 'nightly' }, { is_active: 'yes' }, { description: null }, { unknown: 1 }, { task_params: { query_timeout: null } }];
-    for (const body of bodies) expect(documented('UpdateTask')(body), JSON.stringify(body)).toBe(updateTaskBody.safeParse(body).success);
+    const bodies = [
+      {},
+      { name: 'nightly' },
+      { is_active: 'yes' },
+      { description: null },
+      { unknown: 1 },
+      { task_params: { query_timeout: null } },
+    ];
+    for (const body of bodies)
+      expect(documented('UpdateTask')(body), JSON.stringify(body)).toBe(updateTaskBody.safeParse(body).success);
     expect(updateTaskBody.safeParse({ task_type: 'custom_sql' }).success).toBe(false);
     expect(documented('UpdateTask')({ task_type: 'custom_sql' })).toBe(false);
   });
@@ -146,7 +194,23 @@ describe('the documented request bodies', () => {
     const params = document.components.schemas.CreateTask.properties.task_params;
     expect(params.additionalProperties).toBe(false);
     expect(params.properties.query_timeout).toMatchObject({ type: 'integer', minimum: 1, maximum: 900, default: 300 });
-    expect(documented('CreateTask')({ name: 't', task_type: 'custom_sql', connection_id: 1, cron_schedule: '@daily', task_params: { retries: 3 } })).toBe(false);
-    expect(documented('CreateTask')({ name: 't', task_type: 'custom_sql', connection_id: 1, cron_schedule: '@daily', task_params: { custom_sql: 'select 1' } })).toBe(true);
+    expect(
+      documented('CreateTask')({
+        name: 't',
+        task_type: 'custom_sql',
+        connection_id: 1,
+        cron_schedule: '@daily',
+        task_params: { retries: 3 },
+      }),
+    ).toBe(false);
+    expect(
+      documented('CreateTask')({
+        name: 't',
+        task_type: 'custom_sql',
+        connection_id: 1,
+        cron_schedule: '@daily',
+        task_params: { custom_sql: 'select 1' },
+      }),
+    ).toBe(true);
   });
 });

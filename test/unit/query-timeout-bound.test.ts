@@ -18,7 +18,8 @@ describe('the query_timeout bound', () => {
     const parseTaskParams = await parseWith(undefined);
     expect(parseTaskParams('config_check', { query_timeout: 540 }).query_timeout).toBe(540);
     expect(() => parseTaskParams('config_check', { query_timeout: 541 })).toThrow(
-      'Invalid request body: task_params.query_timeout: query_timeout must be at most 540 s: what one consumer invocation can finish (its 900 s timeout less the 360 s it keeps in reserve)',
+      'Invalid request body: task_params.query_timeout: query_timeout must be at most 540 s: what one ' +
+        'consumer invocation can finish (its 900 s timeout less the 360 s it keeps in reserve)',
     );
   });
 

@@ -29,17 +29,21 @@ function versionOneEnvelope(key: string, plaintext: string): string {
 }
 
 describe('connection password encryption with several keys', () => {
-  it('seals with the first key and names it in the envelope, and a later list with a newer key first still opens it', async () => {
-    const before = await withSettings({ ENCRYPTION_KEYS: keyA });
-    const envelope = before.encryptSecret('s3cret');
-    expect(envelope.split('.').slice(0, 2)).toEqual(['v2', before.keyId(Buffer.from(keyA, 'base64'))]);
-    expect(envelope).not.toContain('s3cret');
-    vi.resetModules();
+  it(
+    'seals with the first key and names it in the envelope, and a later list with a newer key first still ' +
+      'opens it',
+    async () => {
+      const before = await withSettings({ ENCRYPTION_KEYS: keyA });
+      const envelope = before.encryptSecret('s3cret');
+      expect(envelope.split('.').slice(0, 2)).toEqual(['v2', before.keyId(Buffer.from(keyA, 'base64'))]);
+      expect(envelope).not.toContain('s3cret');
+      vi.resetModules();
 
-    const rotated = await withSettings({ ENCRYPTION_KEYS: `${keyB}, ${keyA}` });
-    expect(rotated.decryptSecret(envelope)).toBe('s3cret');
-    expect(rotated.envelopeKeyId(rotated.encryptSecret('s3cret'))).toBe(rotated.keyId(Buffer.from(keyB, 'base64')));
-  });
+      const rotated = await withSettings({ ENCRYPTION_KEYS: `${keyB}, ${keyA}` });
+      expect(rotated.decryptSecret(envelope)).toBe('s3cret');
+      expect(rotated.envelopeKeyId(rotated.encryptSecret('s3cret'))).toBe(rotated.keyId(Buffer.from(keyB, 'base64')));
+    },
+  );
 
   it('says which key is missing when an envelope was sealed with a key no longer configured', async () => {
     const before = await withSettings({ ENCRYPTION_KEYS: keyA });
@@ -47,7 +51,8 @@ describe('connection password encryption with several keys', () => {
     vi.resetModules();
     const after = await withSettings({ ENCRYPTION_KEYS: keyB });
     expect(() => after.decryptSecret(envelope)).toThrow(
-      `Stored secret was encrypted with key ${after.keyId(Buffer.from(keyA, 'base64'))}, which is not in ENCRYPTION_KEYS`,
+      `Stored secret was encrypted with key ${after.keyId(Buffer.from(keyA, 'base64'))}, which is not in ` +
+        'ENCRYPTION_KEYS',
     );
   });
 

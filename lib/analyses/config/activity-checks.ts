@@ -43,13 +43,25 @@ const longRunningQueries: Check = {
         check: 'performance.long_running_queries',
         severity: longRunningSeverity(seconds) ?? 'info',
         object: database,
-        title: `${plural(total, 'query', 'queries')} running for more than ${LONG_RUNNING_SECONDS} s in ${database}, the longest for ${formatDuration(seconds)}`,
-        detail: `The longest, pid ${oldest.pid} (user ${oldest.usename}, application '${oldest.application_name ?? ''}'), has run for ${formatDuration(seconds)}${oldest.wait_event ? ` and is waiting on ${oldest.wait_event_type}/${oldest.wait_event}` : ''}: ${presentQuery(oldest.query as string, 200)}. Long statements hold locks and snapshots, which blocks DDL and holds back VACUUM.`,
-        recommendation: `Check the plan of the statement (EXPLAIN) and whether it should run on a replica; cancel it if needed with SELECT pg_cancel_backend(${oldest.pid}); and cap runaway statements with statement_timeout for the role.`,
+        title:
+          `${plural(total, 'query', 'queries')} running for more than ${LONG_RUNNING_SECONDS} s in ${database}, ` +
+          `the longest for ${formatDuration(seconds)}`,
+        detail:
+          `The longest, pid ${oldest.pid} (user ${oldest.usename}, application '${oldest.application_name ?? ''}'), ` +
+          `has run for ${formatDuration(seconds)}${oldest.wait_event ? ` and is waiting on ${oldest.wait_event_type}/${oldest.wait_event}` : ''}: ${presentQuery(oldest.query as string, 200)}. ` +
+          'Long statements hold locks and snapshots, which blocks DDL and holds back VACUUM.',
+        recommendation:
+          'Check the plan of the statement (EXPLAIN) and whether it should run on a replica; cancel it if ' +
+          `needed with SELECT pg_cancel_backend(${oldest.pid}); and cap runaway statements with ` +
+          'statement_timeout for the role.',
         evidence: {
           value: round(seconds, 0),
           queries_found: total,
-          sessions: sessions.map((s) => ({ ...summarizeSession(s), running_seconds: Math.round(Number(s.running_seconds)), wait: s.wait_event ? `${s.wait_event_type}/${s.wait_event}` : null })),
+          sessions: sessions.map((s) => ({
+            ...summarizeSession(s),
+            running_seconds: Math.round(Number(s.running_seconds)),
+            wait: s.wait_event ? `${s.wait_event_type}/${s.wait_event}` : null,
+          })),
           ...(total > sessions.length ? { not_listed: total - sessions.length } : {}),
         },
       });
@@ -68,7 +80,10 @@ const blockedSeverity = (seconds: number) =>
 
 /** Cancelling only stops a running statement; a blocker idle in its transaction has to be terminated. */
 function stopSession(pid: number, state: string | undefined): string {
-  return state === 'active' ? `SELECT pg_cancel_backend(${pid});` : `SELECT pg_terminate_backend(${pid}); (it is not running a statement, so cancelling would not release its locks)`;
+  return state === 'active'
+    ? `SELECT pg_cancel_backend(${pid});`
+    : `SELECT pg_terminate_backend(${pid}); (it is not running a statement, so cancelling would not release its ` +
+        'locks)';
 }
 
 const blockedSessions: Check = {
@@ -76,7 +91,8 @@ const blockedSessions: Check = {
   targets: ['performance'],
   async run(ctx) {
     await requireAllSessionsVisible(ctx);
-    // pg_locks.waitstart (PostgreSQL 14+) says when the lock wait began; before that the statement start is the best estimate.
+    // pg_locks.waitstart (PostgreSQL 14+) says when the lock wait began; before that the statement start is the best
+    // estimate.
     const waitStart =
       ctx.server.version_num >= 140000
         ? ctx.sql`coalesce((select min(l.waitstart) from pg_catalog.pg_locks l where l.pid = a.pid and not l.granted), a.query_start)`
@@ -116,16 +132,29 @@ const blockedSessions: Check = {
         object: database,
         title: `${plural(waiting.length, 'session')} waiting on locks in ${database}, the longest for ${formatDuration(seconds)}`,
         detail: `Session ${longest.pid} (user ${longest.usename}) has waited ${formatDuration(seconds)} for a ${longest.wait_event} lock held by ${plural(heads.length, 'session')} (${heads.join(', ')})${
-          firstBlocker ? `; blocker ${firstBlocker.pid} (user ${firstBlocker.usename}) is ${firstBlocker.state}, its transaction open for ${formatDuration(Number(firstBlocker.transaction_seconds))}` : ''
+          firstBlocker
+            ? `; blocker ${firstBlocker.pid} (user ${firstBlocker.usename}) is ${firstBlocker.state}, its ` +
+              `transaction open for ${formatDuration(Number(firstBlocker.transaction_seconds))}`
+            : ''
         }.`,
-        recommendation: `Find out why the blocking transaction is still open; if it has to go, ${stopSession(heads[0], firstBlocker?.state)}. Set lock_timeout for DDL so it gives up instead of queueing everyone behind it.`,
+        recommendation:
+          `Find out why the blocking transaction is still open; if it has to go, ${stopSession(heads[0], firstBlocker?.state)}. ` +
+          'Set lock_timeout for DDL so it gives up instead of queueing everyone behind it.',
         evidence: {
           value: round(seconds, 0),
-          waiting_sessions: waiting.slice(0, LIST_CAP).map((w) => ({ ...summarizeSession(w), wait_seconds: Math.round(Number(w.wait_seconds)), blocked_by: w.blocking_pids })),
+          waiting_sessions: waiting.slice(0, LIST_CAP).map((w) => ({
+            ...summarizeSession(w),
+            wait_seconds: Math.round(Number(w.wait_seconds)),
+            blocked_by: w.blocking_pids,
+          })),
           blocking_sessions: heads
             .map((pid) => blockers.get(pid))
             .filter((b) => b !== undefined)
-            .map((b) => ({ ...summarizeSession(b), state: b.state, transaction_seconds: Math.round(Number(b.transaction_seconds)) })),
+            .map((b) => ({
+              ...summarizeSession(b),
+              state: b.state,
+              transaction_seconds: Math.round(Number(b.transaction_seconds)),
+            })),
           ...(waiting.length > LIST_CAP ? { not_listed: waiting.length - LIST_CAP } : {}),
         },
       });

@@ -56,9 +56,15 @@ function hitRatioCheck(source: HitRatioSource): Check {
         severity,
         object: ctx.server.database,
         title: `${source.label} cache hit ratio is ${percent}% (expected at least 99%)`,
-        detail: `${window.window[0].toUpperCase()}${window.window.slice(1)}, ${formatCount(read)} of ${formatCount(accesses)} ${source.label.toLowerCase()} block accesses in ${ctx.server.database} were read from outside shared_buffers: from the OS cache or the disk (PostgreSQL cannot tell which). The relations read most since statistics were reset are listed in the evidence.`,
+        detail:
+          `${window.window[0].toUpperCase()}${window.window.slice(1)}, ${formatCount(read)} of ${formatCount(accesses)} ${source.label.toLowerCase()} ` +
+          `block accesses in ${ctx.server.database} were read from outside shared_buffers: from the OS cache ` +
+          'or the disk (PostgreSQL cannot tell which). The relations read most since statistics were reset are ' +
+          'listed in the evidence.',
         recommendation:
-          'If the working set should fit in memory, raise shared_buffers (pgtune: about 25% of RAM, restart required) or add RAM; otherwise look at the queries scanning the relations listed (sequential scans of large tables, missing indexes).',
+          'If the working set should fit in memory, raise shared_buffers (pgtune: about 25% of RAM, restart ' +
+          'required) or add RAM; otherwise look at the queries scanning the relations listed (sequential ' +
+          'scans of large tables, missing indexes).',
         evidence: {
           value: round(100 - percent, 2),
           hit_percent: percent,

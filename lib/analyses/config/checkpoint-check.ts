@@ -43,9 +43,14 @@ const requestedCheckpoints: Check = {
         severity: 'warning',
         object: 'checkpoints',
         title: `${percent}% of checkpoints were requested rather than timed`,
-        detail: `${window.window[0].toUpperCase()}${window.window.slice(1)}: ${requested} requested and ${timed} timed checkpoints. Requested checkpoints usually mean WAL filled max_wal_size before checkpoint_timeout elapsed, so dirty pages are flushed in bursts and more full-page images are written; manual CHECKPOINT commands, base backups and CREATE DATABASE also count here.`,
+        detail:
+          `${window.window[0].toUpperCase()}${window.window.slice(1)}: ${requested} requested and ${timed} ` +
+          'timed checkpoints. Requested checkpoints usually mean WAL filled max_wal_size before ' +
+          'checkpoint_timeout elapsed, so dirty pages are flushed in bursts and more full-page images are ' +
+          'written; manual CHECKPOINT commands, base backups and CREATE DATABASE also count here.',
         recommendation:
-          "Raise max_wal_size (ALTER SYSTEM SET max_wal_size = '<larger>'; SELECT pg_reload_conf();) until checkpoints are mostly timed; with log_checkpoints on, the log shows what triggered each one.",
+          "Raise max_wal_size (ALTER SYSTEM SET max_wal_size = '<larger>'; SELECT pg_reload_conf();) until " +
+          'checkpoints are mostly timed; with log_checkpoints on, the log shows what triggered each one.',
         evidence: {
           value: percent,
           requested,

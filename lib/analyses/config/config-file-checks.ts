@@ -10,17 +10,19 @@ const pendingRestart: Check = {
     const rows = (await readAllSettings(ctx)).filter((r) => r.pendingRestart);
     // Warning: the running value is not what the files say, and the new value (possibly one the
     // server rejects) takes effect at the next restart, planned or not.
-    return rows.map(
-      (r): Finding => ({
-        check: 'config.pending_restart',
-        severity: 'warning',
-        object: r.name,
-        title: `${r.name} was changed in the configuration but needs a restart to take effect`,
-        detail: `The server still runs with ${r.name} = ${r.setting}${r.unit ? ` (${r.unit})` : ''}; the value in the configuration files applies only after the next restart.`,
-        recommendation: `Check the new value (SELECT * FROM pg_file_settings WHERE name = '${r.name}'), then restart in a maintenance window, or revert the file change.`,
-        evidence: { setting: r.name, running_value: r.setting, unit: r.unit, source: r.source },
-      }),
-    );
+    return rows.map((r): Finding => ({
+      check: 'config.pending_restart',
+      severity: 'warning',
+      object: r.name,
+      title: `${r.name} was changed in the configuration but needs a restart to take effect`,
+      detail:
+        `The server still runs with ${r.name} = ${r.setting}${r.unit ? ` (${r.unit})` : ''}; the value in ` +
+        'the configuration files applies only after the next restart.',
+      recommendation:
+        `Check the new value (SELECT * FROM pg_file_settings WHERE name = '${r.name}'), then restart in a ` +
+        'maintenance window, or revert the file change.',
+      evidence: { setting: r.name, running_value: r.setting, unit: r.unit, source: r.source },
+    }));
   },
 };
 
@@ -39,7 +41,8 @@ const fileSettingErrors: Check = {
       const role = quoteIdent(ctx.server.current_user);
       throw new NotAssessableError(
         'pg_file_settings (the parsed configuration files) is readable only by superusers unless granted',
-        `GRANT SELECT ON pg_catalog.pg_file_settings TO ${role}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_show_all_file_settings() TO ${role};`,
+        `GRANT SELECT ON pg_catalog.pg_file_settings TO ${role}; GRANT EXECUTE ON FUNCTION ` +
+          `pg_catalog.pg_show_all_file_settings() TO ${role};`,
       );
     }
     const rows = await ctx.sql`
@@ -48,17 +51,19 @@ const fileSettingErrors: Check = {
       where error is not null and error <> ${NOT_APPLIED_YET}
       order by sourcefile, sourceline
       limit ${LIST_CAP}`;
-    const findings = rows.map(
-      (r): Finding => ({
-        check: 'config.file_settings_error',
-        severity: 'warning',
-        object: `${r.sourcefile}:${r.sourceline}`,
-        title: `Configuration file error at ${r.sourcefile}:${r.sourceline}`,
-        detail: `${r.name ? `${r.name} = '${r.setting}': ` : ''}${r.error}. The line is ignored while the server runs; an invalid value in postgresql.conf can stop the server from starting after its next restart.`,
-        recommendation: `Fix or remove line ${r.sourceline} of ${r.sourcefile}, then SELECT pg_reload_conf(); and re-check pg_file_settings.`,
-        evidence: { file: r.sourcefile, line: r.sourceline, name: r.name, setting: r.setting, error: r.error },
-      }),
-    );
+    const findings = rows.map((r): Finding => ({
+      check: 'config.file_settings_error',
+      severity: 'warning',
+      object: `${r.sourcefile}:${r.sourceline}`,
+      title: `Configuration file error at ${r.sourcefile}:${r.sourceline}`,
+      detail:
+        `${r.name ? `${r.name} = '${r.setting}': ` : ''}${r.error}. The line is ignored while the server ` +
+        'runs; an invalid value in postgresql.conf can stop the server from starting after its next restart.',
+      recommendation:
+        `Fix or remove line ${r.sourceline} of ${r.sourcefile}, then SELECT pg_reload_conf(); and re-check ` +
+        'pg_file_settings.',
+      evidence: { file: r.sourcefile, line: r.sourceline, name: r.name, setting: r.setting, error: r.error },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'errors');
   },
 };

@@ -44,9 +44,12 @@ const temporaryFiles: Check = {
         severity: 'info',
         object: ctx.server.database,
         title: `Queries wrote ${formatBytes(c.delta.tempBytes)} in ${plural(c.delta.tempFiles, 'temporary file')} ${c.sinceReset ? 'since statistics were reset' : 'since the previous review'}`,
-        detail: `${ctx.server.database} ${c.window}: ${c.delta.tempFiles} temporary files, ${formatBytes(c.delta.tempBytes)} in all, written by sorts, hashes and materialisations larger than work_mem.`,
+        detail:
+          `${ctx.server.database} ${c.window}: ${c.delta.tempFiles} temporary files, ${formatBytes(c.delta.tempBytes)} ` +
+          'in all, written by sorts, hashes and materialisations larger than work_mem.',
         recommendation:
-          "Log the spills with ALTER SYSTEM SET log_temp_files = '10MB'; SELECT pg_reload_conf(); then raise work_mem for the queries found (SET work_mem per role or per transaction) rather than globally.",
+          "Log the spills with ALTER SYSTEM SET log_temp_files = '10MB'; SELECT pg_reload_conf(); then raise " +
+          'work_mem for the queries found (SET work_mem per role or per transaction) rather than globally.',
         evidence: {
           value: c.delta.tempBytes,
           temp_files: c.delta.tempFiles,
@@ -74,9 +77,12 @@ const deadlocks: Check = {
         severity: c.sinceReset ? 'info' : 'warning',
         object: ctx.server.database,
         title: `${plural(c.delta.deadlocks, 'deadlock')} in ${ctx.server.database} ${c.sinceReset ? 'since statistics were reset' : 'since the previous review'}`,
-        detail: `${ctx.server.database} ${c.window}: ${c.delta.deadlocks} transactions were aborted by the deadlock detector.${c.sinceReset ? ' The next review will say whether any happen now.' : ''}`,
+        detail:
+          `${ctx.server.database} ${c.window}: ${c.delta.deadlocks} transactions were aborted by the deadlock ` +
+          `detector.${c.sinceReset ? ' The next review will say whether any happen now.' : ''}`,
         recommendation:
-          "Read the 'deadlock detected' entries in the server log (they show both statements), then make the application lock rows and tables in a consistent order.",
+          "Read the 'deadlock detected' entries in the server log (they show both statements), then make the " +
+          'application lock rows and tables in a consistent order.',
         evidence: {
           value: c.delta.deadlocks,
           window: c.sinceReset ? 'stats_reset' : 'previous_review',
@@ -110,9 +116,13 @@ const rollbackRatio: Check = {
       severity,
       object: ctx.server.database,
       title: `${round(100 - commitPercent, 1)}% of transactions in ${ctx.server.database} roll back`,
-      detail: `${ctx.server.database} ${c.window}: ${commits} commits and ${rollbacks} rollbacks (commit ratio ${commitPercent}%). Rollbacks count failed statements too, so a high share usually means errors the application retries or ignores.`,
+      detail:
+        `${ctx.server.database} ${c.window}: ${commits} commits and ${rollbacks} rollbacks (commit ratio ${commitPercent}%). ` +
+        'Rollbacks count failed statements too, so a high share usually means errors the application retries ' +
+        'or ignores.',
       recommendation:
-        'Look for ERROR lines in the server log (or the log_analysis review) to see which statements fail, and fix them in the application.',
+        'Look for ERROR lines in the server log (or the log_analysis review) to see which statements fail, ' +
+        'and fix them in the application.',
       evidence: {
         value: round(100 - commitPercent, 1),
         commits,

@@ -28,7 +28,11 @@ export interface SettingChange {
 }
 
 /** Settings whose value differs between two snapshots; a setting absent from one side was at its default there. */
-export function diffSettings(before: SettingsSnapshot, after: SettingsSnapshot, currentValues: Map<string, string>): SettingChange[] {
+export function diffSettings(
+  before: SettingsSnapshot,
+  after: SettingsSnapshot,
+  currentValues: Map<string, string>,
+): SettingChange[] {
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const changes: SettingChange[] = [];
   for (const name of names) {
@@ -43,7 +47,8 @@ export function diffSettings(before: SettingsSnapshot, after: SettingsSnapshot, 
   return changes;
 }
 
-const describe = (value: string | null, unit: string | null) => (value === null ? 'its default' : `'${value}'${unit ? ` (${unit})` : ''}`);
+const describe = (value: string | null, unit: string | null) =>
+  value === null ? 'its default' : `'${value}'${unit ? ` (${unit})` : ''}`;
 
 const settingChanged: Check = {
   id: 'config.setting_changed',
@@ -73,8 +78,12 @@ const settingChanged: Check = {
         severity: 'info',
         object: c.name,
         title: `${c.name} changed since the previous review: ${oldText} → ${newText}`,
-        detail: `${c.name} was ${oldText}${c.before ? ` (from ${c.before.source})` : ''} at the previous review and is now ${newText}${c.after ? ` (from ${c.after.source})` : ''}.`,
-        recommendation: 'Confirm the change was intended; if not, revert it (ALTER SYSTEM, postgresql.conf, ALTER DATABASE/ROLE ... SET) and reload.',
+        detail:
+          `${c.name} was ${oldText}${c.before ? ` (from ${c.before.source})` : ''} at the previous review and ` +
+          `is now ${newText}${c.after ? ` (from ${c.after.source})` : ''}.`,
+        recommendation:
+          'Confirm the change was intended; if not, revert it (ALTER SYSTEM, postgresql.conf, ALTER ' +
+          'DATABASE/ROLE ... SET) and reload.',
         evidence: {
           setting: c.name,
           old: c.before?.setting ?? null,

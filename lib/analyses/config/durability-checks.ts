@@ -15,25 +15,33 @@ const mustStayOn: Switch[] = [
     setting: 'fsync',
     check: 'config.fsync_disabled',
     title: 'fsync is off: a power loss or OS crash can corrupt the whole cluster',
-    why: 'Without fsync PostgreSQL does not wait for writes to reach durable storage; after an operating-system crash or power loss the data files can be left inconsistent beyond repair.',
+    why:
+      'Without fsync PostgreSQL does not wait for writes to reach durable storage; after an operating-system ' +
+      'crash or power loss the data files can be left inconsistent beyond repair.',
   },
   {
     setting: 'full_page_writes',
     check: 'config.full_page_writes_disabled',
     title: 'full_page_writes is off: torn pages after a crash cannot be repaired',
-    why: 'Without full page images in WAL, a page half-written during an OS crash cannot be restored by recovery, which leaves silent corruption.',
+    why:
+      'Without full page images in WAL, a page half-written during an OS crash cannot be restored by recovery, ' +
+      'which leaves silent corruption.',
   },
   {
     setting: 'autovacuum',
     check: 'config.autovacuum_disabled',
     title: 'autovacuum is off: bloat grows and transaction ID wraparound is not prevented',
-    why: 'Dead rows are no longer cleaned up and statistics go stale; only the anti-wraparound vacuum still runs, often at the worst moment.',
+    why:
+      'Dead rows are no longer cleaned up and statistics go stale; only the anti-wraparound vacuum still runs, ' +
+      'often at the worst moment.',
   },
   {
     setting: 'track_counts',
     check: 'config.track_counts_disabled',
     title: 'track_counts is off: autovacuum cannot tell which tables need vacuuming',
-    why: 'Autovacuum decides what to vacuum and analyze from the row counters that track_counts collects; without them it skips ordinary maintenance.',
+    why:
+      'Autovacuum decides what to vacuum and analyze from the row counters that track_counts collects; without ' +
+      'them it skips ordinary maintenance.',
   },
 ];
 
@@ -41,7 +49,10 @@ const durabilitySwitches: Check = {
   id: 'config.durability_switches',
   targets: ['config'],
   async run(ctx) {
-    const settings = await readSettings(ctx, mustStayOn.map((s) => s.setting));
+    const settings = await readSettings(
+      ctx,
+      mustStayOn.map((s) => s.setting),
+    );
     const findings: Finding[] = [];
     for (const s of mustStayOn) {
       const current = requireSetting(settings, s.setting, ctx.server.current_user);
@@ -64,7 +75,11 @@ const synchronousCommit: Check = {
   id: 'config.synchronous_commit_off',
   targets: ['config'],
   async run(ctx) {
-    const current = requireSetting(await readSettings(ctx, ['synchronous_commit']), 'synchronous_commit', ctx.server.current_user);
+    const current = requireSetting(
+      await readSettings(ctx, ['synchronous_commit']),
+      'synchronous_commit',
+      ctx.server.current_user,
+    );
     if (!isOff(current.setting)) return [];
     // A deliberate trade-off the manual documents (no corruption, only the last commits at risk), so info.
     return [
@@ -73,8 +88,13 @@ const synchronousCommit: Check = {
         severity: 'info',
         object: 'synchronous_commit',
         title: 'synchronous_commit is off: the last transactions acknowledged before a crash can be lost',
-        detail: `synchronous_commit = off (set from ${current.source}). Commits return before their WAL is flushed; a crash loses up to three times wal_writer_delay of acknowledged transactions, without corrupting data.`,
-        recommendation: "If losing acknowledged commits is not acceptable: ALTER SYSTEM SET synchronous_commit = on; SELECT pg_reload_conf(); (or set it per transaction where speed matters more)",
+        detail:
+          `synchronous_commit = off (set from ${current.source}). Commits return before their WAL is flushed; ` +
+          'a crash loses up to three times wal_writer_delay of acknowledged transactions, without corrupting ' +
+          'data.',
+        recommendation:
+          'If losing acknowledged commits is not acceptable: ALTER SYSTEM SET synchronous_commit = on; SELECT ' +
+          'pg_reload_conf(); (or set it per transaction where speed matters more)',
         evidence: { value: current.setting, source: current.source },
       },
     ];
@@ -94,7 +114,9 @@ const walLevel: Check = {
         severity: 'warning',
         object: 'wal_level',
         title: 'wal_level is minimal: no point-in-time recovery and no replicas',
-        detail: 'wal_level = minimal writes too little WAL for archiving, streaming replication or point-in-time recovery; a restore can only go back to the last full backup.',
+        detail:
+          'wal_level = minimal writes too little WAL for archiving, streaming replication or point-in-time ' +
+          'recovery; a restore can only go back to the last full backup.',
         recommendation: "ALTER SYSTEM SET wal_level = 'replica'; -- takes effect after a restart",
         evidence: { value: current.setting, source: current.source },
       },

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../types.js';
+import type { Severity } from '../types.js';
 
 /**
  * Severity from a measured value and the thresholds of an anchor tool, highest first:
@@ -8,4 +8,3 @@ export function gradeBy(value: number, steps: Array<[number, Severity]>): Severi
   for (const [atLeast, severity] of steps) if (value >= atLeast) return severity;
   return null;
 }
-

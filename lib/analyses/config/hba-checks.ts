@@ -57,7 +57,9 @@ export function hbaProblems(
         check: 'security.hba_rule_error',
         severity: 'warning',
         title: `pg_hba.conf line ${rule.line} cannot be parsed`,
-        detail: `${rule.error}. The file on disk will not load as it is: the next reload keeps the old rules, and a restart fails.`,
+        detail:
+          `${rule.error}. The file on disk will not load as it is: the next reload keeps the old rules, and a ` +
+          'restart fails.',
         recommendation: `Fix line ${rule.line} of ${rule.file} and SELECT pg_reload_conf();`,
       },
     ];
@@ -78,8 +80,13 @@ export function hbaProblems(
       check: 'security.hba_trust',
       severity: fromOtherHosts ? 'critical' : 'warning',
       title: `pg_hba.conf line ${rule.line} lets clients in without a password (trust)`,
-      detail: `Rule "${who}" uses trust: ${fromOtherHosts ? 'anyone who can reach the server from those addresses' : 'any user or process on the database server itself'} can connect as ${rule.users.includes('all') ? 'any role (superusers included)' : rule.users.join(', ')} without credentials.`,
-      recommendation: `Change the method on line ${rule.line} to ${remote ? 'scram-sha-256' : 'peer'} and SELECT pg_reload_conf();`,
+      detail:
+        `Rule "${who}" uses trust: ${fromOtherHosts ? 'anyone who can reach the server from those addresses' : 'any user or process on the database server itself'} ` +
+        `can connect as ${rule.users.includes('all') ? 'any role (superusers included)' : rule.users.join(', ')} ` +
+        'without credentials.',
+      recommendation:
+        `Change the method on line ${rule.line} to ${remote ? 'scram-sha-256' : 'peer'} and SELECT ` +
+        'pg_reload_conf();',
     });
   } else if (remote && rule.method === 'password') {
     // PGDSAT 5.2: password must not be used (critical); over loopback the clear text stays on the server, a warning.
@@ -87,7 +94,9 @@ export function hbaProblems(
       check: 'security.hba_weak_auth',
       severity: fromOtherHosts ? 'critical' : 'warning',
       title: `pg_hba.conf line ${rule.line} sends passwords in clear text (password)`,
-      detail: `Rule "${who}" uses the password method: the password is sent unhashed${fromOtherHosts ? ' across the network' : ''}, readable by anything between client and server that is not protected by TLS.`,
+      detail:
+        `Rule "${who}" uses the password method: the password is sent unhashed${fromOtherHosts ? ' across the network' : ''}, ` +
+        'readable by anything between client and server that is not protected by TLS.',
       recommendation: `Change the method on line ${rule.line} to scram-sha-256 and SELECT pg_reload_conf();`,
     });
   } else if (remote && (rule.method === 'md5' || rule.method === 'ident')) {
@@ -98,9 +107,12 @@ export function hbaProblems(
       title: `pg_hba.conf line ${rule.line} uses ${rule.method} authentication`,
       detail:
         rule.method === 'md5'
-          ? `Rule "${who}" uses md5: an MD5 hash obtained from a backup or replica is enough to log in, and MD5 is deprecated.`
+          ? `Rule "${who}" uses md5: an MD5 hash obtained from a backup or replica is enough to log in, and ` +
+            'MD5 is deprecated.'
           : `Rule "${who}" uses ident over TCP: the client host's ident server decides who the user is.`,
-      recommendation: `Change the method on line ${rule.line} to scram-sha-256 (after setting passwords again with password_encryption = 'scram-sha-256') and SELECT pg_reload_conf();`,
+      recommendation:
+        `Change the method on line ${rule.line} to scram-sha-256 (after setting passwords again with ` +
+        `password_encryption = 'scram-sha-256') and SELECT pg_reload_conf();`,
     });
   }
 
@@ -114,8 +126,12 @@ export function hbaProblems(
           scope === 'any'
             ? `pg_hba.conf line ${rule.line} accepts connections from any address`
             : `pg_hba.conf line ${rule.line} accepts a very wide address range`,
-        detail: `Rule "${who}" admits ${scope === 'any' ? 'every client address' : 'more than 65,536 client addresses'}; every host in the range can try to authenticate.`,
-        recommendation: `Narrow line ${rule.line} to the application servers' addresses (e.g. 10.0.1.0/24) and SELECT pg_reload_conf();`,
+        detail:
+          `Rule "${who}" admits ${scope === 'any' ? 'every client address' : 'more than 65,536 client addresses'}; ` +
+          'every host in the range can try to authenticate.',
+        recommendation:
+          `Narrow line ${rule.line} to the application servers' addresses (e.g. 10.0.1.0/24) and SELECT ` +
+          'pg_reload_conf();',
       });
     }
     if (rule.databases.includes('all') && rule.users.includes('all')) {
@@ -124,7 +140,9 @@ export function hbaProblems(
         check: 'security.hba_all_all',
         severity: 'warning',
         title: `pg_hba.conf line ${rule.line} allows every role into every database`,
-        detail: `Rule "${who}" matches database all and user all, so any role can reach any database from those addresses.`,
+        detail:
+          `Rule "${who}" matches database all and user all, so any role can reach any database from those ` +
+          'addresses.',
         recommendation: `Name the databases and roles (or +group) that need line ${rule.line} and SELECT pg_reload_conf();`,
       });
     }
@@ -135,10 +153,14 @@ export function hbaProblems(
         check: 'security.hba_superuser_remote',
         severity: fromOtherHosts ? 'critical' : 'warning',
         title: `pg_hba.conf line ${rule.line} lets superuser ${namedSuperusers.join(', ')} connect over TCP`,
-        detail: `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromOtherHosts ? ' from other hosts' : ' (loopback only)'}${rule.users.some((u) => u === 'all' || u.startsWith('+')) ? ` (through "${rule.users.join(',')}")` : ''}; superuser access is safest through the local socket with peer authentication.`,
+        detail:
+          `Rule "${who}" admits ${namedSuperusers.join(', ')} over TCP${fromOtherHosts ? ' from other hosts' : ' (loopback only)'}${rule.users.some((u) => u === 'all' || u.startsWith('+')) ? ` (through "${rule.users.join(',')}")` : ''}; ` +
+          'superuser access is safest through the local socket with peer authentication.',
         recommendation: rule.users.some((u) => u === 'all' || u.startsWith('+'))
-          ? `Put a "reject" line for ${namedSuperusers.join(', ')} from these addresses before line ${rule.line}, or name the roles line ${rule.line} is for; administer through "local ... peer".`
-          : `Remove ${namedSuperusers.join(', ')} from line ${rule.line} (administer through "local ... peer") and use predefined roles for remote tools.`,
+          ? `Put a "reject" line for ${namedSuperusers.join(', ')} from these addresses before line ${rule.line}, ` +
+            `or name the roles line ${rule.line} is for; administer through "local ... peer".`
+          : `Remove ${namedSuperusers.join(', ')} from line ${rule.line} (administer through "local ... peer") ` +
+            'and use predefined roles for remote tools.',
       });
     }
   }
@@ -156,7 +178,8 @@ const hbaRules: Check = {
       const role = quoteIdent(ctx.server.current_user);
       throw new NotAssessableError(
         'pg_hba_file_rules (pg_hba.conf read over SQL) is readable only by superusers unless granted',
-        `GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ${role}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO ${role};`,
+        `GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ${role}; GRANT EXECUTE ON FUNCTION ` +
+          `pg_catalog.pg_hba_file_rules() TO ${role};`,
       );
     }
     // file_name arrived in PostgreSQL 16 together with include directives in pg_hba.conf. Before it the

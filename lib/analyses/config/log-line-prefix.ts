@@ -40,7 +40,10 @@ export function parseLogLinePrefix(prefix: string): LogLinePrefixFacts {
   };
 }
 
-/** log_line_prefix is only written to stderr (and eventlog) output; csvlog and jsonlog carry their own fields, syslog adds time and pid itself. */
+/**
+ * log_line_prefix is only written to stderr (and eventlog) output; csvlog and jsonlog carry their own fields, syslog
+ * adds time and pid itself.
+ */
 export function logsToStderr(logDestination: string): boolean {
   return logDestination
     .split(',')

@@ -53,5 +53,8 @@ export function adviseForProvider(recommendation: string | null, provider: Manag
       (_, setting: string) => `reset ${setting} to its default in ${settings};`,
     )
     .replace(/\s*SELECT pg_reload_conf\(\);/gi, '');
-  return `${rewritten} (On ${name} server settings are changed there, not with SQL; some apply only after a reboot of the instance.)`;
+  return (
+    `${rewritten} (On ${name} server settings are changed there, not with SQL; some apply only after a reboot ` +
+    'of the instance.)'
+  );
 }

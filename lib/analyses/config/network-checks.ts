@@ -34,11 +34,17 @@ const networkExposure: Check = {
         check: 'security.ssl_off',
         severity: remote ? 'critical' : 'info',
         object: 'ssl',
-        title: remote ? 'TLS is off on a server that accepts network connections' : 'TLS is off (the server listens on localhost only)',
+        title: remote
+          ? 'TLS is off on a server that accepts network connections'
+          : 'TLS is off (the server listens on localhost only)',
         detail: remote
-          ? `ssl = off while listen_addresses = '${listen.setting}': passwords exchanged with cleartext methods and all query results cross the network unencrypted.`
-          : `ssl = off; listen_addresses = '${listen.setting}' keeps connections on this host, so nothing crosses a network today. Enable TLS before opening the server to other hosts.`,
-        recommendation: "Install a certificate and key (ssl_cert_file, ssl_key_file), ALTER SYSTEM SET ssl = on; SELECT pg_reload_conf(); then use hostssl rules in pg_hba.conf.",
+          ? `ssl = off while listen_addresses = '${listen.setting}': passwords exchanged with cleartext ` +
+            'methods and all query results cross the network unencrypted.'
+          : `ssl = off; listen_addresses = '${listen.setting}' keeps connections on this host, so nothing ` +
+            'crosses a network today. Enable TLS before opening the server to other hosts.',
+        recommendation:
+          'Install a certificate and key (ssl_cert_file, ssl_key_file), ALTER SYSTEM SET ssl = on; SELECT ' +
+          'pg_reload_conf(); then use hostssl rules in pg_hba.conf.',
         evidence: { ssl: ssl.setting, listen_addresses: listen.setting },
       });
     }
@@ -50,8 +56,12 @@ const networkExposure: Check = {
         severity: 'info',
         object: 'listen_addresses',
         title: `The server listens on every network interface (listen_addresses = '${listen.setting}')`,
-        detail: 'Any host that can reach the port can attempt to authenticate; access control rests entirely on pg_hba.conf and the network firewall.',
-        recommendation: "Listen only on the interfaces clients use: ALTER SYSTEM SET listen_addresses = '<address>'; -- restart required",
+        detail:
+          'Any host that can reach the port can attempt to authenticate; access control rests entirely on ' +
+          'pg_hba.conf and the network firewall.',
+        recommendation:
+          "Listen only on the interfaces clients use: ALTER SYSTEM SET listen_addresses = '<address>'; -- " +
+          'restart required',
         evidence: { listen_addresses: listen.setting },
       });
     }
@@ -64,8 +74,12 @@ const networkExposure: Check = {
         severity: 'warning',
         object: 'log_connections',
         title: 'Connection attempts are not logged',
-        detail: 'With log_connections off, PostgreSQL keeps no record of who connected from where, so unexpected or brute-force login attempts go unnoticed and cannot be investigated afterwards.',
-        recommendation: 'ALTER SYSTEM SET log_connections = on; ALTER SYSTEM SET log_disconnections = on; SELECT pg_reload_conf(); -- applies to sessions started afterwards',
+        detail:
+          'With log_connections off, PostgreSQL keeps no record of who connected from where, so unexpected or ' +
+          'brute-force login attempts go unnoticed and cannot be investigated afterwards.',
+        recommendation:
+          'ALTER SYSTEM SET log_connections = on; ALTER SYSTEM SET log_disconnections = on; SELECT ' +
+          'pg_reload_conf(); -- applies to sessions started afterwards',
         evidence: { value: logConnections.setting, source: logConnections.source },
       });
     }

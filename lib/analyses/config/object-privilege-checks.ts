@@ -17,17 +17,20 @@ const publicCreateOnSchema: Check = {
       order by n.nspname
       limit ${LIST_CAP}`;
     // PGDSAT 4.8 ("Ensure the public schema is protected"): warning. This is the CVE-2018-1058 pattern.
-    const findings = rows.map(
-      (r): Finding => ({
-        check: 'security.public_create_on_schema',
-        severity: 'warning',
-        object: r.nspname,
-        title: `Every role can create objects in schema ${r.nspname}`,
-        detail: `CREATE on schema ${r.nspname} (owner ${r.owner}) is granted to PUBLIC in ${ctx.server.database}. Any role can plant a function or operator there that shadows a built-in one and runs with the privileges of whoever calls it, including superusers whose search_path includes the schema.`,
-        recommendation: `REVOKE CREATE ON SCHEMA ${quoteIdent(r.nspname)} FROM PUBLIC; -- then grant CREATE to the roles that deploy objects`,
-        evidence: { schema: r.nspname, owner: r.owner, database: ctx.server.database },
-      }),
-    );
+    const findings = rows.map((r): Finding => ({
+      check: 'security.public_create_on_schema',
+      severity: 'warning',
+      object: r.nspname,
+      title: `Every role can create objects in schema ${r.nspname}`,
+      detail:
+        `CREATE on schema ${r.nspname} (owner ${r.owner}) is granted to PUBLIC in ${ctx.server.database}. ` +
+        'Any role can plant a function or operator there that shadows a built-in one and runs with the ' +
+        'privileges of whoever calls it, including superusers whose search_path includes the schema.',
+      recommendation:
+        `REVOKE CREATE ON SCHEMA ${quoteIdent(r.nspname)} FROM PUBLIC; -- then grant CREATE to the roles ` +
+        'that deploy objects',
+      evidence: { schema: r.nspname, owner: r.owner, database: ctx.server.database },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'schemas');
   },
 };
@@ -58,17 +61,26 @@ const securityDefinerWithoutSearchPath: Check = {
       limit ${LIST_CAP}`;
     // The PostgreSQL manual ("Writing SECURITY DEFINER Functions Safely") requires a fixed search_path;
     // PGDSAT 4.3 lists these functions for review. Warning.
-    const findings = rows.map(
-      (r): Finding => ({
-        check: 'security.security_definer_search_path',
-        severity: 'warning',
-        object: r.signature,
-        title: `SECURITY DEFINER function ${r.signature} has no fixed search_path`,
-        detail: `${r.signature} runs with the privileges of ${r.owner}${r.owner_is_superuser ? ' (a superuser)' : ''} but resolves names through the caller's search_path${r.public_can_execute ? ', and every role may execute it' : ''}: a caller who can create objects in a schema on that path can make it call their own code with ${r.owner}'s rights.`,
-        recommendation: `ALTER FUNCTION ${r.signature} SET search_path = pg_catalog, pg_temp; -- and schema-qualify the objects it uses`,
-        evidence: { function: r.signature, owner: r.owner, owner_is_superuser: r.owner_is_superuser, public_can_execute: r.public_can_execute },
-      }),
-    );
+    const findings = rows.map((r): Finding => ({
+      check: 'security.security_definer_search_path',
+      severity: 'warning',
+      object: r.signature,
+      title: `SECURITY DEFINER function ${r.signature} has no fixed search_path`,
+      detail:
+        `${r.signature} runs with the privileges of ${r.owner}${r.owner_is_superuser ? ' (a superuser)' : ''} ` +
+        `but resolves names through the caller's search_path${r.public_can_execute ? ', and every role may execute it' : ''}: ` +
+        `a caller who can create objects in a schema on that path can make it call their own code with ${r.owner}'s ` +
+        'rights.',
+      recommendation:
+        `ALTER FUNCTION ${r.signature} SET search_path = pg_catalog, pg_temp; -- and schema-qualify the ` +
+        'objects it uses',
+      evidence: {
+        function: r.signature,
+        owner: r.owner,
+        owner_is_superuser: r.owner_is_superuser,
+        public_can_execute: r.public_can_execute,
+      },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'functions');
   },
 };

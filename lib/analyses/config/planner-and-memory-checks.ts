@@ -7,19 +7,24 @@ const disabledPlannerMethods: Check = {
   targets: ['config'],
   async run(ctx) {
     // Compared with boot_val, not with "on": some switches (enable_partitionwise_join, ...) are off by default.
-    const rows = (await readAllSettings(ctx)).filter((r) => r.name.startsWith('enable_') && r.setting === 'off' && r.bootVal === 'on');
-    // postgresqltuner reports any disabled plan feature as "bad".
-    return rows.map(
-      (r): Finding => ({
-        check: 'config.planner_method_disabled',
-        severity: 'warning',
-        object: r.name,
-        title: `Planner method ${r.name} is disabled server-wide`,
-        detail: `${r.name} = off (set from ${r.source}). Every query on the server is planned as if this method were prohibitively expensive, which can turn index scans into sequential scans or hash joins into nested loops. It is a debugging switch, meant for one session at a time.`,
-        recommendation: `ALTER SYSTEM RESET ${r.name}; SELECT pg_reload_conf(); -- set it per session or per function if one query really needs it`,
-        evidence: { setting: r.name, value: r.setting, source: r.source },
-      }),
+    const rows = (await readAllSettings(ctx)).filter(
+      (r) => r.name.startsWith('enable_') && r.setting === 'off' && r.bootVal === 'on',
     );
+    // postgresqltuner reports any disabled plan feature as "bad".
+    return rows.map((r): Finding => ({
+      check: 'config.planner_method_disabled',
+      severity: 'warning',
+      object: r.name,
+      title: `Planner method ${r.name} is disabled server-wide`,
+      detail:
+        `${r.name} = off (set from ${r.source}). Every query on the server is planned as if this method were ` +
+        'prohibitively expensive, which can turn index scans into sequential scans or hash joins into nested ' +
+        'loops. It is a debugging switch, meant for one session at a time.',
+      recommendation:
+        `ALTER SYSTEM RESET ${r.name}; SELECT pg_reload_conf(); -- set it per session or per function if one ` +
+        'query really needs it',
+      evidence: { setting: r.name, value: r.setting, source: r.source },
+    }));
   },
 };
 
@@ -28,10 +33,16 @@ const disabledPlannerMethods: Check = {
  * 0.7–0.9 ok, above 0.9 "too near to 1", 1 "too high". Its "bad" maps to warning, its warnings to info.
  */
 export function classifyCompletionTarget(value: number): { severity: Severity; reason: string } | null {
-  if (value < 0.5) return { severity: 'warning', reason: 'below 0.5: checkpoint writes are squeezed into a short burst' };
-  if (value < 0.7) return { severity: 'info', reason: 'between 0.5 and 0.7: checkpoint writes are spread over only part of the interval' };
+  if (value < 0.5)
+    return { severity: 'warning', reason: 'below 0.5: checkpoint writes are squeezed into a short burst' };
+  if (value < 0.7)
+    return {
+      severity: 'info',
+      reason: 'between 0.5 and 0.7: checkpoint writes are spread over only part of the interval',
+    };
   if (value <= 0.9) return null;
-  if (value < 1) return { severity: 'info', reason: 'above 0.9: a checkpoint can still be writing when the next one is due' };
+  if (value < 1)
+    return { severity: 'info', reason: 'above 0.9: a checkpoint can still be writing when the next one is due' };
   return { severity: 'warning', reason: 'at 1: checkpoints routinely overrun into the next one' };
 }
 
@@ -39,7 +50,11 @@ const checkpointCompletionTarget: Check = {
   id: 'config.checkpoint_completion_target',
   targets: ['config'],
   async run(ctx) {
-    const current = requireSetting(await readSettings(ctx, ['checkpoint_completion_target']), 'checkpoint_completion_target', ctx.server.current_user);
+    const current = requireSetting(
+      await readSettings(ctx, ['checkpoint_completion_target']),
+      'checkpoint_completion_target',
+      ctx.server.current_user,
+    );
     const value = Number(current.setting);
     const verdict = classifyCompletionTarget(value);
     if (!verdict) return [];
@@ -73,8 +88,12 @@ const cacheSizeBelowSharedBuffers: Check = {
         severity: 'warning',
         object: 'effective_cache_size',
         title: 'effective_cache_size is smaller than shared_buffers',
-        detail: `effective_cache_size = ${formatBytes(cache)} but shared_buffers = ${formatBytes(buffers)}. effective_cache_size tells the planner how much of the data is likely cached (shared_buffers plus the OS page cache); underestimating it makes index scans look more expensive than they are.`,
-        recommendation: "ALTER SYSTEM SET effective_cache_size = '<about 3/4 of the server RAM>'; SELECT pg_reload_conf();",
+        detail:
+          `effective_cache_size = ${formatBytes(cache)} but shared_buffers = ${formatBytes(buffers)}. ` +
+          'effective_cache_size tells the planner how much of the data is likely cached (shared_buffers plus ' +
+          'the OS page cache); underestimating it makes index scans look more expensive than they are.',
+        recommendation:
+          "ALTER SYSTEM SET effective_cache_size = '<about 3/4 of the server RAM>'; SELECT pg_reload_conf();",
         evidence: { effective_cache_size_bytes: cache, shared_buffers_bytes: buffers },
       },
     ];
@@ -96,8 +115,11 @@ const untouchedDefaults: Check = {
         severity: 'info',
         object: 'shared_buffers',
         title: `shared_buffers is still the compiled-in default (${formatBytes(settingBytes(sharedBuffers) ?? 0)})`,
-        detail: 'The default is sized to start on any machine, not for a database server. pgtune starts from 25% of the RAM on a dedicated server.',
-        recommendation: "ALTER SYSTEM SET shared_buffers = '<about 25% of the server RAM>'; -- takes effect after a restart",
+        detail:
+          'The default is sized to start on any machine, not for a database server. pgtune starts from 25% of ' +
+          'the RAM on a dedicated server.',
+        recommendation:
+          "ALTER SYSTEM SET shared_buffers = '<about 25% of the server RAM>'; -- takes effect after a restart",
         evidence: { value: sharedBuffers.setting, unit: sharedBuffers.unit, source: sharedBuffers.source },
       });
     }
@@ -108,7 +130,9 @@ const untouchedDefaults: Check = {
         severity: 'info',
         object: 'work_mem',
         title: `work_mem is still the default (${formatBytes(settingBytes(workMem) ?? 0)})`,
-        detail: 'Sorts and hashes larger than work_mem spill to temporary files. pgtune derives it from RAM and max_connections (roughly RAM / 4 / max_connections); check temporary file usage before raising it.',
+        detail:
+          'Sorts and hashes larger than work_mem spill to temporary files. pgtune derives it from RAM and ' +
+          'max_connections (roughly RAM / 4 / max_connections); check temporary file usage before raising it.',
         recommendation: "ALTER SYSTEM SET work_mem = '<RAM / 4 / max_connections>'; SELECT pg_reload_conf();",
         evidence: { value: workMem.setting, unit: workMem.unit, source: workMem.source },
       });
@@ -121,7 +145,11 @@ const untouchedDefaults: Check = {
         severity: 'info',
         object: 'random_page_cost',
         title: 'random_page_cost is still 4, a value meant for spinning disks',
-        detail: `random_page_cost = ${randomPageCost.setting}, seq_page_cost = ${seqPageCost.setting}. This is only a problem if the data lives on SSD or NVMe storage: there random reads cost about the same as sequential ones, and postgresqltuner advises random_page_cost = seq_page_cost (pgtune uses 1.1). On rotating disks 4 is right; the storage type cannot be seen from SQL.`,
+        detail:
+          `random_page_cost = ${randomPageCost.setting}, seq_page_cost = ${seqPageCost.setting}. This is only ` +
+          'a problem if the data lives on SSD or NVMe storage: there random reads cost about the same as ' +
+          'sequential ones, and postgresqltuner advises random_page_cost = seq_page_cost (pgtune uses 1.1). On ' +
+          'rotating disks 4 is right; the storage type cannot be seen from SQL.',
         recommendation: 'On SSD storage: ALTER SYSTEM SET random_page_cost = 1.1; SELECT pg_reload_conf();',
         evidence: { random_page_cost: Number(randomPageCost.setting), seq_page_cost: Number(seqPageCost.setting) },
       });
@@ -130,4 +158,9 @@ const untouchedDefaults: Check = {
   },
 };
 
-export const plannerAndMemoryChecks: Check[] = [disabledPlannerMethods, checkpointCompletionTarget, cacheSizeBelowSharedBuffers, untouchedDefaults];
+export const plannerAndMemoryChecks: Check[] = [
+  disabledPlannerMethods,
+  checkpointCompletionTarget,
+  cacheSizeBelowSharedBuffers,
+  untouchedDefaults,
+];

@@ -68,9 +68,15 @@ const standbyLag: Check = {
           title: catchingUp
             ? `Standby ${r.standby} is ${r.state}, not streaming`
             : `Standby ${r.standby} replays ${behind} behind`,
-          detail: `Standby ${r.standby} (${r.client_addr ?? 'local'}, ${r.sync_state}, state ${r.state}) has replayed up to ${behind} behind this server; write lag ${formatLag(r.write_lag)}, flush lag ${formatLag(r.flush_lag)}, replay lag ${formatLag(r.replay_lag)}. A failover to it now would lose or wait for that much, and its queries see data that old.`,
+          detail:
+            `Standby ${r.standby} (${r.client_addr ?? 'local'}, ${r.sync_state}, state ${r.state}) has ` +
+            `replayed up to ${behind} behind this server; write lag ${formatLag(r.write_lag)}, flush lag ${formatLag(r.flush_lag)}, ` +
+            `replay lag ${formatLag(r.replay_lag)}. A failover to it now would lose or wait for that much, and ` +
+            'its queries see data that old.',
           recommendation:
-            "On the standby, compare pg_last_wal_receive_lsn() with pg_last_wal_replay_lsn(): if receiving lags, look at the network and the primary's WAL rate; if replay lags, at recovery conflicts, long standby queries (max_standby_streaming_delay) and the standby's I/O.",
+            'On the standby, compare pg_last_wal_receive_lsn() with pg_last_wal_replay_lsn(): if receiving ' +
+            "lags, look at the network and the primary's WAL rate; if replay lags, at recovery conflicts, " +
+            "long standby queries (max_standby_streaming_delay) and the standby's I/O.",
           evidence: {
             value: replayBytes,
             state: r.state,
@@ -154,8 +160,11 @@ const replicationSlots: Check = {
             r.active ? '' : ' Nothing is consuming it, so the WAL it keeps grows until the disk is full'
           }${!r.active && (r.xmin_age !== null || r.catalog_xmin_age !== null) ? ' and it holds back VACUUM' : ''}${r.active ? '' : '.'}`,
           recommendation: r.active
-            ? `Find out why the consumer of ${r.slot_name} is behind; cap what a slot may keep with ALTER SYSTEM SET max_slot_wal_keep_size = '<size>'; (PostgreSQL 13+).`
-            : `If its standby or subscriber is gone for good: SELECT pg_drop_replication_slot(${sqlLiteral(r.slot_name)}); otherwise bring the consumer back. Cap what a slot may keep with max_slot_wal_keep_size (PostgreSQL 13+).`,
+            ? `Find out why the consumer of ${r.slot_name} is behind; cap what a slot may keep with ALTER ` +
+              `SYSTEM SET max_slot_wal_keep_size = '<size>'; (PostgreSQL 13+).`
+            : `If its standby or subscriber is gone for good: SELECT pg_drop_replication_slot(${sqlLiteral(r.slot_name)}); ` +
+              'otherwise bring the consumer back. Cap what a slot may keep with max_slot_wal_keep_size ' +
+              '(PostgreSQL 13+).',
           evidence: {
             value: retained,
             slot_type: r.slot_type,
@@ -192,7 +201,8 @@ const walArchiving: Check = {
     const failedSinceLastReview = previousFailed === undefined ? null : Number(r.failed) - previousFailed;
     if (!r.failing && !(failedSinceLastReview && failedSinceLastReview > 0)) return [];
     const lastGood = r.last_archived_time
-      ? `the last success was ${r.last_archived_wal} at ${new Date(r.last_archived_time).toISOString()} (${formatDuration(Number(r.since_archived))} ago)`
+      ? `the last success was ${r.last_archived_wal} at ${new Date(r.last_archived_time).toISOString()} (${formatDuration(Number(r.since_archived))} ` +
+        'ago)'
       : 'no segment was ever archived';
     return [
       {
@@ -204,11 +214,14 @@ const walArchiving: Check = {
           : `WAL archiving failed ${plural(failedSinceLastReview ?? 0, 'time')} since the previous review`,
         detail: `archive_mode is ${r.archive_mode}; ${plural(Number(r.failed), 'failed attempt')} in all, the last on ${r.last_failed_wal} at ${r.last_failed_time ? new Date(r.last_failed_time).toISOString() : 'unknown'}; ${lastGood}.${
           r.failing
-            ? ' Until archiving succeeds, WAL accumulates in pg_wal (until the disk is full) and backups cannot be restored past the last archived segment.'
+            ? ' Until archiving succeeds, WAL accumulates in pg_wal (until the disk is full) and backups ' +
+              'cannot be restored past the last archived segment.'
             : ' It recovered, but backups may have had a gap.'
         }`,
         recommendation:
-          "Read the archiver's errors in the server log (they show the command's exit status and output), fix archive_command or the archive's storage, and verify with SELECT pg_switch_wal(); then pg_stat_archiver.",
+          "Read the archiver's errors in the server log (they show the command's exit status and output), " +
+          "fix archive_command or the archive's storage, and verify with SELECT pg_switch_wal(); then " +
+          'pg_stat_archiver.',
         evidence: {
           value: Number(r.failed),
           archived_count: Number(r.archived),
@@ -248,9 +261,13 @@ const standbyReplay: Check = {
         title: r.receiver_status
           ? `The standby's WAL receiver is ${r.receiver_status}, not streaming`
           : 'The standby is not receiving WAL from a primary',
-        detail: `This server is in recovery but its WAL receiver is ${r.receiver_status ?? 'not running'}: it replays only what reaches it from the archive, if anything, and falls further behind. It last received ${r.received ?? 'nothing'} and replayed ${r.replayed ?? 'nothing'}.`,
+        detail:
+          `This server is in recovery but its WAL receiver is ${r.receiver_status ?? 'not running'}: it ` +
+          'replays only what reaches it from the archive, if anything, and falls further behind. It last ' +
+          `received ${r.received ?? 'nothing'} and replayed ${r.replayed ?? 'nothing'}.`,
         recommendation:
-          "Check primary_conninfo and primary_slot_name, the primary's pg_hba.conf replication entry and this server's log for the receiver's connection errors.",
+          "Check primary_conninfo and primary_slot_name, the primary's pg_hba.conf replication entry and " +
+          "this server's log for the receiver's connection errors.",
         evidence: {
           value: unreplayed,
           receiver_status: r.receiver_status,
@@ -268,10 +285,13 @@ const standbyReplay: Check = {
         title: r.paused
           ? 'WAL replay is paused on this standby'
           : `Replay is ${formatBytes(unreplayed)} (${formatDuration(lagSeconds)}) behind what this standby received`,
-        detail: `Received up to ${r.received ?? 'nothing'}, replayed up to ${r.replayed ?? 'nothing'}: ${formatBytes(unreplayed)} wait to be replayed${lagSeconds > 0 ? `, and the last replayed commit is ${formatDuration(lagSeconds)} old` : ''}.${r.paused ? ' Replay was paused with pg_wal_replay_pause().' : ' Queries here see old data, and long standby queries delay replay up to max_standby_streaming_delay.'}`,
+        detail:
+          `Received up to ${r.received ?? 'nothing'}, replayed up to ${r.replayed ?? 'nothing'}: ${formatBytes(unreplayed)} ` +
+          `wait to be replayed${lagSeconds > 0 ? `, and the last replayed commit is ${formatDuration(lagSeconds)} old` : ''}.${r.paused ? ' Replay was paused with pg_wal_replay_pause().' : ' Queries here see old data, and long standby queries delay replay up to max_standby_streaming_delay.'}`,
         recommendation: r.paused
           ? 'SELECT pg_wal_replay_resume();'
-          : "Look for recovery conflicts and long queries on this standby, and for the standby's I/O keeping up with the primary's WAL rate.",
+          : "Look for recovery conflicts and long queries on this standby, and for the standby's I/O keeping " +
+            "up with the primary's WAL rate.",
         evidence: {
           value: unreplayed,
           unreplayed_bytes: unreplayed,
@@ -332,7 +352,9 @@ const recoveryConflicts: Check = {
             ', ',
           )} (cumulative counts). Replay needed rows, locks or buffers those queries held, and cancelled them after max_standby_streaming_delay.`,
         recommendation:
-          'For snapshot conflicts, turn on hot_standby_feedback (it moves the bloat to the primary instead) or raise max_standby_streaming_delay (replay then lags); move long reports to a standby set aside for them.',
+          'For snapshot conflicts, turn on hot_standby_feedback (it moves the bloat to the primary instead) ' +
+          'or raise max_standby_streaming_delay (replay then lags); move long reports to a standby set aside ' +
+          'for them.',
         evidence: { value: count, ...counts, window: comparable ? 'previous_review' : 'stats_reset' },
       },
     ];

@@ -21,8 +21,13 @@ const extraSuperusers: Check = {
       severity: 'warning',
       object: r.rolname,
       title: `${r.rolname} is a superuser`,
-      detail: `Role ${r.rolname}${r.rolcanlogin ? ' (can log in)' : ' (cannot log in, but members can SET ROLE to it)'} bypasses every permission check, can read any file the server can and run programs as the server's OS user. Besides the bootstrap role, superuser should be the exception.`,
-      recommendation: `ALTER ROLE ${quoteIdent(r.rolname)} NOSUPERUSER; -- grant what it needs instead: predefined roles (pg_monitor, pg_read_all_data, pg_signal_backend ...) or object privileges`,
+      detail:
+        `Role ${r.rolname}${r.rolcanlogin ? ' (can log in)' : ' (cannot log in, but members can SET ROLE to it)'} ` +
+        `bypasses every permission check, can read any file the server can and run programs as the server's OS ` +
+        'user. Besides the bootstrap role, superuser should be the exception.',
+      recommendation:
+        `ALTER ROLE ${quoteIdent(r.rolname)} NOSUPERUSER; -- grant what it needs instead: predefined roles ` +
+        '(pg_monitor, pg_read_all_data, pg_signal_backend ...) or object privileges',
       evidence: { role: r.rolname, can_login: r.rolcanlogin },
     }));
     // The provider's own superuser (rdsadmin, cloudsqladmin, azuresu) runs the service and cannot be changed.
@@ -58,8 +63,12 @@ const loginRolesReachingSuperuser: Check = {
         severity: 'warning',
         object: r.rolname,
         title: `Login role ${r.rolname} can become superuser through ${via}`,
-        detail: `${r.rolname} is not a superuser itself, but as a member of ${via} it can run SET ROLE and act as superuser, which hides the escalation from a plain look at role attributes.`,
-        recommendation: `REVOKE ${(r.superuser_roles as string[]).map(quoteIdent).join(', ')} FROM ${quoteIdent(r.rolname)}; -- or, on PostgreSQL 16+, grant the membership WITH SET FALSE`,
+        detail:
+          `${r.rolname} is not a superuser itself, but as a member of ${via} it can run SET ROLE and act as ` +
+          'superuser, which hides the escalation from a plain look at role attributes.',
+        recommendation:
+          `REVOKE ${(r.superuser_roles as string[]).map(quoteIdent).join(', ')} FROM ${quoteIdent(r.rolname)}; ` +
+          '-- or, on PostgreSQL 16+, grant the membership WITH SET FALSE',
         evidence: { role: r.rolname, superuser_roles: r.superuser_roles },
       };
     });

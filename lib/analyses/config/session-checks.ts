@@ -35,9 +35,13 @@ const connectionUsage: Check = {
         severity,
         object: 'max_connections',
         title: `${percent}% of the connection slots are in use`,
-        detail: `${row.used} client connections of ${available} available (max_connections ${row.max_connections} minus ${row.reserved} reserved). When they run out, new connections fail with "too many clients already".`,
+        detail:
+          `${row.used} client connections of ${available} available (max_connections ${row.max_connections} ` +
+          `minus ${row.reserved} reserved). When they run out, new connections fail with "too many clients ` +
+          'already".',
         recommendation:
-          'Put a connection pooler (PgBouncer) in front of the application, or close idle sessions; raise max_connections only with the memory to back it (restart required).',
+          'Put a connection pooler (PgBouncer) in front of the application, or close idle sessions; raise ' +
+          'max_connections only with the memory to back it (restart required).',
         evidence: {
           value: percent,
           used: row.used,
@@ -92,8 +96,14 @@ const idleInTransaction: Check = {
         severity: idleSeverity(idleSeconds) ?? 'info',
         object: database,
         title: `${plural(total, 'session')} idle in transaction in ${database}, the oldest for ${formatDuration(idleSeconds)}`,
-        detail: `Session ${oldest.pid} (user ${oldest.usename}, application '${oldest.application_name ?? ''}') has been ${oldest.state} for ${formatDuration(idleSeconds)} in a transaction open for ${formatDuration(Number(oldest.xact_seconds))}. An open transaction keeps its locks and stops VACUUM from removing rows deleted since it began.`,
-        recommendation: `Find the code path that leaves the transaction open (application ${sqlLiteral(oldest.application_name ?? '')}); end this one with SELECT pg_terminate_backend(${oldest.pid}); and bound future ones with ALTER SYSTEM SET idle_in_transaction_session_timeout = '5min';`,
+        detail:
+          `Session ${oldest.pid} (user ${oldest.usename}, application '${oldest.application_name ?? ''}') has ` +
+          `been ${oldest.state} for ${formatDuration(idleSeconds)} in a transaction open for ${formatDuration(Number(oldest.xact_seconds))}. ` +
+          'An open transaction keeps its locks and stops VACUUM from removing rows deleted since it began.',
+        recommendation:
+          `Find the code path that leaves the transaction open (application ${sqlLiteral(oldest.application_name ?? '')}); ` +
+          `end this one with SELECT pg_terminate_backend(${oldest.pid}); and bound future ones with ALTER ` +
+          `SYSTEM SET idle_in_transaction_session_timeout = '5min';`,
         evidence: {
           value: round(idleSeconds, 0),
           sessions_found: total,
@@ -134,8 +144,13 @@ const preparedTransactions: Check = {
           ]) ?? 'warning',
         object: r.gid,
         title: `Prepared transaction ${r.gid} in ${r.database} has been waiting for ${formatDuration(age)}`,
-        detail: `Prepared by ${r.owner} at ${new Date(r.prepared).toISOString()}. A prepared transaction survives restarts, holds its locks and holds back VACUUM and transaction ID freezing until it is committed or rolled back.`,
-        recommendation: `Ask the transaction manager to resolve it; if it is orphaned, connect to ${r.database} and run ROLLBACK PREPARED ${sqlLiteral(r.gid)}; (or COMMIT PREPARED).`,
+        detail:
+          `Prepared by ${r.owner} at ${new Date(r.prepared).toISOString()}. A prepared transaction survives ` +
+          'restarts, holds its locks and holds back VACUUM and transaction ID freezing until it is committed ' +
+          'or rolled back.',
+        recommendation:
+          `Ask the transaction manager to resolve it; if it is orphaned, connect to ${r.database} and run ` +
+          `ROLLBACK PREPARED ${sqlLiteral(r.gid)}; (or COMMIT PREPARED).`,
         evidence: {
           value: round(age, 0),
           gid: r.gid,

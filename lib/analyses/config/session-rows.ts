@@ -19,7 +19,9 @@ export function summarizeSession(row: Record<string, unknown>): SessionSummary {
   };
 }
 
-/** Sessions are reported one finding per database, so a finding keeps its identity across runs while pids come and go. */
+/**
+ * Sessions are reported one finding per database, so a finding keeps its identity across runs while pids come and go.
+ */
 export function groupByDatabase<T extends Record<string, unknown>>(rows: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const row of rows) {
@@ -28,4 +30,3 @@ export function groupByDatabase<T extends Record<string, unknown>>(rows: T[]): M
   }
   return groups;
 }
-

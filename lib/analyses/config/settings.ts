@@ -13,7 +13,8 @@ export interface Setting {
 
 // Read once per review for all the checks that look settings up, in name order.
 const allSettings = perReview(async (ctx) => {
-  const rows = await ctx.sql`select name, setting, unit, source, boot_val, pending_restart from pg_catalog.pg_settings order by name`;
+  const rows =
+    await ctx.sql`select name, setting, unit, source, boot_val, pending_restart from pg_catalog.pg_settings order by name`;
   return new Map(rows.map((r) => [r.name as string, toSetting(r)]));
 });
 
@@ -46,7 +47,10 @@ export function toSetting(r: Record<string, unknown>): Setting {
 export function requireSetting(settings: Map<string, Setting>, name: string, role: string): Setting {
   const found = settings.get(name);
   if (!found) {
-    throw new NotAssessableError(`The setting ${name} is not visible to the reviewing role`, `GRANT pg_read_all_settings TO ${quoteIdent(role)};`);
+    throw new NotAssessableError(
+      `The setting ${name} is not visible to the reviewing role`,
+      `GRANT pg_read_all_settings TO ${quoteIdent(role)};`,
+    );
   }
   return found;
 }

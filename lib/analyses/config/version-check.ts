@@ -19,7 +19,9 @@ const endOfLife: Check = {
           severity: 'critical',
           object: `PostgreSQL ${status.major}`,
           title: `PostgreSQL ${status.major} is past its end of life`,
-          detail: `${version} runs on a major version whose support ended${status.endOfLife ? ` on ${status.endOfLife} (${status.daysPast} days ago)` : ''}: it no longer receives security or data-corruption fixes.`,
+          detail:
+            `${version} runs on a major version whose support ended${status.endOfLife ? ` on ${status.endOfLife} (${status.daysPast} days ago)` : ''}: ` +
+            'it no longer receives security or data-corruption fixes.',
           recommendation: 'Plan a major upgrade (pg_upgrade or logical replication) to a supported release.',
           evidence: {
             version_num: ctx.server.version_num,
@@ -38,7 +40,9 @@ const endOfLife: Check = {
           severity: 'info',
           object: `PostgreSQL ${status.major}`,
           title: `PostgreSQL ${status.major} reaches its end of life on ${status.endOfLife}`,
-          detail: `${version} stops receiving fixes in ${status.daysLeft} days; a major upgrade needs testing and a maintenance window.`,
+          detail:
+            `${version} stops receiving fixes in ${status.daysLeft} days; a major upgrade needs testing and a ` +
+            'maintenance window.',
           recommendation: 'Schedule a major upgrade to a newer supported release before the end-of-life date.',
           evidence: {
             version_num: ctx.server.version_num,
@@ -67,9 +71,18 @@ const minorVersion: Check = {
         check: 'config.minor_version',
         severity: 'warning',
         object: `PostgreSQL ${status.major}`,
-        title: `PostgreSQL ${status.major}.${status.minor} is ${status.releasesBehind} minor release${status.releasesBehind === 1 ? '' : 's'} behind ${status.major}.${status.latest}`,
-        detail: `This server runs ${status.major}.${status.minor}; the latest ${status.major}.x release was ${status.major}.${status.latest} as of ${LATEST_MINORS_AS_OF} (the date of the release table shipped with pg-reviewer; newer ones may exist). Minor releases fix security holes, crashes and data corruption, need no dump or pg_upgrade, only a restart on the new binaries.`,
-        recommendation: `Install the latest ${status.major}.x packages and restart (managed services: apply the provider's minor-version upgrade or maintenance window). Read the release notes for post-upgrade steps such as REINDEX.`,
+        title:
+          `PostgreSQL ${status.major}.${status.minor} is ${status.releasesBehind} minor release${status.releasesBehind === 1 ? '' : 's'} ` +
+          `behind ${status.major}.${status.latest}`,
+        detail:
+          `This server runs ${status.major}.${status.minor}; the latest ${status.major}.x release was ${status.major}.${status.latest} ` +
+          `as of ${LATEST_MINORS_AS_OF} (the date of the release table shipped with pg-reviewer; newer ones ` +
+          'may exist). Minor releases fix security holes, crashes and data corruption, need no dump or ' +
+          'pg_upgrade, only a restart on the new binaries.',
+        recommendation:
+          `Install the latest ${status.major}.x packages and restart (managed services: apply the provider's ` +
+          'minor-version upgrade or maintenance window). Read the release notes for post-upgrade steps such as ' +
+          'REINDEX.',
         evidence: {
           value: status.releasesBehind,
           version_num: ctx.server.version_num,
@@ -97,7 +110,10 @@ const extensionUpdates: Check = {
       severity: 'info',
       object: r.name,
       title: `Extension ${r.name} ${r.installed_version} can be updated to ${r.default_version}`,
-      detail: `${r.name} in ${ctx.server.database} is at version ${r.installed_version}; the server's files provide ${r.default_version} (left behind by a major upgrade or a package update). Its fixes and new functions are not active until the extension is updated in each database.`,
+      detail:
+        `${r.name} in ${ctx.server.database} is at version ${r.installed_version}; the server's files provide ${r.default_version} ` +
+        '(left behind by a major upgrade or a package update). Its fixes and new functions are not active ' +
+        'until the extension is updated in each database.',
       recommendation: `ALTER EXTENSION ${quoteIdent(r.name)} UPDATE;  -- in ${ctx.server.database}, on the primary`,
       evidence: { installed_version: r.installed_version, default_version: r.default_version },
     }));

@@ -168,7 +168,10 @@ async function reachable(connection: postgres.ReservedSql, wanted: StatementName
 
 function foreignTableReason(table: Reached): string | null {
   if (table.wrapper && readOnlyWrappers.has(table.wrapper)) return null;
-  return `Foreign table ${table.schema}.${table.name} is not allowed: its wrapper ${table.wrapper} is not known to only read`;
+  return (
+    `Foreign table ${table.schema}.${table.name} is not allowed: its wrapper ${table.wrapper} is not known to ` +
+    'only read'
+  );
 }
 
 async function namesInTexts(texts: Array<{ sql: string; anywhere: boolean }>): Promise<StatementNames | string> {

@@ -9,8 +9,7 @@ export type ReadStatementKind = 'select' | 'show' | 'explain';
 
 /** `names`: what the statement names, for the check of what it would run in the database (catalog-fence.ts). */
 export type CustomSqlVerdict =
-  | { ok: true; kind: ReadStatementKind; names: StatementNames }
-  | { ok: false; reason: string };
+  { ok: true; kind: ReadStatementKind; names: StatementNames } | { ok: false; reason: string };
 
 /**
  * Decides whether a custom_sql statement may run against a reviewed database: exactly one read
@@ -89,7 +88,8 @@ function topLevelReason(statement: AstNode): string | null {
     return 'EXPLAIN ANALYZE executes the statement and is not allowed';
   }
   const [explainedType, explainedBody] = unwrap(body.query as AstNode);
-  if (explainedType !== 'SelectStmt') return `EXPLAIN is allowed only for a read statement; found ${statementName(explainedType, explainedBody)}`;
+  if (explainedType !== 'SelectStmt')
+    return `EXPLAIN is allowed only for a read statement; found ${statementName(explainedType, explainedBody)}`;
   return null;
 }
 
@@ -104,10 +104,14 @@ function nestedReason(nodes: Array<[string, AstNode]>): string | null {
       return `SELECT ... ${lockingClauseName(body.lockingClause[0] as AstNode)} locks rows and is not allowed`;
     }
     // The statement is run with no parameter values, so $1 could only fail at run time.
-    if (type === 'ParamRef') return `Parameters such as $${body.number ?? 1} are not supported; write the value into the statement`;
+    if (type === 'ParamRef')
+      return `Parameters such as $${body.number ?? 1} are not supported; write the value into the statement`;
     if (type === 'FuncCall') {
       const parts = stringsOf(body.funcname);
-      const reason = blockedFunctionReason(parts[parts.length - 1] ?? '', parts.length > 1 ? parts[parts.length - 2] : null);
+      const reason = blockedFunctionReason(
+        parts[parts.length - 1] ?? '',
+        parts.length > 1 ? parts[parts.length - 2] : null,
+      );
       if (reason) return reason;
     }
   }
@@ -136,7 +140,9 @@ function isSyntaxError(error: unknown): error is ParserError {
 /** The parser's own message and position; PostgreSQL counts characters from 1, libpg-query from 0. */
 function syntaxErrorReason(error: ParserError): string {
   const position = error.sqlDetails.cursorPosition;
-  return position === undefined ? `The statement does not parse: ${error.message}` : `The statement does not parse: ${error.message} at character ${position + 1}`;
+  return position === undefined
+    ? `The statement does not parse: ${error.message}`
+    : `The statement does not parse: ${error.message} at character ${position + 1}`;
 }
 
 function refuse(reason: string): CustomSqlVerdict {

@@ -20,7 +20,10 @@ interface TypeRow {
  * Arrays are read element by element only for standard arrays with ',' as delimiter; box[] (';')
  * and int2vector/oidvector (space-separated) keep the server's text.
  */
-export async function describeColumnTypes(sql: postgres.Sql | postgres.TransactionSql | postgres.ReservedSql, oids: number[]): Promise<Map<number, ColumnType>> {
+export async function describeColumnTypes(
+  sql: postgres.Sql | postgres.TransactionSql | postgres.ReservedSql,
+  oids: number[],
+): Promise<Map<number, ColumnType>> {
   const types = new Map<number, ColumnType>();
   for (const oid of oids) {
     const known = builtInTypes.get(oid);

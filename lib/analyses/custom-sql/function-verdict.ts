@@ -82,12 +82,16 @@ export function refusedFunctionReason(fn: CatalogFunction): string | null {
   if (fn.extension !== null) {
     return readOnlyExtensions.has(fn.extension)
       ? null
-      : `Function ${qualified} is not allowed: it belongs to the extension ${fn.extension}, which is not known to be read-only`;
+      : `Function ${qualified} is not allowed: it belongs to the extension ${fn.extension}, which is not known ` +
+          'to be read-only';
   }
   if (systemSchemas.has(fn.schema)) {
     if (fn.volatility !== 'v' || harmlessVolatileBuiltins.some((pattern) => pattern.test(fn.name))) return null;
     return `Function ${qualified} is not allowed: it is volatile and not one of the built-ins known to only read`;
   }
   if (fn.language === 'sql') return null;
-  return `Function ${qualified} is not allowed: it is written in ${fn.language}, whose body cannot be checked; only built-in functions, read-only extensions' functions and SQL functions are run`;
+  return (
+    `Function ${qualified} is not allowed: it is written in ${fn.language}, whose body cannot be checked; only ` +
+    `built-in functions, read-only extensions' functions and SQL functions are run`
+  );
 }

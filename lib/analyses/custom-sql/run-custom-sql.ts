@@ -22,7 +22,10 @@ const cursorName = 'pg_reviewer_rows';
  * Runs the task's one read statement in a READ ONLY transaction that is always rolled back, and
  * reads the server's facts inside the same transaction.
  */
-export async function runCustomSql(sql: postgres.Sql, params: TaskParams): Promise<{ server: ServerFacts; data: CustomSqlData }> {
+export async function runCustomSql(
+  sql: postgres.Sql,
+  params: TaskParams,
+): Promise<{ server: ServerFacts; data: CustomSqlData }> {
   const text = params.custom_sql ?? '';
   // Checked again here, not only when the task was saved: the rules may have tightened since.
   const verdict = await checkCustomSql(text);
@@ -91,7 +94,10 @@ async function readInTwoRoundTrips(
   const extended = { simple: false } as postgres.UnsafeQueryOptions;
   const reads =
     verdict.kind === 'select'
-      ? [connection.unsafe(`declare ${cursorName} no scroll cursor for ${text}\n`, [], extended), connection.unsafe(`fetch forward ${fetchRows} from ${cursorName}`).raw()]
+      ? [
+          connection.unsafe(`declare ${cursorName} no scroll cursor for ${text}\n`, [], extended),
+          connection.unsafe(`fetch forward ${fetchRows} from ${cursorName}`).raw(),
+        ]
       : [connection.unsafe(`${text}\n`, [], extended).raw()];
   const rollback = connection.unsafe('rollback');
 
@@ -111,12 +117,17 @@ function firstFailure(settled: PromiseSettledResult<unknown>[]): unknown {
 
 async function dataFrom(connection: postgres.ReservedSql, rows: RawRows, maxRows: number): Promise<CustomSqlData> {
   const columns = rows.columns ?? [];
-  const types = await describeColumnTypes(connection, columns.map((c) => c.type));
+  const types = await describeColumnTypes(
+    connection,
+    columns.map((c) => c.type),
+  );
   const columnTypes = columns.map((c) => types.get(c.type) ?? unknownColumnType(c.type));
   const kept = rows.slice(0, maxRows);
   return {
     columns: columns.map((c, i) => ({ name: c.name, type: columnTypes[i].name })),
-    rows: kept.map((row) => row.map((value, i) => serializeValue(value === null ? null : value.toString('utf8'), columnTypes[i].format))),
+    rows: kept.map((row) =>
+      row.map((value, i) => serializeValue(value === null ? null : value.toString('utf8'), columnTypes[i].format)),
+    ),
     row_count: kept.length,
     truncated: rows.length > maxRows,
   };
@@ -127,9 +138,13 @@ function readableError(error: unknown, timeoutSeconds: number): unknown {
   const message = error instanceof Error ? error.message : String(error);
   switch (sqlState(error)) {
     case '57014':
-      return new Error(`The statement was cancelled: ${message} (query_timeout is ${timeoutSeconds} s)`, { cause: error });
+      return new Error(`The statement was cancelled: ${message} (query_timeout is ${timeoutSeconds} s)`, {
+        cause: error,
+      });
     case '25006':
-      return new Error(`The statement tried to write, which the read-only transaction refused: ${message}`, { cause: error });
+      return new Error(`The statement tried to write, which the read-only transaction refused: ${message}`, {
+        cause: error,
+      });
     default:
       return error;
   }

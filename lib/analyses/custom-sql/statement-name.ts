@@ -33,8 +33,16 @@ export function statementName(type: string, body: AstNode): string {
     case 'CreateTableAsStmt':
       return body.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : 'CREATE TABLE AS';
     case 'TransactionStmt':
-      return String(body.kind ?? 'TRANS_STMT_BEGIN').replace(/^TRANS_STMT_/, '').replace(/_/g, ' ');
+      return String(body.kind ?? 'TRANS_STMT_BEGIN')
+        .replace(/^TRANS_STMT_/, '')
+        .replace(/_/g, ' ');
   }
   // CopyStmt → COPY, AlterTableStmt → ALTER TABLE, CreateExtensionStmt → CREATE EXTENSION.
-  return statementNames[type] ?? type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+  return (
+    statementNames[type] ??
+    type
+      .replace(/Stmt$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toUpperCase()
+  );
 }

@@ -20,13 +20,33 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
   const range = aggregate.firstTime ? `, entries from ${aggregate.firstTime} to ${aggregate.lastTime}` : '';
   const notes: string[] = [];
   const files = capList(coverage.files);
-  if (coverage.firstRun) notes.push(`First run: only the newest ${formatBytes(FIRST_RUN_WINDOW_BYTES)} were read; older files are marked as seen.`);
-  if (coverage.stoppedBy === 'byte_cap') notes.push(`Reading stopped at the ${formatBytes(MAX_BYTES_PER_RUN)} per-run cap; ${formatBytes(coverage.bytesLeft)} are left for the next run.`);
-  if (coverage.stoppedBy === 'time') notes.push(`Reading stopped at half of query_timeout; ${formatBytes(coverage.bytesLeft)} are left for the next run.`);
-  if (coverage.restartedFiles.length > 0) notes.push(`${coverage.restartedFiles.length} file(s) were rewritten since the previous run and were read from the start.`);
-  if (coverage.unreadableBytes > 0) notes.push(`${formatBytes(coverage.unreadableBytes)} held bytes that are not valid text and were skipped.`);
+  if (coverage.firstRun)
+    notes.push(
+      `First run: only the newest ${formatBytes(FIRST_RUN_WINDOW_BYTES)} were read; older files are marked as ` +
+        'seen.',
+    );
+  if (coverage.stoppedBy === 'byte_cap')
+    notes.push(
+      `Reading stopped at the ${formatBytes(MAX_BYTES_PER_RUN)} per-run cap; ${formatBytes(coverage.bytesLeft)} ` +
+        'are left for the next run.',
+    );
+  if (coverage.stoppedBy === 'time')
+    notes.push(
+      `Reading stopped at half of query_timeout; ${formatBytes(coverage.bytesLeft)} are left for the next run.`,
+    );
+  if (coverage.restartedFiles.length > 0)
+    notes.push(
+      `${coverage.restartedFiles.length} file(s) were rewritten since the previous run and were read from the ` +
+        'start.',
+    );
+  if (coverage.unreadableBytes > 0)
+    notes.push(`${formatBytes(coverage.unreadableBytes)} held bytes that are not valid text and were skipped.`);
   const english = !settings.lcMessages || ENGLISH_MESSAGES.test(settings.lcMessages);
-  if (!english) notes.push(`lc_messages = '${settings.lcMessages}': messages are recognised in English only, so event checks may miss entries.`);
+  if (!english)
+    notes.push(
+      `lc_messages = '${settings.lcMessages}': messages are recognised in English only, so event checks may miss ` +
+        'entries.',
+    );
   return {
     check: 'logs.coverage',
     severity: 'info',
@@ -56,17 +76,27 @@ function coverageFinding({ settings, aggregate, coverage }: LogScan): Finding {
 export const severityCountsCheck = logCheck('logs.severity_counts', ['logs'], ({ settings, aggregate }) => {
   const counts = aggregate.bySeverity;
   const problems = (counts.ERROR ?? 0) + (counts.FATAL ?? 0) + (counts.PANIC ?? 0);
-  const classes = aggregate.bySqlstateClass.top().map(([code, { count }]) => ({ class: code, name: SQLSTATE_CLASSES[code] ?? 'Unknown', count }));
+  const classes = aggregate.bySqlstateClass
+    .top()
+    .map(([code, { count }]) => ({ class: code, name: SQLSTATE_CLASSES[code] ?? 'Unknown', count }));
   const carriesSqlstate = settings.format !== 'stderr' || settings.logLinePrefix.includes('%e');
-  const classText = classes.length > 0 ? ` By SQLSTATE class: ${classes.map((c) => `${c.class} ${c.name} (${c.count})`).join(', ')}.` : '';
+  const classText =
+    classes.length > 0
+      ? ` By SQLSTATE class: ${classes.map((c) => `${c.class} ${c.name} (${c.count})`).join(', ')}.`
+      : '';
   return [
     {
       check: 'logs.severity_counts',
       severity: 'info',
       object: 'server_log',
-      title: `${counts.PANIC ?? 0} PANIC, ${counts.FATAL ?? 0} FATAL, ${counts.ERROR ?? 0} ERROR, ${counts.WARNING ?? 0} WARNING in the log read`,
+      title:
+        `${counts.PANIC ?? 0} PANIC, ${counts.FATAL ?? 0} FATAL, ${counts.ERROR ?? 0} ERROR, ${counts.WARNING ?? 0} ` +
+        'WARNING in the log read',
       detail: `Out of ${aggregate.entries} entries.${classText}${carriesSqlstate ? '' : ' The log_line_prefix has no %e, so SQLSTATE classes are not known.'}`,
-      recommendation: carriesSqlstate ? null : `ALTER SYSTEM SET log_line_prefix = '${prefixWithSqlstate(settings.logLinePrefix)}'; SELECT pg_reload_conf();`,
+      recommendation: carriesSqlstate
+        ? null
+        : `ALTER SYSTEM SET log_line_prefix = '${prefixWithSqlstate(settings.logLinePrefix)}'; SELECT ` +
+          'pg_reload_conf();',
       evidence: { value: problems, by_severity: counts, by_sqlstate_class: classes },
     },
   ];

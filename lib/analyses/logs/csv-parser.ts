@@ -8,7 +8,21 @@ const CR = 13;
 
 // csvlog columns (PostgreSQL docs, "Using CSV-Format Log Output"); PG 13 adds backend_type and
 // PG 14 leader_pid and query_id at the end, after every column read here.
-const COLUMN = { time: 0, user: 1, database: 2, pid: 3, connectionFrom: 4, severity: 11, sqlstate: 12, message: 13, detail: 14, hint: 15, context: 18, statement: 19, application: 22 } as const;
+const COLUMN = {
+  time: 0,
+  user: 1,
+  database: 2,
+  pid: 3,
+  connectionFrom: 4,
+  severity: 11,
+  sqlstate: 12,
+  message: 13,
+  detail: 14,
+  hint: 15,
+  context: 18,
+  statement: 19,
+  application: 22,
+} as const;
 const MIN_COLUMNS = 14;
 const MAX_COLUMNS = 40;
 
@@ -159,5 +173,7 @@ function toEntry(f: string[]): LogEntry {
 function hostOf(connectionFrom: string | undefined): string | null {
   if (!connectionFrom) return null;
   const colon = connectionFrom.lastIndexOf(':');
-  return orNull(colon > 0 && /^\d+$/.test(connectionFrom.slice(colon + 1)) ? connectionFrom.slice(0, colon) : connectionFrom);
+  return orNull(
+    colon > 0 && /^\d+$/.test(connectionFrom.slice(colon + 1)) ? connectionFrom.slice(0, colon) : connectionFrom,
+  );
 }

@@ -17,7 +17,9 @@ import { TOP_N } from './thresholds.js';
 export const frequentErrorsCheck = logCheck('logs.frequent_errors', ['logs'], ({ aggregate }) => {
   const ranked = aggregate.errors.top();
   const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.errors.evictedKeys;
-  return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.frequent_errors', t, t.gravity ?? 'info', notShown));
+  return ranked
+    .slice(0, TOP_N)
+    .map(([, t]) => messageFinding('logs.frequent_errors', t, t.gravity ?? 'info', notShown));
 });
 
 /**
@@ -27,7 +29,11 @@ export const frequentErrorsCheck = logCheck('logs.frequent_errors', ['logs'], ({
 export const fatalErrorsCheck = logCheck('logs.fatal_errors', ['logs'], ({ aggregate }) => {
   const ranked = aggregate.fatals.top();
   const notShown = Math.max(0, ranked.length - TOP_N) + aggregate.fatals.evictedKeys;
-  return ranked.slice(0, TOP_N).map(([, t]) => messageFinding('logs.fatal_errors', t, t.gravity ?? (isRoutineFatal(t.message) ? 'info' : 'warning'), notShown));
+  return ranked
+    .slice(0, TOP_N)
+    .map(([, t]) =>
+      messageFinding('logs.fatal_errors', t, t.gravity ?? (isRoutineFatal(t.message) ? 'info' : 'warning'), notShown),
+    );
 });
 
 /**
@@ -50,14 +56,17 @@ export const crashesCheck = logCheck('logs.crashes', ['logs'], ({ aggregate }) =
   return shown.map(([, t]) => ({
     ...messageFinding('logs.crashes', t, 'critical', notShown),
     recommendation: /signal 9\b/.test(t.message)
-      ? 'The kernel killed a backend (signal 9, usually the OOM killer): check dmesg, lower work_mem or max_connections, and set vm.overcommit_memory = 2 on Linux.'
+      ? 'The kernel killed a backend (signal 9, usually the OOM killer): check dmesg, lower work_mem or ' +
+        'max_connections, and set vm.overcommit_memory = 2 on Linux.'
       : 'Check the kernel log and core dumps around this time; every crash restarts all sessions and replays WAL.',
   }));
 });
 
 function messageFinding(check: string, t: MessageTally, severity: Severity, notShown: number): Finding {
   const where = Object.keys(t.databases).length > 0 ? ` Databases: ${breakdownText(t.databases)}.` : '';
-  const state = t.sqlstate ? ` SQLSTATE ${t.sqlstate} (${SQLSTATE_CLASSES[t.sqlstate.slice(0, 2)] ?? 'unknown class'}).` : '';
+  const state = t.sqlstate
+    ? ` SQLSTATE ${t.sqlstate} (${SQLSTATE_CLASSES[t.sqlstate.slice(0, 2)] ?? 'unknown class'}).`
+    : '';
   return {
     check,
     severity,
@@ -65,7 +74,13 @@ function messageFinding(check: string, t: MessageTally, severity: Severity, notS
     title: `${t.severity}: ${t.message}`,
     detail: `Logged ${times(t.count)}${whenText(t)}.${state}${where}`,
     recommendation: recommendationFor(t),
-    evidence: { ...occurrenceEvidence(t), severity: t.severity, message: t.message, sqlstate: t.sqlstate, others_not_shown: notShown },
+    evidence: {
+      ...occurrenceEvidence(t),
+      severity: t.severity,
+      message: t.message,
+      sqlstate: t.sqlstate,
+      others_not_shown: notShown,
+    },
   };
 }
 
@@ -73,7 +88,12 @@ function recommendationFor(t: MessageTally): string | null {
   if (/^sorry, too many clients already|^remaining connection slots are reserved/.test(t.message)) {
     return 'Put a connection pooler (PgBouncer) in front of the server, or raise max_connections if memory allows.';
   }
-  if (/No space left on device/.test(t.message) || t.sqlstate === '53100') return 'Free disk space on the volume named in the message; the server stops writing when it is full.';
-  if (t.gravity === 'critical') return 'Check storage and the kernel log; verify the affected relation with amcheck (bt_index_check, verify_heapam) and restore it from a backup if it is damaged.';
+  if (/No space left on device/.test(t.message) || t.sqlstate === '53100')
+    return 'Free disk space on the volume named in the message; the server stops writing when it is full.';
+  if (t.gravity === 'critical')
+    return (
+      'Check storage and the kernel log; verify the affected relation with amcheck (bt_index_check, ' +
+      'verify_heapam) and restore it from a backup if it is damaged.'
+    );
   return null;
 }

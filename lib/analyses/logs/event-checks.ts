@@ -29,17 +29,19 @@ export function eventCheck<T extends Occurrences>(spec: EventSpec<T>): LogCheck 
   return logCheck(spec.check, ['logs'], ({ aggregate }) => {
     const tally = spec.tally(aggregate);
     const { shown, notShown } = capList(tally.top());
-    return shown.map(
-      ([key, t]): Finding => ({
-        check: spec.check,
-        severity: spec.severity(t),
-        object: key || null,
-        title: spec.title(t, key || unnamed),
-        detail: `${spec.detail(t)} Logged ${times(t.count)}${whenText(t)}.`,
-        recommendation: spec.recommendation,
-        evidence: { ...occurrenceEvidence(t), ...(spec.evidence?.(t) ?? {}), others_not_shown: notShown + tally.evictedKeys },
-      }),
-    );
+    return shown.map(([key, t]): Finding => ({
+      check: spec.check,
+      severity: spec.severity(t),
+      object: key || null,
+      title: spec.title(t, key || unnamed),
+      detail: `${spec.detail(t)} Logged ${times(t.count)}${whenText(t)}.`,
+      recommendation: spec.recommendation,
+      evidence: {
+        ...occurrenceEvidence(t),
+        ...(spec.evidence?.(t) ?? {}),
+        others_not_shown: notShown + tally.evictedKeys,
+      },
+    }));
   });
 }
 
@@ -50,7 +52,9 @@ export const deadlocksCheck = eventCheck({
   severity: () => 'warning',
   title: (t, db) => `${t.count} deadlock(s) in ${db}`,
   detail: () => 'Transactions waited on each other in a cycle and the server aborted one of them (SQLSTATE 40P01).',
-  recommendation: 'Make transactions lock rows in the same order (for example SELECT ... ORDER BY id FOR UPDATE) and keep them short; retry on 40P01 in the application.',
+  recommendation:
+    'Make transactions lock rows in the same order (for example SELECT ... ORDER BY id FOR UPDATE) and keep ' +
+    'them short; retry on 40P01 in the application.',
 });
 
 // log_lock_waits only logs a wait that already lasted deadlock_timeout (1 s by default), so
@@ -76,12 +80,35 @@ export const lockWaitsCheck = logCheck('logs.lock_waits', ['logs'], ({ aggregate
       check: 'logs.lock_waits',
       severity: 'warning',
       object: database || null,
-      title: `${waits} lock wait(s) longer than deadlock_timeout in ${database || 'an unnamed database'}, longest ${Math.round(maxMs)} ms`,
+      title:
+        `${waits} lock wait(s) longer than deadlock_timeout in ${database || 'an unnamed database'}, longest ${Math.round(maxMs)} ` +
+        'ms',
       detail:
-        `${Math.round(sum(groups, 'totalMs'))} ms waited in total; most on ${describe(worst)} (${worst.waits} wait(s), longest ${Math.round(worst.maxMs)} ms). ` +
-        `Durations are the full waits from the "acquired" lines${unfinished > 0 ? `; ${unfinished} wait(s) never logged an acquisition (cancelled, deadlocked or still waiting) and count with the time logged when they passed deadlock_timeout` : ''}. ` +
-        `Logged${whenText({ firstTime: groups.map((g) => g.firstTime).filter(Boolean).sort()[0] ?? null, lastTime: groups.map((g) => g.lastTime).filter(Boolean).sort().at(-1) ?? null, count: waits })}.`,
-      recommendation: 'Find the blocking sessions with pg_blocking_pids() while it happens, keep transactions short, and run DDL with SET lock_timeout so it cannot queue behind long transactions.',
+        `${Math.round(sum(groups, 'totalMs'))} ms waited in total; most on ${describe(worst)} (${worst.waits} ` +
+        `wait(s), longest ${Math.round(worst.maxMs)} ms). ` +
+        `Durations are the full waits from the "acquired" lines${
+          unfinished > 0
+            ? `; ${unfinished} wait(s) never logged an acquisition (cancelled, deadlocked or still waiting) and ` +
+              'count with the time logged when they passed deadlock_timeout'
+            : ''
+        }. ` +
+        `Logged${whenText({
+          firstTime:
+            groups
+              .map((g) => g.firstTime)
+              .filter(Boolean)
+              .sort()[0] ?? null,
+          lastTime:
+            groups
+              .map((g) => g.lastTime)
+              .filter(Boolean)
+              .sort()
+              .at(-1) ?? null,
+          count: waits,
+        })}.`,
+      recommendation:
+        'Find the blocking sessions with pg_blocking_pids() while it happens, keep transactions short, and run ' +
+        'DDL with SET lock_timeout so it cannot queue behind long transactions.',
       evidence: {
         value: waits,
         count: waits,
@@ -90,7 +117,15 @@ export const lockWaitsCheck = logCheck('logs.lock_waits', ['logs'], ({ aggregate
         total_wait_ms: round(sum(groups, 'totalMs'), 3),
         lock_modes: lockModes,
         databases: database ? { [database]: waits } : {},
-        by_lock: groups.slice(0, 10).map((g) => ({ mode: g.mode, object: g.object, relation: g.relation, waits: g.waits, acquired: g.acquired, total_wait_ms: round(g.totalMs, 3), max_wait_ms: g.maxMs })),
+        by_lock: groups.slice(0, 10).map((g) => ({
+          mode: g.mode,
+          object: g.object,
+          relation: g.relation,
+          waits: g.waits,
+          acquired: g.acquired,
+          total_wait_ms: round(g.totalMs, 3),
+          max_wait_ms: g.maxMs,
+        })),
         others_not_shown: notShown,
       },
     };
@@ -112,7 +147,9 @@ export const statementTimeoutsCheck = eventCheck({
   severity: () => 'warning',
   title: (t, db) => `${t.count} statement(s) cancelled by statement_timeout in ${db}`,
   detail: () => 'Statements ran past statement_timeout and were cancelled (SQLSTATE 57014).',
-  recommendation: 'Speed up the statement (see sample_statement) or, if it is legitimately long, raise the limit for its role only: ALTER ROLE <role> SET statement_timeout = ...;',
+  recommendation:
+    'Speed up the statement (see sample_statement) or, if it is legitimately long, raise the limit for its ' +
+    'role only: ALTER ROLE <role> SET statement_timeout = ...;',
 });
 
 export const lockTimeoutsCheck = eventCheck({
@@ -121,7 +158,9 @@ export const lockTimeoutsCheck = eventCheck({
   severity: () => 'warning',
   title: (t, db) => `${t.count} statement(s) cancelled by lock_timeout in ${db}`,
   detail: () => 'Statements could not get a lock within lock_timeout and were cancelled (SQLSTATE 55P03).',
-  recommendation: 'Find what holds the lock (long transactions, idle in transaction sessions) and shorten it; retry the cancelled statement in the application.',
+  recommendation:
+    'Find what holds the lock (long transactions, idle in transaction sessions) and shorten it; retry the ' +
+    'cancelled statement in the application.',
 });
 
 // A query that fails for lack of memory is critical: the next allocation may take the whole
@@ -132,5 +171,7 @@ export const outOfMemoryCheck = eventCheck({
   severity: () => 'critical',
   title: (t, db) => `${t.count} out-of-memory error(s) in ${db}`,
   detail: () => 'The server could not allocate memory for a query (SQLSTATE 53200).',
-  recommendation: 'Lower work_mem (and hash_mem_multiplier) or max_connections so that their product fits in RAM, and check for memory-hungry statements (see sample_statement).',
+  recommendation:
+    'Lower work_mem (and hash_mem_multiplier) or max_connections so that their product fits in RAM, and check ' +
+    'for memory-hungry statements (see sample_statement).',
 });

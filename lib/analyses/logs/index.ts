@@ -1,12 +1,23 @@
 import { logCoverageCheck, severityCountsCheck } from './coverage-checks.js';
 import { crashesCheck, fatalErrorsCheck, frequentErrorsCheck, warningsCheck } from './error-checks.js';
-import { deadlocksCheck, lockTimeoutsCheck, lockWaitsCheck, outOfMemoryCheck, statementTimeoutsCheck } from './event-checks.js';
+import {
+  deadlocksCheck,
+  lockTimeoutsCheck,
+  lockWaitsCheck,
+  outOfMemoryCheck,
+  statementTimeoutsCheck,
+} from './event-checks.js';
 import type { LogCheck } from './scan-log.js';
 import { authFailuresCheck, rejectedConnectionsCheck } from './security-checks.js';
 import { archiveFailuresCheck, autovacuumCheck, checkpointsCheck } from './maintenance-checks.js';
 import { bruteForceByHostCheck, bruteForceByUserCheck, connectionsCheck } from './session-checks.js';
 import { slowStatementsCheck, statementSummaryCheck, topStatementsCheck } from './statement-checks.js';
-import { autovacuumCancellationsCheck, checkpointsTooFrequentCheck, tempFileStatementsCheck, tempFilesCheck } from './workload-checks.js';
+import {
+  autovacuumCancellationsCheck,
+  checkpointsTooFrequentCheck,
+  tempFileStatementsCheck,
+  tempFilesCheck,
+} from './workload-checks.js';
 
 /**
  * log_analysis: the server log read over SQL (pg_ls_logdir + pg_read_file), incrementally from

@@ -71,7 +71,20 @@ export interface CheckpointWarnings extends Counted {
 }
 
 const PROBLEM_SEVERITIES = new Set(['WARNING', 'ERROR', 'FATAL', 'PANIC']);
-const KNOWN_SEVERITIES = new Set(['DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'LOG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'FATAL', 'PANIC']);
+const KNOWN_SEVERITIES = new Set([
+  'DEBUG1',
+  'DEBUG2',
+  'DEBUG3',
+  'DEBUG4',
+  'DEBUG5',
+  'LOG',
+  'INFO',
+  'NOTICE',
+  'WARNING',
+  'ERROR',
+  'FATAL',
+  'PANIC',
+]);
 
 // The same raw message repeats verbatim; normalizing it once saves most of the regex work.
 const NORMALIZED_CACHE_SIZE = 5_000;
@@ -109,7 +122,12 @@ export class LogAggregate {
   readonly autovacuumCancels = new BoundedTally<Occurrences>(OBJECT_KEYS);
   readonly authFailures = new BoundedTally<ConnectionFailureTally>(OBJECT_KEYS);
   readonly rejectedConnections = new BoundedTally<ConnectionFailureTally>(OBJECT_KEYS);
-  readonly checkpointWarnings: CheckpointWarnings = { count: 0, minSecondsApart: null, firstTime: null, lastTime: null };
+  readonly checkpointWarnings: CheckpointWarnings = {
+    count: 0,
+    minSecondsApart: null,
+    firstTime: null,
+    lastTime: null,
+  };
   private normalizedCache = new Map<string, string>();
 
   add(e: LogEntry): void {
@@ -120,7 +138,8 @@ export class LogAggregate {
     }
     const severity = KNOWN_SEVERITIES.has(e.severity) ? e.severity : 'OTHER';
     this.bySeverity[severity] = (this.bySeverity[severity] ?? 0) + 1;
-    if (e.sqlstate && PROBLEM_SEVERITIES.has(severity)) this.bySqlstateClass.bump(e.sqlstate.slice(0, 2), () => ({ count: 0 }));
+    if (e.sqlstate && PROBLEM_SEVERITIES.has(severity))
+      this.bySqlstateClass.bump(e.sqlstate.slice(0, 2), () => ({ count: 0 }));
     switch (severity) {
       case 'LOG':
         return this.onLog(e);
@@ -144,7 +163,8 @@ export class LogAggregate {
       state.pendingTempFiles = [];
     }
     this.processes.pendingTempFiles = 0;
-    for (const bytes of this.processes.orphanedTempFiles.splice(0)) this.tempFileOfStatement(UNKNOWN_STATEMENT, bytes, null);
+    for (const bytes of this.processes.orphanedTempFiles.splice(0))
+      this.tempFileOfStatement(UNKNOWN_STATEMENT, bytes, null);
   }
 
   private onLog(e: LogEntry): void {
@@ -199,11 +219,21 @@ export class LogAggregate {
   }
 
   private onConnectionFailure(failure: ConnectionFailure, e: LogEntry): void {
-    const tally = failure.kind === 'password' || failure.kind === 'authentication' ? this.authFailures : this.rejectedConnections;
+    const tally =
+      failure.kind === 'password' || failure.kind === 'authentication' ? this.authFailures : this.rejectedConnections;
     const key = `${failure.user ?? ''}@${failure.host ?? ''}`;
-    const t = tally.upsert(key, () => ({ ...occurrences(), user: detach(failure.user), host: detach(failure.host), kinds: {}, reasons: {} }));
+    const t = tally.upsert(key, () => ({
+      ...occurrences(),
+      user: detach(failure.user),
+      host: detach(failure.host),
+      kinds: {},
+      reasons: {},
+    }));
     this.touch(t, failure.database, e);
-    bumpKey(t.kinds, failure.method ? `${failure.method} authentication failed` : CONNECTION_FAILURE_LABELS[failure.kind]);
+    bumpKey(
+      t.kinds,
+      failure.method ? `${failure.method} authentication failed` : CONNECTION_FAILURE_LABELS[failure.kind],
+    );
     if (e.detail) bumpKey(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS));
     if (tally === this.authFailures) {
       const user = failure.user ?? '?';
@@ -226,13 +256,14 @@ export class LogAggregate {
     // else the execute the same process logged just before (an extended-protocol portal's files
     // are removed at its close, after its duration line); else the duration line that follows.
     const state = e.pid ? this.processes.get(e.pid) : undefined;
-    const statement = e.statement ? detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS)) : (state?.lastExecuteText ?? null);
+    const statement = e.statement
+      ? detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS))
+      : (state?.lastExecuteText ?? null);
     if (statement) this.tempFileOfStatement(statement, size, e.time);
     else if (state) {
       state.pendingTempFiles.push(size);
       this.processes.pendingTempFiles++;
-    }
-    else this.tempFileOfStatement(UNKNOWN_STATEMENT, size, e.time);
+    } else this.tempFileOfStatement(UNKNOWN_STATEMENT, size, e.time);
     // Keep the statement behind the largest file: the one a DBA would tune first.
     if (size > t.maxBytes) {
       t.maxBytes = size;
@@ -241,7 +272,12 @@ export class LogAggregate {
   }
 
   private tempFileOfStatement(statement: string, bytes: number, time: string | null): void {
-    const t = this.tempFilesByStatement.upsert(statement, () => ({ ...occurrences(), statement, bytes: 0, maxBytes: 0 }));
+    const t = this.tempFilesByStatement.upsert(statement, () => ({
+      ...occurrences(),
+      statement,
+      bytes: 0,
+      maxBytes: 0,
+    }));
     t.count++;
     t.bytes += bytes;
     t.maxBytes = Math.max(t.maxBytes, bytes);
@@ -255,7 +291,8 @@ export class LogAggregate {
     c.firstTime ??= detach(e.time);
     c.lastTime = detach(e.time) ?? c.lastTime;
     const apart = Number(/\((\d+) seconds? apart\)/.exec(e.message)?.[1]);
-    if (Number.isFinite(apart)) c.minSecondsApart = c.minSecondsApart === null ? apart : Math.min(c.minSecondsApart, apart);
+    if (Number.isFinite(apart))
+      c.minSecondsApart = c.minSecondsApart === null ? apart : Math.min(c.minSecondsApart, apart);
   }
 
   private bumpEvent(tally: BoundedTally<Occurrences>, key: string | null, e: LogEntry): void {
@@ -268,7 +305,13 @@ export class LogAggregate {
 
   private bumpMessage(tally: BoundedTally<MessageTally>, e: LogEntry): void {
     const message = detach(truncate(this.normalize(e.message), MESSAGE_TEXT_CHARS));
-    const t = tally.upsert(`${e.severity}\u0000${message}`, () => ({ ...occurrences(), message, severity: e.severity, sqlstate: e.sqlstate, gravity: errorGravity(e) }));
+    const t = tally.upsert(`${e.severity}\u0000${message}`, () => ({
+      ...occurrences(),
+      message,
+      severity: e.severity,
+      sqlstate: e.sqlstate,
+      gravity: errorGravity(e),
+    }));
     this.touch(t, e.database, e);
   }
 
@@ -277,7 +320,8 @@ export class LogAggregate {
     t.firstTime ??= detach(e.time);
     t.lastTime = detach(e.time) ?? t.lastTime;
     if (database) bumpKey(t.databases, database);
-    if (t.statement === null && e.statement) t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
+    if (t.statement === null && e.statement)
+      t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
   }
 
   private normalize(text: string): string {

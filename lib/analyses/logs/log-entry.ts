@@ -22,7 +22,20 @@ export interface LogEntry {
 export type EntrySink = (entry: LogEntry) => void;
 
 /** Severities that start an entry in a stderr log. */
-export const ENTRY_SEVERITIES = ['DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'LOG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'FATAL', 'PANIC'] as const;
+export const ENTRY_SEVERITIES = [
+  'DEBUG1',
+  'DEBUG2',
+  'DEBUG3',
+  'DEBUG4',
+  'DEBUG5',
+  'LOG',
+  'INFO',
+  'NOTICE',
+  'WARNING',
+  'ERROR',
+  'FATAL',
+  'PANIC',
+] as const;
 
 /** Labels of the extra lines the server writes after a message, with the same prefix. */
 export const ATTACHED_LABELS = ['DETAIL', 'HINT', 'QUERY', 'CONTEXT', 'STATEMENT', 'LOCATION'] as const;

@@ -12,12 +12,20 @@ export interface LogParser {
   finish(): number;
 }
 
-export function createParser(format: LogFormat, logLinePrefix: string, sink: EntrySink, startsMidFile: boolean): LogParser {
+export function createParser(
+  format: LogFormat,
+  logLinePrefix: string,
+  sink: EntrySink,
+  startsMidFile: boolean,
+): LogParser {
   if (format === 'csvlog') {
     const csv = new CsvLogParser(sink, startsMidFile);
     return { push: (text) => csv.push(text), finish: () => csv.end() };
   }
-  const lines = format === 'jsonlog' ? new JsonLogParser(sink, startsMidFile) : new StderrLogParser(logLinePrefix, sink, startsMidFile);
+  const lines =
+    format === 'jsonlog'
+      ? new JsonLogParser(sink, startsMidFile)
+      : new StderrLogParser(logLinePrefix, sink, startsMidFile);
   return { push: (text) => lines.push(text), finish: () => Buffer.byteLength(lines.end()) };
 }
 

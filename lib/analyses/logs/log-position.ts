@@ -46,8 +46,14 @@ export const POSITION_KEY = 'logs.position';
  * - On a first run only the newest FIRST_RUN_WINDOW_BYTES are read, counted back from the end of
  *   the newest file; everything older is marked as seen.
  */
-export function planReads(files: LogFile[], previous: LogPosition | null, windowBytes = FIRST_RUN_WINDOW_BYTES): PlannedRead[] {
-  const ordered = [...files].sort((a, b) => Date.parse(a.modified) - Date.parse(b.modified) || a.name.localeCompare(b.name));
+export function planReads(
+  files: LogFile[],
+  previous: LogPosition | null,
+  windowBytes = FIRST_RUN_WINDOW_BYTES,
+): PlannedRead[] {
+  const ordered = [...files].sort(
+    (a, b) => Date.parse(a.modified) - Date.parse(b.modified) || a.name.localeCompare(b.name),
+  );
   if (!previous) return planFirstRun(ordered, windowBytes);
   const newest = previous.newest_modified ? Date.parse(previous.newest_modified) : -Infinity;
   return ordered.map((file) => {
@@ -89,5 +95,8 @@ export function positionToKeep(files: LogFile[], offsets: Map<string, FilePositi
 export function previousPosition(state: Record<string, unknown>): LogPosition | null {
   const value = state[POSITION_KEY] as Partial<LogPosition> | undefined;
   if (!value || typeof value !== 'object' || typeof value.files !== 'object' || value.files === null) return null;
-  return { newest_modified: typeof value.newest_modified === 'string' ? value.newest_modified : null, files: value.files };
+  return {
+    newest_modified: typeof value.newest_modified === 'string' ? value.newest_modified : null,
+    files: value.files,
+  };
 }

@@ -65,7 +65,11 @@ export class LogFileReader {
     if (length <= SMALLEST_SKIP) return { text: '', bytes: length, unreadableBytes: length };
     const first = await this.read(offset, Math.floor(length / 2), decoder);
     const second = await this.read(offset + first.bytes, length - first.bytes, decoder);
-    return { text: first.text + second.text, bytes: first.bytes + second.bytes, unreadableBytes: first.unreadableBytes + second.unreadableBytes };
+    return {
+      text: first.text + second.text,
+      bytes: first.bytes + second.bytes,
+      unreadableBytes: first.unreadableBytes + second.unreadableBytes,
+    };
   }
 
   /** "<bytes>:<hash>" of the first bytes of the file, to notice a reused file name next run. */

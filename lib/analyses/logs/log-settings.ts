@@ -17,7 +17,16 @@ export interface LogSettings {
   canReadBinary: boolean;
 }
 
-const SETTINGS = ['logging_collector', 'log_destination', 'log_directory', 'log_line_prefix', 'lc_messages', 'server_encoding', 'max_wal_size', 'log_min_duration_statement'];
+const SETTINGS = [
+  'logging_collector',
+  'log_destination',
+  'log_directory',
+  'log_line_prefix',
+  'lc_messages',
+  'server_encoding',
+  'max_wal_size',
+  'log_min_duration_statement',
+];
 
 /**
  * The settings and privileges reading the log depends on. Throws NotAssessableError naming the
@@ -26,7 +35,9 @@ const SETTINGS = ['logging_collector', 'log_destination', 'log_directory', 'log_
  * pg_ls_logdir needs pg_monitor; pg_read_file needs an explicit EXECUTE grant.
  */
 export async function readLogSettings(sql: postgres.Sql, role: string): Promise<LogSettings> {
-  const rows = await sql<{ name: string; setting: string }[]>`select name, setting from pg_settings where name in ${sql(SETTINGS)}`;
+  const rows = await sql<
+    { name: string; setting: string }[]
+  >`select name, setting from pg_settings where name in ${sql(SETTINGS)}`;
   const setting = new Map(rows.map((r) => [r.name, r.setting]));
   const [privileges] = await sql<{ can_list: boolean; can_read_text: boolean; can_read_binary: boolean }[]>`
     select has_function_privilege('pg_ls_logdir()', 'execute') as can_list,
@@ -36,7 +47,7 @@ export async function readLogSettings(sql: postgres.Sql, role: string): Promise<
   if (setting.get('logging_collector') !== 'on') {
     throw new NotAssessableError(
       'logging_collector is off: the server does not write log files that can be read over SQL',
-      "ALTER SYSTEM SET logging_collector = on; -- takes effect after a server restart",
+      'ALTER SYSTEM SET logging_collector = on; -- takes effect after a server restart',
     );
   }
   const destination = setting.get('log_destination') ?? '';
@@ -51,10 +62,12 @@ export async function readLogSettings(sql: postgres.Sql, role: string): Promise<
   const grants: string[] = [];
   const logDirectory = setting.get('log_directory');
   if (!privileges.can_list || logDirectory === undefined) grants.push(`GRANT pg_monitor TO ${quoteIdent(role)};`);
-  if (!privileges.can_read_text && !privileges.can_read_binary) grants.push(`GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${quoteIdent(role)};`);
+  if (!privileges.can_read_text && !privileges.can_read_binary)
+    grants.push(`GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${quoteIdent(role)};`);
   if (grants.length > 0 || logDirectory === undefined) {
     throw new NotAssessableError(
-      'The reviewing role may not list or read the server log (pg_ls_logdir needs pg_monitor, log_directory needs pg_read_all_settings, pg_read_file needs EXECUTE)',
+      'The reviewing role may not list or read the server log (pg_ls_logdir needs pg_monitor, log_directory ' +
+        'needs pg_read_all_settings, pg_read_file needs EXECUTE)',
       grants.join(' '),
     );
   }

@@ -33,18 +33,21 @@ export const checkpointsCheck = logCheck('logs.checkpoints', ['logs'], ({ settin
   const verdicts: string[] = [];
   if (walDriven)
     verdicts.push(
-      `${walPercent}% were triggered by WAL volume (max_wal_size ${settings.maxWalSizeMb ?? '?'} MB) rather than checkpoint_timeout: dirty pages are flushed in bursts and more full-page images are written.`,
+      `${walPercent}% were triggered by WAL volume (max_wal_size ${settings.maxWalSizeMb ?? '?'} MB) rather ` +
+        'than checkpoint_timeout: dirty pages are flushed in bursts and more full-page images are written.',
     );
   if (slowSync)
     verdicts.push(
-      `The longest sync phase took ${c.maxSyncSeconds} s${c.maxSyncAt ? ` at ${c.maxSyncAt}` : ''}: storage could not absorb the checkpoint's writes, and commits stall behind it.`,
+      `The longest sync phase took ${c.maxSyncSeconds} s${c.maxSyncAt ? ` at ${c.maxSyncAt}` : ''}: storage ` +
+        `could not absorb the checkpoint's writes, and commits stall behind it.`,
     );
   const recommendation = walDriven
     ? settings.maxWalSizeMb
       ? `ALTER SYSTEM SET max_wal_size = '${settings.maxWalSizeMb * 2}MB'; SELECT pg_reload_conf();`
       : 'Raise max_wal_size.'
     : slowSync
-      ? 'Check the storage latency at that time; spread writes with checkpoint_completion_target = 0.9 and lower the kernel dirty-page limits (vm.dirty_background_bytes).'
+      ? 'Check the storage latency at that time; spread writes with checkpoint_completion_target = 0.9 and ' +
+        'lower the kernel dirty-page limits (vm.dirty_background_bytes).'
       : null;
   return [
     {
@@ -53,7 +56,9 @@ export const checkpointsCheck = logCheck('logs.checkpoints', ['logs'], ({ settin
       object: 'checkpoints',
       title: `${started} checkpoint(s) started (${causes || 'no start logged'}), ${c.completed} completed`,
       detail:
-        `${c.buffersWritten} buffers written; write ${round(c.writeSeconds, 3)} s and sync ${round(c.syncSeconds, 3)} s in total, longest write ${c.maxWriteSeconds} s, longest sync ${c.maxSyncSeconds} s, longest checkpoint ${c.maxTotalSeconds} s.` +
+        `${c.buffersWritten} buffers written; write ${round(c.writeSeconds, 3)} s and sync ${round(c.syncSeconds, 3)} ` +
+        `s in total, longest write ${c.maxWriteSeconds} s, longest sync ${c.maxSyncSeconds} s, longest ` +
+        `checkpoint ${c.maxTotalSeconds} s.` +
         (verdicts.length ? ` ${verdicts.join(' ')}` : '') +
         ` Logged${whenText({ firstTime: c.firstTime, lastTime: c.lastTime, count: started })}.`,
       recommendation,
@@ -105,11 +110,13 @@ export const autovacuumCheck = logCheck('logs.autovacuum', ['logs'], ({ aggregat
     const notes: string[] = [];
     if (frequent)
       notes.push(
-        `It was vacuumed every ${interval} s on average, at every autovacuum_naptime or nearly: its thresholds are too low for its churn, or each run cannot catch up.`,
+        `It was vacuumed every ${interval} s on average, at every autovacuum_naptime or nearly: its ` +
+          'thresholds are too low for its churn, or each run cannot catch up.',
       );
     if (blocked)
       notes.push(
-        `Every vacuum left dead tuples it could not remove (${t.lastDeadNotRemovable} at the last run${t.lastOldestXmin ? `, oldest xmin ${t.lastOldestXmin}` : ''}): an old snapshot holds the xmin horizon back, so vacuum can never finish here.`,
+        `Every vacuum left dead tuples it could not remove (${t.lastDeadNotRemovable} at the last run${t.lastOldestXmin ? `, oldest xmin ${t.lastOldestXmin}` : ''}): ` +
+          'an old snapshot holds the xmin horizon back, so vacuum can never finish here.',
       );
     return {
       check: 'logs.autovacuum',
@@ -121,9 +128,12 @@ export const autovacuumCheck = logCheck('logs.autovacuum', ['logs'], ({ aggregat
         (notes.length ? ` ${notes.join(' ')}` : '') +
         ` Logged${whenText({ firstTime: t.firstTime, lastTime: t.lastTime, count: t.vacuums + t.analyzes })}.`,
       recommendation: blocked
-        ? 'Find what holds the horizon: SELECT pid, xact_start, state FROM pg_stat_activity WHERE backend_xmin IS NOT NULL ORDER BY age(backend_xmin) DESC; and check pg_prepared_xacts and pg_replication_slots; end or drop it.'
+        ? 'Find what holds the horizon: SELECT pid, xact_start, state FROM pg_stat_activity WHERE backend_xmin ' +
+          'IS NOT NULL ORDER BY age(backend_xmin) DESC; and check pg_prepared_xacts and pg_replication_slots; ' +
+          'end or drop it.'
         : frequent
-          ? `Raise this table's thresholds so each run does more at once: ALTER TABLE ${t.table.split('.').slice(1).join('.')} SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_threshold = 1000);`
+          ? `Raise this table's thresholds so each run does more at once: ALTER TABLE ${t.table.split('.').slice(1).join('.')} ` +
+            'SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_threshold = 1000);'
           : null,
       evidence: {
         value: t.vacuums + t.analyzes,
@@ -159,9 +169,12 @@ export const archiveFailuresCheck = logCheck('logs.archive_failures', ['logs'], 
       severity: 'warning',
       object: 'archive_command',
       title: `WAL archiving failed ${times(t.count)}`,
-      detail: `The archiver could not archive a WAL segment${whenText(t)}. Until it succeeds, segments pile up in pg_wal (the disk can fill and stop the server) and backups cannot be restored past the gap.`,
+      detail:
+        `The archiver could not archive a WAL segment${whenText(t)}. Until it succeeds, segments pile up in ` +
+        'pg_wal (the disk can fill and stop the server) and backups cannot be restored past the gap.',
       recommendation:
-        'Run the archive_command by hand as the postgres user on the failing segment to see its error; SELECT * FROM pg_stat_archiver; shows the last failure.',
+        'Run the archive_command by hand as the postgres user on the failing segment to see its error; ' +
+        'SELECT * FROM pg_stat_archiver; shows the last failure.',
       evidence: { ...occurrenceEvidence(t) },
     },
   ];

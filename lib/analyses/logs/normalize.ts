@@ -54,7 +54,10 @@ export function normalizeQuery(query: string): string {
     .map((part, i) => (i % 2 === 1 ? part : scrubUnquoted(part)))
     .join('');
   // "checkpoint;" and "checkpoint" are the same statement: a trailing terminator is not part of it.
-  q = q.replace(/[\s;]+$/, '').replace(/\s+/g, ' ').trim();
+  q = q
+    .replace(/[\s;]+$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   q = q.replace(/\bin\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/g, 'in (...)');
   q = q.replace(/\bvalues\s*\([^()]*\)(?:\s*,\s*\([^()]*\))+/g, 'values (...)');
   return q;

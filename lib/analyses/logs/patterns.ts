@@ -42,7 +42,9 @@ export const isAutovacuumCancel = (e: LogEntry) => e.message.startsWith('canceli
 // pgarch.c: "archive command failed with exit code 1", "... was terminated by signal 9",
 // and after three failures in a row "archiving write-ahead log file "..." failed too many times".
 export const isArchiveFailure = (message: string) =>
-  message.startsWith('archive command ') || (message.startsWith('archiving write-ahead log file') && message.includes('failed')) || message.startsWith('archive module ');
+  message.startsWith('archive command ') ||
+  (message.startsWith('archiving write-ahead log file') && message.includes('failed')) ||
+  message.startsWith('archive module ');
 export const isOutOfMemory = (e: LogEntry) => e.sqlstate === '53200' || e.message.startsWith('out of memory');
 
 /** The table named in an autovacuum entry's CONTEXT: "automatic vacuum of table "db.schema.table"". */
@@ -51,7 +53,8 @@ export function autovacuumTable(e: LogEntry): string | null {
 }
 
 // Errors whose cause is damaged data, failing storage or a full disk: never the application's fault.
-const STORAGE_FAULTS = /could not (?:read|write) block|invalid page in block|unexpected zero page|missing chunk number|found xmin \d+ from before relfrozenxid|could not access status of transaction|No space left on device/;
+const STORAGE_FAULTS =
+  /could not (?:read|write) block|invalid page in block|unexpected zero page|missing chunk number|found xmin \d+ from before relfrozenxid|could not access status of transaction|No space left on device/;
 
 /**
  * How grave an ERROR or FATAL is by its SQLSTATE class (PostgreSQL Appendix A, the table pgBadger
@@ -60,12 +63,18 @@ const STORAGE_FAULTS = /could not (?:read|write) block|invalid page in block|une
  */
 export function errorGravity(e: LogEntry): 'critical' | 'warning' | null {
   const state = e.sqlstate ?? '';
-  if (state.startsWith('XX') || state.startsWith('58') || state === '53100' || STORAGE_FAULTS.test(e.message)) return 'critical';
-  if (state.startsWith('53') || /^sorry, too many clients already|^remaining connection slots are reserved/.test(e.message)) return 'warning';
+  if (state.startsWith('XX') || state.startsWith('58') || state === '53100' || STORAGE_FAULTS.test(e.message))
+    return 'critical';
+  if (
+    state.startsWith('53') ||
+    /^sorry, too many clients already|^remaining connection slots are reserved/.test(e.message)
+  )
+    return 'warning';
   return null;
 }
 
-export type ConnectionFailureKind = 'password' | 'authentication' | 'no_hba_entry' | 'hba_reject' | 'unknown_role' | 'unknown_database';
+export type ConnectionFailureKind =
+  'password' | 'authentication' | 'no_hba_entry' | 'hba_reject' | 'unknown_role' | 'unknown_database';
 
 export const CONNECTION_FAILURE_LABELS: Record<ConnectionFailureKind, string> = {
   password: 'password authentication failed',
@@ -93,9 +102,15 @@ export function connectionFailure(e: LogEntry): ConnectionFailure | null {
   if (r) return { ...base, kind: 'password', user: r[1] };
   r = /^(\S+) authentication failed for user "(.*)"$/.exec(m);
   if (r) return { ...base, kind: 'authentication', method: r[1], user: r[2] };
-  r = /^no pg_hba\.conf entry for (?:replication connection from )?host "([^"]*)", user "([^"]*)"(?:, database "([^"]*)")?/.exec(m);
+  r =
+    /^no pg_hba\.conf entry for (?:replication connection from )?host "([^"]*)", user "([^"]*)"(?:, database "([^"]*)")?/.exec(
+      m,
+    );
   if (r) return { ...base, kind: 'no_hba_entry', host: r[1], user: r[2], database: r[3] ?? e.database };
-  r = /^pg_hba\.conf rejects (?:replication )?connection for host "([^"]*)", user "([^"]*)"(?:, database "([^"]*)")?/.exec(m);
+  r =
+    /^pg_hba\.conf rejects (?:replication )?connection for host "([^"]*)", user "([^"]*)"(?:, database "([^"]*)")?/.exec(
+      m,
+    );
   if (r) return { ...base, kind: 'hba_reject', host: r[1], user: r[2], database: r[3] ?? e.database };
   r = /^role "(.*)" does not exist$/.exec(m);
   if (r) return { ...base, kind: 'unknown_role', user: r[1] };

@@ -3,7 +3,14 @@ import { sqlState } from '../../../db/errors.js';
 import type { AnalysisTarget, Check, CheckContext, Finding } from '../types.js';
 import { LogAggregate } from './log-aggregate.js';
 import { createParser, formatOfFile } from './log-format.js';
-import { planReads, positionToKeep, POSITION_KEY, previousPosition, type FilePosition, type PlannedRead } from './log-position.js';
+import {
+  planReads,
+  positionToKeep,
+  POSITION_KEY,
+  previousPosition,
+  type FilePosition,
+  type PlannedRead,
+} from './log-position.js';
 import { listLogFiles, LogFileReader } from './log-reader.js';
 import { readLogSettings, type LogSettings } from './log-settings.js';
 import { CHUNK_BYTES, MAX_BYTES_PER_RUN, READ_TIME_SHARE } from './thresholds.js';
@@ -51,7 +58,15 @@ async function readNewLog(ctx: CheckContext): Promise<LogScan> {
   const files = (await listLogFiles(ctx.sql)).filter((f) => formatOfFile(f.name) === settings.format);
   const previous = previousPosition(ctx.previousState);
   const aggregate = new LogAggregate();
-  const coverage: LogCoverage = { firstRun: previous === null, files: [], bytesRead: 0, unreadableBytes: 0, bytesLeft: 0, stoppedBy: null, restartedFiles: [] };
+  const coverage: LogCoverage = {
+    firstRun: previous === null,
+    files: [],
+    bytesRead: 0,
+    unreadableBytes: 0,
+    bytesLeft: 0,
+    stoppedBy: null,
+    restartedFiles: [],
+  };
   const positions = new Map<string, FilePosition>();
 
   for (const planned of planReads(files, previous)) {
@@ -101,7 +116,12 @@ async function readFile(
     }
   }
   const head = from === 0 || !planned.expectedHead ? await reader.head(file.size) : planned.expectedHead;
-  const parser = createParser(settings.format, settings.logLinePrefix, (entry) => aggregate.add(entry), planned.startsMidFile && from > 0);
+  const parser = createParser(
+    settings.format,
+    settings.logLinePrefix,
+    (entry) => aggregate.add(entry),
+    planned.startsMidFile && from > 0,
+  );
   const end = Math.min(file.size, from + (MAX_BYTES_PER_RUN - coverage.bytesRead));
 
   // The next chunk is requested before the current one is parsed, so the server reads while we parse.

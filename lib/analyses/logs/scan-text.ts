@@ -33,6 +33,14 @@ export function scanLogText(chunks: Iterable<string>, settings: Partial<LogSetti
   return {
     settings: full,
     aggregate,
-    coverage: { firstRun: true, files: [], bytesRead, unreadableBytes: 0, bytesLeft: 0, stoppedBy: null, restartedFiles: [] },
+    coverage: {
+      firstRun: true,
+      files: [],
+      bytesRead,
+      unreadableBytes: 0,
+      bytesLeft: 0,
+      stoppedBy: null,
+      restartedFiles: [],
+    },
   };
 }

@@ -34,21 +34,32 @@ function connectionFailureCheck(spec: FailureSpec): LogCheck {
         title: spec.title(t, who),
         detail: `Refused ${times(t.count)}${whenText(t)}: ${breakdownText(t.kinds)}.${reasons}${t.host ? '' : ' The log does not record client hosts.'}`,
         recommendation: spec.recommendation(t, scan.settings),
-        evidence: { ...occurrenceEvidence(t), user: t.user, host: t.host, kinds: t.kinds, reasons: t.reasons, others_not_shown: notShown + tally.evictedKeys },
+        evidence: {
+          ...occurrenceEvidence(t),
+          user: t.user,
+          host: t.host,
+          kinds: t.kinds,
+          reasons: t.reasons,
+          others_not_shown: notShown + tally.evictedKeys,
+        },
       };
     });
   });
 }
 
 const hostAdvice = (t: ConnectionFailureTally, settings: LogSettings) =>
-  !t.host && settings.format === 'stderr' ? ` Add %h to log_line_prefix (ALTER SYSTEM SET log_line_prefix = '${settings.logLinePrefix.replace(/'/g, "''").replace(/\s*$/, '')} %h '; SELECT pg_reload_conf();) to see where attempts come from.` : '';
+  !t.host && settings.format === 'stderr'
+    ? ` Add %h to log_line_prefix (ALTER SYSTEM SET log_line_prefix = '${settings.logLinePrefix.replace(/'/g, "''").replace(/\s*$/, '')} ` +
+      `%h '; SELECT pg_reload_conf();) to see where attempts come from.`
+    : '';
 
 export const authFailuresCheck = connectionFailureCheck({
   check: 'logs.auth_failures',
   tally: (scan) => scan.aggregate.authFailures,
   title: (t, who) => `Authentication failed ${times(t.count)} for ${who}`,
   recommendation: (t, settings) =>
-    `If these attempts are not a known client with a stale password, block the source in pg_hba.conf and rotate the role's password.${hostAdvice(t, settings)}`,
+    'If these attempts are not a known client with a stale password, block the source in pg_hba.conf and ' +
+    `rotate the role's password.${hostAdvice(t, settings)}`,
 });
 
 export const rejectedConnectionsCheck = connectionFailureCheck({
@@ -56,5 +67,6 @@ export const rejectedConnectionsCheck = connectionFailureCheck({
   tally: (scan) => scan.aggregate.rejectedConnections,
   title: (t, who) => `Connection refused ${times(t.count)} for ${who}`,
   recommendation: (t, settings) =>
-    `Connections for unknown roles or databases, or from hosts pg_hba.conf does not allow, are probes or misconfigured clients: find the client and fix or block it.${hostAdvice(t, settings)}`,
+    'Connections for unknown roles or databases, or from hosts pg_hba.conf does not allow, are probes or ' +
+    `misconfigured clients: find the client and fix or block it.${hostAdvice(t, settings)}`,
 });

@@ -41,13 +41,16 @@ export const connectionsCheck = logCheck('logs.connections', ['logs'], ({ aggreg
       object: 'connections',
       title: `${s.authorized} connection(s) authorized, ${s.all.sessions} session(s) ended${meanMs !== null ? `, ${formatDuration(meanMs)} on average` : ''}`,
       detail:
-        `${s.received} connection(s) received. By database: ${busiest(s.byDatabase)}. By user: ${busiest(s.byUser)}. By host: ${busiest(s.byHost)}.` +
+        `${s.received} connection(s) received. By database: ${busiest(s.byDatabase)}. By user: ${busiest(s.byUser)}. ` +
+        `By host: ${busiest(s.byHost)}.` +
         (s.all.sessions > 0 ? ` Longest session ${formatDuration(s.all.maxMs)}.` : '') +
         (short
-          ? ` Sessions last under ${SHORT_SESSION_MS / 1000} s on average over ${s.all.sessions} sessions: each pays a process start and an authentication, a large share of its life.`
+          ? ` Sessions last under ${SHORT_SESSION_MS / 1000} s on average over ${s.all.sessions} sessions: ` +
+            'each pays a process start and an authentication, a large share of its life.'
           : ''),
       recommendation: short
-        ? "Put a connection pooler (PgBouncer in transaction mode, or the driver's own pool) between the clients and the server."
+        ? "Put a connection pooler (PgBouncer in transaction mode, or the driver's own pool) between the " +
+          'clients and the server.'
         : null,
       evidence: {
         value: s.authorized,
@@ -104,9 +107,13 @@ function bruteForceCheck(spec: BruteForceSpec): LogCheck {
       severity: 'critical',
       object: spec.object(key),
       title: spec.title(t, key),
-      detail: `${t.count} failed logins${whenText(t)}: ${spec.spread(t)}. ${BRUTE_FORCE_FAILURES} or more failures is what fail2ban's default bans a source for: this looks like password guessing, not a client with a stale password.`,
+      detail:
+        `${t.count} failed logins${whenText(t)}: ${spec.spread(t)}. ${BRUTE_FORCE_FAILURES} or more failures ` +
+        `is what fail2ban's default bans a source for: this looks like password guessing, not a client with a ` +
+        'stale password.',
       recommendation:
-        "Block the source now (a pg_hba.conf reject line or a firewall rule), make sure the roles tried have strong scram-sha-256 passwords or none, and consider fail2ban's postgresql filter or auth_delay.",
+        'Block the source now (a pg_hba.conf reject line or a firewall rule), make sure the roles tried have ' +
+        "strong scram-sha-256 passwords or none, and consider fail2ban's postgresql filter or auth_delay.",
       evidence: {
         ...occurrenceEvidence(t),
         users: t.users,

@@ -27,7 +27,9 @@ function statementEvidence(s: StatementStats, sketch: StatementStatsSketch): Rec
 
 function boundText(s: StatementStats): string {
   return s.errorMs > 0
-    ? ` More than ${STATEMENT_KEYS} distinct statements were logged, so these figures may include up to ${Math.round(s.errorMs)} ms and ${s.errorCount} runs of statements evicted before it (Space-Saving bound); mean and maximum are over its own runs.`
+    ? ` More than ${STATEMENT_KEYS} distinct statements were logged, so these figures may include up to ${Math.round(s.errorMs)} ` +
+        `ms and ${s.errorCount} runs of statements evicted before it (Space-Saving bound); mean and maximum are ` +
+        'over its own runs.'
     : '';
 }
 
@@ -50,10 +52,12 @@ export const topStatementsCheck = logCheck('logs.top_statements', ['logs'], ({ a
         object: `query:${shortHash(s.text)}`,
         title: `#${index + 1} by total time: ${s.count} runs, ${Math.round(s.totalMs)} ms in total: ${truncate(s.text, 100)}`,
         detail:
-          `${e.percent_of_total_time}% of the time of all logged statements. Mean ${e.mean_ms} ms, 95th percentile ${e.p95_ms === null ? '?' : round(e.p95_ms as number, 1)} ms (within 19%), ` +
+          `${e.percent_of_total_time}% of the time of all logged statements. Mean ${e.mean_ms} ms, 95th ` +
+          `percentile ${e.p95_ms === null ? '?' : round(e.p95_ms as number, 1)} ms (within 19%), ` +
           `slowest ${Math.round(s.maxMs)} ms${s.maxAt ? ` at ${s.maxAt}` : ''}.${boundText(s)}`,
         recommendation:
-          'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters: a statement that runs often gains most from an index or a rewrite.',
+          'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters: a statement that runs ' +
+          'often gains most from an index or a rewrite.',
         evidence: { value: Math.round(s.totalMs), rank: index + 1, ...e },
       };
     });
@@ -76,10 +80,13 @@ export const slowStatementsCheck = logCheck('logs.slow_statements', ['logs'], ({
       object: `query:${shortHash(s.text)}`,
       title: `Statement took ${Math.round(s.maxMs)} ms: ${truncate(s.text, 120)}`,
       detail:
-        `Slowest logged run ${Math.round(s.maxMs)} ms${s.maxAt ? ` at ${s.maxAt}` : ''}; ${s.count} run(s) logged, ${Math.round(s.totalMs)} ms in total. ` +
-        `${sketch.runs} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} were logged in total.${boundText(s)}`,
+        `Slowest logged run ${Math.round(s.maxMs)} ms${s.maxAt ? ` at ${s.maxAt}` : ''}; ${s.count} run(s) ` +
+        `logged, ${Math.round(s.totalMs)} ms in total. ` +
+        (`${sketch.runs} statements over log_min_duration_statement${threshold !== null ? ` (${threshold} ms)` : ''} ` +
+          `were logged in total.${boundText(s)}`),
       recommendation:
-        'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or rewrite it suggests.',
+        'EXPLAIN (ANALYZE, BUFFERS) the statement with representative parameters and add the index or ' +
+        'rewrite it suggests.',
       evidence: {
         value: Math.round(s.maxMs),
         ...statementEvidence(s, sketch),
@@ -95,7 +102,9 @@ export const statementSummaryCheck = logCheck('logs.statement_summary', ['logs']
   if (s.runs + s.parse.count + s.bind.count + s.bareDurations === 0) return [];
   const phases =
     s.parse.count + s.bind.count > 0
-      ? ` Extended protocol: ${s.parse.count} parse steps (${Math.round(s.parse.totalMs)} ms) and ${s.bind.count} bind steps (${Math.round(s.bind.totalMs)} ms) were logged too; they are steps of the runs above, not statements of their own.`
+      ? ` Extended protocol: ${s.parse.count} parse steps (${Math.round(s.parse.totalMs)} ms) and ${s.bind.count} ` +
+        `bind steps (${Math.round(s.bind.totalMs)} ms) were logged too; they are steps of the runs above, not ` +
+        'statements of their own.'
       : '';
   const bare =
     s.bareDurations > 0
@@ -107,7 +116,12 @@ export const statementSummaryCheck = logCheck('logs.statement_summary', ['logs']
       severity: 'info',
       object: 'statements',
       title: `${s.runs} statement runs logged, ${Math.round(s.totalMs)} ms in total, ${s.distinct} distinct statements`,
-      detail: `Statements that ran for at least log_min_duration_statement${settings.logMinDurationStatementMs !== null ? ` (${settings.logMinDurationStatementMs} ms)` : ''}.${phases}${bare}${s.evictions > 0 ? ` More than ${STATEMENT_KEYS} distinct statements were logged: the ranking keeps the heaviest with a known error bound.` : ''}`,
+      detail: `Statements that ran for at least log_min_duration_statement${settings.logMinDurationStatementMs !== null ? ` (${settings.logMinDurationStatementMs} ms)` : ''}.${phases}${bare}${
+        s.evictions > 0
+          ? ` More than ${STATEMENT_KEYS} distinct statements were logged: the ranking keeps the heaviest with a ` +
+            'known error bound.'
+          : ''
+      }`,
       recommendation: null,
       evidence: {
         value: s.runs,

@@ -8,7 +8,11 @@ export function percentOfTotal(s: StatementStats, read: StatementsRead): number 
 
 /** "statement 123 (select … from orders …)", or the role whose hidden statements these are. */
 export function statementLabel(s: StatementStats): string {
-  if (s.textHidden) return `the ${s.entries} statements of role ${s.roles.join(', ')} (summed; their texts are hidden from the reviewing role)`;
+  if (s.textHidden)
+    return (
+      `the ${s.entries} statements of role ${s.roles.join(', ')} (summed; their texts are hidden from the ` +
+      'reviewing role)'
+    );
   const text = (s.query ?? '').replace(/\s+/g, ' ').trim();
   return `statement ${s.queryid} (${text.length > 80 ? `${text.slice(0, 80)}…` : text})`;
 }
@@ -45,9 +49,14 @@ export function statementEvidence(s: StatementStats, read: StatementsRead): Reco
  * normalized text as is; before that the $n placeholders need values. Never EXPLAIN ANALYZE:
  * the statement may write.
  */
-export function explainRecommendation(s: StatementStats, server: Pick<ServerFacts, 'version_num' | 'current_user'>): string | null {
-  if (s.textHidden) return `GRANT pg_read_all_stats TO ${quoteIdent(server.current_user)};  -- to see these statements and their plans`;
-  if (s.queryTruncated) return `EXPLAIN <the full text of statement ${s.queryid}>;  -- its text is longer than the evidence keeps`;
+export function explainRecommendation(
+  s: StatementStats,
+  server: Pick<ServerFacts, 'version_num' | 'current_user'>,
+): string | null {
+  if (s.textHidden)
+    return `GRANT pg_read_all_stats TO ${quoteIdent(server.current_user)};  -- to see these statements and their plans`;
+  if (s.queryTruncated)
+    return `EXPLAIN <the full text of statement ${s.queryid}>;  -- its text is longer than the evidence keeps`;
   const text = (s.query ?? '').trim().replace(/;\s*$/, '');
   // Utility statements (DDL, VACUUM, COPY ...) have no plan to look at.
   if (!/^(with|select|insert|update|delete|merge|values|table)\b/i.test(text)) return null;

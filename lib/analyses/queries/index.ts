@@ -9,4 +9,10 @@ import { topStatementsCheck } from './top-statements.js';
  * query_analysis: pg_stat_statements, read without ever resetting it, for the reviewed database
  * only (its dbid). All checks share one read of the view per review.
  */
-export const queryChecks: Check[] = [slowStatementsCheck, regressionCheck, topStatementsCheck, queryTextsCheck, indexAdviceCheck];
+export const queryChecks: Check[] = [
+  slowStatementsCheck,
+  regressionCheck,
+  topStatementsCheck,
+  queryTextsCheck,
+  indexAdviceCheck,
+];

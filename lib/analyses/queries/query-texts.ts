@@ -23,7 +23,8 @@ export const queryTextsCheck: Check = {
     if (read.readsAllStats || read.hiddenEntries === 0) return [];
     throw new NotAssessableError(
       `${read.hiddenEntries} statements run by ${read.hiddenRoles.join(', ')} are hidden from ${ctx.server.current_user} ` +
-        '(text "<insufficient privilege>", no queryid): they are reported summed per role, and left out of queries.slow and queries.regression',
+        ('(text "<insufficient privilege>", no queryid): they are reported summed per role, and left out of ' +
+          'queries.slow and queries.regression'),
       `GRANT pg_read_all_stats TO ${quoteIdent(ctx.server.current_user)};`,
     );
   },

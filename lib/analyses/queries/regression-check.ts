@@ -1,7 +1,23 @@
 import { formatCount, formatMs, round } from '../format.js';
 import type { Check, Finding } from '../types.js';
-import { detectReset, extraTimeMs, intervalsSince, isRegression, newInTop, topByTotalTime, type Counters, type StatementInterval } from './interval.js';
-import { buildSnapshot, comparable, filterKey, parseSnapshot, SNAPSHOT_STATE_KEY, type StatementsSnapshot } from './snapshot.js';
+import {
+  detectReset,
+  extraTimeMs,
+  intervalsSince,
+  isRegression,
+  newInTop,
+  topByTotalTime,
+  type Counters,
+  type StatementInterval,
+} from './interval.js';
+import {
+  buildSnapshot,
+  comparable,
+  filterKey,
+  parseSnapshot,
+  SNAPSHOT_STATE_KEY,
+  type StatementsSnapshot,
+} from './snapshot.js';
 import { readStatements } from './statements-source.js';
 import type { StatementsRead, StatementStats } from './statement-types.js';
 import { REGRESSION_GROWTH, REGRESSION_MIN_CALLS, REGRESSION_MIN_INCREASE_MS, TOP_N } from './thresholds.js';
@@ -29,7 +45,12 @@ export const regressionCheck: Check = {
     let findings: Finding[] = [];
     let topKeys = cumulativeTop;
     if (previous && comparable(previous, filter, read.readsAllStats)) {
-      const verdict = detectReset(previous, { dbid: read.dbid, statsReset: read.statsReset, dealloc: read.dealloc, statements: current });
+      const verdict = detectReset(previous, {
+        dbid: read.dbid,
+        statsReset: read.statsReset,
+        dealloc: read.dealloc,
+        statements: current,
+      });
       if (verdict.reset) {
         findings = [statsResetFinding(verdict.reason, verdict.affected, previous, read)];
       } else {
@@ -40,7 +61,9 @@ export const regressionCheck: Check = {
         const seconds = (Date.parse(read.takenAt) - Date.parse(previous.taken_at)) / 1000;
         findings = [
           ...regressionFindings(intervals, byKey, previous, seconds, verdict.restarted.length),
-          ...newInTop(intervalTop, previous.top_total_time).map((i) => newTopFinding(i, intervalTop.indexOf(i) + 1, byKey.get(i.queryid), previous, seconds)),
+          ...newInTop(intervalTop, previous.top_total_time).map((i) =>
+            newTopFinding(i, intervalTop.indexOf(i) + 1, byKey.get(i.queryid), previous, seconds),
+          ),
         ];
       }
     }
@@ -51,7 +74,8 @@ export const regressionCheck: Check = {
 
 function countersByQueryid(read: StatementsRead): Map<string, Counters> {
   const map = new Map<string, Counters>();
-  for (const s of read.statements) if (s.queryid !== null) map.set(s.queryid, { calls: s.calls, totalMs: s.totalMs, rows: s.rows });
+  for (const s of read.statements)
+    if (s.queryid !== null) map.set(s.queryid, { calls: s.calls, totalMs: s.totalMs, rows: s.rows });
   return map;
 }
 
@@ -74,13 +98,20 @@ function regressionFindings(
       object: i.queryid,
       title: `Statement slower since the previous run: ${formatMs(baselineMs)} → ${formatMs(meanMs)} mean`,
       detail:
-        `Statement ${i.queryid}${s?.query ? ` (${shorten(s.query)})` : ''} averaged ${formatMs(meanMs)} over its ${formatCount(i.calls!)} calls ` +
-        `in the ${describeSeconds(seconds)} since the previous run, against ${formatMs(baselineMs)} over ${formatCount(i.baselineCalls!)} calls before ` +
+        `Statement ${i.queryid}${s?.query ? ` (${shorten(s.query)})` : ''} averaged ${formatMs(meanMs)} over ` +
+        `its ${formatCount(i.calls!)} calls ` +
+        (`in the ${describeSeconds(seconds)} since the previous run, against ${formatMs(baselineMs)} over ${formatCount(i.baselineCalls!)} ` +
+          'calls before ') +
         `(+${Math.round((meanMs / baselineMs - 1) * 100)}%, ${formatMs(extraTimeMs(i))} of extra time). ` +
-        `Flagged at ≥ ${REGRESSION_GROWTH * 100}% and ≥ ${REGRESSION_MIN_INCREASE_MS} ms slower with ≥ ${REGRESSION_MIN_CALLS} calls on each side.` +
-        (more > 0 ? ` ${regressed.length} statements regressed; the ${listed.length} costing the most extra time are listed, ${more} more are not.` : ''),
+        (`Flagged at ≥ ${REGRESSION_GROWTH * 100}% and ≥ ${REGRESSION_MIN_INCREASE_MS} ms slower with ≥ ${REGRESSION_MIN_CALLS} ` +
+          'calls on each side.') +
+        (more > 0
+          ? ` ${regressed.length} statements regressed; the ${listed.length} costing the most extra time are ` +
+            `listed, ${more} more are not.`
+          : ''),
       recommendation:
-        'Compare its plan now with the one it used to get (EXPLAIN, or auto_explain in the logs): a changed plan after ANALYZE or data growth, a dropped or bloated index, or lock waits are the usual causes.',
+        'Compare its plan now with the one it used to get (EXPLAIN, or auto_explain in the logs): a changed ' +
+        'plan after ANALYZE or data growth, a dropped or bloated index, or lock waits are the usual causes.',
       evidence: {
         queryid: i.queryid,
         query: s?.query ?? null,
@@ -102,16 +133,27 @@ function regressionFindings(
   });
 }
 
-function newTopFinding(i: StatementInterval, rank: number, s: StatementStats | undefined, previous: StatementsSnapshot, seconds: number): Finding {
-  const calls = i.calls === null ? 'an unknown number of calls (it was below the previous snapshot)' : `${formatCount(i.calls)} calls`;
+function newTopFinding(
+  i: StatementInterval,
+  rank: number,
+  s: StatementStats | undefined,
+  previous: StatementsSnapshot,
+  seconds: number,
+): Finding {
+  const calls =
+    i.calls === null
+      ? 'an unknown number of calls (it was below the previous snapshot)'
+      : `${formatCount(i.calls)} calls`;
   return {
     check: 'queries.new_top_statement',
     severity: 'info',
     object: i.queryid,
     title: `New among the top ${TOP_N} by time since the previous run: #${rank}, ${i.estimated ? 'at least ' : ''}${formatMs(i.totalMs)}`,
     detail:
-      `Statement ${i.queryid}${s?.query ? ` (${shorten(s.query)})` : ''} took ${i.estimated ? 'at least ' : ''}${formatMs(i.totalMs)} over ${calls} ` +
-      `in the ${describeSeconds(seconds)} since the previous run, #${rank} by total time in that interval; it was not in the previous run's top ${TOP_N}.`,
+      `Statement ${i.queryid}${s?.query ? ` (${shorten(s.query)})` : ''} took ${i.estimated ? 'at least ' : ''}${formatMs(i.totalMs)} ` +
+      `over ${calls} ` +
+      (`in the ${describeSeconds(seconds)} since the previous run, #${rank} by total time in that interval; ` +
+        `it was not in the previous run's top ${TOP_N}.`),
     recommendation: null,
     evidence: {
       queryid: i.queryid,
@@ -128,17 +170,25 @@ function newTopFinding(i: StatementInterval, rank: number, s: StatementStats | u
   };
 }
 
-function statsResetFinding(reason: string, affected: number, previous: StatementsSnapshot, read: StatementsRead): Finding {
+function statsResetFinding(
+  reason: string,
+  affected: number,
+  previous: StatementsSnapshot,
+  read: StatementsRead,
+): Finding {
   return {
     check: 'queries.stats_reset',
     severity: 'info',
     object: 'pg_stat_statements',
     title: 'pg_stat_statements counters restarted since the previous run',
     detail:
-      `Since the previous run (${previous.taken_at}), ${reason}. Regressions and new heavy statements cannot be judged for this interval; ` +
+      `Since the previous run (${previous.taken_at}), ${reason}. Regressions and new heavy statements cannot ` +
+      'be judged for this interval; ' +
       'this run starts a new baseline.',
     recommendation:
-      'If the reset was not intended, find what calls pg_stat_statements_reset() (for example PgHero with capture_query_stats resets after each capture); with several tools reading the same counters, only one should ever reset them.',
+      'If the reset was not intended, find what calls pg_stat_statements_reset() (for example PgHero with ' +
+      'capture_query_stats resets after each capture); with several tools reading the same counters, only ' +
+      'one should ever reset them.',
     evidence: {
       previous_taken_at: previous.taken_at,
       previous_stats_reset: previous.stats_reset,

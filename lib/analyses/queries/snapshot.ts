@@ -63,9 +63,20 @@ export function buildSnapshot(read: StatementsRead, filter: string[], topTotalTi
 export function parseSnapshot(value: unknown): StatementsSnapshot | null {
   const s = value as Partial<StatementsSnapshot> | null | undefined;
   if (!s || typeof s !== 'object' || s.version !== 1) return null;
-  if (typeof s.dbid !== 'number' || typeof s.taken_at !== 'string' || !Array.isArray(s.statements) || !Array.isArray(s.top_total_time)) return null;
+  if (
+    typeof s.dbid !== 'number' ||
+    typeof s.taken_at !== 'string' ||
+    !Array.isArray(s.statements) ||
+    !Array.isArray(s.top_total_time)
+  )
+    return null;
   const wellFormed = s.statements.every(
-    (x) => x && typeof x.queryid === 'string' && Number.isFinite(x.calls) && Number.isFinite(x.total_ms) && Number.isFinite(x.rows),
+    (x) =>
+      x &&
+      typeof x.queryid === 'string' &&
+      Number.isFinite(x.calls) &&
+      Number.isFinite(x.total_ms) &&
+      Number.isFinite(x.rows),
   );
   return wellFormed ? (s as StatementsSnapshot) : null;
 }

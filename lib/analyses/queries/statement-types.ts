@@ -25,11 +25,22 @@ export interface StatementStats {
   sharedBlksRead: number;
   tempBlksWritten: number;
   slow: boolean;
-  rank: { totalTime: number; meanTime: number; calls: number; rows: number; tempWritten: number; sharedRead: number; slow: number | null };
+  rank: {
+    totalTime: number;
+    meanTime: number;
+    calls: number;
+    rows: number;
+    tempWritten: number;
+    sharedRead: number;
+    slow: number | null;
+  };
 }
 
 export interface StatementsRead {
-  /** Bounded: the heaviest SNAPSHOT_SIZE by total time, the top lists, the slow list and the previous snapshot's statements. */
+  /**
+   * Bounded: the heaviest SNAPSHOT_SIZE by total time, the top lists, the slow list and the previous snapshot's
+   * statements.
+   */
   statements: StatementStats[];
   /** Statements in this database after filtering, before the bound. */
   statementCount: number;

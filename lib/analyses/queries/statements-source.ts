@@ -43,12 +43,15 @@ async function probe(ctx: CheckContext): Promise<Probe> {
     const notLoaded = preload && !/(^|[\s,"/])pg_stat_statements([\s,"]|$)/.test(preload.setting);
     if (notLoaded) {
       throw new NotAssessableError(
-        `pg_stat_statements is neither loaded (shared_preload_libraries = '${preload.setting}') nor installed in database ${ctx.server.database}`,
-        "shared_preload_libraries = 'pg_stat_statements' (added to any libraries already listed; restart), then CREATE EXTENSION pg_stat_statements;",
+        `pg_stat_statements is neither loaded (shared_preload_libraries = '${preload.setting}') nor ` +
+          `installed in database ${ctx.server.database}`,
+        "shared_preload_libraries = 'pg_stat_statements' (added to any libraries already listed; restart), " +
+          'then CREATE EXTENSION pg_stat_statements;',
       );
     }
     throw new NotAssessableError(
-      `pg_stat_statements is not installed in database ${ctx.server.database} (the extension is per database; its library must also be in shared_preload_libraries)`,
+      `pg_stat_statements is not installed in database ${ctx.server.database} (the extension is per ` +
+        'database; its library must also be in shared_preload_libraries)',
       'CREATE EXTENSION pg_stat_statements;',
     );
   }
@@ -58,7 +61,13 @@ async function probe(ctx: CheckContext): Promise<Probe> {
       `GRANT SELECT ON ${quoteIdent(row.schema)}.pg_stat_statements TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
-  return { schema: row.schema, hasExecTime: row.has_exec_time, hasInfo: row.has_info, hasToplevel: row.has_toplevel, readsAllStats: row.reads_all_stats };
+  return {
+    schema: row.schema,
+    hasExecTime: row.has_exec_time,
+    hasInfo: row.has_info,
+    hasToplevel: row.has_toplevel,
+    readsAllStats: row.reads_all_stats,
+  };
 }
 
 /**
@@ -155,7 +164,8 @@ async function loadStatements(ctx: CheckContext): Promise<StatementsRead> {
     // 55000 object_not_in_prerequisite_state: "pg_stat_statements must be loaded via shared_preload_libraries".
     if (sqlState(error) === '55000') {
       throw new NotAssessableError(
-        'pg_stat_statements is installed but its library is not loaded; add it to shared_preload_libraries (keeping any libraries already listed) and restart PostgreSQL',
+        'pg_stat_statements is installed but its library is not loaded; add it to shared_preload_libraries ' +
+          '(keeping any libraries already listed) and restart PostgreSQL',
         "shared_preload_libraries = 'pg_stat_statements'",
       );
     }
@@ -164,7 +174,9 @@ async function loadStatements(ctx: CheckContext): Promise<StatementsRead> {
 
   const [facts] = await sql`
     select (select oid from pg_database where datname = current_database())::int8 as dbid, now() as taken_at`;
-  const info = found.hasInfo ? (await sql`select dealloc, stats_reset from ${sql(found.schema)}.pg_stat_statements_info`)[0] : undefined;
+  const info = found.hasInfo
+    ? (await sql`select dealloc, stats_reset from ${sql(found.schema)}.pg_stat_statements_info`)[0]
+    : undefined;
 
   const first = rows[0];
   return {

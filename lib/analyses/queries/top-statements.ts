@@ -32,7 +32,8 @@ const lists: TopList[] = [
     check: 'queries.top_total_time',
     rank: (s) => s.rank.totalTime,
     measure: (s) => s.totalMs,
-    title: (s, read) => `Top statement by total time: ${formatMs(s.totalMs)} (${percentOfTotal(s, read)}% of all statement time)`,
+    title: (s, read) =>
+      `Top statement by total time: ${formatMs(s.totalMs)} (${percentOfTotal(s, read)}% of all statement time)`,
     recommendation: explain,
   },
   {
@@ -66,7 +67,10 @@ const lists: TopList[] = [
     // A sort or hash that spills needs roughly its spill size in work_mem to stay in memory.
     recommendation: (s) => {
       const perCallMiB = mib(s.tempBlksWritten / s.calls);
-      return `SET work_mem = '${Math.max(8, Math.ceil(perCallMiB * 2))}MB';  -- in the sessions running it; it spills ${perCallMiB.toFixed(1)} MiB per call`;
+      return (
+        `SET work_mem = '${Math.max(8, Math.ceil(perCallMiB * 2))}MB';  -- in the sessions running it; it ` +
+        `spills ${perCallMiB.toFixed(1)} MiB per call`
+      );
     },
   },
   {
@@ -74,7 +78,8 @@ const lists: TopList[] = [
     rank: (s) => s.rank.sharedRead,
     measure: (s) => s.sharedBlksRead,
     title: (s) =>
-      `Top statement by blocks read: ${formatCount(s.sharedBlksRead)} blocks (${mib(s.sharedBlksRead).toFixed(0)} MiB) read from outside shared_buffers`,
+      `Top statement by blocks read: ${formatCount(s.sharedBlksRead)} blocks (${mib(s.sharedBlksRead).toFixed(0)} ` +
+      'MiB) read from outside shared_buffers',
     recommendation: explain,
   },
 ];
@@ -103,8 +108,14 @@ function topFinding(list: TopList, s: StatementStats, read: StatementsRead, ctx:
     title: list.title(s, read),
     detail:
       `#${rank} of ${read.statementCount} statements in ${ctx.server.database} ${countingSince(read)}: ${statementLabel(s)}; ` +
-      `${formatCount(s.calls)} calls, ${formatMs(s.totalMs)} total, ${formatMs(s.meanMs)} mean, ${formatCount(s.rows)} rows.`,
+      (`${formatCount(s.calls)} calls, ${formatMs(s.totalMs)} total, ${formatMs(s.meanMs)} mean, ${formatCount(s.rows)} ` +
+        'rows.'),
     recommendation: list.recommendation(s, ctx),
-    evidence: { rank, statements_considered: read.statementCount, ...statementEvidence(s, read), ...(list.value ? { value: list.value(s) } : {}) },
+    evidence: {
+      rank,
+      statements_considered: read.statementCount,
+      ...statementEvidence(s, read),
+      ...(list.value ? { value: list.value(s) } : {}),
+    },
   };
 }

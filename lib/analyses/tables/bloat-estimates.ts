@@ -20,7 +20,8 @@ import { LIST_CAP } from '../finding-list.js';
  * those as JSON objects with `object`, `fillfactor`, `real_bytes`, `bloat_bytes`, `bloat_ratio` (0-1).
  */
 
-const maxAlign = (sql: postgres.ISql) => sql`(case when version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64' then 8 else 4 end)`;
+const maxAlign = (sql: postgres.ISql) =>
+  sql`(case when version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64' then 8 else 4 end)`;
 const blockSize = (sql: postgres.ISql) => sql`current_setting('block_size')::numeric`;
 
 export function tableBloatQuery(sql: postgres.ISql, scope: TableScope | null): postgres.PendingQuery<postgres.Row[]> {

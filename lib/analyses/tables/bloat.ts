@@ -45,7 +45,9 @@ async function estimateBloat(
   const unreadable = Number(result.unreadable);
   if (rows.length === 0 && unreadable > 0) {
     throw new NotAssessableError(
-      `${unreadable} ${kind === 'table' ? 'table(s)' : 'index(es) on table(s)'} large enough for bloat to matter cannot be read by ${ctx.server.current_user}, so PostgreSQL hides the column statistics (pg_stats) the estimate needs`,
+      `${unreadable} ${kind === 'table' ? 'table(s)' : 'index(es) on table(s)'} large enough for bloat to ` +
+        `matter cannot be read by ${ctx.server.current_user}, so PostgreSQL hides the column statistics ` +
+        '(pg_stats) the estimate needs',
       `GRANT SELECT ON ALL TABLES IN SCHEMA ${result.unreadable_schemas} TO ${quoteIdent(ctx.server.current_user)};`,
     );
   }
@@ -73,10 +75,21 @@ export const tableBloat: Check = {
         object: r.object,
         title: 'Table bloat',
         detail:
-          `${r.object} occupies ${formatBytes(Number(r.real_bytes))}, of which about ${formatBytes(wasted)} (${(ratio * 100).toFixed(0)}%) is estimated to be free space beyond its fillfactor (${r.fillfactor}) — a statistical estimate from pg_stats, not a measurement.` +
+          `${r.object} occupies ${formatBytes(Number(r.real_bytes))}, of which about ${formatBytes(wasted)} (${(ratio * 100).toFixed(0)}%) ` +
+          `is estimated to be free space beyond its fillfactor (${r.fillfactor}) — a statistical estimate ` +
+          'from pg_stats, not a measurement.' +
           coverageNote(unreadable, notEstimable),
-        recommendation: `Rewrite it online with pg_repack (pg_repack --table=${r.object}), or during a maintenance window: VACUUM (FULL, ANALYZE, VERBOSE) ${r.object};  -- ACCESS EXCLUSIVE lock for the whole rewrite`,
-        evidence: { value: wasted, bloat_bytes: wasted, bloat_ratio: Number(ratio.toFixed(4)), real_bytes: Number(r.real_bytes), fillfactor: r.fillfactor, unreadable_relations: unreadable },
+        recommendation:
+          `Rewrite it online with pg_repack (pg_repack --table=${r.object}), or during a maintenance window: ` +
+          `VACUUM (FULL, ANALYZE, VERBOSE) ${r.object};  -- ACCESS EXCLUSIVE lock for the whole rewrite`,
+        evidence: {
+          value: wasted,
+          bloat_bytes: wasted,
+          bloat_ratio: Number(ratio.toFixed(4)),
+          real_bytes: Number(r.real_bytes),
+          fillfactor: r.fillfactor,
+          unreadable_relations: unreadable,
+        },
       };
     });
     return noteTruncation(findings, total, 'bloated tables');
@@ -97,10 +110,20 @@ export const indexBloat: Check = {
         object: r.object,
         title: 'B-tree index bloat',
         detail:
-          `${r.object} on ${r.table_name} occupies ${formatBytes(Number(r.real_bytes))}, of which about ${formatBytes(wasted)} (${(ratio * 100).toFixed(0)}%) is estimated to be empty space beyond its fillfactor (${r.fillfactor}) — a statistical estimate from pg_stats, not a measurement.` +
+          `${r.object} on ${r.table_name} occupies ${formatBytes(Number(r.real_bytes))}, of which about ${formatBytes(wasted)} ` +
+          `(${(ratio * 100).toFixed(0)}%) is estimated to be empty space beyond its fillfactor (${r.fillfactor}) ` +
+          '— a statistical estimate from pg_stats, not a measurement.' +
           coverageNote(unreadable, notEstimable),
         recommendation: `REINDEX INDEX CONCURRENTLY ${r.object};`,
-        evidence: { value: wasted, bloat_bytes: wasted, bloat_ratio: Number(ratio.toFixed(4)), real_bytes: Number(r.real_bytes), fillfactor: r.fillfactor, table: r.table_name, unreadable_relations: unreadable },
+        evidence: {
+          value: wasted,
+          bloat_bytes: wasted,
+          bloat_ratio: Number(ratio.toFixed(4)),
+          real_bytes: Number(r.real_bytes),
+          fillfactor: r.fillfactor,
+          table: r.table_name,
+          unreadable_relations: unreadable,
+        },
       };
     });
     return noteTruncation(findings, total, 'bloated indexes');

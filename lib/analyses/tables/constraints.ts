@@ -16,7 +16,9 @@ export const notValidConstraints: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I.%I', n.nspname, t.relname, k.conname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              format('%I', k.conname) as constraint_name,
@@ -30,19 +32,22 @@ export const notValidConstraints: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
        order by 1
-       limit ${LIST_CAP}`);
-
-    const findings = rows.map(
-      (r): Finding => ({
-        check: NOT_VALID_ID,
-        severity: 'warning',
-        object: r.object,
-        title: 'Constraint not validated',
-        detail: `The ${r.kind} constraint ${r.constraint_name} on ${r.table_name} (${r.definition}) was added NOT VALID and never validated: rows written before it existed may violate it.`,
-        recommendation: `ALTER TABLE ${r.table_name} VALIDATE CONSTRAINT ${r.constraint_name};  -- takes only a SHARE UPDATE EXCLUSIVE lock`,
-        evidence: { table: r.table_name, constraint_type: r.kind, definition: r.definition },
-      }),
+       limit ${LIST_CAP}`,
     );
+
+    const findings = rows.map((r): Finding => ({
+      check: NOT_VALID_ID,
+      severity: 'warning',
+      object: r.object,
+      title: 'Constraint not validated',
+      detail:
+        `The ${r.kind} constraint ${r.constraint_name} on ${r.table_name} (${r.definition}) was added NOT ` +
+        'VALID and never validated: rows written before it existed may violate it.',
+      recommendation:
+        `ALTER TABLE ${r.table_name} VALIDATE CONSTRAINT ${r.constraint_name};  -- takes only a SHARE UPDATE ` +
+        'EXCLUSIVE lock',
+      evidence: { table: r.table_name, constraint_type: r.kind, definition: r.definition },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'constraints');
   },
 };
@@ -58,7 +63,9 @@ export const disabledTriggers: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I.%I', n.nspname, t.relname, g.tgname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              format('%I', g.tgname) as trigger_name,
@@ -71,19 +78,22 @@ export const disabledTriggers: Check = {
          and ${userSchema(sql, sql`n.nspname`)}
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
        order by 1
-       limit ${LIST_CAP}`);
-
-    const findings = rows.map(
-      (r): Finding => ({
-        check: DISABLED_TRIGGER_ID,
-        severity: 'warning',
-        object: r.object,
-        title: 'Disabled trigger',
-        detail: `Trigger ${r.trigger_name} on ${r.table_name} is disabled: whatever it enforces or records (audit, denormalised data, validation) is silently skipped.`,
-        recommendation: `ALTER TABLE ${r.table_name} ENABLE TRIGGER ${r.trigger_name};  -- or DROP TRIGGER ${r.trigger_name} ON ${r.table_name}; if it is no longer needed`,
-        evidence: { table: r.table_name, definition: r.definition },
-      }),
+       limit ${LIST_CAP}`,
     );
+
+    const findings = rows.map((r): Finding => ({
+      check: DISABLED_TRIGGER_ID,
+      severity: 'warning',
+      object: r.object,
+      title: 'Disabled trigger',
+      detail:
+        `Trigger ${r.trigger_name} on ${r.table_name} is disabled: whatever it enforces or records (audit, ` +
+        'denormalised data, validation) is silently skipped.',
+      recommendation:
+        `ALTER TABLE ${r.table_name} ENABLE TRIGGER ${r.trigger_name};  -- or DROP TRIGGER ${r.trigger_name} ` +
+        `ON ${r.table_name}; if it is no longer needed`,
+      evidence: { table: r.table_name, definition: r.definition },
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'disabled triggers');
   },
 };

@@ -24,7 +24,9 @@ export const unindexedForeignKeys: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I.%I', n.nspname, t.relname, k.conname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              format('%I', k.conname) as constraint_name,
@@ -49,7 +51,8 @@ export const unindexedForeignKeys: Check = {
                   and (i.indkey::int2[])[0:cardinality(k.conkey) - 1] @> k.conkey
                   and (i.indkey::int2[])[0:cardinality(k.conkey) - 1] <@ k.conkey)
        order by referencing_rows desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.map((r): Finding => {
       const referencingRows = Math.round(Number(r.referencing_rows));
@@ -58,9 +61,18 @@ export const unindexedForeignKeys: Check = {
         severity: unindexedForeignKeySeverity(referencingRows),
         object: r.object,
         title: 'Foreign key without a supporting index',
-        detail: `Foreign key ${r.constraint_name} on ${r.table_name} (${r.columns}) → ${r.referenced_table} has no index starting with its columns: each DELETE or key UPDATE on ${r.referenced_table} scans ${r.table_name} (about ${formatRows(referencingRows)}) while holding locks.`,
+        detail:
+          `Foreign key ${r.constraint_name} on ${r.table_name} (${r.columns}) → ${r.referenced_table} has no ` +
+          `index starting with its columns: each DELETE or key UPDATE on ${r.referenced_table} scans ${r.table_name} ` +
+          `(about ${formatRows(referencingRows)}) while holding locks.`,
         recommendation: `CREATE INDEX CONCURRENTLY ON ${r.table_name} (${r.columns});`,
-        evidence: { value: referencingRows, referencing_rows: referencingRows, table: r.table_name, referenced_table: r.referenced_table, columns: r.columns },
+        evidence: {
+          value: referencingRows,
+          referencing_rows: referencingRows,
+          table: r.table_name,
+          referenced_table: r.referenced_table,
+          columns: r.columns,
+        },
       };
     });
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'foreign keys without an index');

@@ -45,18 +45,24 @@ function observationWindow(
   if (statsAge !== null)
     return {
       days: statsAge,
-      since: `since the statistics were reset ${statsAge < 1 ? 'less than a day' : `${Math.floor(statsAge)} days`} ago (${statsReset})`,
+      since:
+        `since the statistics were reset ${statsAge < 1 ? 'less than a day' : `${Math.floor(statsAge)} days`} ` +
+        `ago (${statsReset})`,
     };
   const seenDays = firstSeen ? (now.getTime() - Date.parse(firstSeen)) / 86_400_000 : 0;
   return seenDays >= 1
     ? {
         days: seenDays,
-        since: `in any review of this task for ${Math.floor(seenDays)} days (since ${firstSeen}; the server does not say when its counters started, as after pg_upgrade or a restore)`,
+        since:
+          `in any review of this task for ${Math.floor(seenDays)} days (since ${firstSeen}; the server does ` +
+          'not say when its counters started, as after pg_upgrade or a restore)',
       }
     : {
         days: null,
         since:
-          'since its counters started, and the server does not say when that was (statistics never reset: fresh from initdb, pg_upgrade or a restore, or years old), so the window is unknown until later reviews confirm it',
+          'since its counters started, and the server does not say when that was (statistics never reset: ' +
+          'fresh from initdb, pg_upgrade or a restore, or years old), so the window is unknown until later ' +
+          'reviews confirm it',
       };
 }
 
@@ -124,7 +130,8 @@ export const unusedIndexes: Check = {
         object: r.object,
         title: 'Unused index',
         detail:
-          `${r.object} on ${r.table_name} (${formatBytes(bytes)}, ${((100 * bytes) / databaseBytes).toFixed(2)}% of the database) has not been scanned on this server (the primary) ${window.since}.` +
+          `${r.object} on ${r.table_name} (${formatBytes(bytes)}, ${((100 * bytes) / databaseBytes).toFixed(2)}% ` +
+          `of the database) has not been scanned on this server (the primary) ${window.since}.` +
           (short
             ? ` That is not yet ${UNUSED_INDEX_MIN_STATS_DAYS} days of evidence, so this is informational for now.`
             : '') +
@@ -185,8 +192,14 @@ export const sequentialScans: Check = {
         severity: 'warning',
         object: r.object,
         title: 'Large table read mostly by sequential scans',
-        detail: `${r.object} (${formatCount(Number(r.live_rows))} live rows) was read by ${formatCount(seqScans)} sequential scans against ${formatCount(Number(r.idx_scan))} index scans: only ${percent.toFixed(1)}% of its scans use an index (PgHero flags under ${MIN_INDEX_SCAN_PERCENT}%). Each sequential scan read about ${formatCount(rowsPerScan)} rows.`,
-        recommendation: `Find the statements that scan ${r.object} sequentially (pg_stat_statements, EXPLAIN) and index the columns they filter on.`,
+        detail:
+          `${r.object} (${formatCount(Number(r.live_rows))} live rows) was read by ${formatCount(seqScans)} ` +
+          `sequential scans against ${formatCount(Number(r.idx_scan))} index scans: only ${percent.toFixed(1)}% ` +
+          `of its scans use an index (PgHero flags under ${MIN_INDEX_SCAN_PERCENT}%). Each sequential scan ` +
+          `read about ${formatCount(rowsPerScan)} rows.`,
+        recommendation:
+          `Find the statements that scan ${r.object} sequentially (pg_stat_statements, EXPLAIN) and index the ` +
+          'columns they filter on.',
         evidence: {
           value: Number((100 - percent).toFixed(2)),
           seq_scan: seqScans,

@@ -19,7 +19,9 @@ export const invalidIndexes: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', n.nspname, ic.relname) as object,
              format('%I.%I', n.nspname, t.relname) as table_name,
              pg_get_indexdef(i.indexrelid) as definition,
@@ -36,7 +38,8 @@ export const invalidIndexes: Check = {
          and ${inScope(sql, scope, sql`n.nspname`, sql`t.relname`)}
          and not exists (select 1 from pg_stat_progress_create_index p where p.index_relid = i.indexrelid)
        order by bytes desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.map((r): Finding => {
       const concurrently = r.partitioned ? '' : ' CONCURRENTLY';
@@ -47,8 +50,11 @@ export const invalidIndexes: Check = {
         object: r.object,
         title: 'Invalid index',
         detail:
-          `${r.object} on ${r.table_name} is invalid (${formatBytes(Number(r.bytes))}): queries cannot use it but writes still maintain it` +
-          (r.is_unique ? ', and it enforces no uniqueness — if it failed on duplicate values, remove those first.' : '.'),
+          `${r.object} on ${r.table_name} is invalid (${formatBytes(Number(r.bytes))}): queries cannot use ` +
+          'it but writes still maintain it' +
+          (r.is_unique
+            ? ', and it enforces no uniqueness — if it failed on duplicate values, remove those first.'
+            : '.'),
         recommendation: `DROP INDEX${concurrently} ${r.object};\n${recreate};`,
         evidence: { table: r.table_name, definition: r.definition, unique: r.is_unique, size_bytes: Number(r.bytes) },
       };
@@ -73,7 +79,9 @@ export const duplicateIndexes: Check = {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
     const nullsNotDistinct = ctx.server.version_num >= 150000 ? sql`i.indnullsnotdistinct` : sql`false`;
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       with idx as (
         select i.indexrelid, i.indrelid, ic.relam, ic.relname,
                format('%I.%I', n.nspname, ic.relname) as object,
@@ -126,7 +134,8 @@ export const duplicateIndexes: Check = {
         from pairs p
         left join pg_stat_all_indexes s on s.indexrelid = p.indexrelid
        order by bytes desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.map((r): Finding => {
       const bytes = Number(r.bytes);
@@ -136,7 +145,9 @@ export const duplicateIndexes: Check = {
         severity: 'warning',
         object: r.object,
         title: r.identical_keys ? 'Duplicate index' : 'Redundant index covered by a wider index',
-        detail: `${r.object} (${formatBytes(bytes)}) on ${r.table_name} ${relation} ${r.covering}, which serves the same queries; it only costs writes, space and cache.`,
+        detail:
+          `${r.object} (${formatBytes(bytes)}) on ${r.table_name} ${relation} ${r.covering}, which serves the ` +
+          'same queries; it only costs writes, space and cache.',
         recommendation: `DROP INDEX CONCURRENTLY ${r.object};`,
         evidence: {
           value: bytes,

@@ -19,7 +19,9 @@ export const missingPrimaryKey: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const { sql } = ctx;
     const scope = parseTargetTables(ctx.params.target_tables);
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       select format('%I.%I', n.nspname, c.relname) as object,
              c.relkind = 'p' as partitioned,
              greatest(c.reltuples, pg_stat_get_live_tuples(c.oid), 0)::float8 as estimated_rows,
@@ -44,7 +46,8 @@ export const missingPrimaryKey: Check = {
          and not exists (select 1 from pg_depend d
                           where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
        order by u.index_name is not null, c.reltuples desc, 1
-       limit ${LIST_CAP}`);
+       limit ${LIST_CAP}`,
+    );
 
     const findings = rows.map((r): Finding => {
       const uniqueIndex = r.unique_index as string | null;
@@ -55,7 +58,9 @@ export const missingPrimaryKey: Check = {
             severity: 'info',
             object: r.object,
             title: 'Table has no primary key, only a unique index on NOT NULL columns',
-            detail: `${r.object} (about ${formatRows(estimatedRows)}) has no primary key; the unique index ${uniqueIndex} over NOT NULL columns identifies its rows.`,
+            detail:
+              `${r.object} (about ${formatRows(estimatedRows)}) has no primary key; the unique index ${uniqueIndex} ` +
+              'over NOT NULL columns identifies its rows.',
             recommendation: `ALTER TABLE ${r.object} ADD PRIMARY KEY USING INDEX ${uniqueIndex};`,
             evidence: { estimated_rows: estimatedRows, unique_index: uniqueIndex, partitioned: r.partitioned },
           }
@@ -64,8 +69,13 @@ export const missingPrimaryKey: Check = {
             severity: 'warning',
             object: r.object,
             title: 'Table has no primary key',
-            detail: `${r.object} (about ${formatRows(estimatedRows)}) has neither a primary key nor a unique index over NOT NULL columns: its rows cannot be identified, and logical replication cannot apply UPDATE or DELETE to it.`,
-            recommendation: `ALTER TABLE ${r.object} ADD PRIMARY KEY (<key columns>);  -- or add an identity column: ALTER TABLE ${r.object} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;`,
+            detail:
+              `${r.object} (about ${formatRows(estimatedRows)}) has neither a primary key nor a unique index ` +
+              'over NOT NULL columns: its rows cannot be identified, and logical replication cannot apply ' +
+              'UPDATE or DELETE to it.',
+            recommendation:
+              `ALTER TABLE ${r.object} ADD PRIMARY KEY (<key columns>);  -- or add an identity column: ALTER ` +
+              `TABLE ${r.object} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;`,
             evidence: { estimated_rows: estimatedRows, partitioned: r.partitioned },
           };
     });

@@ -1,6 +1,4 @@
-import { formatCount } from '../format.js';
 import type postgres from 'postgres';
-import type { Finding } from '../types.js';
 import { splitIdentifier } from '../table-names.js';
 
 /** Tables a review is narrowed to: schema-qualified names, and bare names that match in any schema. */
@@ -28,9 +26,17 @@ export function parseTargetTables(targetTables: string[] | undefined): TableScop
  * SQL condition keeping only the tables in scope; `true` when the task names no tables.
  * `schema` and `table` are the SQL expressions of the table's schema and name.
  */
-export function inScope(sql: postgres.ISql, scope: TableScope | null, schema: postgres.Fragment, table: postgres.Fragment): postgres.Fragment {
+export function inScope(
+  sql: postgres.ISql,
+  scope: TableScope | null,
+  schema: postgres.Fragment,
+  table: postgres.Fragment,
+): postgres.Fragment {
   if (!scope) return sql`true`;
-  const qualified = scope.qualified.length > 0 ? sql`${schema} || '.' || ${table} = any(${sql.array(scope.qualified)}::text[])` : sql`false`;
+  const qualified =
+    scope.qualified.length > 0
+      ? sql`${schema} || '.' || ${table} = any(${sql.array(scope.qualified)}::text[])`
+      : sql`false`;
   const bare = scope.bare.length > 0 ? sql`${table}::text = any(${sql.array(scope.bare)}::text[])` : sql`false`;
   return sql`(${qualified} or ${bare})`;
 }
@@ -47,7 +53,10 @@ export function userSchema(sql: postgres.ISql, schema: postgres.Fragment): postg
  * work_mem made the index self-join spill temporary files onto the reviewed server. Both settings
  * end with the transaction, so nothing outlives the query.
  */
-export async function catalogQuery<T>(sql: postgres.Sql, query: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+export async function catalogQuery<T>(
+  sql: postgres.Sql,
+  query: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
   return (await sql.begin(async (tx) => {
     await tx`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`;
     return query(tx);

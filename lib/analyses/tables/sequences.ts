@@ -37,7 +37,10 @@ export function sequenceSeverity(usedFraction: number): Severity | null {
  * One row: how many sequences there are and how many the role cannot read (with their schemas),
  * how many are past the warning level, and the worst LIST_CAP of those as JSON objects.
  */
-function sequenceUsageQuery(sql: postgres.ISql, scope: ReturnType<typeof parseTargetTables>): postgres.PendingQuery<postgres.Row[]> {
+function sequenceUsageQuery(
+  sql: postgres.ISql,
+  scope: ReturnType<typeof parseTargetTables>,
+): postgres.PendingQuery<postgres.Row[]> {
   return sql`
     with fed as (
       -- Starting from pg_sequence keeps the pg_depend lookups to sequences (not every index column).
@@ -132,7 +135,8 @@ export const sequenceExhaustion: Check = {
     const grant = `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${result.unreadable_schemas} TO ${quoteIdent(ctx.server.current_user)};`;
     if (rows.length === 0 && unreadable > 0) {
       throw new NotAssessableError(
-        `${unreadable} of ${result.sequences} sequences cannot be read by ${ctx.server.current_user} (reading a sequence's position needs SELECT or USAGE on it)`,
+        `${unreadable} of ${result.sequences} sequences cannot be read by ${ctx.server.current_user} ` +
+          `(reading a sequence's position needs SELECT or USAGE on it)`,
         grant,
       );
     }
@@ -145,10 +149,17 @@ export const sequenceExhaustion: Check = {
       const feeds = r.column_name ? ` feeding ${r.column_name} (${r.column_type})` : '';
       const fix: string[] = [];
       if (r.column_name && r.column_type && ['smallint', 'integer'].includes(r.column_type)) {
-        fix.push(`ALTER TABLE ${r.table_name} ALTER COLUMN ${r.attname} TYPE bigint;  -- rewrites the table under an ACCESS EXCLUSIVE lock`);
+        fix.push(
+          `ALTER TABLE ${r.table_name} ALTER COLUMN ${r.attname} TYPE bigint;  -- rewrites the table under an ` +
+            'ACCESS EXCLUSIVE lock',
+        );
       }
       if (r.sequence_type !== 'bigint') fix.push(`ALTER SEQUENCE ${r.object} AS bigint;`);
-      if (fix.length === 0) fix.push(`-- ${r.object} and its column are already bigint: review its INCREMENT (${r.increment}) and the key design`);
+      if (fix.length === 0)
+        fix.push(
+          `-- ${r.object} and its column are already bigint: review its INCREMENT (${r.increment}) and the key ` +
+            'design',
+        );
       return [
         {
           check: CHECK_ID,
@@ -156,8 +167,12 @@ export const sequenceExhaustion: Check = {
           object: r.object,
           title: 'Sequence close to exhaustion',
           detail:
-            `Sequence ${r.object} (${r.sequence_type})${feeds} has used ${(used * 100).toFixed(1)}% of its range: last value ${r.last_value}, limit ${r.usable_limit}${r.limited_by_column ? ' (set by the column type)' : ''}, about ${formatCount(remaining)} values left.` +
-            (r.cycles && !r.limited_by_column ? ' It is set to CYCLE: instead of failing it will restart and hand out values already used.' : ' When it runs out, every INSERT that needs a value fails.') +
+            `Sequence ${r.object} (${r.sequence_type})${feeds} has used ${(used * 100).toFixed(1)}% of its ` +
+            `range: last value ${r.last_value}, limit ${r.usable_limit}${r.limited_by_column ? ' (set by the column type)' : ''}, ` +
+            `about ${formatCount(remaining)} values left.` +
+            (r.cycles && !r.limited_by_column
+              ? ' It is set to CYCLE: instead of failing it will restart and hand out values already used.'
+              : ' When it runs out, every INSERT that needs a value fails.') +
             (unreadable > 0 ? ` ${unreadable} other sequences could not be read (${grant}).` : ''),
           recommendation: fix.join('\n'),
           evidence: {

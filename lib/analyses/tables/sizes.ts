@@ -19,7 +19,9 @@ export const largestRelations: Check = {
     // Exact sizes cost file-system calls per relation; they are read for the 100 largest tables by
     // pg_class.relpages (table, TOAST and indexes, as of their last VACUUM or ANALYZE), plus any table
     // never vacuumed or analyzed (its relpages say nothing yet), then ranked by what they occupy.
-    const rows = await catalogQuery(sql, (tx) => tx`
+    const rows = await catalogQuery(
+      sql,
+      (tx) => tx`
       with estimated as (
         select c.oid, format('%I.%I', n.nspname, c.relname) as object,
                c.relpages = 0 and coalesce(pg_stat_get_last_vacuum_time(c.oid), pg_stat_get_last_autovacuum_time(c.oid),
@@ -42,7 +44,8 @@ export const largestRelations: Check = {
       select object, total_bytes, table_bytes, total_bytes - table_bytes as index_bytes, estimated_rows
         from measured
        order by total_bytes desc, object
-       limit ${LARGEST_RELATIONS}`);
+       limit ${LARGEST_RELATIONS}`,
+    );
 
     return rows.map((r, rank): Finding => {
       const total = Number(r.total_bytes);
@@ -51,7 +54,9 @@ export const largestRelations: Check = {
         severity: 'info',
         object: r.object,
         title: 'Largest table',
-        detail: `${r.object} is the #${rank + 1} largest table: ${formatBytes(total)} in all (${formatBytes(Number(r.table_bytes))} of table and TOAST, ${formatBytes(Number(r.index_bytes))} of indexes), about ${formatRows(Number(r.estimated_rows))}.`,
+        detail:
+          `${r.object} is the #${rank + 1} largest table: ${formatBytes(total)} in all (${formatBytes(Number(r.table_bytes))} ` +
+          `of table and TOAST, ${formatBytes(Number(r.index_bytes))} of indexes), about ${formatRows(Number(r.estimated_rows))}.`,
         recommendation: null,
         evidence: {
           value: total,

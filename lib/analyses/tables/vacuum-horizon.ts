@@ -3,8 +3,6 @@ import { NotAssessableError, type Check, type CheckContext, type Finding, type S
 import { catalogQuery } from './scope.js';
 import { LIST_CAP, noteTruncation } from '../finding-list.js';
 
-
-
 const HORIZON_ID = 'tables.vacuum_horizon';
 
 // A horizon fewer than this many transactions old keeps next to nothing; a busy server passes a
@@ -66,16 +64,26 @@ const kindLabel: Record<HorizonKind, string> = {
 function releaseAdvice(r: Record<string, unknown>): string {
   switch (r.kind as HorizonKind) {
     case 'session':
-      return `End the transaction in the application; if it is abandoned: SELECT pg_terminate_backend(${r.pid}); and bound idle transactions with idle_in_transaction_session_timeout.`;
+      return (
+        `End the transaction in the application; if it is abandoned: SELECT pg_terminate_backend(${r.pid}); ` +
+        'and bound idle transactions with idle_in_transaction_session_timeout.'
+      );
     case 'prepared_transaction':
-      return `Have the transaction manager resolve it, or connect to ${r.database} and run ROLLBACK PREPARED ${sqlLiteral(String(r.name))}; (or COMMIT PREPARED).`;
+      return (
+        `Have the transaction manager resolve it, or connect to ${r.database} and run ROLLBACK PREPARED ${sqlLiteral(String(r.name))}; ` +
+        '(or COMMIT PREPARED).'
+      );
     case 'replication_slot':
     case 'logical_slot_catalog':
       return r.active
         ? `The slot's consumer is far behind: bring it up to date, or drop the slot if it is not needed.`
-        : `Nothing consumes this slot: SELECT pg_drop_replication_slot(${sqlLiteral(String(r.name))}); if its consumer is gone for good.`;
+        : `Nothing consumes this slot: SELECT pg_drop_replication_slot(${sqlLiteral(String(r.name))}); if its ` +
+            'consumer is gone for good.';
     case 'standby_feedback':
-      return 'A long query on that standby holds it through hot_standby_feedback: end it there, or cap it with statement_timeout on the standby.';
+      return (
+        'A long query on that standby holds it through hot_standby_feedback: end it there, or cap it with ' +
+        'statement_timeout on the standby.'
+      );
   }
 }
 
@@ -153,7 +161,8 @@ export const vacuumHorizon: Check = {
     const mostDead = deadRows.map((d) => ({ table: d.table, dead_rows: Number(d.dead_rows) }));
     const deadNote =
       mostDead.length > 0
-        ? ` Tables of ${ctx.server.database} with the most dead rows now: ${mostDead.map((d) => `${d.table} (${formatCount(d.dead_rows)})`).join(', ')}; rows deleted or updated after the horizon stay in them until it moves.`
+        ? ` Tables of ${ctx.server.database} with the most dead rows now: ${mostDead.map((d) => `${d.table} (${formatCount(d.dead_rows)})`).join(', ')}; ` +
+          'rows deleted or updated after the horizon stay in them until it moves.'
         : '';
 
     const findings = holders.slice(0, LIST_CAP).map((r, rank): Finding => {
@@ -167,18 +176,25 @@ export const vacuumHorizon: Check = {
       const label = kindLabel[holder.kind];
       const what =
         holder.kind === 'session'
-          ? `Session ${r.pid} (user ${r.owner}, database ${r.database}) has been ${r.state} in a transaction open for ${formatDuration(holder.heldSeconds ?? 0)}`
+          ? `Session ${r.pid} (user ${r.owner}, database ${r.database}) has been ${r.state} in a transaction ` +
+            `open for ${formatDuration(holder.heldSeconds ?? 0)}`
           : holder.kind === 'prepared_transaction'
-            ? `Prepared transaction ${r.name} (owner ${r.owner}, database ${r.database}) was prepared ${formatDuration(holder.heldSeconds ?? 0)} ago and never committed or rolled back`
+            ? `Prepared transaction ${r.name} (owner ${r.owner}, database ${r.database}) was prepared ${formatDuration(holder.heldSeconds ?? 0)} ` +
+              'ago and never committed or rolled back'
             : holder.kind === 'standby_feedback'
               ? `Standby ${r.name} reports through hot_standby_feedback a snapshot its queries still need`
-              : `${r.active ? 'Active' : 'Inactive'} ${label} ${r.name}${r.database ? ` (database ${r.database})` : ''} keeps the rows its consumer may still need`;
+              : `${r.active ? 'Active' : 'Inactive'} ${label} ${r.name}${r.database ? ` (database ${r.database})` : ''} ` +
+                'keeps the rows its consumer may still need';
       return {
         check: HORIZON_ID,
         severity: horizonSeverity(holder, Number(r.freeze_max_age)),
         object: `${holder.kind}:${r.name}`,
-        title: `${rank === 0 ? 'Oldest vacuum horizon' : 'Vacuum horizon'} held by ${label} ${r.name}: ${formatCount(holder.xidAge)} transactions`,
-        detail: `${what}; its xmin ${r.horizon} is ${formatCount(holder.xidAge)} transactions old${holder.heldSeconds === null ? '' : ` (${formatDuration(holder.heldSeconds)})`}. VACUUM in every database of the server cannot remove rows that died after it, nor freeze past it.${rank === 0 ? deadNote : ''}`,
+        title:
+          `${rank === 0 ? 'Oldest vacuum horizon' : 'Vacuum horizon'} held by ${label} ${r.name}: ${formatCount(holder.xidAge)} ` +
+          'transactions',
+        detail:
+          `${what}; its xmin ${r.horizon} is ${formatCount(holder.xidAge)} transactions old${holder.heldSeconds === null ? '' : ` (${formatDuration(holder.heldSeconds)})`}. ` +
+          `VACUUM in every database of the server cannot remove rows that died after it, nor freeze past it.${rank === 0 ? deadNote : ''}`,
         recommendation: releaseAdvice(r),
         evidence: {
           value: holder.xidAge,

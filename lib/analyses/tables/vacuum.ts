@@ -107,18 +107,21 @@ export const deadTuples: Check = {
         ? `last vacuumed ${new Date(r.last_vacuumed).toISOString()}`
         : 'never vacuumed';
       const state = overThreshold
-        ? `has ${formatCount(dead)} dead rows, above its autovacuum threshold of ${formatCount(threshold)} (${formatCount(Number(r.live))} live rows, ${lastVacuum})`
+        ? `has ${formatCount(dead)} dead rows, above its autovacuum threshold of ${formatCount(threshold)} (${formatCount(Number(r.live))} ` +
+          `live rows, ${lastVacuum})`
         : `has ${formatCount(dead)} dead rows, under its autovacuum threshold of ${formatCount(threshold)}`;
       let why: string;
       if (!r.enabled_on_table)
         why =
-          ' Autovacuum is disabled on this table (autovacuum_enabled = false): only a manual VACUUM or an anti-wraparound vacuum will clean it.';
+          ' Autovacuum is disabled on this table (autovacuum_enabled = false): only a manual VACUUM or an ' +
+          'anti-wraparound vacuum will clean it.';
       else if (!r.enabled_on_server)
         why = ' Autovacuum (or track_counts) is off on this server: nothing vacuums it automatically.';
       else if (r.being_vacuumed) why = ' A vacuum is running on it right now.';
       else if (overThresholdBefore.has(r.object))
         why =
-          ' The previous review found it above the threshold too: autovacuum is not keeping up, or cannot remove the rows (long transactions, replication slots).';
+          ' The previous review found it above the threshold too: autovacuum is not keeping up, or cannot ' +
+          'remove the rows (long transactions, replication slots).';
       else why = ' Autovacuum should process it shortly; the next review will tell whether it did.';
       return {
         check: DEAD_ID,
@@ -192,7 +195,8 @@ export const neverAnalyzed: Check = {
         object: r.object,
         title: 'Table never analyzed',
         detail:
-          `${r.object} (about ${formatRows(Number(r.rows))}) has never been analyzed${resetNote}, so the planner guesses its row counts and value distributions.` +
+          `${r.object} (about ${formatRows(Number(r.rows))}) has never been analyzed${resetNote}, so the ` +
+          'planner guesses its row counts and value distributions.' +
           (overdue
             ? ` ${formatCount(modified)} rows changed, past autovacuum's analyze threshold of ${formatCount(threshold)}.`
             : ''),
@@ -244,7 +248,10 @@ export const neverVacuumed: Check = {
       severity: 'info',
       object: r.object,
       title: 'Table never vacuumed',
-      detail: `${r.object} (about ${formatRows(Number(r.rows))}) has not been vacuumed${resetNote}: its visibility map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger vacuum.`,
+      detail:
+        `${r.object} (about ${formatRows(Number(r.rows))}) has not been vacuumed${resetNote}: its visibility ` +
+        'map is unset, so index-only scans still read the heap, and freezing is deferred to a later, larger ' +
+        'vacuum.',
       recommendation: `VACUUM (ANALYZE) ${r.object};`,
       evidence: { rows: Number(r.rows), stats_reset: ctx.server.stats_reset },
     }));
@@ -332,9 +339,11 @@ export const maintenanceOverdue: Check = {
       const ago = (t: unknown) => (t ? `${formatDurationSince(new Date(t as string))} ago` : 'never');
       const parts = [
         vacuumDue &&
-          `${formatCount(Number(r.inserts_since_vacuum))} rows inserted since its last vacuum (${ago(r.last_vacuum)}), past the insert threshold of ${formatCount(Number(r.insert_threshold))}`,
+          `${formatCount(Number(r.inserts_since_vacuum))} rows inserted since its last vacuum (${ago(r.last_vacuum)}), ` +
+            `past the insert threshold of ${formatCount(Number(r.insert_threshold))}`,
         analyzeDue &&
-          `${formatCount(Number(r.modified_since_analyze))} rows changed since its last analyze (${ago(r.last_analyze)}), past the analyze threshold of ${formatCount(Number(r.analyze_threshold))}`,
+          `${formatCount(Number(r.modified_since_analyze))} rows changed since its last analyze (${ago(r.last_analyze)}), ` +
+            `past the analyze threshold of ${formatCount(Number(r.analyze_threshold))}`,
       ].filter(Boolean);
       const again = overdueBefore.has(r.object);
       return {
@@ -355,9 +364,13 @@ export const maintenanceOverdue: Check = {
           (!r.autovacuum_enabled
             ? ' Autovacuum is off for it: nothing will catch up by itself.'
             : again
-              ? ' The previous review found it overdue too: autovacuum is not keeping up (too few workers, cost limits, or it is cancelled by locks).'
+              ? ' The previous review found it overdue too: autovacuum is not keeping up (too few workers, ' +
+                'cost limits, or it is cancelled by locks).'
               : ' Autovacuum should process it shortly; the next review will tell whether it did.'),
-        recommendation: `${vacuumDue ? `VACUUM (ANALYZE) ${r.object};` : `ANALYZE ${r.object};`}  -- and if it recurs, lower its scale factors: ALTER TABLE ${r.object} SET (${vacuumDue ? 'autovacuum_vacuum_insert_scale_factor' : 'autovacuum_analyze_scale_factor'} = 0.05);`,
+        recommendation:
+          `${vacuumDue ? `VACUUM (ANALYZE) ${r.object};` : `ANALYZE ${r.object};`}  -- and if it recurs, lower ` +
+          `its scale factors: ALTER TABLE ${r.object} SET (${vacuumDue ? 'autovacuum_vacuum_insert_scale_factor' : 'autovacuum_analyze_scale_factor'} ` +
+          '= 0.05);',
         evidence: {
           value: Math.max(
             vacuumDue ? Number(r.inserts_since_vacuum) : 0,

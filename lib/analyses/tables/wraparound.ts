@@ -28,9 +28,15 @@ function describe(
   severity: Severity,
 ): string {
   const left = XID_SHUTDOWN_POINT - age;
-  const base = `The oldest unfrozen transaction ID in ${kind} ${object} is ${formatCount(age)} transactions old (autovacuum_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(left)} transactions remain before PostgreSQL stops accepting writes to prevent wraparound.`;
+  const base =
+    `The oldest unfrozen transaction ID in ${kind} ${object} is ${formatCount(age)} transactions old ` +
+    `(autovacuum_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(left)} transactions remain ` +
+    'before PostgreSQL stops accepting writes to prevent wraparound.';
   if (severity === 'info') return `${base} An anti-wraparound autovacuum is due or running.`;
-  return `${base} Anti-wraparound vacuuming is not keeping up: find what blocks it (long transactions, prepared transactions, replication slots, autovacuum cancelled by locks) and freeze it manually.`;
+  return (
+    `${base} Anti-wraparound vacuuming is not keeping up: find what blocks it (long transactions, prepared ` +
+    'transactions, replication slots, autovacuum cancelled by locks) and freeze it manually.'
+  );
 }
 
 /**
@@ -126,7 +132,9 @@ export const databaseWraparound: Check = {
               ? 'Database-wide anti-wraparound vacuum due'
               : 'Database approaching transaction ID wraparound',
           detail: describe(r.object, 'database', age, freezeMaxAge, severity),
-          recommendation: `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on its oldest tables (ORDER BY age(relfrozenxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
+          recommendation:
+            `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on its oldest tables (ORDER BY ` +
+            `age(relfrozenxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
           evidence: {
             value: age,
             xid_age: age,
@@ -154,9 +162,15 @@ function describeMultixact(
   freezeMaxAge: number,
   severity: Severity,
 ): string {
-  const base = `The oldest multixact ID in ${kind} ${object} is ${formatCount(age)} multixacts old (autovacuum_multixact_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(XID_SHUTDOWN_POINT - age)} remain before PostgreSQL stops accepting writes to prevent multixact wraparound.`;
+  const base =
+    `The oldest multixact ID in ${kind} ${object} is ${formatCount(age)} multixacts old ` +
+    `(autovacuum_multixact_freeze_max_age ${formatCount(freezeMaxAge)}); about ${formatCount(XID_SHUTDOWN_POINT - age)} ` +
+    'remain before PostgreSQL stops accepting writes to prevent multixact wraparound.';
   if (severity === 'info') return `${base} An anti-wraparound autovacuum is due or running.`;
-  return `${base} Vacuuming is not keeping up: find what blocks it (long transactions, prepared transactions, replication slots) and freeze it manually.`;
+  return (
+    `${base} Vacuuming is not keeping up: find what blocks it (long transactions, prepared transactions, ` +
+    'replication slots) and freeze it manually.'
+  );
 }
 
 export const tableMultixactWraparound: Check = {
@@ -239,7 +253,9 @@ export const databaseMultixactWraparound: Check = {
               ? 'Database-wide anti-wraparound vacuum (multixacts) due'
               : 'Database approaching multixact ID wraparound',
           detail: describeMultixact(r.object, 'database', age, freezeMaxAge, severity),
-          recommendation: `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on the tables with the oldest relminmxid (ORDER BY mxid_age(relminmxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
+          recommendation:
+            `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on the tables with the oldest relminmxid ` +
+            `(ORDER BY mxid_age(relminmxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
           evidence: {
             value: age,
             mxid_age: age,

@@ -19,7 +19,14 @@ describe('config_check / config: sessions', () => {
     db = await createTargetDatabase('cfg_sessions');
     await admin.unsafe(`create role ${role} login`);
     // A separate client leaves a transaction open after changing a password, then goes quiet.
-    holder = postgres({ host: '127.0.0.1', port: targetPort, username: 'postgres', database: db.name, max: 1, onnotice: () => {} });
+    holder = postgres({
+      host: '127.0.0.1',
+      port: targetPort,
+      username: 'postgres',
+      database: db.name,
+      max: 1,
+      onnotice: () => {},
+    });
     const session = await holder.reserve();
     await session`begin`;
     [{ pid: holderPid }] = await session`select pg_backend_pid() as pid`;
@@ -35,10 +42,19 @@ describe('config_check / config: sessions', () => {
   });
 
   it('reports the idle transaction under its database, with the password in its last statement redacted', async () => {
-    const result = await runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'config' }, target: db.options(), previous: null });
+    const result = await runAnalysis({
+      taskType: 'config_check',
+      params: { query_timeout: 60, analysis_target: 'config' },
+      target: db.options(),
+      previous: null,
+    });
 
     const [idle] = result.findings.filter((f) => f.check === 'config.idle_in_transaction' && f.object === db.name);
-    expect(idle).toMatchObject({ severity: 'info', object: db.name, recommendation: expect.stringContaining(`pg_terminate_backend(${holderPid})`) });
+    expect(idle).toMatchObject({
+      severity: 'info',
+      object: db.name,
+      recommendation: expect.stringContaining(`pg_terminate_backend(${holderPid})`),
+    });
     const sessions = idle.evidence.sessions as Array<{ pid: number; idle_seconds: number; query: string }>;
     const held = sessions.find((s) => s.pid === holderPid)!;
     expect(held.idle_seconds).toBeGreaterThanOrEqual(15);

@@ -165,7 +165,9 @@ describe('config_check / config', () => {
         {
           check: 'config.file_settings_error',
           reason: expect.stringContaining('pg_file_settings'),
-          enable: `GRANT SELECT ON pg_catalog.pg_file_settings TO ${role}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_show_all_file_settings() TO ${role};`,
+          enable:
+            `GRANT SELECT ON pg_catalog.pg_file_settings TO ${role}; GRANT EXECUTE ON FUNCTION ` +
+            `pg_catalog.pg_show_all_file_settings() TO ${role};`,
         },
       ]);
       // Everything else still runs: settings are readable through pg_read_all_settings.

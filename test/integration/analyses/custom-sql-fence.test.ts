@@ -86,7 +86,8 @@ describe('the custom_sql fence', () => {
 
   it('refuses a PL/pgSQL function whatever its volatility label, before planning could run it', async () => {
     await expect(run("select harmless_label() where 'a' = 'a'")).rejects.toThrow(
-      "Function public.harmless_label is not allowed: it is written in plpgsql, whose body cannot be checked; only built-in functions, read-only extensions' functions and SQL functions are run",
+      'Function public.harmless_label is not allowed: it is written in plpgsql, whose body cannot be ' +
+        "checked; only built-in functions, read-only extensions' functions and SQL functions are run",
     );
     expect(await leakedTables()).toEqual([]);
   });
@@ -108,7 +109,8 @@ describe('the custom_sql fence', () => {
   it('refuses a listed function hidden in a view, by what the view runs', async () => {
     expect(await checkCustomSql('select * from xid_view')).toMatchObject({ ok: true });
     await expect(run('select * from xid_view')).rejects.toThrow(
-      'Function pg_catalog.txid_current is not allowed: it assigns a transaction id, which is consumed even when rolled back',
+      'Function pg_catalog.txid_current is not allowed: it assigns a transaction id, which is consumed even ' +
+        'when rolled back',
     );
   });
 
@@ -120,20 +122,25 @@ describe('the custom_sql fence', () => {
 
   it('refuses a volatile built-in that is not known to only read', async () => {
     await expect(run('select pg_export_snapshot()')).rejects.toThrow(
-      'Function pg_catalog.pg_export_snapshot is not allowed: it is volatile and not one of the built-ins known to only read',
+      'Function pg_catalog.pg_export_snapshot is not allowed: it is volatile and not one of the built-ins ' +
+        'known to only read',
     );
   });
 
-  it('runs ordinary reads: random(), clock_timestamp(), joins, CTEs, aggregates, views and SQL functions that only read', async () => {
-    const result = await run(`
+  it(
+    'runs ordinary reads: random(), clock_timestamp(), joins, CTEs, aggregates, views and SQL functions that ' +
+      'only read',
+    async () => {
+      const result = await run(`
       with recent as (select id, at from docs where at > 90)
       select count(*) as n, max(r.at) as newest, random() < 2 as dice, clock_timestamp() is not null as clock,
              (select docs from doc_stats) as total, doc_count() as counted
       from recent r join docs d using (id)`);
-    expect(result.data?.rows).toEqual([['10', 100, true, true, '100', '100']]);
-    // amcheck's plain check takes only an AccessShareLock and is allowed; its parent check is not.
-    expect((await run("select bt_index_check('docs_pkey')")).data?.row_count).toBe(1);
-  });
+      expect(result.data?.rows).toEqual([['10', 100, true, true, '100', '100']]);
+      // amcheck's plain check takes only an AccessShareLock and is allowed; its parent check is not.
+      expect((await run("select bt_index_check('docs_pkey')")).data?.row_count).toBe(1);
+    },
+  );
 
   it('accepts every catalog query that the analyses themselves run, except the server-log file readers', async () => {
     const harvested = await harvestAnalysisQueries();

@@ -28,7 +28,11 @@ afterAll(async () => {
   await root.end();
 });
 
-function runStatement(customSql: string, extra: { max_rows?: number; query_timeout?: number } = {}, target = db.options()) {
+function runStatement(
+  customSql: string,
+  extra: { max_rows?: number; query_timeout?: number } = {},
+  target = db.options(),
+) {
   return runAnalysis({
     taskType: 'custom_sql',
     params: { query_timeout: 60, analysis_target: 'queries', custom_sql: customSql, ...extra },
@@ -73,12 +77,19 @@ describe('custom_sql', () => {
 
   it('returns data and no findings in the review result', async () => {
     const result = await runStatement('select 1 as one');
-    expect(result).toMatchObject({ task_type: 'custom_sql', findings: [], not_assessable: [], summary: { critical: 0, warning: 0, info: 0, not_assessable: 0 } });
+    expect(result).toMatchObject({
+      task_type: 'custom_sql',
+      findings: [],
+      not_assessable: [],
+      summary: { critical: 0, warning: 0, info: 0, not_assessable: 0 },
+    });
     expect(result.data?.rows).toEqual([[1]]);
   });
 
   it('runs the spec example and sees its own active session', async () => {
-    const result = await runStatement("SELECT usename, count(*) FROM pg_stat_activity WHERE state = 'active' GROUP BY usename;");
+    const result = await runStatement(
+      "SELECT usename, count(*) FROM pg_stat_activity WHERE state = 'active' GROUP BY usename;",
+    );
     expect(result.data?.columns).toEqual([
       { name: 'usename', type: 'name' },
       { name: 'count', type: 'int8' },
@@ -103,7 +114,10 @@ describe('custom_sql', () => {
 
   it('never produces a huge result in full: a billion-row statement returns its first rows at once', async () => {
     const started = performance.now();
-    const result = await runStatement('select generate_series(1, 1000000000) as n', { max_rows: 10, query_timeout: 30 });
+    const result = await runStatement('select generate_series(1, 1000000000) as n', {
+      max_rows: 10,
+      query_timeout: 30,
+    });
     expect(result.data).toMatchObject({ row_count: 10, truncated: true });
     expect(performance.now() - started).toBeLessThan(10_000);
   });
@@ -115,16 +129,24 @@ describe('custom_sql', () => {
   });
 
   it('refuses a SQL function whose body changes a setting, by what its body calls', async () => {
-    await expect(runStatement('select leave_mark()')).rejects.toThrow('Function pg_catalog.set_config is not allowed: it changes settings');
+    await expect(runStatement('select leave_mark()')).rejects.toThrow(
+      'Function pg_catalog.set_config is not allowed: it changes settings',
+    );
   });
 
   it("rolls the transaction back, so the review's own settings do not outlive the statement", async () => {
     const sql = openTarget(db.options());
     try {
       const params = { query_timeout: 60 };
-      const before = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('bytea_output') as output, pg_backend_pid()" });
+      const before = await runCustomSql(sql, {
+        ...params,
+        custom_sql: "select current_setting('bytea_output') as output, pg_backend_pid()",
+      });
       await sql.unsafe("set bytea_output = 'escape'");
-      const after = await runCustomSql(sql, { ...params, custom_sql: "select current_setting('bytea_output') as output, pg_backend_pid()" });
+      const after = await runCustomSql(sql, {
+        ...params,
+        custom_sql: "select current_setting('bytea_output') as output, pg_backend_pid()",
+      });
       const [[, reviewedIn]] = before.data.rows;
       const [[during, readIn]] = after.data.rows;
       // Inside the review its own setting holds; the same session keeps its own after it.
@@ -137,8 +159,12 @@ describe('custom_sql', () => {
   });
 
   it('refuses a statement that is not a read before it reaches the database, with the reason', async () => {
-    await expect(runStatement('update events set id = 2')).rejects.toThrow('Only read statements are allowed; found UPDATE');
-    await expect(runStatement("select pg_read_file('postgresql.conf')")).rejects.toThrow(/^Function pg_read_file is not allowed/);
+    await expect(runStatement('update events set id = 2')).rejects.toThrow(
+      'Only read statements are allowed; found UPDATE',
+    );
+    await expect(runStatement("select pg_read_file('postgresql.conf')")).rejects.toThrow(
+      /^Function pg_read_file is not allowed/,
+    );
   });
 
   it('cancels a statement that runs past query_timeout on the server, with a readable message', async () => {
@@ -146,9 +172,14 @@ describe('custom_sql', () => {
     const sql = openTarget(db.options({ statementTimeoutSeconds: 30 }));
     const started = performance.now();
     try {
-      const error = await runCustomSql(sql, { query_timeout: 1, custom_sql: 'select count(*) from (select generate_series(1, 10000000000::int8)) s' }).catch((e: unknown) => e);
+      const error = await runCustomSql(sql, {
+        query_timeout: 1,
+        custom_sql: 'select count(*) from (select generate_series(1, 10000000000::int8)) s',
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toBe('The statement was cancelled: canceling statement due to statement timeout (query_timeout is 1 s)');
+      expect((error as Error).message).toBe(
+        'The statement was cancelled: canceling statement due to statement timeout (query_timeout is 1 s)',
+      );
       expect(((error as Error).cause as { code?: string }).code).toBe('57014');
       expect(performance.now() - started).toBeLessThan(5_000);
     } finally {
@@ -157,22 +188,38 @@ describe('custom_sql', () => {
   });
 
   it('fails the review past a 1 s query_timeout and leaves no statement running', async () => {
-    await expect(runStatement('select count(*) from (select generate_series(1, 10000000000::int8)) s', { query_timeout: 1 })).rejects.toThrow(/query_timeout.*1 s/);
-    await expect.poll(
-      async () => (await db.admin`select count(*)::int as n from pg_stat_activity where datname = ${db.name} and application_name = 'pg-reviewer' and state = 'active'`)[0].n,
-      { timeout: 5_000, interval: 200 },
-    ).toBe(0);
+    await expect(
+      runStatement('select count(*) from (select generate_series(1, 10000000000::int8)) s', { query_timeout: 1 }),
+    ).rejects.toThrow(/query_timeout.*1 s/);
+    await expect
+      .poll(
+        async () =>
+          (
+            await db.admin`select count(*)::int as n from pg_stat_activity where datname = ${db.name} and application_name = 'pg-reviewer' and state = 'active'`
+          )[0].n,
+        { timeout: 5_000, interval: 200 },
+      )
+      .toBe(0);
   });
 
   it("reports the statement's own error, not the aborted transaction after it, and the connection stays usable", async () => {
     const sql = openTarget(db.options());
     try {
       const params = { query_timeout: 60 };
-      await expect(runCustomSql(sql, { ...params, custom_sql: 'select * from no_such_table -- a trailing comment' })).rejects.toThrow('relation "no_such_table" does not exist');
-      await expect(runCustomSql(sql, { ...params, custom_sql: 'show no_such.setting' })).rejects.toThrow('unrecognized configuration parameter "no_such.setting"');
+      await expect(
+        runCustomSql(sql, { ...params, custom_sql: 'select * from no_such_table -- a trailing comment' }),
+      ).rejects.toThrow('relation "no_such_table" does not exist');
+      await expect(runCustomSql(sql, { ...params, custom_sql: 'show no_such.setting' })).rejects.toThrow(
+        'unrecognized configuration parameter "no_such.setting"',
+      );
       const after = await runCustomSql(sql, { ...params, custom_sql: 'select 2 as two -- a trailing comment' });
       expect(after.data).toMatchObject({ columns: [{ name: 'two', type: 'int4' }], rows: [[2]] });
-      expect(after.server).toMatchObject({ database: db.name, current_user: 'postgres', is_superuser: true, version_num: expect.any(Number) });
+      expect(after.server).toMatchObject({
+        database: db.name,
+        current_user: 'postgres',
+        is_superuser: true,
+        version_num: expect.any(Number),
+      });
     } finally {
       await sql.end();
     }
@@ -182,6 +229,8 @@ describe('custom_sql', () => {
     const target = db.options({ username: monitorRole, password: monitorPassword });
     const stats = await runStatement('select count(*) from pg_stat_activity', {}, target);
     expect(stats.data?.row_count).toBe(1);
-    await expect(runStatement('select * from events', {}, target)).rejects.toThrow(/permission denied for table events/);
+    await expect(runStatement('select * from events', {}, target)).rejects.toThrow(
+      /permission denied for table events/,
+    );
   });
 });

@@ -16,7 +16,12 @@ const password = 'reviewer-password';
 let db: TargetDatabase;
 
 const review = (target: AnalysisTarget, options: TargetOptions, previous: PreviousRun | null = null) =>
-  runAnalysis({ taskType: 'log_analysis', params: { query_timeout: 60, analysis_target: target }, target: options, previous });
+  runAnalysis({
+    taskType: 'log_analysis',
+    params: { query_timeout: 60, analysis_target: target },
+    target: options,
+    previous,
+  });
 const as = (username: string) => db.options({ username, password });
 const coverageOf = (result: ReviewResult) => result.findings.find((f) => f.check === 'logs.coverage');
 
@@ -45,8 +50,15 @@ describe('log_analysis without the privileges to read the log', () => {
     expect(result.findings).toEqual([]);
     // One reason, one entry: it lists every log check that could not run.
     expect(result.not_assessable).toHaveLength(1);
-    expect([...(result.not_assessable[0].checks ?? [])].sort()).toEqual(logChecks.filter((c) => c.targets.includes('logs')).map((c) => c.id).sort());
-    expect(result.not_assessable[0].enable).toBe(`GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${monitorOnly};`);
+    expect([...(result.not_assessable[0].checks ?? [])].sort()).toEqual(
+      logChecks
+        .filter((c) => c.targets.includes('logs'))
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(result.not_assessable[0].enable).toBe(
+      `GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${monitorOnly};`,
+    );
     expect(result.summary.not_assessable).toBe(result.not_assessable.length);
   });
 
@@ -54,8 +66,12 @@ describe('log_analysis without the privileges to read the log', () => {
     const result = await review('security', as(noPrivileges));
     expect(result.findings).toEqual([]);
     expect(result.not_assessable).toHaveLength(1);
-    expect(result.not_assessable[0].checks ?? [result.not_assessable[0].check]).toHaveLength(logChecks.filter((c) => c.targets.includes('security')).length);
-    expect(result.not_assessable[0].enable).toBe(`GRANT pg_monitor TO ${noPrivileges}; GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${noPrivileges};`);
+    expect(result.not_assessable[0].checks ?? [result.not_assessable[0].check]).toHaveLength(
+      logChecks.filter((c) => c.targets.includes('security')).length,
+    );
+    expect(result.not_assessable[0].enable).toBe(
+      `GRANT pg_monitor TO ${noPrivileges}; GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${noPrivileges};`,
+    );
   });
 
   it('reads the log once pg_monitor and EXECUTE on pg_read_file are granted', async () => {
@@ -91,7 +107,9 @@ describe('log_analysis on a log holding bytes that are not UTF-8', () => {
   it('still reads the entry when pg_read_binary_file may be used, and skips nothing', async () => {
     const result = await review('logs', db.options(), asPrevious(baseline));
     expect(coverageOf(result)?.evidence.unreadable_bytes).toBe(0);
-    const error = result.findings.find((f) => f.check === 'logs.frequent_errors' && f.title === 'ERROR: invalid input syntax for type integer: ...');
+    const error = result.findings.find(
+      (f) => f.check === 'logs.frequent_errors' && f.title === 'ERROR: invalid input syntax for type integer: ...',
+    );
     expect((error?.evidence.databases as Record<string, number>)[latin]).toBe(1);
   });
 

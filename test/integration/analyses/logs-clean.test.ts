@@ -9,10 +9,16 @@ let logsRun: ReviewResult;
 let securityRun: ReviewResult;
 
 const review = (target: AnalysisTarget, previous: PreviousRun | null) =>
-  runAnalysis({ taskType: 'log_analysis', params: { query_timeout: 60, analysis_target: target }, target: db.options(), previous });
+  runAnalysis({
+    taskType: 'log_analysis',
+    params: { query_timeout: 60, analysis_target: target },
+    target: db.options(),
+    previous,
+  });
 
 /** The log is shared by the whole cluster: a finding is about this database if it names it. */
-const mentionsThisDatabase = (f: Finding) => f.object === db.name || Number((f.evidence.databases as Record<string, number> | undefined)?.[db.name] ?? 0) > 0;
+const mentionsThisDatabase = (f: Finding) =>
+  f.object === db.name || Number((f.evidence.databases as Record<string, number> | undefined)?.[db.name] ?? 0) > 0;
 
 beforeAll(async () => {
   db = await createTargetDatabase('logs_clean');
@@ -38,7 +44,10 @@ describe('log_analysis on a database that does nothing wrong', () => {
   it('still reports what it read, as info', () => {
     for (const result of [logsRun, securityRun]) {
       expect(result.not_assessable).toEqual([]);
-      expect(result.findings.find((f) => f.check === 'logs.coverage')).toMatchObject({ severity: 'info', evidence: { first_run: false } });
+      expect(result.findings.find((f) => f.check === 'logs.coverage')).toMatchObject({
+        severity: 'info',
+        evidence: { first_run: false },
+      });
     }
   });
 });

@@ -107,7 +107,8 @@ beforeAll(async () => {
   // Statements over the extended protocol: every run logs parse, bind and execute lines.
   writeFileSync(
     PGBENCH_SCRIPT,
-    '\\set aid random(1, 1000)\nselect abalance from accounts where aid = :aid;\nupdate accounts set abalance = abalance + 1 where aid = :aid;\n',
+    '\\set aid random(1, 1000)\nselect abalance from accounts where aid = :aid;\nupdate accounts set ' +
+      'abalance = abalance + 1 where aid = :aid;\n',
   );
   pgbench(cluster, [
     '-n',
@@ -352,16 +353,19 @@ describe('log analysis at pgBadger depth, on a log a real server wrote in three 
     });
   });
 
-  it('escalates repeated failed logins from one host to a critical finding, the host read from the connection line', () => {
-    perFormat((findings) => {
-      expect(one(findings, 'logs.auth_failures', 'victim@127.0.0.1').evidence.count).toBe(PLANTED.failedLogins);
-      expect(one(findings, 'logs.brute_force_host', 'host:127.0.0.1')).toMatchObject({
-        severity: 'critical',
-        evidence: { count: PLANTED.failedLogins, users: { victim: PLANTED.failedLogins } },
+  it(
+    'escalates repeated failed logins from one host to a critical finding, the host read from the connection ' + 'line',
+    () => {
+      perFormat((findings) => {
+        expect(one(findings, 'logs.auth_failures', 'victim@127.0.0.1').evidence.count).toBe(PLANTED.failedLogins);
+        expect(one(findings, 'logs.brute_force_host', 'host:127.0.0.1')).toMatchObject({
+          severity: 'critical',
+          evidence: { count: PLANTED.failedLogins, users: { victim: PLANTED.failedLogins } },
+        });
+        expect(one(findings, 'logs.brute_force_user', 'role:victim').severity).toBe('critical');
       });
-      expect(one(findings, 'logs.brute_force_user', 'role:victim').severity).toBe('critical');
-    });
-  });
+    },
+  );
 
   it('reports warnings, errors and archive failures', () => {
     const failures = new Set<number>();

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
 import type { LogPosition } from '../../../lib/analyses/logs/log-position.js';
 import type { AnalysisTarget, Finding, PreviousRun, ReviewResult } from '../../../lib/analyses/types.js';
-import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase, waitForLog } from '../../helpers/target-db.js';
+import {
+  createTargetDatabase,
+  targetAdmin,
+  targetPort,
+  type TargetDatabase,
+  waitForLog,
+} from '../../helpers/target-db.js';
 import { asPrevious, findingsOf } from '../../helpers/findings.js';
 
 let db: TargetDatabase;
@@ -14,8 +20,14 @@ let logsRun: ReviewResult;
 let securityRun: ReviewResult;
 
 const review = (target: AnalysisTarget, previous: PreviousRun | null) =>
-  runAnalysis({ taskType: 'log_analysis', params: { query_timeout: 60, analysis_target: target }, target: db.options(), previous });
-const inMyDatabase = (f: Finding) => Number((f.evidence.databases as Record<string, number> | undefined)?.[db.name] ?? 0);
+  runAnalysis({
+    taskType: 'log_analysis',
+    params: { query_timeout: 60, analysis_target: target },
+    target: db.options(),
+    previous,
+  });
+const inMyDatabase = (f: Finding) =>
+  Number((f.evidence.databases as Record<string, number> | undefined)?.[db.name] ?? 0);
 const positionOf = (result: ReviewResult) => result.state['logs.position'] as LogPosition;
 
 async function fails(query: Promise<unknown>): Promise<void> {
@@ -33,8 +45,14 @@ async function plantDeadlock(): Promise<void> {
     await a`update accounts set balance = 1 where id = 1`;
     await b`update accounts set balance = 2 where id = 2`;
     // Opposite order: the server finds the cycle after deadlock_timeout (200 ms) and aborts one side.
-    const first = a`update accounts set balance = 1 where id = 2`.then(() => 'ok', () => 'aborted');
-    const second = b`update accounts set balance = 2 where id = 1`.then(() => 'ok', () => 'aborted');
+    const first = a`update accounts set balance = 1 where id = 2`.then(
+      () => 'ok',
+      () => 'aborted',
+    );
+    const second = b`update accounts set balance = 2 where id = 1`.then(
+      () => 'ok',
+      () => 'aborted',
+    );
     expect((await Promise.all([first, second])).sort()).toEqual(['aborted', 'ok']);
   } finally {
     await a`rollback`;
@@ -85,7 +103,16 @@ async function plantTempFile(): Promise<void> {
 }
 
 async function plantFailedLogin(): Promise<void> {
-  const intruder = postgres({ host: '127.0.0.1', port: targetPort, username: role, password: 'not-the-password', database: db.name, max: 1, connect_timeout: 5, onnotice: () => {} });
+  const intruder = postgres({
+    host: '127.0.0.1',
+    port: targetPort,
+    username: role,
+    password: 'not-the-password',
+    database: db.name,
+    max: 1,
+    connect_timeout: 5,
+    onnotice: () => {},
+  });
   try {
     await fails(intruder`select 1`);
   } finally {
@@ -136,7 +163,11 @@ describe('log_analysis on a database with planted problems', () => {
 
   it('reports the planted errors, each three times in this database, normalized', () => {
     const errors = findingsOf(logsRun, 'logs.frequent_errors');
-    for (const title of ['ERROR: division by zero', 'ERROR: relation "..." does not exist', 'ERROR: syntax error at or near "..."']) {
+    for (const title of [
+      'ERROR: division by zero',
+      'ERROR: relation "..." does not exist',
+      'ERROR: syntax error at or near "..."',
+    ]) {
       const finding = errors.find((f) => f.title === title);
       expect(finding, title).toBeDefined();
       expect(finding?.severity).toBe('info');
@@ -156,7 +187,9 @@ describe('log_analysis on a database with planted problems', () => {
     // The planted wait, and maybe the deadlock's: whether the side whose check at deadlock_timeout
     // finds no cycle yet logs a wait of its own depends on which backend checks first.
     expect(counts['logs.lock_waits']).toBeGreaterThanOrEqual(1);
-    expect(findingsOf(logsRun, 'logs.statement_timeouts').find((f) => f.object === db.name)?.evidence.sample_statement).toBe('select pg_sleep(?)');
+    expect(
+      findingsOf(logsRun, 'logs.statement_timeouts').find((f) => f.object === db.name)?.evidence.sample_statement,
+    ).toBe('select pg_sleep(?)');
   });
 
   it('lists the slow statement with its duration, normalized', () => {
@@ -175,7 +208,10 @@ describe('log_analysis on a database with planted problems', () => {
 
   it('reports the failed login under the security target, keyed by the role', () => {
     const failure = findingsOf(securityRun, 'logs.auth_failures').find((f) => f.object === role);
-    expect(failure).toMatchObject({ severity: 'warning', evidence: { kinds: { 'password authentication failed': 1 } } });
+    expect(failure).toMatchObject({
+      severity: 'warning',
+      evidence: { kinds: { 'password authentication failed': 1 } },
+    });
     expect(JSON.stringify(securityRun)).not.toContain('not-the-password');
     expect(findingsOf(securityRun, 'logs.frequent_errors')).toEqual([]);
   });
@@ -187,15 +223,22 @@ describe('log_analysis on a database with planted problems', () => {
 
     const before = positionOf(logsRun).files;
     const now = positionOf(second).files;
-    const grown = Object.entries(now).filter(([name, p]) => before[name] !== undefined && p.offset > before[name].offset);
+    const grown = Object.entries(now).filter(
+      ([name, p]) => before[name] !== undefined && p.offset > before[name].offset,
+    );
     const added = Object.keys(now).filter((name) => before[name] === undefined);
     expect(grown.length + added.length).toBeGreaterThan(0);
-    for (const [name, p] of Object.entries(now)) if (before[name] && p.head === before[name].head) expect(p.offset).toBeGreaterThanOrEqual(before[name].offset);
+    for (const [name, p] of Object.entries(now))
+      if (before[name] && p.head === before[name].head) expect(p.offset).toBeGreaterThanOrEqual(before[name].offset);
 
-    const divisionByZero = findingsOf(second, 'logs.frequent_errors').find((f) => f.title === 'ERROR: division by zero');
+    const divisionByZero = findingsOf(second, 'logs.frequent_errors').find(
+      (f) => f.title === 'ERROR: division by zero',
+    );
     expect(divisionByZero ? inMyDatabase(divisionByZero) : 0).toBe(0);
     expect(findingsOf(second, 'logs.deadlocks').find((f) => f.object === db.name)).toBeUndefined();
-    const missing = findingsOf(second, 'logs.frequent_errors').find((f) => f.title === 'ERROR: relation "..." does not exist');
+    const missing = findingsOf(second, 'logs.frequent_errors').find(
+      (f) => f.title === 'ERROR: relation "..." does not exist',
+    );
     expect(inMyDatabase(missing!)).toBe(1);
     expect(second.changes.previous_execution_id).toBe(2);
     expect(second.findings.find((f) => f.check === 'logs.coverage')?.evidence.first_run).toBe(false);

@@ -22,8 +22,19 @@ describe('config_check / performance: sessions blocked right now', () => {
     await db.admin`create table account (id int primary key, balance int)`;
     await db.admin`insert into account values (1, 100)`;
 
-    client = postgres({ host: '127.0.0.1', port: targetPort, username: 'postgres', database: db.name, max: 3, onnotice: () => {} });
-    const [holder, passwordWaiter, longWaiter] = await Promise.all([client.reserve(), client.reserve(), client.reserve()]);
+    client = postgres({
+      host: '127.0.0.1',
+      port: targetPort,
+      username: 'postgres',
+      database: db.name,
+      max: 3,
+      onnotice: () => {},
+    });
+    const [holder, passwordWaiter, longWaiter] = await Promise.all([
+      client.reserve(),
+      client.reserve(),
+      client.reserve(),
+    ]);
     for (const [name, session] of Object.entries({ holder, passwordWaiter, longWaiter })) {
       const [{ pid }] = await session`select pg_backend_pid() as pid`;
       pids[name as keyof typeof pids] = pid;
@@ -34,14 +45,22 @@ describe('config_check / performance: sessions blocked right now', () => {
     await holder.unsafe(`alter role ${role} password '${secrets[0]}'`);
     // Two sessions queue behind it: one changing the same password, one with a very long statement.
     pending.push(passwordWaiter.unsafe(`alter role ${role} password '${secrets[1]}'`).catch(() => undefined));
-    pending.push(longWaiter.unsafe(`update account set balance = balance + 1 where id = 1 ${longComment}`).catch(() => undefined));
+    pending.push(
+      longWaiter.unsafe(`update account set balance = balance + 1 where id = 1 ${longComment}`).catch(() => undefined),
+    );
 
     for (let i = 0; i < 100; i++) {
-      const [row] = await admin`select count(*)::int as n from pg_stat_activity where pid in (${pids.passwordWaiter}, ${pids.longWaiter}) and wait_event_type = 'Lock'`;
+      const [row] =
+        await admin`select count(*)::int as n from pg_stat_activity where pid in (${pids.passwordWaiter}, ${pids.longWaiter}) and wait_event_type = 'Lock'`;
       if (row.n === 2) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    result = await runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'performance' }, target: db.options(), previous: null });
+    result = await runAnalysis({
+      taskType: 'config_check',
+      params: { query_timeout: 60, analysis_target: 'performance' },
+      target: db.options(),
+      previous: null,
+    });
 
     await holder`rollback`;
     await Promise.all(pending);
@@ -56,7 +75,11 @@ describe('config_check / performance: sessions blocked right now', () => {
 
   it('reports both waiting sessions under their database, with the blocker identified', () => {
     const [blocked] = result.findings.filter((f) => f.check === 'performance.blocked_sessions' && f.object === db.name);
-    expect(blocked).toMatchObject({ severity: 'info', object: db.name, recommendation: expect.stringContaining(`pg_terminate_backend(${pids.holder})`) });
+    expect(blocked).toMatchObject({
+      severity: 'info',
+      object: db.name,
+      recommendation: expect.stringContaining(`pg_terminate_backend(${pids.holder})`),
+    });
     const waiting = blocked.evidence.waiting_sessions as Array<{ pid: number; blocked_by: number[] }>;
     expect(waiting.map((w) => w.pid).sort()).toEqual([pids.passwordWaiter, pids.longWaiter].sort());
     expect(waiting.every((w) => w.blocked_by.includes(pids.holder))).toBe(true);

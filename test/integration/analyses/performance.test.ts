@@ -86,87 +86,94 @@ describe('config_check / performance', () => {
     });
   });
 
-  describe('on a database with a working set larger than its cache, temporary files, a deadlock and failing transactions', () => {
-    let db: TargetDatabase;
-    let result: ReviewResult;
+  describe(
+    'on a database with a working set larger than its cache, temporary files, a deadlock and failing ' + 'transactions',
+    () => {
+      let db: TargetDatabase;
+      let result: ReviewResult;
 
-    beforeAll(async () => {
-      db = await createTargetDatabase('cfg_perf_planted');
-      const client = plantingClient(db, 2);
-      // 67 MB table: bigger than a quarter of shared_buffers (128 MB), so sequential scans use a small
-      // ring buffer and nearly every block counts as a read.
-      await client`create table big as select g as id, repeat('x', 100) as pad from generate_series(1, 500000) g`;
-      await client`select count(*) from big`;
-      await client`select count(*) from big`;
-      // A sort larger than work_mem spills to a temporary file.
-      await client.begin(async (tx) => {
-        await tx`set local work_mem = '64kB'`;
-        await tx`select count(*) from (select id from big order by pad desc, id desc limit 400000) s`;
+      beforeAll(async () => {
+        db = await createTargetDatabase('cfg_perf_planted');
+        const client = plantingClient(db, 2);
+        // 67 MB table: bigger than a quarter of shared_buffers (128 MB), so sequential scans use a small
+        // ring buffer and nearly every block counts as a read.
+        await client`create table big as select g as id, repeat('x', 100) as pad from generate_series(1, 500000) g`;
+        await client`select count(*) from big`;
+        await client`select count(*) from big`;
+        // A sort larger than work_mem spills to a temporary file.
+        await client.begin(async (tx) => {
+          await tx`set local work_mem = '64kB'`;
+          await tx`select count(*) from (select id from big order by pad desc, id desc limit 400000) s`;
+        });
+        await plantDeadlock(client);
+        // 1,200 failed statements: each is a rolled-back transaction.
+        for (let i = 0; i < 1200; i++) await client`select 1 / 0`.catch(() => undefined);
+        await client.end();
+        await waitForDatabaseStats(db, (row) => row.temp_files > 0 && row.deadlocks > 0 && row.xact_rollback >= 1200);
+        result = await reviewPerformance(db);
+      }, 120_000);
+
+      afterAll(async () => {
+        await db?.drop();
       });
-      await plantDeadlock(client);
-      // 1,200 failed statements: each is a rolled-back transaction.
-      for (let i = 0; i < 1200; i++) await client`select 1 / 0`.catch(() => undefined);
-      await client.end();
-      await waitForDatabaseStats(db, (row) => row.temp_files > 0 && row.deadlocks > 0 && row.xact_rollback >= 1200);
-      result = await reviewPerformance(db);
-    }, 120_000);
 
-    afterAll(async () => {
-      await db?.drop();
-    });
-
-    it('rates a table cache hit ratio far below 99% over tens of thousands of reads a warning and names the table read most', async () => {
-      const [hit] = findingsOf(result, 'performance.table_cache_hit_ratio');
-      expect(hit).toMatchObject({ severity: 'warning', object: db.name, evidence: { window: 'stats_reset' } });
-      expect(hit.evidence.hit_percent as number).toBeLessThan(90);
-      expect((hit.evidence.most_read as Array<{ relation: string }>)[0].relation).toBe('public.big');
-    });
-
-    it('reports the temporary files written, as info', async () => {
-      expect(findingsOf(result, 'performance.temp_files')).toMatchObject([
-        { severity: 'info', object: db.name, evidence: { temp_files: expect.any(Number) } },
-      ]);
-    });
-
-    it('reports the deadlock found on a first review as info, counted since statistics were reset', async () => {
-      const [deadlock] = findingsOf(result, 'performance.deadlocks');
-      expect(deadlock).toMatchObject({
-        severity: 'info',
-        object: db.name,
-        evidence: { value: 1, window: 'stats_reset' },
-      });
-      expect(deadlock.title).toContain('since statistics were reset');
-    });
-
-    it('warns about a deadlock since the previous review, then drops the finding when none happened since', async () => {
-      const client = plantingClient(db, 2);
-      await plantDeadlock(client);
-      await client.end();
-      await waitForDatabaseStats(db, (row) => row.deadlocks >= 2);
-      const second = await reviewPerformance(db, null, result);
-      const [deadlock] = findingsOf(second, 'performance.deadlocks');
-      expect(deadlock).toMatchObject({
-        severity: 'warning',
-        object: db.name,
-        evidence: { value: 1, window: 'previous_review' },
-      });
-      expect(deadlock.title).toContain('since the previous review');
-      // The failing statements were before the previous review: too few transactions since to judge.
-      expect(findingsOf(second, 'performance.rollback_ratio')).toEqual([]);
-
-      const third = await reviewPerformance(db, null, second);
-      expect(findingsOf(third, 'performance.deadlocks')).toEqual([]);
-      expect(third.changes.resolved).toContainEqual(
-        expect.objectContaining({ check: 'performance.deadlocks', object: db.name }),
+      it(
+        'rates a table cache hit ratio far below 99% over tens of thousands of reads a warning and names the ' +
+          'table read most',
+        async () => {
+          const [hit] = findingsOf(result, 'performance.table_cache_hit_ratio');
+          expect(hit).toMatchObject({ severity: 'warning', object: db.name, evidence: { window: 'stats_reset' } });
+          expect(hit.evidence.hit_percent as number).toBeLessThan(90);
+          expect((hit.evidence.most_read as Array<{ relation: string }>)[0].relation).toBe('public.big');
+        },
       );
-    });
 
-    it('rates a commit ratio below 80% critical', async () => {
-      const [rollbacks] = findingsOf(result, 'performance.rollback_ratio');
-      expect(rollbacks).toMatchObject({ severity: 'critical', object: db.name });
-      expect(rollbacks.evidence.rollbacks as number).toBeGreaterThanOrEqual(1200);
-    });
-  });
+      it('reports the temporary files written, as info', async () => {
+        expect(findingsOf(result, 'performance.temp_files')).toMatchObject([
+          { severity: 'info', object: db.name, evidence: { temp_files: expect.any(Number) } },
+        ]);
+      });
+
+      it('reports the deadlock found on a first review as info, counted since statistics were reset', async () => {
+        const [deadlock] = findingsOf(result, 'performance.deadlocks');
+        expect(deadlock).toMatchObject({
+          severity: 'info',
+          object: db.name,
+          evidence: { value: 1, window: 'stats_reset' },
+        });
+        expect(deadlock.title).toContain('since statistics were reset');
+      });
+
+      it('warns about a deadlock since the previous review, then drops the finding when none happened since', async () => {
+        const client = plantingClient(db, 2);
+        await plantDeadlock(client);
+        await client.end();
+        await waitForDatabaseStats(db, (row) => row.deadlocks >= 2);
+        const second = await reviewPerformance(db, null, result);
+        const [deadlock] = findingsOf(second, 'performance.deadlocks');
+        expect(deadlock).toMatchObject({
+          severity: 'warning',
+          object: db.name,
+          evidence: { value: 1, window: 'previous_review' },
+        });
+        expect(deadlock.title).toContain('since the previous review');
+        // The failing statements were before the previous review: too few transactions since to judge.
+        expect(findingsOf(second, 'performance.rollback_ratio')).toEqual([]);
+
+        const third = await reviewPerformance(db, null, second);
+        expect(findingsOf(third, 'performance.deadlocks')).toEqual([]);
+        expect(third.changes.resolved).toContainEqual(
+          expect.objectContaining({ check: 'performance.deadlocks', object: db.name }),
+        );
+      });
+
+      it('rates a commit ratio below 80% critical', async () => {
+        const [rollbacks] = findingsOf(result, 'performance.rollback_ratio');
+        expect(rollbacks).toMatchObject({ severity: 'critical', object: db.name });
+        expect(rollbacks.evidence.rollbacks as number).toBeGreaterThanOrEqual(1200);
+      });
+    },
+  );
 });
 
 /** Two transactions lock two rows in opposite order; the deadlock detector aborts one of them. */

@@ -95,29 +95,33 @@ describe('index advice proven by the planner with HypoPG', () => {
     await root.end();
   });
 
-  it('proposes one composite index for the two statements filtering orders by customer, with a CREATE INDEX CONCURRENTLY that runs', async () => {
-    const advice = adviceOf(first);
-    expect(advice.map((f) => f.object)).toEqual(['public.orders(customer_id, created_at)']);
-    const [finding] = advice;
-    expect(finding.recommendation).toBe(
-      'CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);',
-    );
-    expect(finding.evidence.method).toBe('hypopg');
-    expect(Number(finding.evidence.cost_after)).toBeLessThanOrEqual(Number(finding.evidence.cost_before) / 2);
-    const queryids = finding.evidence.queryids as string[];
-    expect(queryids).toEqual(
-      expect.arrayContaining([
-        await queryidOf(db, 'select * from orders where customer_id = $1'),
-        await queryidOf(db, 'select * from orders where customer_id = $1 order by'),
-      ]),
-    );
-    expect(finding.evidence.calls).toBeGreaterThanOrEqual(60);
-    expect(Number(finding.evidence.estimated_index_bytes)).toBeGreaterThan(0);
-    expect(finding.evidence.table_writes).toBeGreaterThanOrEqual(200000);
-    const statements = finding.evidence.statements as Array<{ plan_before: string; plan_after: string }>;
-    expect(statements[0].plan_before).toMatch(/Seq Scan on orders/);
-    expect(statements[0].plan_after).toMatch(/Index.*btree_orders_customer_id_created_at/);
-  });
+  it(
+    'proposes one composite index for the two statements filtering orders by customer, with a CREATE INDEX ' +
+      'CONCURRENTLY that runs',
+    async () => {
+      const advice = adviceOf(first);
+      expect(advice.map((f) => f.object)).toEqual(['public.orders(customer_id, created_at)']);
+      const [finding] = advice;
+      expect(finding.recommendation).toBe(
+        'CREATE INDEX CONCURRENTLY orders_customer_id_created_at_idx ON public.orders (customer_id, created_at);',
+      );
+      expect(finding.evidence.method).toBe('hypopg');
+      expect(Number(finding.evidence.cost_after)).toBeLessThanOrEqual(Number(finding.evidence.cost_before) / 2);
+      const queryids = finding.evidence.queryids as string[];
+      expect(queryids).toEqual(
+        expect.arrayContaining([
+          await queryidOf(db, 'select * from orders where customer_id = $1'),
+          await queryidOf(db, 'select * from orders where customer_id = $1 order by'),
+        ]),
+      );
+      expect(finding.evidence.calls).toBeGreaterThanOrEqual(60);
+      expect(Number(finding.evidence.estimated_index_bytes)).toBeGreaterThan(0);
+      expect(finding.evidence.table_writes).toBeGreaterThanOrEqual(200000);
+      const statements = finding.evidence.statements as Array<{ plan_before: string; plan_after: string }>;
+      expect(statements[0].plan_before).toMatch(/Seq Scan on orders/);
+      expect(statements[0].plan_after).toMatch(/Index.*btree_orders_customer_id_created_at/);
+    },
+  );
 
   it('plans the statement stored with a typed literal as `timestamptz $1` by rewriting it to a cast', async () => {
     const typed = await queryidOf(db, 'select count(*) from orders where created_at > timestamptz $1');

@@ -45,7 +45,10 @@ describe('query_analysis between two runs', () => {
   it('stores a bounded snapshot of the counters for the next run', async () => {
     await lookup(120);
     const first = await review(db, null);
-    const snapshot = first.state['queries.snapshot'] as { statements: Array<{ queryid: string; calls: number }>; dbid: number };
+    const snapshot = first.state['queries.snapshot'] as {
+      statements: Array<{ queryid: string; calls: number }>;
+      dbid: number;
+    };
     expect(snapshot.statements.length).toBeLessThanOrEqual(500);
     expect(snapshot.statements).toContainEqual(expect.objectContaining({ queryid: await lookupQueryid(), calls: 120 }));
     expect(findingsOf(first, 'queries.regression')).toEqual([]);
@@ -65,9 +68,15 @@ describe('query_analysis between two runs', () => {
     const [regression] = regressions;
     expect(regression.severity).toBe('warning');
     expect(regression.evidence).toMatchObject({ interval_calls: 110, baseline_calls: 120 });
-    expect(Number(regression.evidence.interval_mean_ms)).toBeGreaterThan(Number(regression.evidence.baseline_mean_ms) * 1.5);
-    expect(Number(regression.evidence.interval_mean_ms) - Number(regression.evidence.baseline_mean_ms)).toBeGreaterThanOrEqual(5);
-    expect(second.changes.new).toContainEqual(expect.objectContaining({ check: 'queries.regression', object: queryid }));
+    expect(Number(regression.evidence.interval_mean_ms)).toBeGreaterThan(
+      Number(regression.evidence.baseline_mean_ms) * 1.5,
+    );
+    expect(
+      Number(regression.evidence.interval_mean_ms) - Number(regression.evidence.baseline_mean_ms),
+    ).toBeGreaterThanOrEqual(5);
+    expect(second.changes.new).toContainEqual(
+      expect.objectContaining({ check: 'queries.regression', object: queryid }),
+    );
     expect(findingsOf(second, 'queries.stats_reset')).toEqual([]);
   });
 
@@ -90,13 +99,17 @@ describe('query_analysis between two runs', () => {
       select queryid::text as queryid from pg_stat_statements
        where dbid = (select oid from pg_database where datname = current_database()) and query = 'select pg_sleep($1)'`;
     expect(fresh.map((f) => f.object)).toContain(row.queryid);
-    expect(fresh.find((f) => f.object === row.queryid)!.evidence).toMatchObject({ interval_calls: 30, interval_rank: 1 });
+    expect(fresh.find((f) => f.object === row.queryid)!.evidence).toMatchObject({
+      interval_calls: 30,
+      interval_rank: 1,
+    });
   });
 
   it('reports queries.stats_reset, and no regression, when the counters were reset between runs', async () => {
     await lookup(120);
     const first = await review(db, null);
-    const [{ dbid }] = await db.admin`select oid::int8::text as dbid from pg_database where datname = current_database()`;
+    const [{ dbid }] =
+      await db.admin`select oid::int8::text as dbid from pg_database where datname = current_database()`;
     await db.admin`select pg_stat_statements_reset(0, ${dbid}::oid, 0)`;
     await db.admin`insert into items select g, md5(g::text) from generate_series(1, 100000) g`;
     await lookup(50);

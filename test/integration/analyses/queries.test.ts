@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
-import type { Finding, ReviewResult, TaskParams } from '../../../lib/analyses/types.js';
+import type { Finding, TaskParams } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
 import { findingsOf } from '../../helpers/findings.js';
 
@@ -9,9 +9,16 @@ import { findingsOf } from '../../helpers/findings.js';
 // time: everything here is planted in databases of this file, and the review reads only the
 // reviewed database's entries, so assertions look for our statements, not for exact lists.
 
-const params = (overrides: Partial<TaskParams> = {}): TaskParams => ({ query_timeout: 60, analysis_target: 'queries', ...overrides });
-const review = (db: TargetDatabase, overrides: Partial<TaskParams> = {}, login?: { username: string; password: string }) =>
-  runAnalysis({ taskType: 'query_analysis', params: params(overrides), target: db.options(login), previous: null });
+const params = (overrides: Partial<TaskParams> = {}): TaskParams => ({
+  query_timeout: 60,
+  analysis_target: 'queries',
+  ...overrides,
+});
+const review = (
+  db: TargetDatabase,
+  overrides: Partial<TaskParams> = {},
+  login?: { username: string; password: string },
+) => runAnalysis({ taskType: 'query_analysis', params: params(overrides), target: db.options(login), previous: null });
 
 async function queryidOf(db: TargetDatabase, textStart: string): Promise<string> {
   const [row] = await db.admin`
@@ -94,7 +101,8 @@ describe('query_analysis on a database with planted statements', () => {
 
   it("leaves out its own reads of pg_stat_statements and the reviewing role's catalog and log-file queries", async () => {
     // The reviewing role here is the planting superuser: what other review families run looks like this.
-    for (let i = 0; i < 30; i++) await db.admin`select name, size from pg_ls_logdir() order by modification desc limit 5`;
+    for (let i = 0; i < 30; i++)
+      await db.admin`select name, size from pg_ls_logdir() order by modification desc limit 5`;
     await review(db);
     const result = await review(db);
     const texts = result.findings.map((f) => String(f.evidence.query ?? ''));
@@ -158,7 +166,9 @@ describe('query_analysis where pg_stat_statements is missing or idle', () => {
     expect(result.findings).toEqual([]);
     expect(result.not_assessable.length).toBeGreaterThan(0);
     for (const entry of result.not_assessable) expect(entry.enable).toBe('CREATE EXTENSION pg_stat_statements;');
-    expect(result.not_assessable.flatMap((n) => n.checks ?? [n.check])).toEqual(expect.arrayContaining(['queries.slow', 'queries.regression', 'queries.top_statements']));
+    expect(result.not_assessable.flatMap((n) => n.checks ?? [n.check])).toEqual(
+      expect.arrayContaining(['queries.slow', 'queries.regression', 'queries.top_statements']),
+    );
   });
 
   it('finds nothing to warn about on a database with no workload', async () => {

@@ -7,11 +7,21 @@ import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../he
 import { findingsOf } from '../../helpers/findings.js';
 
 const reviewSecurity = (target: TargetOptions) =>
-  runAnalysis({ taskType: 'config_check', params: { query_timeout: 60, analysis_target: 'security' }, target, previous: null });
+  runAnalysis({
+    taskType: 'config_check',
+    params: { query_timeout: 60, analysis_target: 'security' },
+    target,
+    previous: null,
+  });
 
 // Checks about objects inside the reviewed database; the others (settings, roles, pg_hba.conf) are
 // server-wide and describe the shared test cluster, which deliberately allows trust and md5.
-const databaseScopedChecks = ['security.public_create_on_schema', 'security.security_definer_search_path', 'security.untrusted_languages', 'security.risky_extensions'];
+const databaseScopedChecks = [
+  'security.public_create_on_schema',
+  'security.security_definer_search_path',
+  'security.untrusted_languages',
+  'security.risky_extensions',
+];
 
 const suffix = () => randomBytes(4).toString('hex');
 
@@ -26,7 +36,8 @@ describe('config_check / security', () => {
   const monitorPassword = randomBytes(12).toString('hex');
 
   afterAll(async () => {
-    for (const role of [roles.viaMembership, roles.md5User, roles.monitor, roles.superuser]) await admin.unsafe(`drop role if exists ${role}`);
+    for (const role of [roles.viaMembership, roles.md5User, roles.monitor, roles.superuser])
+      await admin.unsafe(`drop role if exists ${role}`);
     await admin.end();
   });
 
@@ -45,7 +56,9 @@ describe('config_check / security', () => {
       expect(result.not_assessable).toEqual([]);
       expect(result.findings.filter((f) => databaseScopedChecks.includes(f.check))).toEqual([]);
       // The cluster's own pg_hba.conf is reported as what it is: trust for postgres, but from loopback only.
-      expect(findingsOf(result, 'security.hba_trust')).toContainEqual(expect.objectContaining({ severity: 'warning', object: expect.stringMatching(/pg_hba\.conf:2$/) }));
+      expect(findingsOf(result, 'security.hba_trust')).toContainEqual(
+        expect.objectContaining({ severity: 'warning', object: expect.stringMatching(/pg_hba\.conf:2$/) }),
+      );
     });
   });
 
@@ -75,28 +88,48 @@ describe('config_check / security', () => {
 
     it('reports the extra superuser as a warning', () => {
       expect(findingsOf(result, 'security.extra_superusers')).toContainEqual(
-        expect.objectContaining({ severity: 'warning', object: roles.superuser, recommendation: `ALTER ROLE ${roles.superuser} NOSUPERUSER; -- grant what it needs instead: predefined roles (pg_monitor, pg_read_all_data, pg_signal_backend ...) or object privileges` }),
+        expect.objectContaining({
+          severity: 'warning',
+          object: roles.superuser,
+          recommendation:
+            `ALTER ROLE ${roles.superuser} NOSUPERUSER; -- grant what it needs instead: predefined roles ` +
+            '(pg_monitor, pg_read_all_data, pg_signal_backend ...) or object privileges',
+        }),
       );
     });
 
     it('reports a login role that can SET ROLE to a superuser', () => {
       expect(findingsOf(result, 'security.login_role_reaches_superuser')).toContainEqual(
-        expect.objectContaining({ severity: 'warning', object: roles.viaMembership, evidence: { role: roles.viaMembership, superuser_roles: [roles.superuser] } }),
+        expect.objectContaining({
+          severity: 'warning',
+          object: roles.viaMembership,
+          evidence: { role: roles.viaMembership, superuser_roles: [roles.superuser] },
+        }),
       );
     });
 
     it('reports the MD5 password hash, and the password without expiry as info', () => {
-      expect(findingsOf(result, 'security.md5_password_hashes')).toContainEqual(expect.objectContaining({ severity: 'warning', object: roles.md5User }));
-      expect(findingsOf(result, 'security.password_without_expiry')).toContainEqual(expect.objectContaining({ severity: 'info', object: roles.md5User }));
+      expect(findingsOf(result, 'security.md5_password_hashes')).toContainEqual(
+        expect.objectContaining({ severity: 'warning', object: roles.md5User }),
+      );
+      expect(findingsOf(result, 'security.password_without_expiry')).toContainEqual(
+        expect.objectContaining({ severity: 'info', object: roles.md5User }),
+      );
     });
 
     it('reports password_encryption md5 (set for this database) as a warning', () => {
-      expect(findingsOf(result, 'security.password_encryption')).toMatchObject([{ severity: 'warning', object: 'password_encryption', evidence: { value: 'md5', source: 'database' } }]);
+      expect(findingsOf(result, 'security.password_encryption')).toMatchObject([
+        { severity: 'warning', object: 'password_encryption', evidence: { value: 'md5', source: 'database' } },
+      ]);
     });
 
     it('reports CREATE on schema public for PUBLIC', () => {
       expect(findingsOf(result, 'security.public_create_on_schema')).toMatchObject([
-        { severity: 'warning', object: 'public', recommendation: expect.stringContaining('REVOKE CREATE ON SCHEMA public FROM PUBLIC') },
+        {
+          severity: 'warning',
+          object: 'public',
+          recommendation: expect.stringContaining('REVOKE CREATE ON SCHEMA public FROM PUBLIC'),
+        },
       ]);
     });
 
@@ -105,7 +138,9 @@ describe('config_check / security', () => {
         {
           severity: 'warning',
           object: 'public.transfer(integer)',
-          recommendation: 'ALTER FUNCTION public.transfer(integer) SET search_path = pg_catalog, pg_temp; -- and schema-qualify the objects it uses',
+          recommendation:
+            'ALTER FUNCTION public.transfer(integer) SET search_path = pg_catalog, pg_temp; -- and ' +
+            'schema-qualify the objects it uses',
           evidence: { owner: 'postgres', owner_is_superuser: true, public_can_execute: true },
         },
       ]);
@@ -140,7 +175,10 @@ describe('config_check / security', () => {
         reason: expect.stringContaining('pg_authid'),
         enable: `GRANT SELECT (oid, rolname, rolcanlogin, rolpassword, rolvaliduntil) ON pg_catalog.pg_authid TO ${roles.monitor};`,
       });
-      expect(byCheck['security.hba_rules'].enable).toBe(`GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ${roles.monitor}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO ${roles.monitor};`);
+      expect(byCheck['security.hba_rules'].enable).toBe(
+        `GRANT SELECT ON pg_catalog.pg_hba_file_rules TO ${roles.monitor}; GRANT EXECUTE ON FUNCTION ` +
+          `pg_catalog.pg_hba_file_rules() TO ${roles.monitor};`,
+      );
       expect(result.summary.not_assessable).toBe(2);
     });
 

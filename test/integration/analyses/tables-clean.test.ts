@@ -47,7 +47,10 @@ describe('table_analysis on a well-formed database', () => {
   });
 
   it('still lists the tables by size for information', () => {
-    expect(findingsOf(result, 'tables.largest_relations').map((f) => f.object)).toEqual(['public.books', 'public.authors']);
+    expect(findingsOf(result, 'tables.largest_relations').map((f) => f.object)).toEqual([
+      'public.books',
+      'public.authors',
+    ]);
   });
 
   it('runs only the performance-relevant checks under the performance target', async () => {

@@ -8,8 +8,18 @@ import { asPrevious, findingsOf } from '../../helpers/findings.js';
 // Everything is planted in this file's own database; roles are cluster-wide, so they get random
 // names and are dropped afterwards. Reviews run as the superuser unless a test says otherwise.
 
-const review = (db: TargetDatabase, params: Partial<TaskParams> = {}, previous: PreviousRun | null = null, login?: { username: string; password: string }) =>
-  runAnalysis({ taskType: 'table_analysis', params: { query_timeout: 60, analysis_target: 'tables', ...params }, target: db.options(login), previous });
+const review = (
+  db: TargetDatabase,
+  params: Partial<TaskParams> = {},
+  previous: PreviousRun | null = null,
+  login?: { username: string; password: string },
+) =>
+  runAnalysis({
+    taskType: 'table_analysis',
+    params: { query_timeout: 60, analysis_target: 'tables', ...params },
+    target: db.options(login),
+    previous,
+  });
 
 const findingOf = (result: ReviewResult, check: string, object: string): Finding | undefined =>
   result.findings.find((f) => f.check === check && f.object === object);
@@ -133,7 +143,9 @@ describe('table_analysis on a database with planted problems', () => {
     expect(large?.evidence.referencing_rows).toBe(12000);
     expect(large?.recommendation).toBe('CREATE INDEX CONCURRENTLY ON public.orders (customer_id);');
 
-    expect(findingOf(first, 'tables.unindexed_foreign_key', 'public.order_notes.order_notes_order_id_fkey')?.severity).toBe('info');
+    expect(
+      findingOf(first, 'tables.unindexed_foreign_key', 'public.order_notes.order_notes_order_id_fkey')?.severity,
+    ).toBe('info');
   });
 
   it('reports dead rows above the threshold of a table whose autovacuum is disabled as a warning', () => {
@@ -165,7 +177,9 @@ describe('table_analysis on a database with planted problems', () => {
   it('reports a NOT VALID check constraint and a disabled trigger as warnings', () => {
     const constraint = findingOf(first, 'tables.not_valid_constraint', 'public.orders.orders_customer_positive');
     expect(constraint?.severity).toBe('warning');
-    expect(constraint?.recommendation).toContain('ALTER TABLE public.orders VALIDATE CONSTRAINT orders_customer_positive;');
+    expect(constraint?.recommendation).toContain(
+      'ALTER TABLE public.orders VALIDATE CONSTRAINT orders_customer_positive;',
+    );
 
     const trigger = findingOf(first, 'tables.disabled_trigger', 'public.customers.customers_audit');
     expect(trigger?.severity).toBe('warning');
@@ -218,7 +232,13 @@ describe('table_analysis on a database with planted problems', () => {
     const second = await review(db, {}, asPrevious(first));
     expect(findingOf(second, 'tables.missing_primary_key', 'public.events_no_pk')).toBeUndefined();
     expect(second.changes.previous_execution_id).toBe(1);
-    expect(second.changes.resolved).toContainEqual(expect.objectContaining({ check: 'tables.missing_primary_key', object: 'public.events_no_pk', severity: 'warning' }));
+    expect(second.changes.resolved).toContainEqual(
+      expect.objectContaining({
+        check: 'tables.missing_primary_key',
+        object: 'public.events_no_pk',
+        severity: 'warning',
+      }),
+    );
     expect(second.changes.new.filter((f) => f.check === 'tables.missing_primary_key')).toEqual([]);
   });
 });

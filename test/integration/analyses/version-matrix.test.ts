@@ -250,24 +250,29 @@ describe('reviews on every major', () => {
       expect(superuserLines.every((f) => /pg_hba\.conf:\d+$/.test(String(f.object)))).toBe(true);
     });
 
-    it('finds a table past its analyze threshold, and from 13 past its insert threshold, and warns when the next review finds it still overdue', async () => {
-      const { primary } = fleet();
-      const first = await review(primary, 'table_analysis', 'tables');
-      const overdue = findingsOf(first, 'tables.maintenance_overdue').find((f) => f.object === 'public.events');
-      expect(overdue).toMatchObject({
-        severity: 'info',
-        title: major >= 13 ? 'Vacuum and analyze overdue' : 'Analyze overdue',
-        evidence: { analyze_threshold: 150 },
-      });
-      // Up to 14 the statistics collector may count the first load after the ANALYZE that reset it.
-      expect(overdue?.evidence.modified_since_analyze as number).toBeGreaterThanOrEqual(5000);
-      if (major >= 13) expect(overdue?.evidence).toMatchObject({ inserts_since_vacuum: 6000, insert_threshold: 1200 });
-      else expect(overdue?.evidence.inserts_since_vacuum).toBeNull();
+    it(
+      'finds a table past its analyze threshold, and from 13 past its insert threshold, and warns when the ' +
+        'next review finds it still overdue',
+      async () => {
+        const { primary } = fleet();
+        const first = await review(primary, 'table_analysis', 'tables');
+        const overdue = findingsOf(first, 'tables.maintenance_overdue').find((f) => f.object === 'public.events');
+        expect(overdue).toMatchObject({
+          severity: 'info',
+          title: major >= 13 ? 'Vacuum and analyze overdue' : 'Analyze overdue',
+          evidence: { analyze_threshold: 150 },
+        });
+        // Up to 14 the statistics collector may count the first load after the ANALYZE that reset it.
+        expect(overdue?.evidence.modified_since_analyze as number).toBeGreaterThanOrEqual(5000);
+        if (major >= 13)
+          expect(overdue?.evidence).toMatchObject({ inserts_since_vacuum: 6000, insert_threshold: 1200 });
+        else expect(overdue?.evidence.inserts_since_vacuum).toBeNull();
 
-      const second = await review(primary, 'table_analysis', 'tables', undefined, asPrevious(first));
-      const still = findingsOf(second, 'tables.maintenance_overdue').find((f) => f.object === 'public.events');
-      expect(still).toMatchObject({ severity: 'warning', evidence: { overdue_last_run: true, writes_per_hour: 0 } });
-    });
+        const second = await review(primary, 'table_analysis', 'tables', undefined, asPrevious(first));
+        const still = findingsOf(second, 'tables.maintenance_overdue').find((f) => f.object === 'public.events');
+        expect(still).toMatchObject({ severity: 'warning', evidence: { overdue_last_run: true, writes_per_hour: 0 } });
+      },
+    );
 
     it('names an extension installed at an older version than the server provides', async () => {
       const config = await review(fleet().primary, 'config_check', 'config');
@@ -280,39 +285,43 @@ describe('reviews on every major', () => {
       ]);
     });
 
-    it('keeps an unused index informational while its counters are young or of unknown age, and warns once reviews saw it unused for 35 days', async () => {
-      const { primary } = fleet();
-      const first = await review(primary, 'table_analysis', 'tables');
-      const unused = findingsOf(first, 'tables.unused_index').find((f) => f.object === 'public.customers_email');
-      if (major <= 14) {
-        // The statistics collector of 12-14 dates a new database's counters at its creation.
-        expect(first.server.stats_reset).not.toBeNull();
-        expect(unused).toMatchObject({ severity: 'info', evidence: { window_days: 0, measured_on: 'primary' } });
-        return;
-      }
-      // From 15 a database's stats_reset stays null until a reset: nobody knows how long the counters cover.
-      expect(first.server.stats_reset).toBeNull();
-      expect(unused).toMatchObject({ severity: 'info', evidence: { window_days: null, measured_on: 'primary' } });
-      expect(unused?.detail).toContain('window is unknown');
+    it(
+      'keeps an unused index informational while its counters are young or of unknown age, and warns once ' +
+        'reviews saw it unused for 35 days',
+      async () => {
+        const { primary } = fleet();
+        const first = await review(primary, 'table_analysis', 'tables');
+        const unused = findingsOf(first, 'tables.unused_index').find((f) => f.object === 'public.customers_email');
+        if (major <= 14) {
+          // The statistics collector of 12-14 dates a new database's counters at its creation.
+          expect(first.server.stats_reset).not.toBeNull();
+          expect(unused).toMatchObject({ severity: 'info', evidence: { window_days: 0, measured_on: 'primary' } });
+          return;
+        }
+        // From 15 a database's stats_reset stays null until a reset: nobody knows how long the counters cover.
+        expect(first.server.stats_reset).toBeNull();
+        expect(unused).toMatchObject({ severity: 'info', evidence: { window_days: null, measured_on: 'primary' } });
+        expect(unused?.detail).toContain('window is unknown');
 
-      // The same task's reviews have found it unused since 40 days ago.
-      const fortyDaysAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
-      const earlier = {
-        ...first,
-        state: {
-          ...first.state,
-          'tables.unused_index': { stats_reset: null, first_seen: { 'public.customers_email': fortyDaysAgo } },
-        },
-      };
-      const later = await review(primary, 'table_analysis', 'tables', undefined, asPrevious(earlier));
-      const confirmed = findingsOf(later, 'tables.unused_index').find((f) => f.object === 'public.customers_email');
-      expect(confirmed).toMatchObject({ severity: 'warning', evidence: { window_days: 40 } });
-      expect(
-        (later.state['tables.unused_index'] as { first_seen: Record<string, string> }).first_seen[
-          'public.customers_email'
-        ],
-      ).toBe(fortyDaysAgo);
-    });
+        // The same task's reviews have found it unused since 40 days ago.
+        const fortyDaysAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
+        const earlier = {
+          ...first,
+          state: {
+            ...first.state,
+            'tables.unused_index': { stats_reset: null, first_seen: { 'public.customers_email': fortyDaysAgo } },
+          },
+        };
+        const later = await review(primary, 'table_analysis', 'tables', undefined, asPrevious(earlier));
+        const confirmed = findingsOf(later, 'tables.unused_index').find((f) => f.object === 'public.customers_email');
+        expect(confirmed).toMatchObject({ severity: 'warning', evidence: { window_days: 40 } });
+        expect(
+          (later.state['tables.unused_index'] as { first_seen: Record<string, string> }).first_seen[
+            'public.customers_email'
+          ],
+        ).toBe(fortyDaysAgo);
+      },
+    );
 
     it('reports the standby as streaming and keeps primary-only verdicts out of its review', async () => {
       const { standby } = fleet();
@@ -354,34 +363,37 @@ describe('after clean-up', () => {
 // What a managed service shows a review, on one major: the provider's own setting (here rds.extensions,
 // which only RDS defines) and its own superuser. Its own database, so the other reviews are unaffected.
 describe('on a server that presents itself as Amazon RDS', () => {
-  it('recognises the provider, leaves its superuser alone and gives parameter-group advice instead of ALTER SYSTEM', async () => {
-    const { primary } = fleets.get(17)!;
-    const root = primary.admin();
-    await root.unsafe(`create database fleet_rds`);
-    await root.unsafe(`alter database fleet_rds set rds.extensions = 'pg_stat_statements'`);
-    await root.unsafe(`create role rdsadmin superuser login; create role app_admin superuser nologin`);
-    try {
-      const run = (target: AnalysisTarget) =>
-        runAnalysis({
-          taskType: 'config_check',
-          params: { query_timeout: 60, analysis_target: target },
-          target: primary.options('fleet_rds'),
-          previous: null,
-        });
-      const [config, security] = [await run('config'), await run('security')];
-      expect(config.server.provider).toBe('aws_rds');
-      const settingAdvice = config.findings.filter((f) => f.recommendation?.includes('parameter group'));
-      expect(settingAdvice.length).toBeGreaterThan(0);
-      expect(
-        [...config.findings, ...security.findings].filter((f) => f.recommendation?.includes('ALTER SYSTEM')),
-      ).toEqual([]);
-      const superusers = findingsOf(security, 'security.extra_superusers').map((f) => f.object);
-      expect(superusers).toContain('app_admin');
-      expect(superusers).not.toContain('rdsadmin');
-    } finally {
-      await root.unsafe(`drop database fleet_rds`);
-      await root.unsafe(`drop role rdsadmin; drop role app_admin`);
-      await root.end();
-    }
-  });
+  it(
+    'recognises the provider, leaves its superuser alone and gives parameter-group advice instead of ALTER ' + 'SYSTEM',
+    async () => {
+      const { primary } = fleets.get(17)!;
+      const root = primary.admin();
+      await root.unsafe(`create database fleet_rds`);
+      await root.unsafe(`alter database fleet_rds set rds.extensions = 'pg_stat_statements'`);
+      await root.unsafe(`create role rdsadmin superuser login; create role app_admin superuser nologin`);
+      try {
+        const run = (target: AnalysisTarget) =>
+          runAnalysis({
+            taskType: 'config_check',
+            params: { query_timeout: 60, analysis_target: target },
+            target: primary.options('fleet_rds'),
+            previous: null,
+          });
+        const [config, security] = [await run('config'), await run('security')];
+        expect(config.server.provider).toBe('aws_rds');
+        const settingAdvice = config.findings.filter((f) => f.recommendation?.includes('parameter group'));
+        expect(settingAdvice.length).toBeGreaterThan(0);
+        expect(
+          [...config.findings, ...security.findings].filter((f) => f.recommendation?.includes('ALTER SYSTEM')),
+        ).toEqual([]);
+        const superusers = findingsOf(security, 'security.extra_superusers').map((f) => f.object);
+        expect(superusers).toContain('app_admin');
+        expect(superusers).not.toContain('rdsadmin');
+      } finally {
+        await root.unsafe(`drop database fleet_rds`);
+        await root.unsafe(`drop role rdsadmin; drop role app_admin`);
+        await root.end();
+      }
+    },
+  );
 });

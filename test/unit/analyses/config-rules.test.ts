@@ -376,7 +376,9 @@ describe('managed services', () => {
   it('turns ALTER SYSTEM advice into the provider parameter it stands for', () => {
     const advice = 'ALTER SYSTEM SET log_lock_waits = on; SELECT pg_reload_conf();';
     expect(adviseForProvider(advice, 'aws_rds')).toBe(
-      "set log_lock_waits = on in the instance's DB parameter group (aws rds modify-db-parameter-group); (On Amazon RDS server settings are changed there, not with SQL; some apply only after a reboot of the instance.)",
+      "set log_lock_waits = on in the instance's DB parameter group (aws rds modify-db-parameter-group); (On " +
+        'Amazon RDS server settings are changed there, not with SQL; some apply only after a reboot of the ' +
+        'instance.)',
     );
     expect(adviseForProvider("ALTER SYSTEM SET password_encryption = 'scram-sha-256';", 'gcp_cloudsql')).toContain(
       "set password_encryption = 'scram-sha-256' in the instance's database flags",

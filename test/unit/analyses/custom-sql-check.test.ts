@@ -7,14 +7,26 @@ describe('checkCustomSql allows one read statement', () => {
   it.each([
     ['a SELECT', 'select relname, n_live_tup from pg_stat_user_tables order by 2 desc limit 10', 'select'],
     ['the spec example with its trailing semicolon', specExample, 'select'],
-    ['a WITH whose parts only read', 'with big as (select relname from pg_class where relpages > 100) select count(*) from big', 'select'],
-    ['a recursive WITH', 'with recursive n(i) as (select 1 union all select i + 1 from n where i < 5) select * from n', 'select'],
+    [
+      'a WITH whose parts only read',
+      'with big as (select relname from pg_class where relpages > 100) select count(*) from big',
+      'select',
+    ],
+    [
+      'a recursive WITH',
+      'with recursive n(i) as (select 1 union all select i + 1 from n where i < 5) select * from n',
+      'select',
+    ],
     ['VALUES', "values (1, 'a'), (2, 'b')", 'select'],
     ['TABLE t', 'table pg_stat_activity', 'select'],
     ['SHOW work_mem', 'show work_mem', 'show'],
     ['EXPLAIN SELECT', 'explain select * from pg_class where relname = $$x$$', 'explain'],
     ['EXPLAIN with options other than ANALYZE', 'explain (format json, costs off, verbose) select 1', 'explain'],
-    ['a read of a statistics reset time, which only looks like a reset', 'select pg_stat_get_db_stat_reset_time(1)', 'select'],
+    [
+      'a read of a statistics reset time, which only looks like a reset',
+      'select pg_stat_get_db_stat_reset_time(1)',
+      'select',
+    ],
     ['a statement hidden behind comments', '/* weekly */ select 1 -- done', 'select'],
   ])('allows %s', async (_, text, kind) => {
     expect(await checkCustomSql(text)).toMatchObject({ ok: true, kind });
@@ -30,7 +42,11 @@ describe('checkCustomSql refuses, naming what it found', () => {
     ['INSERT', 'insert into t values (1)', 'Only read statements are allowed; found INSERT'],
     ['UPDATE', 'update t set a = 1', 'Only read statements are allowed; found UPDATE'],
     ['DELETE', 'delete from t', 'Only read statements are allowed; found DELETE'],
-    ['MERGE', 'merge into t using s on t.a = s.a when matched then delete', 'Only read statements are allowed; found MERGE'],
+    [
+      'MERGE',
+      'merge into t using s on t.a = s.a when matched then delete',
+      'Only read statements are allowed; found MERGE',
+    ],
     ['CREATE', 'create table t (a int)', 'Only read statements are allowed; found CREATE TABLE'],
     ['CREATE INDEX', 'create index on t (a)', 'Only read statements are allowed; found CREATE INDEX'],
     ['DROP', 'drop table t', 'Only read statements are allowed; found DROP'],
@@ -49,16 +65,40 @@ describe('checkCustomSql refuses, naming what it found', () => {
     ['TRUNCATE', 'truncate t', 'Only read statements are allowed; found TRUNCATE'],
     ['LOCK', 'lock table t', 'Only read statements are allowed; found LOCK'],
     ['BEGIN', 'begin', 'Only read statements are allowed; found BEGIN'],
-    ['REFRESH MATERIALIZED VIEW', 'refresh materialized view m', 'Only read statements are allowed; found REFRESH MATERIALIZED VIEW'],
+    [
+      'REFRESH MATERIALIZED VIEW',
+      'refresh materialized view m',
+      'Only read statements are allowed; found REFRESH MATERIALIZED VIEW',
+    ],
     ['SELECT INTO', 'select * into t2 from t', 'SELECT INTO creates a table and is not allowed'],
     ['SELECT ... FOR UPDATE', 'select * from t for update', 'SELECT ... FOR UPDATE locks rows and is not allowed'],
-    ['FOR SHARE in a subquery', 'select * from (select * from t for share) s', 'SELECT ... FOR SHARE locks rows and is not allowed'],
-    ['a DELETE inside WITH', 'with x as (delete from t returning *) select * from x', 'Only read statements are allowed; found DELETE in a WITH clause'],
-    ['an INSERT inside a nested WITH', 'with a as (with b as (insert into t values (1) returning a) select * from b) select * from a', 'Only read statements are allowed; found INSERT in a WITH clause'],
+    [
+      'FOR SHARE in a subquery',
+      'select * from (select * from t for share) s',
+      'SELECT ... FOR SHARE locks rows and is not allowed',
+    ],
+    [
+      'a DELETE inside WITH',
+      'with x as (delete from t returning *) select * from x',
+      'Only read statements are allowed; found DELETE in a WITH clause',
+    ],
+    [
+      'an INSERT inside a nested WITH',
+      'with a as (with b as (insert into t values (1) returning a) select * from b) select * from a',
+      'Only read statements are allowed; found INSERT in a WITH clause',
+    ],
     ['EXPLAIN ANALYZE', 'explain analyze select 1', 'EXPLAIN ANALYZE executes the statement and is not allowed'],
-    ['EXPLAIN (ANALYZE) among other options', 'explain (buffers, analyze) select 1', 'EXPLAIN ANALYZE executes the statement and is not allowed'],
+    [
+      'EXPLAIN (ANALYZE) among other options',
+      'explain (buffers, analyze) select 1',
+      'EXPLAIN ANALYZE executes the statement and is not allowed',
+    ],
     ['EXPLAIN of a write', 'explain update t set a = 1', 'EXPLAIN is allowed only for a read statement; found UPDATE'],
-    ['a parameter placeholder', 'select * from pg_class where relname = $1', 'Parameters such as $1 are not supported; write the value into the statement'],
+    [
+      'a parameter placeholder',
+      'select * from pg_class where relname = $1',
+      'Parameters such as $1 are not supported; write the value into the statement',
+    ],
   ])('refuses %s', async (_, text, reason) => {
     expect(await checkCustomSql(text)).toEqual({ ok: false, reason });
   });
@@ -78,9 +118,17 @@ describe('checkCustomSql refuses, naming what it found', () => {
     ['set_config', "select set_config('default_transaction_read_only', 'off', false)", 'set_config'],
     ['nextval', "select nextval('orders_id_seq')", 'nextval'],
     ['an advisory lock', 'select pg_advisory_lock(42)', 'pg_advisory_lock'],
-    ['query_to_xml, which runs its text argument', "select query_to_xml('delete from t', true, true, '')", 'query_to_xml'],
+    [
+      'query_to_xml, which runs its text argument',
+      "select query_to_xml('delete from t', true, true, '')",
+      'query_to_xml',
+    ],
     ['crosstab', "select * from crosstab('select 1') as c(a int)", 'crosstab'],
-    ['a replication slot creation', "select pg_create_logical_replication_slot('s', 'pgoutput')", 'pg_create_logical_replication_slot'],
+    [
+      'a replication slot creation',
+      "select pg_create_logical_replication_slot('s', 'pgoutput')",
+      'pg_create_logical_replication_slot',
+    ],
     ['pg_reload_conf', 'select pg_reload_conf()', 'pg_reload_conf'],
     ['gin_clean_pending_list', "select gin_clean_pending_list('i')", 'gin_clean_pending_list'],
     ['brin_summarize_new_values', "select brin_summarize_new_values('i')", 'brin_summarize_new_values'],
@@ -91,7 +139,11 @@ describe('checkCustomSql refuses, naming what it found', () => {
     ['pg_background_launch', "select pg_background_launch('vacuum')", 'pg_background_launch'],
     ['http_get', "select * from http_get('http://example.com')", 'http_get'],
     ['aws_lambda.invoke', "select aws_lambda.invoke('f', '{}'::json)", 'aws_lambda.invoke'],
-    ['aws_s3.query_export_to_s3', "select aws_s3.query_export_to_s3('select 1', 'b', 'k')", 'aws_s3.query_export_to_s3'],
+    [
+      'aws_s3.query_export_to_s3',
+      "select aws_s3.query_export_to_s3('select 1', 'b', 'k')",
+      'aws_s3.query_export_to_s3',
+    ],
   ])('refuses a call to %s', async (_, text, name) => {
     const verdict = await checkCustomSql(text);
     expect(verdict.ok).toBe(false);

@@ -36,7 +36,8 @@ describe('which functions a custom_sql statement may run', () => {
 
   it('refuses a volatile built-in that is not known to only read', () => {
     expect(refusedFunctionReason(builtin('pg_export_snapshot'))).toBe(
-      'Function pg_catalog.pg_export_snapshot is not allowed: it is volatile and not one of the built-ins known to only read',
+      'Function pg_catalog.pg_export_snapshot is not allowed: it is volatile and not one of the built-ins ' +
+        'known to only read',
     );
   });
 
@@ -61,7 +62,8 @@ describe('which functions a custom_sql statement may run', () => {
 
   it('refuses an unknown extension by its name', () => {
     expect(refusedFunctionReason(fromExtension('acme_rpc', 'public', 'call_home'))).toBe(
-      'Function public.call_home is not allowed: it belongs to the extension acme_rpc, which is not known to be read-only',
+      'Function public.call_home is not allowed: it belongs to the extension acme_rpc, which is not known to ' +
+        'be read-only',
     );
   });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isoTimestamp, parseArrayLiteral, serializeValue, valueKindOf } from '../../../lib/analyses/custom-sql/serialize-value.js';
+import {
+  isoTimestamp,
+  parseArrayLiteral,
+  serializeValue,
+  valueKindOf,
+} from '../../../lib/analyses/custom-sql/serialize-value.js';
 
 const as = (typeName: string) => ({ kind: valueKindOf(typeName) });
 

@@ -3,7 +3,15 @@ import { noteTruncation } from '../../../lib/analyses/finding-list.js';
 import type { Finding } from '../../../lib/analyses/types.js';
 
 describe('capped finding lists', () => {
-  const finding = (object: string): Finding => ({ check: 'tables.x', severity: 'info', object, title: 't', detail: 'd.', recommendation: null, evidence: {} });
+  const finding = (object: string): Finding => ({
+    check: 'tables.x',
+    severity: 'info',
+    object,
+    title: 't',
+    detail: 'd.',
+    recommendation: null,
+    evidence: {},
+  });
 
   it('leaves a complete list untouched', () => {
     const findings = noteTruncation([finding('a')], 1, 'tables');

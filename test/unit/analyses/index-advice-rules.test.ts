@@ -51,7 +51,8 @@ describe('reading normalized statements', () => {
 
   it('finds equality, range, join and sort columns, resolving aliases', async () => {
     const result = await readStatementShape(
-      'select o.* from orders o join customers c on c.id = o.customer_id where o.status = $1 and o.created_at >= $2 and c.region in ($3, $4) order by o.created_at',
+      'select o.* from orders o join customers c on c.id = o.customer_id where o.status = $1 and ' +
+        'o.created_at >= $2 and c.region in ($3, $4) order by o.created_at',
     );
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -67,13 +68,17 @@ describe('reading normalized statements', () => {
     expect(result.shape.paramCount).toBe(4);
   });
 
-  it('ignores columns under OR and wrapped in expressions, and refuses statements that are not SELECT, UPDATE or DELETE', async () => {
-    const result = await readStatementShape(
-      'select * from orders where (status = $1 or region = $2) and lower(email) = $3',
-    );
-    expect(result.ok && result.shape.uses).toEqual([]);
-    expect((await readStatementShape('insert into orders values ($1)')).ok).toBe(false);
-  });
+  it(
+    'ignores columns under OR and wrapped in expressions, and refuses statements that are not SELECT, UPDATE ' +
+      'or DELETE',
+    async () => {
+      const result = await readStatementShape(
+        'select * from orders where (status = $1 or region = $2) and lower(email) = $3',
+      );
+      expect(result.ok && result.shape.uses).toEqual([]);
+      expect((await readStatementShape('insert into orders values ($1)')).ok).toBe(false);
+    },
+  );
 });
 
 describe('candidate indexes', () => {

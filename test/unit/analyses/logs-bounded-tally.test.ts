@@ -23,7 +23,12 @@ describe('bounded top-K tally', () => {
 
   it('lists keys largest count first', () => {
     const tally = new BoundedTally<{ count: number }>(10);
-    for (const [key, n] of [['x', 1], ['y', 5], ['z', 3]] as const) for (let i = 0; i < n; i++) tally.bump(key, () => ({ count: 0 }));
+    for (const [key, n] of [
+      ['x', 1],
+      ['y', 5],
+      ['z', 3],
+    ] as const)
+      for (let i = 0; i < n; i++) tally.bump(key, () => ({ count: 0 }));
     expect(tally.top().map(([key, t]) => [key, t.count])).toEqual([
       ['y', 5],
       ['z', 3],

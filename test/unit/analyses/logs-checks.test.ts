@@ -34,8 +34,10 @@ const PROBLEMS = [
   `${P('00:12.100', 1)}LOG:  all server processes terminated; reinitializing`,
   `${P('00:12.200', 20)}LOG:  database system was interrupted; last known up at 2026-11-28 20:00:11 UTC`,
   `${P('00:13.000', 21, 'mallory@shop')}FATAL:  password authentication failed for user "mallory"`,
-  `${P('00:13.000', 21, 'mallory@shop')}DETAIL:  Connection matched pg_hba.conf line 3: "host all all 127.0.0.1/32 md5"`,
-  `${P('00:14.000', 22, '[unknown]@[unknown]')}FATAL:  no pg_hba.conf entry for host "203.0.113.9", user "root", database "postgres", no encryption`,
+  `${P('00:13.000', 21, 'mallory@shop')}DETAIL:  Connection matched pg_hba.conf line 3: "host all all ` +
+    '127.0.0.1/32 md5"',
+  `${P('00:14.000', 22, '[unknown]@[unknown]')}FATAL:  no pg_hba.conf entry for host "203.0.113.9", user ` +
+    '"root", database "postgres", no encryption',
   `${P('00:15.000', 23, 'ghost@shop')}FATAL:  role "ghost" does not exist`,
   `${P('00:16.000', 24, 'app@shop')}FATAL:  sorry, too many clients already`,
   `${P('00:17.000', 25)}PANIC:  could not write to file "pg_wal/xlogtemp.25": No space left on device`,
@@ -59,28 +61,48 @@ function report(text: string, target: 'logs' | 'security'): Finding[] {
   return logChecks.filter((c) => c.targets.includes(target)).flatMap((c) => c.report(scan));
 }
 
-const find = (findings: Finding[], check: string, object?: string | null) => findings.find((f) => f.check === check && (object === undefined || f.object === object));
+const find = (findings: Finding[], check: string, object?: string | null) =>
+  findings.find((f) => f.check === check && (object === undefined || f.object === object));
 
 describe('log checks on a log with planted problems', () => {
   const logs = report(PROBLEMS, 'logs');
   const security = report(PROBLEMS, 'security');
 
   it('reports each kind of event under its check with its severity', () => {
-    expect(find(logs, 'logs.frequent_errors')).toMatchObject({ severity: 'info', title: 'ERROR: division by zero', evidence: { count: 2, databases: { shop: 2 } } });
+    expect(find(logs, 'logs.frequent_errors')).toMatchObject({
+      severity: 'info',
+      title: 'ERROR: division by zero',
+      evidence: { count: 2, databases: { shop: 2 } },
+    });
     expect(find(logs, 'logs.deadlocks', 'shop')).toMatchObject({ severity: 'warning', evidence: { count: 1 } });
-    expect(find(logs, 'logs.lock_waits', 'shop')).toMatchObject({ severity: 'warning', evidence: { max_wait_ms: 1000.123, lock_modes: { ShareLock: 1 } } });
-    expect(find(logs, 'logs.statement_timeouts', 'shop')).toMatchObject({ severity: 'warning', evidence: { sample_statement: 'select pg_sleep(?)' } });
+    expect(find(logs, 'logs.lock_waits', 'shop')).toMatchObject({
+      severity: 'warning',
+      evidence: { max_wait_ms: 1000.123, lock_modes: { ShareLock: 1 } },
+    });
+    expect(find(logs, 'logs.statement_timeouts', 'shop')).toMatchObject({
+      severity: 'warning',
+      evidence: { sample_statement: 'select pg_sleep(?)' },
+    });
     expect(find(logs, 'logs.lock_timeouts', 'shop')?.severity).toBe('warning');
     expect(find(logs, 'logs.slow_statements')).toMatchObject({ severity: 'warning', evidence: { max_ms: 65000.5 } });
-    expect(find(logs, 'logs.temp_files', 'shop')).toMatchObject({ severity: 'info', evidence: { bytes: 104857600, sample_statement: 'select * from big order by md5(pad)' } });
+    expect(find(logs, 'logs.temp_files', 'shop')).toMatchObject({
+      severity: 'info',
+      evidence: { bytes: 104857600, sample_statement: 'select * from big order by md5(pad)' },
+    });
     expect(find(logs, 'logs.checkpoints_too_frequent', 'max_wal_size')).toMatchObject({
       severity: 'warning',
       evidence: { min_seconds_apart: 12 },
       recommendation: "ALTER SYSTEM SET max_wal_size = '2048MB'; SELECT pg_reload_conf();",
     });
-    expect(find(logs, 'logs.autovacuum_cancellations', 'shop.public.orders')).toMatchObject({ severity: 'warning', evidence: { count: 2 } });
+    expect(find(logs, 'logs.autovacuum_cancellations', 'shop.public.orders')).toMatchObject({
+      severity: 'warning',
+      evidence: { count: 2 },
+    });
     expect(find(logs, 'logs.out_of_memory', 'shop')?.severity).toBe('critical');
-    expect(find(logs, 'logs.fatal_errors')).toMatchObject({ severity: 'warning', title: 'FATAL: sorry, too many clients already' });
+    expect(find(logs, 'logs.fatal_errors')).toMatchObject({
+      severity: 'warning',
+      title: 'FATAL: sorry, too many clients already',
+    });
   });
 
   it('reports crashes and PANICs as critical, keeping the signal that killed the backend', () => {
@@ -99,9 +121,17 @@ describe('log checks on a log with planted problems', () => {
   });
 
   it('reports refused logins per role and host under the security target only', () => {
-    expect(find(security, 'logs.auth_failures', 'mallory')).toMatchObject({ severity: 'warning', evidence: { kinds: { 'password authentication failed': 1 } } });
-    expect(find(security, 'logs.rejected_connections', 'root@203.0.113.9')).toMatchObject({ severity: 'warning', evidence: { kinds: { 'no pg_hba.conf entry': 1 } } });
-    expect(find(security, 'logs.rejected_connections', 'ghost')).toMatchObject({ evidence: { kinds: { 'role does not exist': 1 } } });
+    expect(find(security, 'logs.auth_failures', 'mallory')).toMatchObject({
+      severity: 'warning',
+      evidence: { kinds: { 'password authentication failed': 1 } },
+    });
+    expect(find(security, 'logs.rejected_connections', 'root@203.0.113.9')).toMatchObject({
+      severity: 'warning',
+      evidence: { kinds: { 'no pg_hba.conf entry': 1 } },
+    });
+    expect(find(security, 'logs.rejected_connections', 'ghost')).toMatchObject({
+      evidence: { kinds: { 'role does not exist': 1 } },
+    });
     expect(find(logs, 'logs.auth_failures')).toBeUndefined();
     expect(find(security, 'logs.coverage')).toBeDefined();
   });
@@ -117,7 +147,10 @@ describe('log checks on a clean log', () => {
   it('report nothing above info', () => {
     const findings = [...report(CLEAN, 'logs'), ...report(CLEAN, 'security')];
     expect(findings.filter((f) => f.severity !== 'info')).toEqual([]);
-    expect(find(findings, 'logs.fatal_errors')).toMatchObject({ severity: 'info', title: 'FATAL: terminating connection due to administrator command' });
+    expect(find(findings, 'logs.fatal_errors')).toMatchObject({
+      severity: 'info',
+      title: 'FATAL: terminating connection due to administrator command',
+    });
     expect(find(findings, 'logs.coverage')).toMatchObject({ evidence: { entries: 7 } });
   });
 });

@@ -91,10 +91,12 @@ describe('per-statement aggregates', () => {
 describe('log checks at pgBadger depth', () => {
   it('take a lock wait from the acquired line, and keep the still-waiting figure for one never acquired', () => {
     const findings = report([
-      `${P('00:01.000', 12, 'app@shop')}LOG:  process 12 still waiting for ShareLock on transaction 8 after 1000.123 ms`,
+      `${P('00:01.000', 12, 'app@shop')}LOG:  process 12 still waiting for ShareLock on transaction 8 after ` +
+        '1000.123 ms',
       `${P('00:01.000', 12, 'app@shop')}CONTEXT:  while updating tuple (0,1) in relation "accounts"`,
       `${P('00:01.661', 12, 'app@shop')}LOG:  process 12 acquired ShareLock on transaction 8 after 1661.400 ms`,
-      `${P('00:02.000', 13, 'app@shop')}LOG:  process 13 still waiting for AccessExclusiveLock on relation 16384 of database 5 after 1000.000 ms`,
+      `${P('00:02.000', 13, 'app@shop')}LOG:  process 13 still waiting for AccessExclusiveLock on relation ` +
+        '16384 of database 5 after 1000.000 ms',
     ]);
     expect(find(findings, 'logs.lock_waits', 'shop')?.evidence).toMatchObject({
       count: 2,
@@ -142,7 +144,9 @@ describe('log checks at pgBadger depth', () => {
     for (let i = 0; i < 10; i++) {
       lines.push(`${P(`0${i}:00.000`, 5)}LOG:  checkpoint starting: ${i < 8 ? 'wal' : 'time'}`);
       lines.push(
-        `${P(`0${i}:30.000`, 5)}LOG:  checkpoint complete: wrote 100 buffers (0.6%); 0 WAL file(s) added, 0 removed, 1 recycled; write=25.001 s, sync=${i === 3 ? '12.500' : '0.100'} s, total=${i === 3 ? '37.6' : '25.2'} s; sync files=3, longest=0.1 s, average=0.05 s; distance=1 kB, estimate=1 kB`,
+        `${P(`0${i}:30.000`, 5)}LOG:  checkpoint complete: wrote 100 buffers (0.6%); 0 WAL file(s) added, 0 ` +
+          `removed, 1 recycled; write=25.001 s, sync=${i === 3 ? '12.500' : '0.100'} s, total=${i === 3 ? '37.6' : '25.2'} ` +
+          's; sync files=3, longest=0.1 s, average=0.05 s; distance=1 kB, estimate=1 kB',
       );
     }
     const c = find(report(lines), 'logs.checkpoints');
@@ -174,7 +178,8 @@ describe('log checks at pgBadger depth', () => {
       ...vacuum('01:00.000', 'queue', 0),
       ...vacuum('00:10.000', 'orders', 5000),
       ...vacuum('10:10.000', 'orders', 6000),
-      `${P('11:00.000', 30)}LOG:  automatic analyze of table "shop.public.calm" system usage: CPU: user: 0.00 s, system: 0.00 s, elapsed: 0.05 s`,
+      `${P('11:00.000', 30)}LOG:  automatic analyze of table "shop.public.calm" system usage: CPU: user: ` +
+        '0.00 s, system: 0.00 s, elapsed: 0.05 s',
     ]);
     expect(find(findings, 'logs.autovacuum', 'shop.public.queue')).toMatchObject({
       severity: 'warning',
@@ -202,7 +207,8 @@ describe('log checks at pgBadger depth', () => {
         `${P('00:00.001', pid, 'app@shop')}LOG:  connection authorized: user=app database=shop application_name=api`,
       );
       lines.push(
-        `${P('00:00.100', pid, 'app@shop')}LOG:  disconnection: session time: 0:00:00.100 user=app database=shop host=10.0.0.${i % 2} port=5000${i}`,
+        `${P('00:00.100', pid, 'app@shop')}LOG:  disconnection: session time: 0:00:00.100 user=app ` +
+          `database=shop host=10.0.0.${i % 2} port=5000${i}`,
       );
     }
     const c = find(report(lines), 'logs.connections');

@@ -5,7 +5,11 @@ const MB = 1024 * 1024;
 const file = (name: string, size: number, modified: string): LogFile => ({ name, size, modified });
 
 describe('planning which bytes of the log to read', () => {
-  const files = [file('pg-1.log', 40 * MB, '2026-11-01T00:00:00Z'), file('pg-2.log', 50 * MB, '2026-11-02T00:00:00Z'), file('pg-3.log', 30 * MB, '2026-11-03T00:00:00Z')];
+  const files = [
+    file('pg-1.log', 40 * MB, '2026-11-01T00:00:00Z'),
+    file('pg-2.log', 50 * MB, '2026-11-02T00:00:00Z'),
+    file('pg-3.log', 30 * MB, '2026-11-03T00:00:00Z'),
+  ];
 
   it('reads only the newest window on a first run, counted back across files, and marks older files as seen', () => {
     const plan = planReads(files, null, 64 * MB);
@@ -17,7 +21,10 @@ describe('planning which bytes of the log to read', () => {
   });
 
   it('continues each known file at its offset and reads a file created since the last run from the start', () => {
-    const previous = { newest_modified: '2026-11-02T00:00:00.000Z', files: { 'pg-1.log': { offset: 40 * MB, head: '64:a' }, 'pg-2.log': { offset: 20 * MB, head: '64:b' } } };
+    const previous = {
+      newest_modified: '2026-11-02T00:00:00.000Z',
+      files: { 'pg-1.log': { offset: 40 * MB, head: '64:a' }, 'pg-2.log': { offset: 20 * MB, head: '64:b' } },
+    };
     const plan = planReads(files, previous);
     expect(plan.map((p) => [p.file.name, p.from, p.expectedHead])).toEqual([
       ['pg-1.log', 40 * MB, '64:a'],
@@ -27,7 +34,10 @@ describe('planning which bytes of the log to read', () => {
   });
 
   it('reads a truncated file (smaller than the recorded offset) again from the start', () => {
-    const previous = { newest_modified: '2026-11-03T00:00:00.000Z', files: { 'pg-3.log': { offset: 90 * MB, head: '64:c' } } };
+    const previous = {
+      newest_modified: '2026-11-03T00:00:00.000Z',
+      files: { 'pg-3.log': { offset: 90 * MB, head: '64:c' } },
+    };
     expect(planReads([files[2]], previous)[0]).toMatchObject({ from: 0, expectedHead: null });
   });
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { timeColumns } from '../../../lib/analyses/queries/statements-source.js';
-import { comparable, filterKey, parseSnapshot, type StatementsSnapshot } from '../../../lib/analyses/queries/snapshot.js';
+import {
+  comparable,
+  filterKey,
+  parseSnapshot,
+  type StatementsSnapshot,
+} from '../../../lib/analyses/queries/snapshot.js';
 
 const valid: StatementsSnapshot = {
   version: 1,

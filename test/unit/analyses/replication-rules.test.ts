@@ -70,10 +70,14 @@ describe('vacuum horizon grading', () => {
     );
   });
 
-  it('warns from ten million transactions or an hour, and is critical from half of autovacuum_freeze_max_age or a day', () => {
-    expect(horizonSeverity(holder({ xidAge: 10_000_000 }), freezeMaxAge)).toBe('warning');
-    expect(horizonSeverity(holder({ heldSeconds: 3600 }), freezeMaxAge)).toBe('warning');
-    expect(horizonSeverity(holder({ xidAge: 100_000_000 }), freezeMaxAge)).toBe('critical');
-    expect(horizonSeverity(holder({ heldSeconds: 86_400 }), freezeMaxAge)).toBe('critical');
-  });
+  it(
+    'warns from ten million transactions or an hour, and is critical from half of autovacuum_freeze_max_age or ' +
+      'a day',
+    () => {
+      expect(horizonSeverity(holder({ xidAge: 10_000_000 }), freezeMaxAge)).toBe('warning');
+      expect(horizonSeverity(holder({ heldSeconds: 3600 }), freezeMaxAge)).toBe('warning');
+      expect(horizonSeverity(holder({ xidAge: 100_000_000 }), freezeMaxAge)).toBe('critical');
+      expect(horizonSeverity(holder({ heldSeconds: 86_400 }), freezeMaxAge)).toBe('critical');
+    },
+  );
 });

@@ -10,7 +10,10 @@ describe('target_tables', () => {
   });
 
   it('separates schema-qualified names from bare names, which match in any schema', () => {
-    expect(parseTargetTables(['orders', 'sales.invoices'])).toEqual({ qualified: ['sales.invoices'], bare: ['orders'] });
+    expect(parseTargetTables(['orders', 'sales.invoices'])).toEqual({
+      qualified: ['sales.invoices'],
+      bare: ['orders'],
+    });
   });
 
   it('folds unquoted names to lower case, as PostgreSQL does', () => {

@@ -4,7 +4,14 @@ import type { TargetOptions } from '../../../lib/analyses/target-connection.js';
 import { TargetConnections } from '../../../lib/executions/target-connections.js';
 
 // Nothing here sends a query, so no connection is ever opened: only the lending is exercised.
-const options: TargetOptions = { host: '127.0.0.1', port: 1, database: 'x', username: 'x', sslmode: 'disable', statementTimeoutSeconds: 30 };
+const options: TargetOptions = {
+  host: '127.0.0.1',
+  port: 1,
+  database: 'x',
+  username: 'x',
+  sslmode: 'disable',
+  statementTimeoutSeconds: 30,
+};
 const database = (id: number) => ({ id, updatedAt: new Date(0) }) as ConnectionRow;
 const open: TargetConnections[] = [];
 afterEach(async () => {

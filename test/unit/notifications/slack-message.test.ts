@@ -39,18 +39,22 @@ function event(overrides: Partial<EventDocument> = {}): EventDocument {
 }
 
 describe('the Slack message of an event', () => {
-  it('names the connection and task, counts by severity, each finding with its recommendation, and links the report', () => {
-    const message = slackMessage(event());
-    expect(blockKitProblems(message)).toEqual([]);
-    expect(message.text).toBe('1 new finding · prod');
-    const text = JSON.stringify(message.blocks);
-    expect(text).toContain('Nightly tables');
-    expect(text).toContain('Critical *1* · Warning *2* · Info *0* · Not assessable *1*');
-    expect(text).toContain('ALTER TABLE public.table_0 ADD PRIMARY KEY (id);');
-    expect(text).toContain('<https://reviewer.example.com/api/v1/scheduler/executions/42/report|');
-    // Slack reads <, > and & as markup: a finding's text cannot make a link or a mention.
-    expect(text).toContain('&amp; &lt;no&gt; replica');
-  });
+  it(
+    'names the connection and task, counts by severity, each finding with its recommendation, and links the ' +
+      'report',
+    () => {
+      const message = slackMessage(event());
+      expect(blockKitProblems(message)).toEqual([]);
+      expect(message.text).toBe('1 new finding · prod');
+      const text = JSON.stringify(message.blocks);
+      expect(text).toContain('Nightly tables');
+      expect(text).toContain('Critical *1* · Warning *2* · Info *0* · Not assessable *1*');
+      expect(text).toContain('ALTER TABLE public.table_0 ADD PRIMARY KEY (id);');
+      expect(text).toContain('<https://reviewer.example.com/api/v1/scheduler/executions/42/report|');
+      // Slack reads <, > and & as markup: a finding's text cannot make a link or a mention.
+      expect(text).toContain('&amp; &lt;no&gt; replica');
+    },
+  );
 
   it('stays within 50 blocks and Slack’s text limits however many and however long the findings', () => {
     const message = slackMessage(

@@ -73,17 +73,23 @@ export function adviceFinding(verdict: Verdict, workload: Workload, write: Write
   const proof =
     method === 'hypopg'
       ? 'measured by the planner with a HypoPG hypothetical index (generic plans, nothing created)'
-      : 'estimated from pg_stats and the current plans: HypoPG is not installed in this database, so the planner could not verify it';
+      : 'estimated from pg_stats and the current plans: HypoPG is not installed in this database, so the ' +
+        'planner could not verify it';
 
   return {
     check: ADVICE_CHECK,
     severity: share >= WARNING_TIME_SHARE ? 'warning' : 'info',
     object: `${table.qualified}(${columns.join(', ')})`,
-    title: `Index on ${table.qualified}(${columns.join(', ')}) would cut the planner cost of ${served.length} statement${served.length === 1 ? '' : 's'} by ${Math.round(reduction * 100)}%`,
+    title:
+      `Index on ${table.qualified}(${columns.join(', ')}) would cut the planner cost of ${served.length} ` +
+      `statement${served.length === 1 ? '' : 's'} by ${Math.round(reduction * 100)}%`,
     detail:
-      `${served.length === 1 ? 'Statement' : 'Statements'} ${queryids.join(', ')} (${formatCount(calls)} calls, ${formatMs(timeMs)}, ${round(share * 100, 1)}% of the statement time ${window}) ` +
-      `${served.length === 1 ? 'filters, joins or sorts' : 'filter, join or sort'} ${table.qualified} on ${columns.join(', ')}. With the index the calls-weighted planner cost goes from ${formatCount(before)} to ${formatCount(after)}, ${proof}. ` +
-      `The table has ${formatCount(table.rows)} rows and ${writesText}; the index would take about ${formatBytes(sizeBytes)} and is updated by every insert and by updates of its columns.`,
+      `${served.length === 1 ? 'Statement' : 'Statements'} ${queryids.join(', ')} (${formatCount(calls)} ` +
+      `calls, ${formatMs(timeMs)}, ${round(share * 100, 1)}% of the statement time ${window}) ` +
+      (`${served.length === 1 ? 'filters, joins or sorts' : 'filter, join or sort'} ${table.qualified} on ${columns.join(', ')}. ` +
+        `With the index the calls-weighted planner cost goes from ${formatCount(before)} to ${formatCount(after)}, ${proof}. `) +
+      (`The table has ${formatCount(table.rows)} rows and ${writesText}; the index would take about ${formatBytes(sizeBytes)} ` +
+        'and is updated by every insert and by updates of its columns.'),
     recommendation: createIndexStatement(table, columns),
     evidence: {
       table: table.qualified,

@@ -144,8 +144,10 @@ function unreadableTables(skips: CandidateSkips, ctx: CheckContext): NotAssessab
   const list = [...skips.unreadableTables].sort();
   const role = ctx.server.current_user;
   return new NotAssessableError(
-    `${role} may not read ${list.join(', ')}, which the heaviest statements filter on: pg_stats shows only the columns a role may read and the planner needs SELECT to plan them ` +
-      '(pg_monitor is not enough; grant SELECT on the tables, or read pg_stats through a SECURITY DEFINER function as PgHero documents)',
+    `${role} may not read ${list.join(', ')}, which the heaviest statements filter on: pg_stats shows only ` +
+      'the columns a role may read and the planner needs SELECT to plan them ' +
+      ('(pg_monitor is not enough; grant SELECT on the tables, or read pg_stats through a SECURITY DEFINER ' +
+        'function as PgHero documents)'),
     `GRANT SELECT ON ${list.join(', ')} TO ${quoteIdent(role)};`,
   );
 }
@@ -212,7 +214,9 @@ function coverageFinding(
     title: budget.stoppedEarly
       ? 'Index advice stopped early: some statements were not examined'
       : 'Index advice did not cover every statement',
-    detail: `Index advice examined ${chosen.statements.length} statements and ${candidates.length} candidate indexes; it ${parts.join('; ')}.`,
+    detail:
+      `Index advice examined ${chosen.statements.length} statements and ${candidates.length} candidate ` +
+      `indexes; it ${parts.join('; ')}.`,
     recommendation: null,
     evidence: {
       statements_examined: chosen.statements.length,

@@ -15,7 +15,8 @@ export function planText(plan: PlanNode): string {
         : '';
     const direction = node['Scan Direction'] === 'Backward' ? ' Backward' : '';
     lines.push(
-      `${indent}${node['Node Type']}${direction}${on}  (cost=${fixed(node['Startup Cost'])}..${fixed(node['Total Cost'])} rows=${node['Plan Rows'] ?? '?'})`,
+      `${indent}${node['Node Type']}${direction}${on}  (cost=${fixed(node['Startup Cost'])}..${fixed(node['Total Cost'])} ` +
+        `rows=${node['Plan Rows'] ?? '?'})`,
     );
     const pad = `${' '.repeat(indent.length + (depth === 0 ? 2 : 4))}`;
     for (const field of detailFields) {
