@@ -174,7 +174,8 @@ export interface StoredOutcome {
  * Records outcomes in one statement, each unless the tick has already given that attempt up (then
  * nothing of it is overwritten). Returns the ids whose outcome was recorded. Results arrive as JSON
  * text and are spliced into the batch as they are: a result is serialised once, by its own
- * execution, so one that cannot be serialised never reaches the batch.
+ * execution, so one that cannot be serialised never reaches the batch. With an active channel the
+ * outcome is marked as owing notification events, in this same statement, until they are queued.
  */
 export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
   if (outcomes.length === 0) return new Set();
@@ -186,7 +187,8 @@ export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutc
     .join(',')}]`;
   const rows = await db.execute<{ id: string }>(sql`
     update task_executions e
-       set status = o.status, result = o.result, error_message = o.error_message, completed_at = now()
+       set status = o.status, result = o.result, error_message = o.error_message, completed_at = now(),
+           notifications_pending = exists (select 1 from notification_channels where is_active)
       from jsonb_to_recordset(${batch}::jsonb) as o(id bigint, attempt int, status text, result jsonb, error_message text)
      where e.id = o.id and e.status = 'running' and e.attempts = o.attempt
     returning e.id`);
@@ -200,4 +202,24 @@ export async function readExecutionStatuses(db: DbOrTx, ids: readonly number[]):
     .from(taskExecutions)
     .where(sql`${taskExecutions.id} = any(${bigintArray(ids)})`);
   return new Map(rows.map((r) => [r.id, r.status]));
+}
+
+/** The events of these outcomes are queued (or there was nothing to queue): nothing is owed any more. */
+export async function clearNotificationsPending(db: DbOrTx, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(taskExecutions)
+    .set({ notificationsPending: false })
+    .where(and(sql`${taskExecutions.id} = any(${bigintArray(ids)})`, eq(taskExecutions.notificationsPending, true)));
+}
+
+/** Recorded outcomes whose notification events were never queued, oldest first. */
+export async function executionsWithPendingNotifications(db: DbOrTx, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: taskExecutions.id })
+    .from(taskExecutions)
+    .where(eq(taskExecutions.notificationsPending, true))
+    .orderBy(taskExecutions.id)
+    .limit(limit);
+  return rows.map((r) => r.id);
 }
