@@ -95,21 +95,20 @@ export interface ClaimedExecution {
  * of an execution can succeed, and an id that is not queued is simply absent from the result.
  * An execution whose task was deleted, or a scheduled one whose task was deactivated, is cancelled
  * with the reason instead of run (whatever raced with the delete or deactivation to queue it).
+ * One whose query_timeout exceeds `longestQueryTimeoutSeconds` (what the consumer has time left to
+ * give) is left queued and comes back in `deferred`, for the caller to hand back to the queue.
  */
 export async function claimExecutions(
   db: DbOrTx,
   ids: readonly number[],
   graceSeconds: number,
-): Promise<Map<number, ClaimedExecution>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.execute<{
-    execution: Record<string, unknown>;
-    connection: Record<string, unknown> | null;
-    previous_id: string | null;
-    previous_result: Record<string, unknown> | null;
-  }>(sql`
+  longestQueryTimeoutSeconds: number | null = null,
+): Promise<{ claimed: Map<number, ClaimedExecution>; deferred: Set<number> }> {
+  if (ids.length === 0) return { claimed: new Map(), deferred: new Set() };
+  const longest = longestQueryTimeoutSeconds !== null && Number.isFinite(longestQueryTimeoutSeconds) ? Math.floor(longestQueryTimeoutSeconds) : null;
+  const rows = await db.execute<{ execution: Record<string, unknown>; connection: Record<string, unknown> | null; previous_id: string | null; previous_result: Record<string, unknown> | null; deferred: boolean }>(sql`
     with candidates as (
-      select e.id, case when e.scheduled_task_id is null then 'Cancelled: the task was deleted before this execution started'
+      select e.id, coalesce((e.task_params->>'query_timeout')::int, 300) > ${longest}::int as too_long, case when e.scheduled_task_id is null then 'Cancelled: the task was deleted before this execution started'
                         when e.trigger = 'schedule' and not t.is_active then 'Cancelled: the task was deactivated before this execution started'
                    end as cancel_reason
         from task_executions e
@@ -124,13 +123,13 @@ export async function claimExecutions(
       update task_executions
          set status = 'running', started_at = now(), attempts = attempts + 1,
              deadline_at = now() + make_interval(secs => coalesce((task_params->>'query_timeout')::int, 300) + ${graceSeconds})
-       where id in (select id from candidates where cancel_reason is null) and status = 'queued'
+       where id in (select id from candidates where cancel_reason is null and too_long is not true) and status = 'queued'
        returning *
     ), touched as (
       update scheduled_tasks t set last_run_at = now() from claimed c where t.id = c.scheduled_task_id
     )
     select to_jsonb(c) as execution, to_jsonb(k) as connection, p.id as previous_id,
-           jsonb_build_object('findings', p.result->'findings', 'state', p.result->'state') as previous_result
+           jsonb_build_object('findings', p.result->'findings', 'state', p.result->'state') as previous_result, false as deferred
       from claimed c
       left join connections k on k.id = c.connection_id
       left join lateral (
@@ -138,9 +137,18 @@ export async function claimExecutions(
          where e.scheduled_task_id = c.scheduled_task_id and e.status = 'completed' and e.id < c.id
          order by e.id desc
          limit 1
-      ) p on true`);
+      ) p on true
+    union all
+    select jsonb_build_object('id', d.id), null, null, null, true
+      from candidates d
+     where d.cancel_reason is null and d.too_long`);
   const claimed = new Map<number, ClaimedExecution>();
+  const deferred = new Set<number>();
   for (const row of rows) {
+    if (row.deferred) {
+      deferred.add(Number(row.execution.id));
+      continue;
+    }
     const execution = rowFrom(taskExecutions, row.execution);
     claimed.set(execution.id, {
       execution,
@@ -151,7 +159,7 @@ export async function claimExecutions(
           : undefined,
     });
   }
-  return claimed;
+  return { claimed, deferred };
 }
 
 export interface ExecutionOutcome {
