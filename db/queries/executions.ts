@@ -185,22 +185,22 @@ export interface StoredOutcome {
  * execution, so one that cannot be serialised never reaches the batch. With an active channel the
  * outcome is marked as owing notification events, in this same statement, until they are queued.
  */
-export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
-  if (outcomes.length === 0) return new Set();
+export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutcome[]): Promise<{ recorded: Set<number>; notificationsPending: number[] }> {
+  if (outcomes.length === 0) return { recorded: new Set(), notificationsPending: [] };
   const batch = `[${outcomes
     .map(
       (o) =>
         `{"id":${o.id},"attempt":${o.attempt},"status":${JSON.stringify(o.status)},"result":${o.resultJson ?? 'null'},"error_message":${JSON.stringify(o.errorMessage)}}`,
     )
     .join(',')}]`;
-  const rows = await db.execute<{ id: string }>(sql`
+  const rows = await db.execute<{ id: string; notifications_pending: boolean }>(sql`
     update task_executions e
        set status = o.status, result = o.result, error_message = o.error_message, completed_at = now(),
            notifications_pending = exists (select 1 from notification_channels where is_active)
       from jsonb_to_recordset(${batch}::jsonb) as o(id bigint, attempt int, status text, result jsonb, error_message text)
      where e.id = o.id and e.status = 'running' and e.attempts = o.attempt
-    returning e.id`);
-  return new Set(rows.map((r) => Number(r.id)));
+    returning e.id, e.notifications_pending`);
+  return { recorded: new Set(rows.map((r) => Number(r.id))), notificationsPending: rows.filter((r) => r.notifications_pending).map((r) => Number(r.id)) };
 }
 
 export async function readExecutionStatuses(db: DbOrTx, ids: readonly number[]): Promise<Map<number, ExecutionStatus>> {

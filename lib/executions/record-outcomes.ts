@@ -94,10 +94,11 @@ async function recordAlone(
  * harmless: a delivery is unique per run, channel and event type.
  */
 async function writeOutcomes(db: Db, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
-  const recorded = await finishExecutions(db, outcomes);
+  const { recorded, notificationsPending } = await finishExecutions(db, outcomes);
   try {
     await queueNotificationEvents(db, [...recorded]);
-    await clearNotificationsPending(db, [...recorded]);
+    // Without an active channel nothing was marked, and this costs nothing.
+    await clearNotificationsPending(db, notificationsPending);
   } catch (error) {
     log.error('notification events of recorded outcomes could not be queued now; the next tick queues them', {
       executions: [...recorded],

@@ -92,12 +92,8 @@ describe('claims and outcomes of a batch', () => {
     // The tick recovered this attempt and queued it again: its late outcome must not land.
     await query(sql`update task_executions set status = 'queued' where id = ${givenUp}`);
 
-    const recorded = await finishExecutions(getDb(), [
-      storedOutcome(current, 1, {
-        status: 'completed',
-        result: { data: { rows: [['it\'s "quoted" \\ text']] } },
-        errorMessage: null,
-      }),
+    const { recorded } = await finishExecutions(getDb(), [
+      storedOutcome(current, 1, { status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, errorMessage: null }),
       storedOutcome(givenUp, 1, { status: 'failed', result: null, errorMessage: 'too late' }),
     ]);
 
