@@ -105,8 +105,17 @@ export async function claimExecutions(
   longestQueryTimeoutSeconds: number | null = null,
 ): Promise<{ claimed: Map<number, ClaimedExecution>; deferred: Set<number> }> {
   if (ids.length === 0) return { claimed: new Map(), deferred: new Set() };
-  const longest = longestQueryTimeoutSeconds !== null && Number.isFinite(longestQueryTimeoutSeconds) ? Math.floor(longestQueryTimeoutSeconds) : null;
-  const rows = await db.execute<{ execution: Record<string, unknown>; connection: Record<string, unknown> | null; previous_id: string | null; previous_result: Record<string, unknown> | null; deferred: boolean }>(sql`
+  const longest =
+    longestQueryTimeoutSeconds !== null && Number.isFinite(longestQueryTimeoutSeconds)
+      ? Math.floor(longestQueryTimeoutSeconds)
+      : null;
+  const rows = await db.execute<{
+    execution: Record<string, unknown>;
+    connection: Record<string, unknown> | null;
+    previous_id: string | null;
+    previous_result: Record<string, unknown> | null;
+    deferred: boolean;
+  }>(sql`
     with candidates as (
       select e.id, coalesce((e.task_params->>'query_timeout')::int, 300) > ${longest}::int as too_long, case when e.scheduled_task_id is null then 'Cancelled: the task was deleted before this execution started'
                         when e.trigger = 'schedule' and not t.is_active then 'Cancelled: the task was deactivated before this execution started'
@@ -185,7 +194,10 @@ export interface StoredOutcome {
  * execution, so one that cannot be serialised never reaches the batch. With an active channel the
  * outcome is marked as owing notification events, in this same statement, until they are queued.
  */
-export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutcome[]): Promise<{ recorded: Set<number>; notificationsPending: number[] }> {
+export async function finishExecutions(
+  db: DbOrTx,
+  outcomes: readonly StoredOutcome[],
+): Promise<{ recorded: Set<number>; notificationsPending: number[] }> {
   if (outcomes.length === 0) return { recorded: new Set(), notificationsPending: [] };
   const batch = `[${outcomes
     .map(
@@ -200,7 +212,10 @@ export async function finishExecutions(db: DbOrTx, outcomes: readonly StoredOutc
       from jsonb_to_recordset(${batch}::jsonb) as o(id bigint, attempt int, status text, result jsonb, error_message text)
      where e.id = o.id and e.status = 'running' and e.attempts = o.attempt
     returning e.id, e.notifications_pending`);
-  return { recorded: new Set(rows.map((r) => Number(r.id))), notificationsPending: rows.filter((r) => r.notifications_pending).map((r) => Number(r.id)) };
+  return {
+    recorded: new Set(rows.map((r) => Number(r.id))),
+    notificationsPending: rows.filter((r) => r.notifications_pending).map((r) => Number(r.id)),
+  };
 }
 
 export async function readExecutionStatuses(db: DbOrTx, ids: readonly number[]): Promise<Map<number, ExecutionStatus>> {

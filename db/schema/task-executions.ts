@@ -75,7 +75,9 @@ export const taskExecutions = pgTable(
     index('task_executions_notifications_pending_idx')
       .on(t.id)
       .where(sql`${t.notificationsPending}`),
-    index('task_executions_deadline_idx').on(t.deadlineAt).where(sql`${t.status} = 'running'`),
+    index('task_executions_deadline_idx')
+      .on(t.deadlineAt)
+      .where(sql`${t.status} = 'running'`),
     // Unfinished work is a tiny fraction of history: the tick's overlap check probes only this.
     index('task_executions_open_idx')
       .on(t.scheduledTaskId)

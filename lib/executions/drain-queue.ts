@@ -86,7 +86,12 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   // A review is started only if its query_timeout and the recording of its outcome fit in what is
   // left: one started later would be killed with the invocation and every review beside it.
   const longestQueryTimeout = () => (remainingMs ? remainingMs() / 1000 - OUTCOME_RECORDING_SECONDS : null);
-  const queue = new QueueReader(env().RUNNING_GRACE_SECONDS, concurrency, (options.executionIds ?? []).map(String), longestQueryTimeout);
+  const queue = new QueueReader(
+    env().RUNNING_GRACE_SECONDS,
+    concurrency,
+    (options.executionIds ?? []).map(String),
+    longestQueryTimeout,
+  );
   const ledger = drainLedger(invocationEnds);
   let queueEmpty = false;
 
@@ -114,7 +119,9 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
       report.dropped++;
       queue.finished(entry);
     } else if (work.deferred) {
-      log.info('execution not started: its query_timeout does not fit in the time left; handed back to the queue', { executionId: Number(entry) });
+      log.info('execution not started: its query_timeout does not fit in the time left; handed back to the queue', {
+        executionId: Number(entry),
+      });
       queue.handBack(entry);
     } else if (!claimed) {
       log.info('execution not run: it is not queued (already taken, cancelled or missing)', {
@@ -285,7 +292,10 @@ class QueueReader {
     this.#handedBack.push(entry);
   }
 
-  /** Housekeeping only: an entry left on the processing list is trimmed by the next tick, and pushed again if still queued. */
+  /**
+   * Housekeeping only: an entry left on the processing list is trimmed by the next tick, and pushed again if still
+   * queued.
+   */
   async close(): Promise<void> {
     const finished = this.#finished;
     const untouched = [...this.#handedBack, ...this.#buffer];

@@ -16,9 +16,13 @@ const PENDING_EVENTS_BATCH = 1000;
  * The tick's part: queue the events of outcomes a consumer recorded but could not queue events for,
  * send what is due (retries, events a consumer left) and trim old delivery history.
  */
-export async function runNotificationTick(): Promise<DeliveryReport & { expiredDeleted: number; eventsQueued: number }> {
+export async function runNotificationTick(): Promise<
+  DeliveryReport & { expiredDeleted: number; eventsQueued: number }
+> {
   const eventsQueued = await queuePendingEvents(getDb()).catch((error: Error) => {
-    log.warn('pending notification events could not be queued now; the next tick tries again', { error: error.message });
+    log.warn('pending notification events could not be queued now; the next tick tries again', {
+      error: error.message,
+    });
     return 0;
   });
   const report = await deliverNotifications({ budgetMs: TICK_SENDING_BUDGET_MS });
@@ -37,6 +41,7 @@ async function queuePendingEvents(db: Db): Promise<number> {
   if (ids.length === 0) return 0;
   const queued = await queueNotificationEvents(db, ids);
   await clearNotificationsPending(db, ids);
-  if (queued > 0) log.info('queued notification events a consumer left unqueued', { executions: ids.length, events: queued });
+  if (queued > 0)
+    log.info('queued notification events a consumer left unqueued', { executions: ids.length, events: queued });
   return queued;
 }

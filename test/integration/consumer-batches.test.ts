@@ -93,7 +93,11 @@ describe('claims and outcomes of a batch', () => {
     await query(sql`update task_executions set status = 'queued' where id = ${givenUp}`);
 
     const { recorded } = await finishExecutions(getDb(), [
-      storedOutcome(current, 1, { status: 'completed', result: { data: { rows: [['it\'s "quoted" \\ text']] } }, errorMessage: null }),
+      storedOutcome(current, 1, {
+        status: 'completed',
+        result: { data: { rows: [['it\'s "quoted" \\ text']] } },
+        errorMessage: null,
+      }),
       storedOutcome(givenUp, 1, { status: 'failed', result: null, errorMessage: 'too late' }),
     ]);
 
@@ -208,8 +212,12 @@ describe('a drain with many workers', () => {
 
   it('does not start a review whose query_timeout and outcome do not fit in the time left, and hands it back to the queue for the next consumer', async () => {
     const [short, long] = await queueExecutions(2);
-    await query(sql`update task_executions set task_params = task_params || '{"query_timeout": 30}'::jsonb where id = ${short}`);
-    await query(sql`update task_executions set task_params = task_params || '{"query_timeout": 300}'::jsonb where id = ${long}`);
+    await query(
+      sql`update task_executions set task_params = task_params || '{"query_timeout": 30}'::jsonb where id = ${short}`,
+    );
+    await query(
+      sql`update task_executions set task_params = task_params || '{"query_timeout": 300}'::jsonb where id = ${long}`,
+    );
     await pushExecutionIds([long, short]);
 
     // Two minutes left of the invocation: enough for 30 s of queries, not for 300.
@@ -227,8 +235,13 @@ describe('a drain with many workers', () => {
     expect(logLines().filter((l) => l.message === 'execution started' && l.executionId === long)).toHaveLength(0);
 
     // A consumer with its whole time ahead runs it.
-    expect(await drainQueue({ concurrency: 1, remainingMs: () => 900_000 })).toMatchObject({ completed: 1, notClaimed: 0 });
-    expect(await query(sql`select status, attempts from task_executions where id = ${long}`)).toEqual([{ status: 'completed', attempts: 1 }]);
+    expect(await drainQueue({ concurrency: 1, remainingMs: () => 900_000 })).toMatchObject({
+      completed: 1,
+      notClaimed: 0,
+    });
+    expect(await query(sql`select status, attempts from task_executions where id = ${long}`)).toEqual([
+      { status: 'completed', attempts: 1 },
+    ]);
     expect(await queuedIds()).toEqual([]);
   });
 });

@@ -306,23 +306,33 @@ describe('delivery when the receiver is away', () => {
     });
     // The first insert of events fails (a sequence is not rolled back with the failed statement).
     await query(sql`create sequence fail_events_once`);
-    await query(sql.raw(`
+    await query(
+      sql.raw(`
       create function fail_events_once() returns trigger language plpgsql as $$
       begin
         if nextval('fail_events_once') = 1 then raise exception 'events table unavailable'; end if;
         return null;
-      end $$`));
-    await query(sql`create trigger fail_events_once before insert on notification_deliveries for each statement execute function fail_events_once()`);
+      end $$`),
+    );
+    await query(
+      sql`create trigger fail_events_once before insert on notification_deliveries for each statement execute function fail_events_once()`,
+    );
     try {
       const executionId = await runAndWait(task.id);
-      const execution = await call(getExecution, apiEvent('GET', `/api/v1/executions/${executionId}`, { path: { execution_id: String(executionId) } }));
+      const execution = await call(
+        getExecution,
+        apiEvent('GET', `/api/v1/executions/${executionId}`, { path: { execution_id: String(executionId) } }),
+      );
       expect(execution.body.status).toBe('failed');
       expect(await deliveries({ execution_id: String(executionId) })).toEqual([]);
       expect(receiver.requests).toHaveLength(0);
 
       await tick({});
       expect(receiver.requests).toHaveLength(1);
-      expect(receiver.requests[0].json).toMatchObject({ type: 'execution.failed', execution: { id: executionId, status: 'failed' } });
+      expect(receiver.requests[0].json).toMatchObject({
+        type: 'execution.failed',
+        execution: { id: executionId, status: 'failed' },
+      });
       const [delivered] = await deliveries({ execution_id: String(executionId) });
       expect(delivered).toMatchObject({ event_type: 'execution.failed', status: 'delivered', attempts: 1 });
 
