@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { scheduledTasks } from './scheduled-tasks.js';
 
 const summaryCount = (severity: string) =>
@@ -34,6 +34,9 @@ export const taskExecutions = pgTable(
     attempts: integer('attempts').notNull().default(0),
     result: jsonb('result').$type<Record<string, unknown>>(),
     errorMessage: text('error_message'),
+    // Set with the outcome when an active channel exists, cleared once its notification events are
+    // queued: events whose queueing failed after the outcome was written are queued by the tick.
+    notificationsPending: boolean('notifications_pending').notNull().default(false),
     // Small copies of the result's counts and changes, kept in the row itself: the dashboard and the
     // finding history read them for thousands of runs, where reading `result` would fetch every
     // run's whole (often large, out-of-line) document.
@@ -68,6 +71,10 @@ export const taskExecutions = pgTable(
     index('task_executions_completed_idx')
       .on(t.scheduledTaskId, t.id, t.openFindings)
       .where(sql`${t.status} = 'completed'`),
+    // Almost always empty: the tick's look for outcomes whose events still wait costs one probe.
+    index('task_executions_notifications_pending_idx')
+      .on(t.id)
+      .where(sql`${t.notificationsPending}`),
     index('task_executions_deadline_idx')
       .on(t.deadlineAt)
       .where(sql`${t.status} = 'running'`),

@@ -14,3 +14,10 @@ export const CONSUMER_RESERVE_SECONDS = 6 * 60;
 export function maxQueryTimeoutSeconds(): number {
   return env().CONSUMER_TIMEOUT_SECONDS - CONSUMER_RESERVE_SECONDS;
 }
+
+/**
+ * What recording an outcome needs after its review ends: a batch write with its retries through
+ * transient errors and, failing those, the stash into Redis (10 s before the invocation ends). A
+ * review is started only if its query_timeout plus this fits in what is left of the invocation.
+ */
+export const OUTCOME_RECORDING_SECONDS = 30;

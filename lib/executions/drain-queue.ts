@@ -9,6 +9,7 @@ import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
 import { Batcher } from './batcher.js';
+import { OUTCOME_RECORDING_SECONDS } from './consumer-budget.js';
 import { stashOutcomes, writeBackStashedOutcomes } from './outcome-stash.js';
 import { recordOutcomes } from './record-outcomes.js';
 import { recordOutcome, reviewClaimedExecution, type ExecutionLedger, type OutcomeFate } from './run-execution.js';
@@ -39,10 +40,14 @@ export interface DrainReport {
   stoppedBy: string | null;
 }
 
-/** A queue entry and, when it is the id of a queued execution, that execution, now claimed. */
+/**
+ * A queue entry and, when it is the id of a queued execution, that execution, now claimed; or
+ * `deferred` when the execution could not finish in the time left and was left queued.
+ */
 interface Work {
   entry: string;
   claimed: ClaimedExecution | undefined;
+  deferred?: boolean;
 }
 
 const isExecutionId = (entry: string) => /^\d{1,18}$/.test(entry) && Number(entry) > 0;
@@ -78,7 +83,15 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
     }),
   );
   // Direct ids go first, claimed in the same batches as ids from the queue.
-  const queue = new QueueReader(env().RUNNING_GRACE_SECONDS, concurrency, (options.executionIds ?? []).map(String));
+  // A review is started only if its query_timeout and the recording of its outcome fit in what is
+  // left: one started later would be killed with the invocation and every review beside it.
+  const longestQueryTimeout = () => (remainingMs ? remainingMs() / 1000 - OUTCOME_RECORDING_SECONDS : null);
+  const queue = new QueueReader(
+    env().RUNNING_GRACE_SECONDS,
+    concurrency,
+    (options.executionIds ?? []).map(String),
+    longestQueryTimeout,
+  );
   const ledger = drainLedger(invocationEnds);
   let queueEmpty = false;
 
@@ -99,11 +112,17 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
     void done.finally(() => recording.delete(done));
   };
 
-  const run = async ({ entry, claimed }: Work) => {
+  const run = async (work: Work) => {
+    const { entry, claimed } = work;
     if (!isExecutionId(entry)) {
       log.warn('dropping a queue entry that is not an execution id', { entry: entry.slice(0, 100) });
       report.dropped++;
       queue.finished(entry);
+    } else if (work.deferred) {
+      log.info('execution not started: its query_timeout does not fit in the time left; handed back to the queue', {
+        executionId: Number(entry),
+      });
+      queue.handBack(entry);
     } else if (!claimed) {
       log.info('execution not run: it is not queued (already taken, cancelled or missing)', {
         executionId: Number(entry),
@@ -218,16 +237,19 @@ async function settleOutcomes(
 class QueueReader {
   readonly #graceSeconds: number;
   readonly #prefetch: number;
+  readonly #longestQueryTimeout: () => number | null;
   #buffer: string[] = [];
   #finished: string[] = [];
+  #handedBack: string[] = [];
   readonly #takes = new Batcher<void, Work | null>(async (waiting) => {
     if (this.#buffer.length < waiting.length) await this.#refill(waiting.length - this.#buffer.length + this.#prefetch);
     const entries = this.#buffer.splice(0, waiting.length);
     const ids = entries.filter(isExecutionId).map(Number);
-    const claimed = await claimExecutions(getDb(), ids, this.#graceSeconds);
+    const { claimed, deferred } = await claimExecutions(getDb(), ids, this.#graceSeconds, this.#longestQueryTimeout());
     return waiting.map((_, i) => {
       const entry = entries[i];
       if (entry === undefined) return null;
+      if (deferred.delete(Number(entry))) return { entry, claimed: undefined, deferred: true };
       // An id on the list twice is claimed once: only its first entry gets the execution.
       const execution = claimed.get(Number(entry));
       claimed.delete(Number(entry));
@@ -236,9 +258,10 @@ class QueueReader {
   });
 
   /** `first`: ids to run before any from Redis (from `POST .../run`); they are not on the processing list. */
-  constructor(graceSeconds: number, prefetch: number, first: string[]) {
+  constructor(graceSeconds: number, prefetch: number, first: string[], longestQueryTimeout: () => number | null) {
     this.#graceSeconds = graceSeconds;
     this.#prefetch = prefetch;
+    this.#longestQueryTimeout = longestQueryTimeout;
     this.#buffer = first;
   }
 
@@ -262,14 +285,23 @@ class QueueReader {
   }
 
   /**
+   * Taken but not to be started here: back at the queue's head when the drain ends, like the
+   * buffer. Not sooner: this drain would take it again, while a shorter review behind it may fit.
+   */
+  handBack(entry: string): void {
+    this.#handedBack.push(entry);
+  }
+
+  /**
    * Housekeeping only: an entry left on the processing list is trimmed by the next tick, and pushed again if still
    * queued.
    */
   async close(): Promise<void> {
     const finished = this.#finished;
-    const untouched = this.#buffer;
+    const untouched = [...this.#handedBack, ...this.#buffer];
     this.#finished = [];
     this.#buffer = [];
+    this.#handedBack = [];
     await acknowledgeExecutionIds(finished, untouched).catch((error: Error) =>
       log.warn('could not hand back queue entries; the next ticks trim and push them again', { error: error.message }),
     );

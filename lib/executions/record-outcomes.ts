@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import { finishExecutions, type StoredOutcome } from '../../db/queries/executions.js';
+import { clearNotificationsPending, finishExecutions, type StoredOutcome } from '../../db/queries/executions.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
 import { notStoredMessage } from './stored-outcome.js';
@@ -88,17 +88,23 @@ async function recordAlone(
  * Writes an outcome batch and queues the notification events it causes. Not wrapped in a
  * transaction: when the server ends a session inside `begin()`, postgres.js 3.4 sends its own
  * ROLLBACK to the closed socket and the process dies with an uncaught TypeError (porsager/postgres
- * #1208). The events follow in a second statement; to make them atomic with the outcomes, fold
- * their insert into the outcome statement as a data-modifying CTE.
+ * #1208). Instead the outcome statement itself marks each outcome `notifications_pending` (when an
+ * active channel exists); the mark is cleared only after the events are queued, so events that fail
+ * to queue here (or are lost with this process) are queued by the next tick. Queueing twice is
+ * harmless: a delivery is unique per run, channel and event type.
  */
 async function writeOutcomes(db: Db, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
-  const recorded = await finishExecutions(db, outcomes);
-  await queueNotificationEvents(db, [...recorded]).catch((error: unknown) =>
-    log.error('notification events of recorded outcomes could not be queued', {
+  const { recorded, notificationsPending } = await finishExecutions(db, outcomes);
+  try {
+    await queueNotificationEvents(db, [...recorded]);
+    // Without an active channel nothing was marked, and this costs nothing.
+    await clearNotificationsPending(db, notificationsPending);
+  } catch (error) {
+    log.error('notification events of recorded outcomes could not be queued now; the next tick queues them', {
       executions: [...recorded],
       error: errorMessageForLog(error),
-    }),
-  );
+    });
+  }
   return recorded;
 }
 

@@ -1,15 +1,30 @@
-import { getDb } from '../../db/client.js';
+import { getDb, type Db } from '../../db/client.js';
+import { clearNotificationsPending, executionsWithPendingNotifications } from '../../db/queries/executions.js';
 import { deleteExpiredDeliveries } from '../../db/queries/notifications.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { deliverNotifications, type DeliveryReport } from './deliver.js';
+import { queueNotificationEvents } from './queue-events.js';
 
 // The tick runs every minute with a 60-second limit: its own work comes first, sending gets a third.
 const TICK_SENDING_BUDGET_MS = 20_000;
 const RETENTION_BATCH = 1000;
+// Outcomes whose events a consumer failed to queue are rare; a backlog drains over a few ticks.
+const PENDING_EVENTS_BATCH = 1000;
 
-/** The tick's part: send what is due (retries, events a consumer left) and trim old delivery history. */
-export async function runNotificationTick(): Promise<DeliveryReport & { expiredDeleted: number }> {
+/**
+ * The tick's part: queue the events of outcomes a consumer recorded but could not queue events for,
+ * send what is due (retries, events a consumer left) and trim old delivery history.
+ */
+export async function runNotificationTick(): Promise<
+  DeliveryReport & { expiredDeleted: number; eventsQueued: number }
+> {
+  const eventsQueued = await queuePendingEvents(getDb()).catch((error: Error) => {
+    log.warn('pending notification events could not be queued now; the next tick tries again', {
+      error: error.message,
+    });
+    return 0;
+  });
   const report = await deliverNotifications({ budgetMs: TICK_SENDING_BUDGET_MS });
   // Housekeeping: a failure leaves the rows for the next tick.
   const expiredDeleted = await deleteExpiredDeliveries(getDb(), env().EXECUTION_RETENTION_DAYS, RETENTION_BATCH).catch(
@@ -18,5 +33,15 @@ export async function runNotificationTick(): Promise<DeliveryReport & { expiredD
       return 0;
     },
   );
-  return { ...report, expiredDeleted };
+  return { ...report, expiredDeleted, eventsQueued };
+}
+
+async function queuePendingEvents(db: Db): Promise<number> {
+  const ids = await executionsWithPendingNotifications(db, PENDING_EVENTS_BATCH);
+  if (ids.length === 0) return 0;
+  const queued = await queueNotificationEvents(db, ids);
+  await clearNotificationsPending(db, ids);
+  if (queued > 0)
+    log.info('queued notification events a consumer left unqueued', { executions: ids.length, events: queued });
+  return queued;
 }

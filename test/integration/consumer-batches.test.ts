@@ -76,7 +76,7 @@ describe('claims and outcomes of a batch', () => {
     );
     await query(sql`update task_executions set status = 'running', attempts = 1 where id = ${alreadyRunning}`);
 
-    const claimed = await claimExecutions(getDb(), [queued, alreadyRunning, 987654321], 30);
+    const { claimed } = await claimExecutions(getDb(), [queued, alreadyRunning, 987654321], 30);
 
     expect([...claimed.keys()]).toEqual([queued]);
     const { execution, connection, previous } = claimed.get(queued)!;
@@ -92,7 +92,7 @@ describe('claims and outcomes of a batch', () => {
     // The tick recovered this attempt and queued it again: its late outcome must not land.
     await query(sql`update task_executions set status = 'queued' where id = ${givenUp}`);
 
-    const recorded = await finishExecutions(getDb(), [
+    const { recorded } = await finishExecutions(getDb(), [
       storedOutcome(current, 1, {
         status: 'completed',
         result: { data: { rows: [['it\'s "quoted" \\ text']] } },
@@ -208,5 +208,40 @@ describe('a drain with many workers', () => {
 
     // The next drain runs them, each once.
     expect(await drainQueue({ concurrency: 2 })).toMatchObject({ completed: 10, notClaimed: 0 });
+  });
+
+  it('does not start a review whose query_timeout and outcome do not fit in the time left, and hands it back to the queue for the next consumer', async () => {
+    const [short, long] = await queueExecutions(2);
+    await query(
+      sql`update task_executions set task_params = task_params || '{"query_timeout": 30}'::jsonb where id = ${short}`,
+    );
+    await query(
+      sql`update task_executions set task_params = task_params || '{"query_timeout": 300}'::jsonb where id = ${long}`,
+    );
+    await pushExecutionIds([long, short]);
+
+    // Two minutes left of the invocation: enough for 30 s of queries, not for 300.
+    const report = await drainQueue({ concurrency: 1, remainingMs: () => 120_000 });
+
+    expect(report).toMatchObject({ completed: 1, failed: 0, notClaimed: 0, lost: 0, stoppedBy: null });
+    const statuses = await query<{ id: string; status: string; attempts: number }>(sql`
+      select id, status, attempts from task_executions where id in (${short}, ${long}) order by id`);
+    expect(statuses).toEqual([
+      { id: String(short), status: 'completed', attempts: 1 },
+      { id: String(long), status: 'queued', attempts: 0 },
+    ]);
+    expect(await queuedIds()).toEqual([String(long)]);
+    expect(await getRedis().llen(processingKey())).toBe(0);
+    expect(logLines().filter((l) => l.message === 'execution started' && l.executionId === long)).toHaveLength(0);
+
+    // A consumer with its whole time ahead runs it.
+    expect(await drainQueue({ concurrency: 1, remainingMs: () => 900_000 })).toMatchObject({
+      completed: 1,
+      notClaimed: 0,
+    });
+    expect(await query(sql`select status, attempts from task_executions where id = ${long}`)).toEqual([
+      { status: 'completed', attempts: 1 },
+    ]);
+    expect(await queuedIds()).toEqual([]);
   });
 });

@@ -295,6 +295,58 @@ describe('delivery when the receiver is away', () => {
     });
   });
 
+  it('delivers exactly once, from the next tick, the event of an outcome whose events could not be queued when it was recorded', async () => {
+    const unreachable = await createLocalConnection({ port: await closedPort(), name: 'events lost once' });
+    await channel({ name: 'durable events', type: 'webhook', url: receiver.url, connection_ids: [unreachable.id] });
+    const task = await createTaskVia({
+      name: 'Outcome outlives its events',
+      task_type: 'config_check',
+      connection_id: unreachable.id,
+      cron_schedule: '0 2 * * *',
+    });
+    // The first insert of events fails (a sequence is not rolled back with the failed statement).
+    await query(sql`create sequence fail_events_once`);
+    await query(
+      sql.raw(`
+      create function fail_events_once() returns trigger language plpgsql as $$
+      begin
+        if nextval('fail_events_once') = 1 then raise exception 'events table unavailable'; end if;
+        return null;
+      end $$`),
+    );
+    await query(
+      sql`create trigger fail_events_once before insert on notification_deliveries for each statement execute function fail_events_once()`,
+    );
+    try {
+      const executionId = await runAndWait(task.id);
+      const execution = await call(
+        getExecution,
+        apiEvent('GET', `/api/v1/executions/${executionId}`, { path: { execution_id: String(executionId) } }),
+      );
+      expect(execution.body.status).toBe('failed');
+      expect(await deliveries({ execution_id: String(executionId) })).toEqual([]);
+      expect(receiver.requests).toHaveLength(0);
+
+      await tick({});
+      expect(receiver.requests).toHaveLength(1);
+      expect(receiver.requests[0].json).toMatchObject({
+        type: 'execution.failed',
+        execution: { id: executionId, status: 'failed' },
+      });
+      const [delivered] = await deliveries({ execution_id: String(executionId) });
+      expect(delivered).toMatchObject({ event_type: 'execution.failed', status: 'delivered', attempts: 1 });
+
+      await tick({});
+      expect(receiver.requests).toHaveLength(1);
+      expect(await deliveries({ execution_id: String(executionId) })).toHaveLength(1);
+      expect(await query(sql`select id from task_executions where notifications_pending`)).toEqual([]);
+    } finally {
+      await query(sql`drop trigger fail_events_once on notification_deliveries`);
+      await query(sql`drop function fail_events_once()`);
+      await query(sql`drop sequence fail_events_once`);
+    }
+  });
+
   it('gives a delivery up after its last attempt and lists it as failed', async () => {
     const unreachable = await createLocalConnection({ port: await closedPort(), name: 'not listening either' });
     const gone = `http://127.0.0.1:${await closedPort()}/hook`;

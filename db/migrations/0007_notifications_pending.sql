@@ -1,0 +1,2 @@
+ALTER TABLE "task_executions" ADD COLUMN "notifications_pending" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "task_executions_notifications_pending_idx" ON "task_executions" USING btree ("id") WHERE "task_executions"."notifications_pending";
