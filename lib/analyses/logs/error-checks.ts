@@ -3,7 +3,7 @@ import { breakdownText, occurrenceEvidence, times, whenText } from './finding-te
 import { capList } from '../finding-list.js';
 import type { MessageTally } from './log-aggregate.js';
 import { shortHash } from './normalize.js';
-import { isRoutineFatal } from './patterns.js';
+import { isRoutineFatal, WRAPAROUND_PRESSURE } from './patterns.js';
 import { logCheck } from './scan-log.js';
 import { SQLSTATE_CLASSES } from './sqlstate-classes.js';
 import { TOP_N } from './thresholds.js';
@@ -87,6 +87,13 @@ function messageFinding(check: string, t: MessageTally, severity: Severity, notS
 function recommendationFor(t: MessageTally): string | null {
   if (/^sorry, too many clients already|^remaining connection slots are reserved/.test(t.message)) {
     return 'Put a connection pooler (PgBouncer) in front of the server, or raise max_connections if memory allows.';
+  }
+  if (WRAPAROUND_PRESSURE.test(t.message)) {
+    return (
+      'Run VACUUM (FREEZE, VERBOSE) in the database the message names, oldest tables first (age(relfrozenxid)), ' +
+      'after ending what holds back the horizon: long transactions, forgotten prepared transactions, stale ' +
+      'replication slots (a table review reports them under tables.vacuum_horizon).'
+    );
   }
   if (/No space left on device/.test(t.message) || t.sqlstate === '53100')
     return 'Free disk space on the volume named in the message; the server stops writing when it is full.';

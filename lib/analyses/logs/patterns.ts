@@ -61,9 +61,19 @@ const STORAGE_FAULTS =
  * reports errors by): XX internal error (includes data_corrupted, index_corrupted) and 58 system
  * error (I/O) are critical, as is 53100 disk_full; other class 53 insufficient resources is a warning.
  */
+// The server refusing new transactions to avoid wraparound (SQLSTATE 54000), or warning that it soon will
+// (varsup.c, multixact.c): writes stop for the whole database until a VACUUM freezes it.
+export const WRAPAROUND_PRESSURE = /to avoid wraparound data loss|must be vacuumed (?:within|before) /;
+
 export function errorGravity(e: LogEntry): 'critical' | 'warning' | null {
   const state = e.sqlstate ?? '';
-  if (state.startsWith('XX') || state.startsWith('58') || state === '53100' || STORAGE_FAULTS.test(e.message))
+  if (
+    state.startsWith('XX') ||
+    state.startsWith('58') ||
+    state === '53100' ||
+    STORAGE_FAULTS.test(e.message) ||
+    WRAPAROUND_PRESSURE.test(e.message)
+  )
     return 'critical';
   if (
     state.startsWith('53') ||

@@ -143,6 +143,28 @@ describe('log checks on a log with planted problems', () => {
   });
 });
 
+describe('log checks on a server near transaction-ID wraparound', () => {
+  const findings = report(
+    [
+      `${P('00:00.000', 30, 'app@shop')}WARNING:  database "shop" must be vacuumed within 9876543 transactions`,
+      `${P('00:00.000', 30, 'app@shop')}HINT:  To avoid a database shutdown, execute a database-wide VACUUM in that database.`,
+      `${P('00:01.000', 31, 'app@shop')}ERROR:  database is not accepting commands to avoid wraparound data loss in ` +
+        'database "shop"',
+      '',
+    ].join('\n'),
+    'logs',
+  );
+
+  it('grades the refusal and the warnings before it critical, with what to run', () => {
+    for (const check of ['logs.warnings', 'logs.frequent_errors']) {
+      expect(find(findings, check)).toMatchObject({
+        severity: 'critical',
+        recommendation: expect.stringMatching(/^Run VACUUM \(FREEZE, VERBOSE\)/),
+      });
+    }
+  });
+});
+
 describe('log checks on a clean log', () => {
   it('report nothing above info', () => {
     const findings = [...report(CLEAN, 'logs'), ...report(CLEAN, 'security')];
