@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as dashboard } from '../../functions/dashboard/page.js';
@@ -10,6 +10,7 @@ import { serveHandlerOverHttp } from '../helpers/dashboard-server.js';
 import { createTaskVia } from '../helpers/factories.js';
 import { reviewNow } from '../helpers/review-now.js';
 import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 // Real reviews of a database on the target cluster, the dashboard served over HTTP as API Gateway
 // would, and Debian's Chromium clicking through it. Authentication is off here (a developer
@@ -17,17 +18,6 @@ import { createTargetDatabase, targetPort, type TargetDatabase } from '../helper
 
 process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = 'test-artifacts';
 const HOSTILE_TABLE = '<img src=x onerror=alert(1)>';
 
@@ -69,7 +59,7 @@ const shoot = async (page: Page, name: string) => {
 };
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
   context = await browser.newContext({ timezoneId: 'America/New_York' });
   server = await serveHandlerOverHttp(dashboard, 0);
   db = await createTargetDatabase('dashboard');

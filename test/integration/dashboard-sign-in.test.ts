@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as dashboard } from '../../functions/dashboard/page.js';
 import { handler as listTasks } from '../../functions/tasks/list.js';
@@ -7,6 +7,7 @@ import { apiEvent, call } from '../helpers/api.js';
 import { serveHandlerOverHttp } from '../helpers/dashboard-server.js';
 import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as createTask } from '../../functions/tasks/create.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 // The shared set-up turns authentication off; here tokens are on, as on a deployed stage, before
 // any handler reads the environment.
@@ -16,25 +17,13 @@ process.env.API_AUTH = 'tokens';
 process.env.API_TOKENS = TOKEN;
 process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveHandlerOverHttp>>;
 let taskId: number;
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
   server = await serveHandlerOverHttp(dashboard, 0);
   const connection = await call(
     createConnection,

@@ -1,6 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as getExecution } from '../../functions/executions/get.js';
@@ -12,6 +12,7 @@ import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createTaskVia } from '../helpers/factories.js';
 import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 // A planted-problem database on the target cluster, reviewed through the API by a monitoring role
 // that cannot read sequences (so one check is not assessable), and the report rendered in
@@ -20,18 +21,6 @@ import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } fr
 // Nothing listens here: the test drives the consumer itself.
 process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps trying to reach Google's hosts from a closed network.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HOSTILE_TABLE = '<img src=x onerror=alert(1)>';
 
 let db: TargetDatabase;
@@ -86,7 +75,7 @@ const text = async (page: Page, selector: string) =>
   (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
   db = await createTargetDatabase('report');
   await db.admin.unsafe(`
     create table events_no_pk (id int not null, payload text);
