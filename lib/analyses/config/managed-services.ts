@@ -6,6 +6,8 @@ interface ProviderFacts {
   superusers: string[];
   /** Where the customer changes a server setting instead of ALTER SYSTEM. */
   settings: string;
+  /** How the customer reads the server log, which the service does not let a role read over SQL. */
+  logs: string;
 }
 
 export const managedProviders: Record<ManagedProvider, ProviderFacts> = {
@@ -13,21 +15,25 @@ export const managedProviders: Record<ManagedProvider, ProviderFacts> = {
     name: 'Amazon RDS',
     superusers: ['rdsadmin'],
     settings: "the instance's DB parameter group (aws rds modify-db-parameter-group)",
+    logs: 'publish the postgresql log to CloudWatch Logs (aws rds modify-db-instance --cloudwatch-logs-export-configuration), or download it with aws rds download-db-log-file-portion',
   },
   aws_aurora: {
     name: 'Amazon Aurora',
     superusers: ['rdsadmin'],
     settings: 'the DB cluster parameter group or DB parameter group (aws rds modify-db-cluster-parameter-group)',
+    logs: 'publish the postgresql log to CloudWatch Logs (aws rds modify-db-cluster --cloudwatch-logs-export-configuration)',
   },
   gcp_cloudsql: {
     name: 'Cloud SQL',
     superusers: ['cloudsqladmin'],
     settings: "the instance's database flags (gcloud sql instances patch --database-flags)",
+    logs: 'read it in Cloud Logging (gcloud logging read \'resource.type="cloudsql_database"\')',
   },
   azure: {
     name: 'Azure Database for PostgreSQL',
     superusers: ['azuresu', 'azure_superuser'],
     settings: 'the server parameters (az postgres flexible-server parameter set)',
+    logs: 'send PostgreSQLLogs to Log Analytics with a diagnostic setting, or download the server logs (az postgres flexible-server server-logs download)',
   },
 };
 

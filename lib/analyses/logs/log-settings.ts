@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
-import { NotAssessableError } from '../types.js';
+import { NotAssessableError, type ManagedProvider } from '../types.js';
+import { managedProviders } from '../config/managed-services.js';
 import { chooseFormat, type LogFormat } from './log-format.js';
 import { quoteIdent } from '../format.js';
 
@@ -34,7 +35,11 @@ const SETTINGS = [
  * log_directory is visible only to superusers and pg_read_all_settings (part of pg_monitor);
  * pg_ls_logdir needs pg_monitor; pg_read_file needs an explicit EXECUTE grant.
  */
-export async function readLogSettings(sql: postgres.Sql, role: string): Promise<LogSettings> {
+export async function readLogSettings(
+  sql: postgres.Sql,
+  role: string,
+  provider: ManagedProvider | null = null,
+): Promise<LogSettings> {
   const rows = await sql<
     { name: string; setting: string }[]
   >`select name, setting from pg_settings where name in ${sql(SETTINGS)}`;
@@ -44,6 +49,16 @@ export async function readLogSettings(sql: postgres.Sql, role: string): Promise<
            has_function_privilege('pg_read_file(text, bigint, bigint)', 'execute') as can_read_text,
            has_function_privilege('pg_read_binary_file(text, bigint, bigint)', 'execute') as can_read_binary`;
 
+  const grants: string[] = [];
+  const logDirectory = setting.get('log_directory');
+  if (!privileges.can_list || logDirectory === undefined) grants.push(`GRANT pg_monitor TO ${quoteIdent(role)};`);
+  if (!privileges.can_read_text && !privileges.can_read_binary)
+    grants.push(`GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${quoteIdent(role)};`);
+  if ((grants.length > 0 || logDirectory === undefined) && provider) {
+    // Managed services keep pg_read_file for their own superuser: no grant the customer can give helps.
+    const { name, logs } = managedProviders[provider];
+    throw new NotAssessableError(`${name} does not let a role read the server log over SQL`, `To review it: ${logs}.`);
+  }
   if (setting.get('logging_collector') !== 'on') {
     throw new NotAssessableError(
       'logging_collector is off: the server does not write log files that can be read over SQL',
@@ -59,11 +74,6 @@ export async function readLogSettings(sql: postgres.Sql, role: string): Promise<
     );
   }
 
-  const grants: string[] = [];
-  const logDirectory = setting.get('log_directory');
-  if (!privileges.can_list || logDirectory === undefined) grants.push(`GRANT pg_monitor TO ${quoteIdent(role)};`);
-  if (!privileges.can_read_text && !privileges.can_read_binary)
-    grants.push(`GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO ${quoteIdent(role)};`);
   if (grants.length > 0 || logDirectory === undefined) {
     throw new NotAssessableError(
       'The reviewing role may not list or read the server log (pg_ls_logdir needs pg_monitor, log_directory ' +

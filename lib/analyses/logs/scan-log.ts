@@ -54,7 +54,7 @@ export const scanServerLog = perReview(readNewLog);
 
 async function readNewLog(ctx: CheckContext): Promise<LogScan> {
   const deadline = performance.now() + ctx.params.query_timeout * 1000 * READ_TIME_SHARE;
-  const settings = await readLogSettings(ctx.sql, ctx.server.current_user);
+  const settings = await readLogSettings(ctx.sql, ctx.server.current_user, ctx.server.provider);
   const files = (await listLogFiles(ctx.sql)).filter((f) => formatOfFile(f.name) === settings.format);
   const previous = previousPosition(ctx.previousState);
   const aggregate = new LogAggregate();

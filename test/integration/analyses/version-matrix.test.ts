@@ -389,6 +389,20 @@ describe('on a server that presents itself as Amazon RDS', () => {
         const superusers = findingsOf(security, 'security.extra_superusers').map((f) => f.object);
         expect(superusers).toContain('app_admin');
         expect(superusers).not.toContain('rdsadmin');
+
+        // RDS keeps pg_read_file for rdsadmin: the log review points at RDS's own log export, not a grant.
+        const logs = await runAnalysis({
+          taskType: 'log_analysis',
+          params: { query_timeout: 60, analysis_target: 'logs' },
+          target: primary.options('fleet_rds', MONITOR),
+          previous: null,
+        });
+        expect(logs.not_assessable).toEqual([
+          expect.objectContaining({
+            reason: 'Amazon RDS does not let a role read the server log over SQL',
+            enable: expect.stringMatching(/^To review it: publish the postgresql log to CloudWatch Logs/),
+          }),
+        ]);
       } finally {
         await root.unsafe(`drop database fleet_rds`);
         await root.unsafe(`drop role rdsadmin; drop role app_admin`);
