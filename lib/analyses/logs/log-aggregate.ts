@@ -1,5 +1,5 @@
 import { BoundedTally, type Counted } from './bounded-tally.js';
-import { detach, type LogEntry } from './log-entry.js';
+import { detach, ENTRY_SEVERITIES, type LogEntry } from './log-entry.js';
 import { normalizeError, normalizeQuery, truncate } from './normalize.js';
 import {
   autovacuumTable,
@@ -71,20 +71,7 @@ export interface CheckpointWarnings extends Counted {
 }
 
 const PROBLEM_SEVERITIES = new Set(['WARNING', 'ERROR', 'FATAL', 'PANIC']);
-const KNOWN_SEVERITIES = new Set([
-  'DEBUG1',
-  'DEBUG2',
-  'DEBUG3',
-  'DEBUG4',
-  'DEBUG5',
-  'LOG',
-  'INFO',
-  'NOTICE',
-  'WARNING',
-  'ERROR',
-  'FATAL',
-  'PANIC',
-]);
+const KNOWN_SEVERITIES = new Set<string>(ENTRY_SEVERITIES);
 
 // The same raw message repeats verbatim; normalizing it once saves most of the regex work.
 const NORMALIZED_CACHE_SIZE = 5_000;
