@@ -20,6 +20,45 @@ export function wraparoundSeverity(age: number, freezeMaxAge: number): Severity 
   return null;
 }
 
+interface AgeRow {
+  object: string;
+  age: unknown;
+  freeze_max_age: unknown;
+  /** Rows before the list cap, on the per-table queries. */
+  total?: unknown;
+}
+
+interface GradedAge {
+  object: string;
+  age: number;
+  freezeMaxAge: number;
+  severity: Severity;
+}
+
+/** The rows whose age is remarkable, each turned into its finding. */
+function gradeAges(rows: readonly AgeRow[], toFinding: (graded: GradedAge) => Finding): Finding[] {
+  return rows.flatMap((r) => {
+    const age = Number(r.age);
+    const freezeMaxAge = Number(r.freeze_max_age);
+    const severity = wraparoundSeverity(age, freezeMaxAge);
+    return severity ? [toFinding({ object: r.object, age, freezeMaxAge, severity })] : [];
+  });
+}
+
+const xidEvidence = ({ age, freezeMaxAge }: GradedAge) => ({
+  value: age,
+  xid_age: age,
+  autovacuum_freeze_max_age: freezeMaxAge,
+  transactions_left: XID_SHUTDOWN_POINT - age,
+});
+
+const mxidEvidence = ({ age, freezeMaxAge }: GradedAge) => ({
+  value: age,
+  mxid_age: age,
+  autovacuum_multixact_freeze_max_age: freezeMaxAge,
+  multixacts_left: XID_SHUTDOWN_POINT - age,
+});
+
 function describe(
   object: string,
   kind: 'table' | 'database',
@@ -52,7 +91,7 @@ export const tableWraparound: Check = {
     const serverFreezeMaxAge = sql`current_setting('autovacuum_freeze_max_age')::float8`;
     const rows = await catalogQuery(
       sql,
-      (tx) => tx`
+      (tx) => tx<AgeRow[]>`
       select object, age, freeze_max_age, count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object,
                      greatest(age(c.relfrozenxid), age(t.relfrozenxid))::float8 as age,
@@ -70,28 +109,15 @@ export const tableWraparound: Check = {
        limit ${LIST_CAP}`,
     );
 
-    const findings = rows.flatMap((r): Finding[] => {
-      const age = Number(r.age);
-      const freezeMaxAge = Number(r.freeze_max_age);
-      const severity = wraparoundSeverity(age, freezeMaxAge);
-      if (!severity) return [];
-      return [
-        {
-          check: TABLE_ID,
-          severity,
-          object: r.object,
-          title: severity === 'info' ? 'Anti-wraparound vacuum due' : 'Table approaching transaction ID wraparound',
-          detail: describe(r.object, 'table', age, freezeMaxAge, severity),
-          recommendation: `VACUUM (FREEZE, VERBOSE) ${r.object};`,
-          evidence: {
-            value: age,
-            xid_age: age,
-            autovacuum_freeze_max_age: freezeMaxAge,
-            transactions_left: XID_SHUTDOWN_POINT - age,
-          },
-        },
-      ];
-    });
+    const findings = gradeAges(rows, (graded) => ({
+      check: TABLE_ID,
+      severity: graded.severity,
+      object: graded.object,
+      title: graded.severity === 'info' ? 'Anti-wraparound vacuum due' : 'Table approaching transaction ID wraparound',
+      detail: describe(graded.object, 'table', graded.age, graded.freezeMaxAge, graded.severity),
+      recommendation: `VACUUM (FREEZE, VERBOSE) ${graded.object};`,
+      evidence: xidEvidence(graded),
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
   },
 };
@@ -107,7 +133,7 @@ export const databaseWraparound: Check = {
     const { sql } = ctx;
     const rows = await catalogQuery(
       sql,
-      (tx) => tx`
+      (tx) => tx<AgeRow[]>`
       select datname as object, age(datfrozenxid)::float8 as age,
              current_setting('autovacuum_freeze_max_age')::float8 as freeze_max_age
         from pg_database
@@ -117,33 +143,20 @@ export const databaseWraparound: Check = {
        limit ${LIST_CAP}`,
     );
 
-    return rows.flatMap((r): Finding[] => {
-      const age = Number(r.age);
-      const freezeMaxAge = Number(r.freeze_max_age);
-      const severity = wraparoundSeverity(age, freezeMaxAge);
-      if (!severity) return [];
-      return [
-        {
-          check: DATABASE_ID,
-          severity,
-          object: r.object,
-          title:
-            severity === 'info'
-              ? 'Database-wide anti-wraparound vacuum due'
-              : 'Database approaching transaction ID wraparound',
-          detail: describe(r.object, 'database', age, freezeMaxAge, severity),
-          recommendation:
-            `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on its oldest tables (ORDER BY ` +
-            `age(relfrozenxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
-          evidence: {
-            value: age,
-            xid_age: age,
-            autovacuum_freeze_max_age: freezeMaxAge,
-            transactions_left: XID_SHUTDOWN_POINT - age,
-          },
-        },
-      ];
-    });
+    return gradeAges(rows, (graded) => ({
+      check: DATABASE_ID,
+      severity: graded.severity,
+      object: graded.object,
+      title:
+        graded.severity === 'info'
+          ? 'Database-wide anti-wraparound vacuum due'
+          : 'Database approaching transaction ID wraparound',
+      detail: describe(graded.object, 'database', graded.age, graded.freezeMaxAge, graded.severity),
+      recommendation:
+        `Connect to ${graded.object} and run VACUUM (FREEZE, VERBOSE) on its oldest tables (ORDER BY ` +
+        `age(relfrozenxid) DESC), or vacuumdb --freeze --jobs=N ${graded.object}`,
+      evidence: xidEvidence(graded),
+    }));
   },
 };
 
@@ -181,7 +194,7 @@ export const tableMultixactWraparound: Check = {
     const scope = parseTargetTables(ctx.params.target_tables);
     const rows = await catalogQuery(
       sql,
-      (tx) => tx`
+      (tx) => tx<AgeRow[]>`
       select object, age, freeze_max_age, count(*) over () as total
         from (select format('%I.%I', n.nspname, c.relname) as object, mxid_age(c.relminmxid)::float8 as age,
                      current_setting('autovacuum_multixact_freeze_max_age')::float8 as freeze_max_age
@@ -194,31 +207,18 @@ export const tableMultixactWraparound: Check = {
        order by age desc, object
        limit ${LIST_CAP}`,
     );
-    const findings = rows.flatMap((r): Finding[] => {
-      const age = Number(r.age);
-      const freezeMaxAge = Number(r.freeze_max_age);
-      const severity = wraparoundSeverity(age, freezeMaxAge);
-      if (!severity) return [];
-      return [
-        {
-          check: MXID_TABLE_ID,
-          severity,
-          object: r.object,
-          title:
-            severity === 'info'
-              ? 'Anti-wraparound vacuum (multixacts) due'
-              : 'Table approaching multixact ID wraparound',
-          detail: describeMultixact(r.object, 'table', age, freezeMaxAge, severity),
-          recommendation: `VACUUM (FREEZE, VERBOSE) ${r.object};`,
-          evidence: {
-            value: age,
-            mxid_age: age,
-            autovacuum_multixact_freeze_max_age: freezeMaxAge,
-            multixacts_left: XID_SHUTDOWN_POINT - age,
-          },
-        },
-      ];
-    });
+    const findings = gradeAges(rows, (graded) => ({
+      check: MXID_TABLE_ID,
+      severity: graded.severity,
+      object: graded.object,
+      title:
+        graded.severity === 'info'
+          ? 'Anti-wraparound vacuum (multixacts) due'
+          : 'Table approaching multixact ID wraparound',
+      detail: describeMultixact(graded.object, 'table', graded.age, graded.freezeMaxAge, graded.severity),
+      recommendation: `VACUUM (FREEZE, VERBOSE) ${graded.object};`,
+      evidence: mxidEvidence(graded),
+    }));
     return noteTruncation(findings, Number(rows[0]?.total ?? 0), 'tables');
   },
 };
@@ -229,7 +229,7 @@ export const databaseMultixactWraparound: Check = {
   async run(ctx: CheckContext): Promise<Finding[]> {
     const rows = await catalogQuery(
       ctx.sql,
-      (tx) => tx`
+      (tx) => tx<AgeRow[]>`
       select datname as object, mxid_age(datminmxid)::float8 as age,
              current_setting('autovacuum_multixact_freeze_max_age')::float8 as freeze_max_age
         from pg_database
@@ -238,32 +238,19 @@ export const databaseMultixactWraparound: Check = {
        order by age desc, datname
        limit ${LIST_CAP}`,
     );
-    return rows.flatMap((r): Finding[] => {
-      const age = Number(r.age);
-      const freezeMaxAge = Number(r.freeze_max_age);
-      const severity = wraparoundSeverity(age, freezeMaxAge);
-      if (!severity) return [];
-      return [
-        {
-          check: MXID_DATABASE_ID,
-          severity,
-          object: r.object,
-          title:
-            severity === 'info'
-              ? 'Database-wide anti-wraparound vacuum (multixacts) due'
-              : 'Database approaching multixact ID wraparound',
-          detail: describeMultixact(r.object, 'database', age, freezeMaxAge, severity),
-          recommendation:
-            `Connect to ${r.object} and run VACUUM (FREEZE, VERBOSE) on the tables with the oldest relminmxid ` +
-            `(ORDER BY mxid_age(relminmxid) DESC), or vacuumdb --freeze --jobs=N ${r.object}`,
-          evidence: {
-            value: age,
-            mxid_age: age,
-            autovacuum_multixact_freeze_max_age: freezeMaxAge,
-            multixacts_left: XID_SHUTDOWN_POINT - age,
-          },
-        },
-      ];
-    });
+    return gradeAges(rows, (graded) => ({
+      check: MXID_DATABASE_ID,
+      severity: graded.severity,
+      object: graded.object,
+      title:
+        graded.severity === 'info'
+          ? 'Database-wide anti-wraparound vacuum (multixacts) due'
+          : 'Database approaching multixact ID wraparound',
+      detail: describeMultixact(graded.object, 'database', graded.age, graded.freezeMaxAge, graded.severity),
+      recommendation:
+        `Connect to ${graded.object} and run VACUUM (FREEZE, VERBOSE) on the tables with the oldest relminmxid ` +
+        `(ORDER BY mxid_age(relminmxid) DESC), or vacuumdb --freeze --jobs=N ${graded.object}`,
+      evidence: mxidEvidence(graded),
+    }));
   },
 };

@@ -52,6 +52,9 @@ async function plantProblems(db: TargetDatabase): Promise<void> {
       create table order_notes (id int primary key, order_id int references orders (id));
       analyze orders;
 
+      -- The storage parameter lowers the server's freeze age for this table alone (100,000 is its minimum).
+      create table freeze_soon (id int) with (autovacuum_freeze_max_age = 100000);
+
       create table signups (email text);
       insert into signups values ('a@example.com'), ('a@example.com');
 
@@ -184,6 +187,14 @@ describe('table_analysis on a database with planted problems', () => {
     const trigger = findingOf(first, 'tables.disabled_trigger', 'public.customers.customers_audit');
     expect(trigger?.severity).toBe('warning');
     expect(trigger?.recommendation).toContain('ALTER TABLE public.customers ENABLE TRIGGER customers_audit;');
+  });
+
+  it("grades a table's transaction ID age against its own autovacuum_freeze_max_age", () => {
+    const finding = findingOf(first, 'tables.xid_wraparound', 'public.freeze_soon');
+    expect(finding).toMatchObject({ severity: 'info', title: 'Anti-wraparound vacuum due' });
+    expect(finding!.evidence).toMatchObject({ autovacuum_freeze_max_age: 100000 });
+    expect(finding!.detail).toMatch(/autovacuum_freeze_max_age 100,000\).*An anti-wraparound autovacuum is due/);
+    expect(findingOf(first, 'tables.xid_wraparound', 'public.orders')).toBeUndefined();
   });
 
   it('lists the largest tables as information only, biggest first', () => {
