@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { captureLogLines } from '../helpers/log-lines.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { runTick } from '../../lib/scheduling/tick.js';

@@ -2,7 +2,7 @@ import { createServer, request, type Server } from 'node:http';
 import { sql } from 'drizzle-orm';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { runTick } from '../../lib/scheduling/tick.js';

@@ -6,8 +6,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
-import { SessionLeases } from '../../lib/executions/session-leases.js';
-import { TargetConnections } from '../../lib/executions/target-connections.js';
+import { SessionLeases } from '../../lib/target/session-leases.js';
+import { TargetPool } from '../../lib/target/target-pool.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
@@ -116,8 +116,8 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
     };
     const connection = { id: connectionId, updatedAt: new Date(0) } as ConnectionRow;
     const leases = () => new SessionLeases(getRedis(), { keyPrefix: `${process.env.QUEUE_NAME}-wait`, cap: 1 });
-    const first = new TargetConnections({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });
-    const second = new TargetConnections({ perDatabase: 1, maxWaitMs: 300, leases: leases() });
+    const first = new TargetPool({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });
+    const second = new TargetPool({ perDatabase: 1, maxWaitMs: 300, leases: leases() });
     let releaseFirst!: () => void;
     const holding = first.use(connection, options, async (sql) => {
       await sql`select 1`;

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';

@@ -5,7 +5,7 @@ import { getDb } from '../../db/client.js';
 import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
 import { handler as deleteTask } from '../../functions/tasks/delete.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';

@@ -2,10 +2,10 @@ import type { ClaimedExecution, ExecutionOutcome } from '../../db/queries/execut
 import type { ExecutionRow } from '../../db/schema/index.js';
 import { runAnalysis } from '../analyses/index.js';
 import type { ReviewResult, TaskParams, TaskType } from '../analyses/types.js';
-import { describeTargetError } from '../analyses/target-connection.js';
-import { targetOptionsFor } from '../connections/target-options.js';
+import { describeTargetError } from '../target/open-target.js';
+import { targetOptionsFor } from '../target/target-options.js';
 import { log } from '../log/logger.js';
-import type { TargetConnections } from './target-connections.js';
+import type { TargetPool } from '../target/target-pool.js';
 
 export type ExecutionReport = 'completed' | 'failed' | 'superseded' | 'stashed' | 'lost';
 
@@ -23,7 +23,7 @@ export interface OutcomeFate {
 /** Where one drain records outcomes (batched across its workers), and its open target connections. */
 export interface ExecutionLedger {
   finish(execution: ExecutionRow, outcome: ExecutionOutcome): Promise<OutcomeFate>;
-  targets: TargetConnections;
+  targets: TargetPool;
 }
 
 /** Records the outcome of a review that started at `started` (performance.now()). */
@@ -55,7 +55,7 @@ export async function recordOutcome(
 /** Runs the analysis of an execution this consumer has claimed. Never throws: a failure is the outcome. */
 export async function reviewClaimedExecution(
   { execution, connection, previous }: ClaimedExecution,
-  targets: TargetConnections,
+  targets: TargetPool,
 ): Promise<ExecutionOutcome> {
   log.info('execution started', {
     executionId: execution.id,

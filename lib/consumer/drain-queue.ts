@@ -14,8 +14,8 @@ import { stashOutcomes, writeBackStashedOutcomes } from './outcome-stash.js';
 import { recordOutcomes } from './record-outcomes.js';
 import { recordOutcome, reviewClaimedExecution, type ExecutionLedger, type OutcomeFate } from './run-execution.js';
 import { storedOutcome } from './stored-outcome.js';
-import { errorMessageForLog } from './transient-errors.js';
-import { configuredSessionLimit, TargetConnections } from './target-connections.js';
+import { errorMessageForLog } from '../../db/transient-errors.js';
+import { configuredSessionLimit, TargetPool } from '../target/target-pool.js';
 
 export interface DrainOptions {
   /** Run these first (from `POST .../run`), then drain the queue. */
@@ -204,7 +204,7 @@ function drainLedger(invocationEnds: () => number): ExecutionLedger {
       const fate = await outcomes.run({ outcome: stored, recordBy });
       return { fate, status: stored.status, errorMessage: stored.errorMessage };
     },
-    targets: new TargetConnections(configuredSessionLimit()),
+    targets: new TargetPool(configuredSessionLimit()),
   };
 }
 
