@@ -15,7 +15,7 @@ import { queryChecks } from '../lib/analyses/queries/index.js';
 import { readStatements } from '../lib/analyses/queries/statements-source.js';
 import { runChecks } from '../lib/analyses/run-checks.js';
 import { readServerFacts } from '../lib/analyses/server-facts.js';
-import { openTarget } from '../lib/analyses/target-connection.js';
+import { openTarget } from '../lib/target/open-target.js';
 import type { CheckContext, Finding, TaskParams } from '../lib/analyses/types.js';
 import { ensureHypoPG } from '../test/helpers/hypopg.js';
 import { createTargetDatabase, type TargetDatabase } from '../test/helpers/target-db.js';

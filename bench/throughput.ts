@@ -17,9 +17,9 @@ import { findConnection } from '../db/queries/connections.js';
 import type { ConnectionRow } from '../db/schema/index.js';
 import { runAnalysis } from '../lib/analyses/index.js';
 import type { TaskParams } from '../lib/analyses/types.js';
-import { targetOptionsFor } from '../lib/connections/target-options.js';
+import { targetOptionsFor } from '../lib/target/target-options.js';
 import { env } from '../lib/env.js';
-import { configuredSessionLimit, TargetConnections } from '../lib/executions/target-connections.js';
+import { configuredSessionLimit, TargetPool } from '../lib/target/target-pool.js';
 import { pushExecutionIds } from '../lib/queue/execution-queue.js';
 import { getRedis } from '../lib/queue/redis.js';
 import { createBenchDatabase } from './support/bench-database.js';
@@ -103,7 +103,7 @@ try {
   const perSecond = EXECUTIONS / (drainMs / 1000);
 
   const graphile = await runGraphileWorker({ jobs: EXECUTIONS, concurrency });
-  const targets = new TargetConnections(configuredSessionLimit());
+  const targets = new TargetPool(configuredSessionLimit());
   const reviewConnection = (await findConnection(db, Number(connection.id)))!;
   const graphileReviewing = await runGraphileWorker({
     jobs: EXECUTIONS,
@@ -203,7 +203,7 @@ try {
 }
 
 /** The review each of our executions runs, as a graphile-worker job: same code, same pooled connections. */
-async function sameReview(targets: TargetConnections, connection: ConnectionRow): Promise<void> {
+async function sameReview(targets: TargetPool, connection: ConnectionRow): Promise<void> {
   const target = targetOptionsFor(connection, PARAMS.query_timeout);
   await targets.use(connection, target, (sql) =>
     runAnalysis({ taskType: 'custom_sql', params: PARAMS as TaskParams, target, previous: null, sql }),

@@ -74,7 +74,7 @@ const envSchema = z.object({
   LAMBDA_ENDPOINT: z.string().url().optional(),
   CONSUMER_FUNCTION_NAME: z.string().default('pg-reviewer-dev-consumer'),
   // The consumer function's timeout (serverless.yml passes its own); query_timeout is bounded by it
-  // less the consumer's reserve (lib/executions/consumer-budget.ts). Lambda allows at most 900 s.
+  // less the consumer's reserve (lib/consumer/consumer-budget.ts). Lambda allows at most 900 s.
   CONSUMER_TIMEOUT_SECONDS: z.coerce.number().int().min(420).max(900).default(900),
   AWS_REGION: z.string().default('us-east-1'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -1,6 +1,6 @@
-import { CONSUMER_RESERVE_SECONDS } from '../../lib/executions/consumer-budget.js';
+import { CONSUMER_RESERVE_SECONDS } from '../../lib/consumer/consumer-budget.js';
 import { loadSecretSettings } from '../../lib/env.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { withLogContext } from '../../lib/log/logger.js';
 import { deliverNotifications } from '../../lib/notifications/deliver.js';
 

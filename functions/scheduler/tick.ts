@@ -1,6 +1,6 @@
 import { loadSecretSettings } from '../../lib/env.js';
 import { runTick } from '../../lib/scheduling/tick.js';
-import { startConsumer } from '../../lib/executions/start-consumer.js';
+import { startConsumer } from '../../lib/consumer/start-consumer.js';
 import { withLogContext } from '../../lib/log/logger.js';
 import { runNotificationTick } from '../../lib/notifications/notifications-tick.js';
 

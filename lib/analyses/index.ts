@@ -6,7 +6,7 @@ import { queryChecks } from './queries/index.js';
 import { runChecks, type ChecksOutcome } from './run-checks.js';
 import { readServerFacts } from './server-facts.js';
 import { tableChecks } from './tables/index.js';
-import { openTarget, type TargetOptions } from './target-connection.js';
+import { openTarget, type TargetOptions } from '../target/open-target.js';
 import { defaultTarget } from './targets.js';
 import {
   ReviewFailedError,

@@ -1,5 +1,5 @@
 import { sqlState } from '../../db/errors.js';
-import { isConnectionError } from './target-connection.js';
+import { isConnectionError } from '../target/open-target.js';
 import { NotAssessableError, type Check, type CheckContext, type Finding, type NotAssessable } from './types.js';
 import { quoteIdent } from './format.js';
 

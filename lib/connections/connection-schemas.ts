@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { sslModes } from '../analyses/target-connection.js';
+import { sslModes } from '../target/open-target.js';
 
 const sslmode = z.enum(sslModes);
 // A CA bundle is public data, but still bounded: the RDS global bundle is ~160 kB.

@@ -9,12 +9,12 @@ import {
 } from '../../db/queries/connections.js';
 import { countTasksUsingConnection } from '../../db/queries/tasks.js';
 import type { ConnectionRow } from '../../db/schema/index.js';
-import { describeTargetError, openTarget } from '../analyses/target-connection.js';
+import { describeTargetError, openTarget } from '../target/open-target.js';
 import { encryptSecret } from '../crypto/secret-box.js';
 import { AppError, notFound } from '../http/errors.js';
 import { databaseSqlState } from '../../db/errors.js';
 import type { CreateConnectionBody, UpdateConnectionBody } from './connection-schemas.js';
-import { targetOptionsFor } from './target-options.js';
+import { targetOptionsFor } from '../target/target-options.js';
 
 /** The API view of a connection: the password is never returned, only whether one is stored. */
 export function toConnectionResponse(row: ConnectionRow) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { executionStatuses, executionTriggers } from '../../db/schema/index.js';
 import type { SchedulerStats } from '../../db/queries/stats.js';
-import { sslModes } from '../analyses/target-connection.js';
+import { sslModes } from '../target/open-target.js';
 import { analysisTargets, taskTypes, type ReviewResult } from '../analyses/types.js';
 import type { ConnectionTestResult, toConnectionResponse } from '../connections/connections.js';
 import { findingStates, type FindingHistory, type FindingHistoryEntry } from '../findings/finding-history.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defaultTarget, isValidPair, validTargets } from '../analyses/targets.js';
 import { analysisTargets, type TaskParams, type TaskType } from '../analyses/types.js';
 import { env } from '../env.js';
-import { CONSUMER_RESERVE_SECONDS, maxQueryTimeoutSeconds } from '../executions/consumer-budget.js';
+import { CONSUMER_RESERVE_SECONDS, maxQueryTimeoutSeconds } from '../consumer/consumer-budget.js';
 import { fieldErrors, invalidFields } from '../http/errors.js';
 
 // A table name as written in SQL: "table" or "schema.table", optionally double-quoted parts.

@@ -5,7 +5,7 @@ import type { TaskRow } from '../../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { log } from '../log/logger.js';
 import { pushExecutionIds } from '../queue/execution-queue.js';
-import { startConsumer } from '../executions/start-consumer.js';
+import { startConsumer } from '../consumer/start-consumer.js';
 
 export async function getTask(id: number): Promise<TaskRow> {
   const task = await findTask(getDb(), id);

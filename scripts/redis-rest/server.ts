@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { SESSION_LEASE_SCRIPTS } from '../../lib/executions/session-leases.js';
+import { SESSION_LEASE_SCRIPTS } from '../../lib/target/session-leases.js';
 
 /**
  * A local stand-in for Upstash's REST API (like upstash/serverless-redis-http), speaking what

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 
 // One consumer in a process of its own, as on Lambda where each invocation is a separate runtime. Once loaded it
 // says "ready" and waits for a line on stdin, so a test can start several at the same moment; then it drains the

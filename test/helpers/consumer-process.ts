@@ -1,4 +1,4 @@
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 
 // A consumer in a process of its own, so a test can kill it mid-execution with SIGKILL.
 await drainQueue({ concurrency: 1 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import type { TargetOptions } from '../../lib/analyses/target-connection.js';
+import type { TargetOptions } from '../../lib/target/open-target.js';
 
 const run = promisify(execFile);
 

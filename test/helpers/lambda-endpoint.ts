@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
+import { startConsumersAt } from './environment.js';
 
 /**
  * Stands in for the Lambda Invoke API (as serverless-offline's Lambda port does): an async
  * invocation of the consumer answers 202 and runs the real consumer handler in this process.
+ * Consumers the service starts from now on are started here.
  */
 export async function startLambdaEndpoint(): Promise<{
   url: string;
@@ -26,6 +28,7 @@ export async function startLambdaEndpoint(): Promise<{
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as { port: number };
+  startConsumersAt(`http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}`,
     invocations,

@@ -3,12 +3,12 @@ import { handler as getExecution } from '../../functions/executions/get.js';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
 import type { ReviewResult } from '../../lib/analyses/types.js';
-import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from './api.js';
+import { clearQueue } from './queue.js';
 
 /** Queues one run of the task through the API, drains it with the consumer and returns the completed execution. */
 export async function reviewNow(taskId: number): Promise<{ id: number; completed_at: string; result: ReviewResult }> {
-  await getRedis().del(process.env.QUEUE_NAME!);
+  await clearQueue();
   const queued = await call(
     queueTask,
     apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }),

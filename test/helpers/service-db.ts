@@ -1,6 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { getDb } from '../../db/client.js';
-import { getRedis } from '../../lib/queue/redis.js';
 import { bigintArray } from '../../db/queries/arrays.js';
 
 /** Raw access to the test's own service database, for arranging state and asserting on rows. */
@@ -25,10 +24,6 @@ export async function executionsOf(taskId: number) {
   }>(
     sql`select id, status, trigger, scheduled_for, attempts, error_message from task_executions where scheduled_task_id = ${taskId} order by id`,
   );
-}
-
-export async function queuedIds(): Promise<string[]> {
-  return getRedis().lrange<string>(process.env.QUEUE_NAME!, 0, -1);
 }
 
 export async function bulkCreateTasks(connectionId: number, count: number, cron = '* * * * *'): Promise<number[]> {

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
-import type { TargetOptions } from '../../lib/analyses/target-connection.js';
+import type { TargetOptions } from '../../lib/target/open-target.js';
 
 /** The dedicated cluster started by scripts/target-cluster.sh (pg_stat_statements, logging collector). */
 export const targetPort = Number(process.env.TARGET_PG_PORT ?? 5433);

@@ -65,8 +65,6 @@ const seeded = {
 
 beforeAll(async () => {
   lambda = await startLambdaEndpoint();
-  process.env.LAMBDA_ENDPOINT = lambda.url;
-  process.env.CONSUMER_FUNCTION_NAME = 'pg-reviewer-test-consumer';
   for (const route of routes) handlers.set(route.module, await importHandler(route.module));
 
   const url = new URL(process.env.DATABASE_URL!);

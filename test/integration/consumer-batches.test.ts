@@ -2,20 +2,20 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getDb } from '../../db/client.js';
 import { claimExecutions, finishExecutions } from '../../db/queries/executions.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
-import { recordOutcomes } from '../../lib/executions/record-outcomes.js';
-import { storedOutcome } from '../../lib/executions/stored-outcome.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
+import { recordOutcomes } from '../../lib/consumer/record-outcomes.js';
+import { storedOutcome } from '../../lib/consumer/stored-outcome.js';
 import { pushExecutionIds, takeExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { captureLogLines } from '../helpers/log-lines.js';
-import { query, queuedIds } from '../helpers/service-db.js';
+import { query } from '../helpers/service-db.js';
+import { clearQueue, processingKey, queuedIds } from '../helpers/queue.js';
 
 // Info lines are what an operator sees of each execution; they are kept (silently) and read here.
 process.env.LOG_LEVEL = 'info';
 let logLines: () => Record<string, unknown>[];
 
-const processingKey = () => `${process.env.QUEUE_NAME}:processing`;
 let connectionId: number;
 let taskId: number;
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  await getRedis().del(process.env.QUEUE_NAME!, processingKey());
+  await clearQueue();
   logLines = captureLogLines();
 });
 

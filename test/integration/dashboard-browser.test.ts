@@ -11,12 +11,13 @@ import { createTaskVia } from '../helpers/factories.js';
 import { reviewNow } from '../helpers/review-now.js';
 import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
 
 // Real reviews of a database on the target cluster, the dashboard served over HTTP as API Gateway
 // would, and Debian's Chromium clicking through it. Authentication is off here (a developer
 // machine without tokens); test/integration/dashboard-sign-in.test.ts covers signing in.
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 const ARTIFACTS = 'test-artifacts';
 const HOSTILE_TABLE = '<img src=x onerror=alert(1)>';

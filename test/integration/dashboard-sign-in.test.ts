@@ -8,6 +8,7 @@ import { serveHandlerOverHttp } from '../helpers/dashboard-server.js';
 import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as createTask } from '../../functions/tasks/create.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
 
 // The shared set-up turns authentication off; here tokens are on, as on a deployed stage, before
 // any handler reads the environment.
@@ -15,7 +16,7 @@ const TOKEN = randomBytes(32).toString('hex');
 const WRONG_TOKEN = randomBytes(32).toString('hex');
 process.env.API_AUTH = 'tokens';
 process.env.API_TOKENS = TOKEN;
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveHandlerOverHttp>>;

@@ -5,14 +5,15 @@ import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
 import { handler as deleteTask } from '../../functions/tasks/delete.js';
-import { getRedis } from '../../lib/queue/redis.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
 import { targetPort } from '../helpers/target-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue } from '../helpers/queue.js';
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 let connectionId: number;
 let admin: postgres.Sql;
@@ -20,7 +21,7 @@ beforeAll(async () => {
   connectionId = (await createLocalConnection()).id;
   admin = postgres(process.env.DATABASE_URL!, { max: 3, onnotice: () => {} });
   await admin`create table if not exists held (id int)`;
-  await getRedis().del(process.env.QUEUE_NAME!);
+  await clearQueue();
 });
 afterAll(async () => {
   await admin.end();

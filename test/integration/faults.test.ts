@@ -11,13 +11,15 @@ import { startRedisRestServer } from '../../scripts/redis-rest/server.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { PrivateRedis } from '../helpers/private-redis.js';
-import { bulkCreateTasks, executionsOf, makeTasksDue, query, queuedIds } from '../helpers/service-db.js';
+import { bulkCreateTasks, executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { queuedIds } from '../helpers/queue.js';
 
 // This file's queue lives on a Redis of its own, which the tests stop and start.
 let redis: PrivateRedis;
 let rest: Awaited<ReturnType<typeof startRedisRestServer>>;
 let connectionId: number;
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 process.env.MAX_ATTEMPTS = '2';
 
 beforeAll(async () => {

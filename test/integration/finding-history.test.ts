@@ -5,11 +5,12 @@ import { apiEvent, call } from '../helpers/api.js';
 import { createTaskVia } from '../helpers/factories.js';
 import { reviewNow } from '../helpers/review-now.js';
 import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
 
 // Four table reviews of one database: clean, a table without a primary key appears, it is still
 // there, it is fixed. The finding history must date it from the second run throughout.
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 let db: TargetDatabase;
 let connectionId: number;

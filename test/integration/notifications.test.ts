@@ -30,8 +30,6 @@ let target: TargetDatabase;
 
 beforeAll(async () => {
   lambda = await startLambdaEndpoint();
-  process.env.LAMBDA_ENDPOINT = lambda.url;
-  process.env.CONSUMER_FUNCTION_NAME = 'pg-reviewer-test-consumer';
   receiver = await startWebhookReceiver();
   target = await createTargetDatabase('notify');
 });

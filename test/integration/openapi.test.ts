@@ -96,8 +96,6 @@ async function documented(
 let lambda: Awaited<ReturnType<typeof startLambdaEndpoint>>;
 beforeAll(async () => {
   lambda = await startLambdaEndpoint();
-  process.env.LAMBDA_ENDPOINT = lambda.url;
-  process.env.CONSUMER_FUNCTION_NAME = 'pg-reviewer-test-consumer';
 });
 afterAll(async () => {
   await lambda.idle();

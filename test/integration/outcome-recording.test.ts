@@ -2,18 +2,19 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { captureLogLines } from '../helpers/log-lines.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue, stashKey } from '../helpers/queue.js';
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 // Retries and refusals are logged at warn and error, finished executions at info: all are read here.
 process.env.LOG_LEVEL = 'info';
 
-const stashKey = () => `${process.env.QUEUE_NAME}:outcomes`;
 // The test's own sessions, apart from the service's pool (whose connections the tests terminate).
 const admin = postgres(process.env.DATABASE_URL!, {
   max: 4,
@@ -31,7 +32,7 @@ afterAll(async () => {
   await admin.end();
 });
 beforeEach(async () => {
-  await getRedis().del(process.env.QUEUE_NAME!, `${process.env.QUEUE_NAME}:processing`, stashKey());
+  await clearQueue();
   logLines = captureLogLines();
 });
 afterEach(() => {

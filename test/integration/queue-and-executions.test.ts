@@ -10,11 +10,12 @@ import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
-import { queuedIds } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue, processingKey, queueName, queuedIds } from '../helpers/queue.js';
 
 // Nothing listens on the Lambda port here: every consumer start fails, so the test drives the
 // consumer itself and sees what happens to executions when it cannot be started.
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 let connectionId: number;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ const execution = async (id: number) =>
 
 describe('POST /scheduler/tasks/{id}/run when the consumer cannot be started', () => {
   it('still answers, keeps the execution queued, and the next tick puts it on the queue', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const task = await createTaskVia(customSqlTask(connectionId));
     const response = await call(runTask, taskPath(task.id, 'run'));
     expect(response.status).toBe(200);
@@ -47,7 +48,7 @@ describe('POST /scheduler/tasks/{id}/run when the consumer cannot be started', (
 
 describe('POST /scheduler/tasks/{id}/queue and the consumer', () => {
   it('puts an execution on the Redis queue, shows it in queue/status, and the consumer drains it', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const task = await createTaskVia(customSqlTask(connectionId));
     const response = await call(queueTask, taskPath(task.id, 'queue'));
     expect(response.status).toBe(200);
@@ -68,21 +69,21 @@ describe('POST /scheduler/tasks/{id}/queue and the consumer', () => {
   });
 
   it('drops entries that are not execution ids or have no row, and goes on draining', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const task = await createTaskVia(customSqlTask(connectionId));
-    await getRedis().rpush(process.env.QUEUE_NAME!, 'not-a-number', '999999999');
+    await getRedis().rpush(queueName(), 'not-a-number', '999999999');
     const queued = await call(queueTask, taskPath(task.id, 'queue'));
     const report = await consumer({});
     expect(report).toMatchObject({ completed: 1, dropped: 1, notClaimed: 1 });
     expect((await execution(queued.body.execution_id)).status).toBe('completed');
-    expect(await getRedis().llen(`${process.env.QUEUE_NAME}:processing`)).toBe(0);
+    expect(await getRedis().llen(processingKey())).toBe(0);
   });
 
   it('runs an id pushed twice only once', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const task = await createTaskVia(customSqlTask(connectionId));
     const queued = await call(queueTask, taskPath(task.id, 'queue'));
-    await getRedis().rpush(process.env.QUEUE_NAME!, String(queued.body.execution_id));
+    await getRedis().rpush(queueName(), String(queued.body.execution_id));
     const report = await consumer({});
     expect(report).toMatchObject({ completed: 1, notClaimed: 1 });
     expect((await execution(queued.body.execution_id)).attempts).toBe(1);
@@ -149,7 +150,7 @@ describe('GET /scheduler/stats', () => {
     const unreachable = await createLocalConnection({ port: 1, name: 'stats: nothing listens' });
     const failing = await createTaskVia(customSqlTask(unreachable.id));
     const working = await createTaskVia(customSqlTask(connectionId));
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     await call(queueTask, taskPath(failing.id, 'queue'));
     await call(queueTask, taskPath(working.id, 'queue'));
     await consumer({});

@@ -2,17 +2,18 @@ import { createServer, request, type Server } from 'node:http';
 import { sql } from 'drizzle-orm';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
-import { query, queuedIds } from '../helpers/service-db.js';
+import { query } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue, processingKey, queuedIds } from '../helpers/queue.js';
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 process.env.LOG_LEVEL = 'silent';
 
-const processingKey = () => `${process.env.QUEUE_NAME}:processing`;
 let taskId: number;
 
 /**
@@ -59,7 +60,7 @@ afterAll(async () => {
   await new Promise((resolve) => proxy.close(resolve));
 });
 beforeEach(async () => {
-  await getRedis().del(process.env.QUEUE_NAME!, processingKey());
+  await clearQueue();
 });
 
 async function queued(count: number): Promise<number[]> {

@@ -8,18 +8,19 @@ import { handler as report } from '../../functions/executions/report.js';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
 import type { ReviewResult } from '../../lib/analyses/types.js';
-import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createTaskVia } from '../helpers/factories.js';
 import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../helpers/target-db.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue } from '../helpers/queue.js';
 
 // A planted-problem database on the target cluster, reviewed through the API by a monitoring role
 // that cannot read sequences (so one check is not assessable), and the report rendered in
 // Debian's Chromium: the assertions are about what a person sees on the page.
 
-// Nothing listens here: the test drives the consumer itself.
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+// The test drives the consumer itself.
+withoutConsumerStarts();
 
 const HOSTILE_TABLE = '<img src=x onerror=alert(1)>';
 
@@ -29,7 +30,7 @@ const role = { username: `report_${randomBytes(4).toString('hex')}`, password: r
 let connectionId: number;
 
 async function reviewNow(taskId: number): Promise<{ id: number; result: ReviewResult }> {
-  await getRedis().del(process.env.QUEUE_NAME!);
+  await clearQueue();
   const queued = await call(
     queueTask,
     apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }),

@@ -2,12 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { handler as report } from '../../functions/executions/report.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
-import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue } from '../helpers/queue.js';
 
-// Nothing listens here: the test drives the consumer itself.
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+// The test drives the consumer itself.
+withoutConsumerStarts();
 
 let connectionId: number;
 beforeAll(async () => {
@@ -45,7 +46,7 @@ const visibleText = (page: string) =>
 
 describe('GET /scheduler/executions/{id}/report', () => {
   it('shows a custom_sql result as a table, with values from the database escaped, as HTML and as Markdown', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const id = await queueExecution(
       customSqlTask(connectionId, {
         name: 'Report <b>escaping</b>',
@@ -83,7 +84,7 @@ describe('GET /scheduler/executions/{id}/report', () => {
 
   it('gives a failed execution a page that says why it failed', async () => {
     const unreachable = await createLocalConnection({ port: 1, name: `report-unreachable-${Date.now()}` });
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const id = await queueExecution(customSqlTask(unreachable.id, { name: 'Nightly check' }));
     expect(await consumer({})).toMatchObject({ failed: 1 });
 
@@ -100,12 +101,12 @@ describe('GET /scheduler/executions/{id}/report', () => {
   });
 
   it('gives a queued execution a page that says it has not run yet', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const id = await queueExecution(customSqlTask(connectionId, { name: 'Still waiting' }));
     const text = visibleText((await fetchReport(id)).body);
     expect(text).toContain('Status queued');
     expect(text).toContain('Waiting in the queue: the review has not started yet');
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
   });
 
   it('answers 404 with the JSON error for an unknown execution, and 400 for an unknown format or id', async () => {

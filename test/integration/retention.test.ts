@@ -5,9 +5,10 @@ import { runTick } from '../../lib/scheduling/tick.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query } from '../helpers/service-db.js';
 import { getDb } from '../../db/client.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
 
 process.env.EXECUTION_RETENTION_DAYS = '30';
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 let taskId: number;
 beforeAll(async () => {

@@ -4,14 +4,13 @@ import { handler as runTask } from '../../functions/tasks/run.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { startLambdaEndpoint } from '../helpers/lambda-endpoint.js';
+import { TEST_CONSUMER_FUNCTION } from '../helpers/environment.js';
 
 let lambda: Awaited<ReturnType<typeof startLambdaEndpoint>>;
 let connectionId: number;
 
 beforeAll(async () => {
   lambda = await startLambdaEndpoint();
-  process.env.LAMBDA_ENDPOINT = lambda.url;
-  process.env.CONSUMER_FUNCTION_NAME = 'pg-reviewer-test-consumer';
   connectionId = (await createLocalConnection()).id;
 });
 afterAll(async () => {
@@ -54,7 +53,7 @@ describe('POST /scheduler/tasks/{id}/run', () => {
     expect(done.result.data).toMatchObject({ rows: [['42', 'ok']], row_count: 1, truncated: false });
     expect(done.result.data.columns.map((c: { name: string }) => c.name)).toEqual(['answer', 'word']);
     expect(lambda.invocations.at(-1)).toMatchObject({
-      path: '/2015-03-31/functions/pg-reviewer-test-consumer/invocations',
+      path: `/2015-03-31/functions/${TEST_CONSUMER_FUNCTION}/invocations`,
       type: 'Event',
       payload: { executionIds: [response.body.execution_id] },
     });

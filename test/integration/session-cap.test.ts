@@ -6,15 +6,17 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
-import { SessionLeases } from '../../lib/executions/session-leases.js';
-import { TargetConnections } from '../../lib/executions/target-connections.js';
+import { SessionLeases } from '../../lib/target/session-leases.js';
+import { TargetPool } from '../../lib/target/target-pool.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue, queueName } from '../helpers/queue.js';
 
 // The queue handler would start a consumer through Lambda: here the test starts its own consumers.
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 const CAP = 2;
 
 let connectionId: number;
@@ -22,7 +24,7 @@ let admin: postgres.Sql;
 beforeAll(async () => {
   connectionId = (await createLocalConnection()).id;
   admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-  await getRedis().del(process.env.QUEUE_NAME!);
+  await clearQueue();
 });
 afterAll(async () => {
   await admin.end();
@@ -100,7 +102,7 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
     // Read from Redis itself: the REST endpoint serves only what the application sends.
     const redis = new IORedis('redis://127.0.0.1:6379');
     const database = new URL(process.env.DATABASE_URL!);
-    const leases = `${process.env.QUEUE_NAME}:sessions:${database.hostname}:5432/${database.pathname.slice(1)}`;
+    const leases = `${queueName()}:sessions:${database.hostname}:5432/${database.pathname.slice(1)}`;
     expect(await redis.zcard(leases).finally(() => redis.disconnect())).toBe(0);
   }, 180_000);
 
@@ -115,9 +117,9 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
       statementTimeoutSeconds: 30,
     };
     const connection = { id: connectionId, updatedAt: new Date(0) } as ConnectionRow;
-    const leases = () => new SessionLeases(getRedis(), { keyPrefix: `${process.env.QUEUE_NAME}-wait`, cap: 1 });
-    const first = new TargetConnections({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });
-    const second = new TargetConnections({ perDatabase: 1, maxWaitMs: 300, leases: leases() });
+    const leases = () => new SessionLeases(getRedis(), { keyPrefix: `${queueName()}-wait`, cap: 1 });
+    const first = new TargetPool({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });
+    const second = new TargetPool({ perDatabase: 1, maxWaitMs: 300, leases: leases() });
     let releaseFirst!: () => void;
     const holding = first.use(connection, options, async (sql) => {
       await sql`select 1`;

@@ -2,20 +2,21 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
-import { getRedis } from '../../lib/queue/redis.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue } from '../helpers/queue.js';
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 let connectionId: number;
 let admin: postgres.Sql;
 beforeAll(async () => {
   connectionId = (await createLocalConnection()).id;
   admin = postgres(process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
-  await getRedis().del(process.env.QUEUE_NAME!);
+  await clearQueue();
 });
 afterAll(async () => {
   await admin.end();

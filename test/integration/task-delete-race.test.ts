@@ -5,14 +5,15 @@ import { getDb } from '../../db/client.js';
 import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
 import { handler as deleteTask } from '../../functions/tasks/delete.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
-import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { makeTasksDue, query } from '../helpers/service-db.js';
+import { withoutConsumerStarts } from '../helpers/environment.js';
+import { clearQueue } from '../helpers/queue.js';
 
-process.env.LAMBDA_ENDPOINT = 'http://127.0.0.1:9';
+withoutConsumerStarts();
 
 const admin = postgres(process.env.DATABASE_URL!, {
   max: 1,
@@ -82,7 +83,7 @@ async function dueTask(): Promise<number> {
 
 describe('a task deleted or deactivated while a tick claims it', () => {
   it('DELETE waits for the claim and cancels the run it made: the run is never started', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const taskId = await dueTask();
     const claim = await heldClaim(taskId);
     const deleting = call(
@@ -109,7 +110,7 @@ describe('a task deleted or deactivated while a tick claims it', () => {
   });
 
   it('PUT is_active: false waits for the claim and cancels the scheduled run it made', async () => {
-    await getRedis().del(process.env.QUEUE_NAME!);
+    await clearQueue();
     const taskId = await dueTask();
     const claim = await heldClaim(taskId);
     const deactivating = call(
@@ -140,7 +141,7 @@ describe('a task deleted or deactivated while a tick claims it', () => {
     'the consumer cancels, with the reason, a scheduled run whose task is gone or inactive by the time it is ' +
       'taken',
     async () => {
-      await getRedis().del(process.env.QUEUE_NAME!);
+      await clearQueue();
       const inactive = await dueTask();
       const deleted = await dueTask();
       const runs = await getDb().transaction(async (tx) => {

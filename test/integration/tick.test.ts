@@ -8,16 +8,14 @@ import { handler as updateTask } from '../../functions/tasks/update.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
-import { bulkCreateTasks, executionsOf, makeTasksDue, query, queuedIds } from '../helpers/service-db.js';
-import { getRedis } from '../../lib/queue/redis.js';
+import { bulkCreateTasks, executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
 import { bigintArray } from '../../db/queries/arrays.js';
+import { clearQueue, queuedIds } from '../helpers/queue.js';
 
 let connectionId: number;
 beforeAll(async () => {
   connectionId = (await createLocalConnection()).id;
 });
-
-const clearQueue = () => getRedis().del(process.env.QUEUE_NAME!);
 
 describe('the tick', () => {
   it('turns a due task into one queued execution, pushes its id and advances next_run_at past now', async () => {

@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import { sqlState } from '../../../db/errors.js';
 import { serverFactsColumns, serverFactsFrom } from '../server-facts.js';
-import { isConnectionError } from '../target-connection.js';
+import { isConnectionError } from '../../target/open-target.js';
 import type { ReviewResult, ServerFacts, TaskParams } from '../types.js';
 import { catalogRefusal } from './catalog-fence.js';
 import { checkCustomSql, type ReadStatementKind } from './check-custom-sql.js';

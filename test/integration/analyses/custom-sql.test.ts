@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCustomSql } from '../../../lib/analyses/custom-sql/run-custom-sql.js';
 import { runAnalysis } from '../../../lib/analyses/index.js';
-import { openTarget } from '../../../lib/analyses/target-connection.js';
+import { openTarget } from '../../../lib/target/open-target.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
 
 let db: TargetDatabase;

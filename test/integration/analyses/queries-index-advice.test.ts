@@ -6,7 +6,7 @@ import { readServerFacts } from '../../../lib/analyses/server-facts.js';
 import { renderHtml } from '../../../lib/report/render-html.js';
 import { renderMarkdown } from '../../../lib/report/render-markdown.js';
 import type { ReportData } from '../../../lib/report/report-data.js';
-import { openTarget } from '../../../lib/analyses/target-connection.js';
+import { openTarget } from '../../../lib/target/open-target.js';
 import type { PreviousRun, ReviewResult, TaskParams } from '../../../lib/analyses/types.js';
 import { asPrevious, findingsOf } from '../../helpers/findings.js';
 import { ensureHypoPG } from '../../helpers/hypopg.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../../lib/analyses/index.js';
-import type { TargetOptions } from '../../../lib/analyses/target-connection.js';
+import type { TargetOptions } from '../../../lib/target/open-target.js';
 import type { ReviewResult } from '../../../lib/analyses/types.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../../helpers/target-db.js';
 import { findingsOf } from '../../helpers/findings.js';

@@ -1,5 +1,5 @@
 import type { ConnectionRow } from '../../db/schema/index.js';
-import { openTarget, type TargetOptions } from '../analyses/target-connection.js';
+import { openTarget, type TargetOptions } from './open-target.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { getRedis } from '../queue/redis.js';
@@ -49,7 +49,7 @@ export const configuredSessionLimit = (): SessionLimit => ({
  * However many workers the consumer runs, one database sees at most `perDatabase` reviews at once; with
  * `leases`, at most `perDatabase` sessions across all running consumers, each held from open to close.
  */
-export class TargetConnections {
+export class TargetPool {
   readonly #idle = new Map<string, Session[]>();
   readonly #limit: SessionLimit;
   readonly #inUse = new Map<number, number>();

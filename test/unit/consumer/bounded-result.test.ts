@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { serialiseBoundedResult } from '../../lib/executions/bounded-result.js';
-import { storedOutcome } from '../../lib/executions/stored-outcome.js';
+import { serialiseBoundedResult } from '../../../lib/consumer/bounded-result.js';
+import { storedOutcome } from '../../../lib/consumer/stored-outcome.js';
 
 const limits = { valueBytes: 1024, resultBytes: 64 * 1024 };
 

@@ -1,5 +1,5 @@
 import type { ConnectionRow } from '../../db/schema/index.js';
-import type { SslMode, TargetOptions } from '../analyses/target-connection.js';
+import type { SslMode, TargetOptions } from './open-target.js';
 import { decryptSecret } from '../crypto/secret-box.js';
 
 export function targetOptionsFor(connection: ConnectionRow, statementTimeoutSeconds: number): TargetOptions {

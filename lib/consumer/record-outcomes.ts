@@ -3,7 +3,7 @@ import { clearNotificationsPending, finishExecutions, type StoredOutcome } from 
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
 import { notStoredMessage } from './stored-outcome.js';
-import { errorMessageForLog, isTransientDatabaseError } from './transient-errors.js';
+import { errorMessageForLog, isTransientDatabaseError } from '../../db/transient-errors.js';
 
 export interface RecordingReport {
   /** Ids whose outcome is now recorded. */

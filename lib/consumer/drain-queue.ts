@@ -1,21 +1,15 @@
-import { getDb, type Db } from '../../db/client.js';
-import {
-  claimExecutions,
-  type ClaimedExecution,
-  type ExecutionOutcome,
-  type StoredOutcome,
-} from '../../db/queries/executions.js';
+import { getDb } from '../../db/client.js';
+import { claimExecutions, type ClaimedExecution, type ExecutionOutcome } from '../../db/queries/executions.js';
+import { errorMessageForLog } from '../../db/transient-errors.js';
 import { env } from '../env.js';
 import { log } from '../log/logger.js';
 import { acknowledgeExecutionIds, takeExecutionIds } from '../queue/execution-queue.js';
+import { configuredSessionLimit, TargetPool } from '../target/target-pool.js';
 import { Batcher } from './batcher.js';
 import { OUTCOME_RECORDING_SECONDS } from './consumer-budget.js';
-import { stashOutcomes, writeBackStashedOutcomes } from './outcome-stash.js';
-import { recordOutcomes } from './record-outcomes.js';
-import { recordOutcome, reviewClaimedExecution, type ExecutionLedger, type OutcomeFate } from './run-execution.js';
-import { storedOutcome } from './stored-outcome.js';
-import { errorMessageForLog } from './transient-errors.js';
-import { configuredSessionLimit, TargetConnections } from './target-connections.js';
+import { writeBackStashedOutcomes } from './outcome-stash.js';
+import { reviewClaimedExecution } from './review-execution.js';
+import { recordOutcome, settleOutcomes, type OutcomeBatcher } from './settle-outcomes.js';
 
 export interface DrainOptions {
   /** Run these first (from `POST .../run`), then drain the queue. */
@@ -52,8 +46,6 @@ interface Work {
 
 const isExecutionId = (entry: string) => /^\d{1,18}$/.test(entry) && Number(entry) > 0;
 
-// Outcomes stop being retried this long before a deadline, to leave time to stash them in Redis.
-const STASH_MARGIN_MS = 10_000;
 // A worker whose take fails tries again this many times (backoff 0.2, 0.4, 0.8 s) before it stops.
 const TAKE_ATTEMPTS = 4;
 
@@ -92,14 +84,18 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
     (options.executionIds ?? []).map(String),
     longestQueryTimeout,
   );
-  const ledger = drainLedger(invocationEnds);
+  // What the drain holds for its workers: the batcher every outcome is recorded through (settleOutcomes),
+  // and the pool of target sessions the reviews borrow from.
+  const db = getDb();
+  const outcomes: OutcomeBatcher = new Batcher((pending) => settleOutcomes(db, pending, invocationEnds));
+  const targets = new TargetPool(configuredSessionLimit());
   let queueEmpty = false;
 
   // Outcomes wait for their batch in the background while the worker goes on to its next execution;
   // the queue entry is let go of once its outcome is recorded or stashed.
   const recording = new Set<Promise<void>>();
   const record = (entry: string, claimed: ClaimedExecution, outcome: ExecutionOutcome, started: number) => {
-    const done = recordOutcome(claimed.execution, outcome, started, ledger).then((recorded) => {
+    const done = recordOutcome(claimed.execution, outcome, started, outcomes).then((recorded) => {
       if (recorded === 'completed') report.completed++;
       else if (recorded === 'failed') report.failed++;
       else if (recorded === 'stashed') report.stashed++;
@@ -131,7 +127,7 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
       queue.finished(entry);
     } else {
       const started = performance.now();
-      const outcome = await reviewClaimedExecution(claimed, ledger.targets);
+      const outcome = await reviewClaimedExecution(claimed, targets);
       record(entry, claimed, outcome, started);
     }
   };
@@ -166,64 +162,12 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   // Every worker stops before the connections close.
   await Promise.all(Array.from({ length: concurrency }, worker));
   await Promise.all(recording);
-  await Promise.all([ledger.targets.close(), queue.close()]);
+  await Promise.all([targets.close(), queue.close()]);
   if (report.stoppedBy)
     log.warn('drain stopped early; what it took and did not run is recovered by the tick', { error: report.stoppedBy });
   const { stoppedBy: _, ...counts } = report;
   if (Object.values(counts).some((n) => n > 0)) log.info('drain finished', { ...report });
   return report;
-}
-
-interface PendingOutcome {
-  outcome: StoredOutcome;
-  /** Epoch ms by which it must be recorded or stashed: before the tick may recover the execution. */
-  recordBy: number;
-}
-
-/**
- * Outcomes of the drain's workers, batched into one statement per round trip: under load the
- * service database sees one statement per batch of finished executions, not one each. A batch is
- * retried through transient errors until the earliest deadline among its executions (or the
- * invocation's end) comes near; what is still unrecorded then is stashed in Redis.
- */
-function drainLedger(invocationEnds: () => number): ExecutionLedger {
-  const db = getDb();
-  const outcomes = new Batcher<PendingOutcome, OutcomeFate['fate']>((pending) =>
-    settleOutcomes(db, pending, invocationEnds).catch((error: unknown) => {
-      log.error('execution outcomes could not be settled; recovery will run them again', {
-        executions: pending.map((p) => p.outcome.id),
-        error: errorMessageForLog(error),
-      });
-      return pending.map(() => 'lost' as const);
-    }),
-  );
-  return {
-    finish: async (execution, outcome) => {
-      const stored = storedOutcome(execution.id, execution.attempts, outcome);
-      const recordBy = execution.deadlineAt ? execution.deadlineAt.getTime() : Number.POSITIVE_INFINITY;
-      const fate = await outcomes.run({ outcome: stored, recordBy });
-      return { fate, status: stored.status, errorMessage: stored.errorMessage };
-    },
-    targets: new TargetConnections(configuredSessionLimit()),
-  };
-}
-
-async function settleOutcomes(
-  db: Db,
-  pending: PendingOutcome[],
-  invocationEnds: () => number,
-): Promise<Array<OutcomeFate['fate']>> {
-  const retryUntil = () => Math.min(invocationEnds(), ...pending.map((p) => p.recordBy)) - STASH_MARGIN_MS;
-  const { recorded, unrecorded } = await recordOutcomes(
-    db,
-    pending.map((p) => p.outcome),
-    retryUntil,
-  );
-  const lost = new Set(await stashOutcomes(unrecorded));
-  const stashed = new Set(unrecorded.map((o) => o.id));
-  return pending.map(({ outcome: { id } }) =>
-    recorded.has(id) ? 'recorded' : lost.has(id) ? 'lost' : stashed.has(id) ? 'stashed' : 'superseded',
-  );
 }
 
 /**

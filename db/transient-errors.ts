@@ -1,4 +1,4 @@
-import { databaseSqlState, driverError } from '../../db/errors.js';
+import { databaseSqlState, driverError } from './errors.js';
 
 // postgres.js's own codes for a connection that failed, broke or was closed under the statement.
 const brokenConnectionCodes = new Set([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../../lib/executions/batcher.js';
+import { Batcher } from '../../../lib/consumer/batcher.js';
 
 /** A batch function that records each batch and answers only when the test releases it. */
 function controlledBatches() {

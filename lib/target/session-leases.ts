@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '@upstash/redis';
-import type { TargetOptions } from '../analyses/target-connection.js';
+import type { TargetOptions } from './open-target.js';
 import { log } from '../log/logger.js';
 
 /**
