@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget } from '../../lib/analyses/target-connection.js';
+import { openTarget } from '../../lib/target/open-target.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../helpers/target-db.js';
 
 let db: TargetDatabase;
