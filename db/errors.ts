@@ -17,10 +17,14 @@ export function databaseSqlState(error: unknown): string | undefined {
   return sqlState(driverError(error)) ?? sqlState(error);
 }
 
-// postgres.js network error codes: the database cannot be reached right now.
-const unreachableCodes = new Set([
+// postgres.js's and Node's codes for a connection that could not be made, broke, or was closed under
+// the statement: the database cannot be reached right now, whatever it would have answered.
+const networkFailureCodes = new Set([
   'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
   'ENOTFOUND',
+  'EHOSTUNREACH',
   'ETIMEDOUT',
   'CONNECT_TIMEOUT',
   'CONNECTION_CLOSED',
@@ -31,5 +35,5 @@ const unreachableCodes = new Set([
 /** True when the error says the database could not be reached, rather than that it refused something. */
 export function isUnreachable(error: unknown): boolean {
   const code = (driverError(error) as { code?: unknown })?.code;
-  return typeof code === 'string' && unreachableCodes.has(code);
+  return typeof code === 'string' && networkFailureCodes.has(code);
 }

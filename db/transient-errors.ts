@@ -1,16 +1,4 @@
-import { databaseSqlState, driverError } from './errors.js';
-
-// postgres.js's own codes for a connection that failed, broke or was closed under the statement.
-const brokenConnectionCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-]);
+import { databaseSqlState, driverError, isUnreachable } from './errors.js';
 
 /**
  * An error of the moment, not of the statement: a connection lost (failover, an idle-connection
@@ -18,8 +6,7 @@ const brokenConnectionCodes = new Set([
  * serialization failure or deadlock. The same statement may succeed when sent again.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
-  const code = (driverError(error) as { code?: unknown })?.code;
-  if (typeof code === 'string' && brokenConnectionCodes.has(code)) return true;
+  if (isUnreachable(error)) return true;
   const state = databaseSqlState(error);
   if (!state) return false;
   return state.startsWith('08') || ['57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(state);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import postgres from 'postgres';
+import { isUnreachable, sqlState } from '../../db/errors.js';
 
 export const sslModes = ['disable', 'prefer', 'require', 'verify-full'] as const;
 export type SslMode = (typeof sslModes)[number];
@@ -74,20 +75,9 @@ export function openTarget(options: TargetOptions): postgres.Sql {
 
 /** A connection error means the review cannot happen at all; anything else is one check's problem. */
 export function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: string; errno?: string };
-  const code = e?.code ?? '';
+  if (isUnreachable(error)) return true;
+  const code = sqlState(error) ?? '';
   return (
-    [
-      'ECONNREFUSED',
-      'ENOTFOUND',
-      'ETIMEDOUT',
-      'ECONNRESET',
-      'EHOSTUNREACH',
-      'CONNECT_TIMEOUT',
-      'CONNECTION_CLOSED',
-      'CONNECTION_ENDED',
-      'CONNECTION_DESTROYED',
-    ].includes(code) ||
     code.startsWith('08') || // connection_exception class
     code.startsWith('28') || // invalid_authorization_specification (bad password, no pg_hba entry)
     code === '3D000' || // database does not exist
