@@ -65,17 +65,49 @@ export type TaskListRow = {
   last_status: string | null;
 };
 
-/** Tasks with their connection's name and their latest execution's status; all of them, or one connection's. */
-export async function taskListRows(db: DbOrTx, connectionId?: number): Promise<TaskListRow[]> {
-  const where: SQL = connectionId === undefined ? sql`true` : sql`t.connection_id = ${connectionId}`;
+export interface TaskListFilter {
+  connectionId?: number;
+  taskType?: string;
+  isActive?: boolean;
+  /** The cursor: tasks after this id. */
+  afterId?: number;
+  /** At most this many tasks, plus one to tell whether more follow; every match without it. */
+  limit?: number;
+}
+
+const taskConditions = (filter: TaskListFilter): SQL => {
+  const conditions: SQL[] = [sql`true`];
+  if (filter.connectionId !== undefined) conditions.push(sql`t.connection_id = ${filter.connectionId}`);
+  if (filter.taskType !== undefined) conditions.push(sql`t.task_type = ${filter.taskType}`);
+  if (filter.isActive !== undefined) conditions.push(sql`t.is_active = ${filter.isActive}`);
+  return sql.join(conditions, sql` and `);
+};
+
+/**
+ * Tasks in id order with their connection's name and their latest execution's status (one index probe per
+ * task listed): a connection's, or a page of them from `afterId` on, walked along the primary key.
+ */
+export async function taskListRows(db: DbOrTx, filter: TaskListFilter = {}): Promise<TaskListRow[]> {
+  const after = filter.afterId === undefined ? sql`true` : sql`t.id > ${filter.afterId}`;
   return db.execute<TaskListRow>(sql`
     select t.id, t.name, t.task_type, t.task_params->>'analysis_target' as analysis_target, t.connection_id, c.name as connection_name,
            t.cron_schedule, t.timezone, t.is_active, t.next_run_at, t.last_run_at, l.id as last_execution_id, l.status as last_status
-      from scheduled_tasks t
+      from (select * from scheduled_tasks t
+             where ${taskConditions(filter)} and ${after}
+             order by t.id
+             ${filter.limit === undefined ? sql`` : sql`limit ${filter.limit + 1}`}) t
       join connections c on c.id = t.connection_id
       left join lateral (select e.id, e.status from task_executions e where e.scheduled_task_id = t.id order by e.id desc limit 1) l on true
-     where ${where}
      order by t.id`);
+}
+
+/** How many tasks match the filter, and how many of them are paused. */
+export async function countTasks(db: DbOrTx, filter: TaskListFilter): Promise<{ total: number; paused: number }> {
+  const [row] = await db.execute<{ total: number; paused: number }>(sql`
+    select count(*)::int as total, (count(*) filter (where not t.is_active))::int as paused
+      from scheduled_tasks t
+     where ${taskConditions(filter)}`);
+  return row;
 }
 
 export interface ExecutionPageFilter {
