@@ -8,21 +8,25 @@
  *
  *   npx tsx bench/api.ts
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { closeDb, getDb } from '../db/client.js';
+import { getDb } from '../db/client.js';
 import { handler as listExecutionsHandler } from '../functions/executions/list.js';
 import { handler as statsHandler } from '../functions/stats/get.js';
 import { handler as getTaskHandler } from '../functions/tasks/get.js';
 import { handler as listTasksHandler } from '../functions/tasks/list.js';
-import type { Handler } from '../lib/http/handler.js';
-import type { APIGatewayProxyEventV2 } from '../lib/http/types.js';
 import { apiEvent } from '../test/helpers/api.js';
-import { createBenchDatabase } from './support/bench-database.js';
-import { heading, percentile, printTable, round } from './support/figures.js';
-import { explainAnalyze, observeQueries, serviceClient } from './support/query-observer.js';
+import { heading, printTable, round } from './support/figures.js';
+import {
+  benchHeaders as headers,
+  caseFigures,
+  casePlans,
+  jsonBody,
+  measureCase,
+  printPlans,
+  runHandlerBench,
+  type HandlerCase,
+} from './support/handler-bench.js';
 import { recordResults } from './support/results-file.js';
-import { useServiceEnvironment } from './support/service-environment.js';
 
 const TASKS = 10_000;
 const EXECUTIONS = 1_000_000;
@@ -43,24 +47,13 @@ const TASK_PARAMS =
 const RESULT =
   '{"task_type":"custom_sql","analysis_target":"queries","summary":{"critical":0,"warning":1,"info":2,"not_assessable":0},"findings":[],"not_assessable":[],"changes":{"new":[],"resolved":[]},"duration_ms":38,"data":{"columns":[{"name":"count","type":"int8"}],"rows":[["12"]],"row_count":1,"truncated":false}}';
 
-interface Case {
-  key: string;
-  label: string;
-  calls: number;
-  handler: Handler;
-  event: () => APIGatewayProxyEventV2;
-  check: (body: unknown) => boolean;
-  /** Run before each call, outside the timing. */
-  before?: () => Promise<unknown>;
+interface Case extends HandlerCase {
   /** Measured and printed, without a goal. */
   informational?: boolean;
 }
 
-// Measured with bearer-token authentication on, as a deployed stage runs.
-const API_TOKEN = randomBytes(32).toString('hex');
-const headers = { authorization: `Bearer ${API_TOKEN}` };
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
-const isList = (length: number) => (body: unknown) => Array.isArray(body) && body.length === length;
+const isList = (length: number) => jsonBody((body) => Array.isArray(body) && body.length === length);
 
 const cases: Case[] = [
   {
@@ -72,7 +65,7 @@ const cases: Case[] = [
       const id = String(random(TASKS));
       return apiEvent('GET', `/api/v1/scheduler/tasks/${id}`, { path: { task_id: id }, headers });
     },
-    check: (body) => typeof (body as { id?: unknown }).id === 'number',
+    check: jsonBody((body) => typeof (body as { id?: unknown }).id === 'number'),
   },
   {
     key: 'list_tasks',
@@ -130,7 +123,7 @@ const cases: Case[] = [
     calls: name === 'limit_1000' ? 100 : 300,
     handler: listExecutionsHandler,
     event: () => apiEvent('GET', '/api/v1/scheduler/executions', { query: query(), headers }),
-    check: (body) => Array.isArray(body),
+    check: jsonBody((body) => Array.isArray(body)),
   })),
   {
     key: 'stats',
@@ -138,21 +131,15 @@ const cases: Case[] = [
     calls: 500,
     handler: statsHandler,
     event: () => apiEvent('GET', '/api/v1/scheduler/stats', { headers }),
-    check: (body) =>
-      (body as { executions_24h?: { total_executions?: number } }).executions_24h?.total_executions !== undefined,
+    check: jsonBody(
+      (body) =>
+        (body as { executions_24h?: { total_executions?: number } }).executions_24h?.total_executions !== undefined,
+    ),
   },
 ];
 
-const database = await createBenchDatabase('api');
-useServiceEnvironment({ databaseUrl: database.url });
-process.env.API_AUTH = 'tokens';
-process.env.API_TOKENS = API_TOKEN;
-
-try {
-  const db = getDb();
-  const client = serviceClient(db);
-  const observer = observeQueries(client);
-  await seed((statement) => db.execute(statement));
+await runHandlerBench('api', async (bench) => {
+  await seed((statement) => bench.db.execute(statement));
 
   const figures: Record<string, number> = {};
   const rows: Array<Array<string | number>> = [
@@ -160,36 +147,17 @@ try {
   ];
   const plans: Array<{ label: string; lines: string[] }> = [];
   for (const c of cases) {
-    for (let i = 0; i < WARM_UP; i++) await call(c);
-    const timings: number[] = [];
-    for (let i = 0; i < c.calls; i++) {
-      await c.before?.();
-      const event = c.event();
-      const started = performance.now();
-      const response = await c.handler(event, {});
-      timings.push(performance.now() - started);
-      expectAnswer(c, response);
-    }
-    const p50 = percentile(timings, 50);
-    const p99 = percentile(timings, 99);
-    figures[`${c.key}.p50_ms`] = round(p50);
-    figures[`${c.key}.p99_ms`] = round(p99);
+    const measured = await measureCase(c, WARM_UP);
+    Object.assign(figures, caseFigures(c, measured));
     rows.push([
       c.label,
       c.calls,
-      p50,
-      p99,
-      Math.max(...timings),
-      c.informational ? '(no goal)' : p99 < GOAL_P99_MS ? 'yes' : 'NO',
+      measured.p50,
+      measured.p99,
+      Math.max(...measured.timings),
+      c.informational ? '(no goal)' : measured.p99 < GOAL_P99_MS ? 'yes' : 'NO',
     ]);
-
-    await c.before?.();
-    const { statements } = await observer.capture(() => call(c));
-    for (const statement of statements)
-      plans.push({
-        label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 120)}...`,
-        lines: await explainAnalyze(client, statement),
-      });
+    plans.push(...(await casePlans(bench, c, 120)));
   }
 
   heading(
@@ -198,26 +166,9 @@ try {
   );
   printTable(rows);
   heading('Plans (EXPLAIN ANALYZE of the statements each endpoint sends)');
-  for (const plan of plans) {
-    console.log(`\n-- ${plan.label}`);
-    for (const line of plan.lines) console.log(`   ${line}`);
-  }
+  printPlans(plans);
   recordResults('api', { ...figures, measured_at: new Date().toISOString() });
-} finally {
-  await closeDb();
-  await database.drop();
-}
-
-async function call(c: Case): Promise<void> {
-  expectAnswer(c, await c.handler(c.event(), {}));
-}
-
-function expectAnswer(c: Case, response: Awaited<ReturnType<Handler>>): void {
-  const body = response.body ? JSON.parse(response.body) : undefined;
-  if (response.statusCode !== 200 || !c.check(body)) {
-    throw new Error(`${c.label} answered ${response.statusCode}: ${String(response.body).slice(0, 300)}`);
-  }
-}
+});
 
 /**
  * 6 connections, 10,000 tasks (a fifth paused; the last one alone on the sixth connection) and

@@ -1,28 +1,33 @@
 /**
  * The dashboard at fleet scale, warm, with the handler invoked in-process as Lambda would invoke it
  * (a literal API Gateway v2 event, bearer-token authentication on): the overview of 1,000
- * connections with 1,000,000 executions, a connection's page and its finding history, the tasks
- * page (3,000 tasks) and the executions page. The baseline, measured in the same run, is the API's
- * plain list of the same 1,000 connections (GET /api/v1/connections): the overview adds each
- * connection's latest reviews and trend on top of it.
+ * connections with 1,000,000 executions, a connection's page and its finding history, a page of
+ * the tasks page (50 of 3,000 tasks, from a cursor) and the executions page. The baseline,
+ * measured in the same run, is the API's plain list of the same 1,000 connections
+ * (GET /api/v1/connections): the overview adds each connection's latest reviews and trend on top
+ * of it. The setup, the timing and the plans are bench/support/handler-bench.ts, shared with api.ts.
  *
  *   npx tsx bench/dashboard.ts
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { closeDb, getDb } from '../db/client.js';
 import { handler as listConnectionsHandler } from '../functions/connections/list.js';
 import { handler as findingsHandler } from '../functions/connections/findings.js';
 import { handler as dashboardHandler } from '../functions/dashboard/page.js';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from '../lib/http/types.js';
 import { apiEvent } from '../test/helpers/api.js';
-import { createBenchDatabase } from './support/bench-database.js';
-import { heading, percentile, printTable, round } from './support/figures.js';
-import { explainAnalyze, observeQueries, serviceClient } from './support/query-observer.js';
+import { heading, printTable, round } from './support/figures.js';
+import {
+  benchHeaders as headers,
+  caseFigures,
+  casePlans,
+  jsonBody,
+  measureCase,
+  printPlans,
+  runHandlerBench,
+  type HandlerCase,
+} from './support/handler-bench.js';
 import { recordResults } from './support/results-file.js';
-import { useServiceEnvironment } from './support/service-environment.js';
 
 const CONNECTIONS = 1000;
 const TASK_TYPES = ['config_check', 'table_analysis', 'query_analysis'];
@@ -30,31 +35,23 @@ const TASKS = CONNECTIONS * TASK_TYPES.length;
 const EXECUTIONS = 1_000_000;
 const RETENTION_DAYS = 90;
 const WARM_UP = 5;
+const TASKS_PER_PAGE = 50;
 const GOAL_OVERVIEW_MS = 200;
 const LAST_RUN = Math.floor((EXECUTIONS - 1) / TASKS);
+// The pages whose statements are printed with their plans.
+const PLANS_OF = ['overview', 'connection', 'tasks'];
 
-const API_TOKEN = randomBytes(32).toString('hex');
-const headers = { authorization: `Bearer ${API_TOKEN}` };
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
 
-interface Case {
-  key: string;
-  label: string;
-  calls: number;
-  handler: (event: APIGatewayProxyEventV2, context?: unknown) => Promise<APIGatewayProxyResultV2>;
-  event: () => APIGatewayProxyEventV2;
-  check: (body: string) => boolean;
-}
-
 const connectionPath = (id: number) => ({ connection_id: String(id) });
-const cases: Case[] = [
+const cases: HandlerCase[] = [
   {
     key: 'baseline_list_connections',
     label: `GET /api/v1/connections (${CONNECTIONS.toLocaleString('en')}, the baseline)`,
     calls: 50,
     handler: listConnectionsHandler,
     event: () => apiEvent('GET', '/api/v1/connections', { headers }),
-    check: (body) => JSON.parse(body).length === CONNECTIONS,
+    check: jsonBody((body) => Array.isArray(body) && body.length === CONNECTIONS),
   },
   {
     key: 'overview',
@@ -81,7 +78,7 @@ const cases: Case[] = [
       const id = random(CONNECTIONS);
       return apiEvent('GET', `/api/v1/connections/${id}/findings`, { path: connectionPath(id), headers });
     },
-    check: (body) => JSON.parse(body).findings.length > 0,
+    check: jsonBody((body) => (body as { findings: unknown[] }).findings.length > 0),
   },
   {
     key: 'findings_resolved',
@@ -96,15 +93,16 @@ const cases: Case[] = [
         headers,
       });
     },
-    check: (body) => Array.isArray(JSON.parse(body).findings),
+    check: jsonBody((body) => Array.isArray((body as { findings?: unknown }).findings)),
   },
   {
     key: 'tasks',
-    label: `GET /dashboard/tasks (${TASKS.toLocaleString('en')} tasks)`,
-    calls: 20,
+    label: `GET /dashboard/tasks?after_id=N (a page of ${TASKS.toLocaleString('en')} tasks)`,
+    calls: 50,
     handler: dashboardHandler,
-    event: () => apiEvent('GET', '/dashboard/tasks', { headers }),
-    check: (body) => (body.match(/<tr data-task-id=/g) ?? []).length === TASKS,
+    event: () =>
+      apiEvent('GET', '/dashboard/tasks', { query: { after_id: String(random(TASKS - TASKS_PER_PAGE - 1)) }, headers }),
+    check: (body) => (body.match(/<tr data-task-id=/g) ?? []).length === TASKS_PER_PAGE && body.includes('rel="next"'),
   },
   {
     key: 'executions',
@@ -117,18 +115,14 @@ const cases: Case[] = [
   },
 ];
 
-const database = await createBenchDatabase('dashboard');
-useServiceEnvironment({ databaseUrl: database.url });
-process.env.API_AUTH = 'tokens';
-process.env.API_TOKENS = API_TOKEN;
-
-try {
-  const db = getDb();
-  const client = serviceClient(db);
-  const observer = observeQueries(client);
+await runHandlerBench('dashboard', async (bench) => {
   // Seeded over a connection of its own: minutes of inserts, kept apart from the service's pool.
   const seeder = drizzle(
-    postgres(database.url, { max: 1, onnotice: () => {}, connection: { application_name: 'pg-reviewer-bench-seed' } }),
+    postgres(bench.database.url, {
+      max: 1,
+      onnotice: () => {},
+      connection: { application_name: 'pg-reviewer-bench-seed' },
+    }),
   );
   try {
     await seed((statement) => seeder.execute(statement));
@@ -137,37 +131,21 @@ try {
   }
 
   const figures: Record<string, number> = {};
-  const rows: Array<Array<string | number>> = [['page', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'body KB']];
+  const rows: Array<Array<string | number>> = [['page', 'calls', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'body KB']];
   const plans: Array<{ label: string; lines: string[] }> = [];
   for (const c of cases) {
-    for (let i = 0; i < WARM_UP; i++) await call(c);
-    const timings: number[] = [];
-    let size = 0;
-    for (let i = 0; i < c.calls; i++) {
-      const event = c.event();
-      const started = performance.now();
-      const response = await c.handler(event, {});
-      timings.push(performance.now() - started);
-      size = expectAnswer(c, response);
-    }
-    figures[`${c.key}.p50_ms`] = round(percentile(timings, 50));
-    figures[`${c.key}.p99_ms`] = round(percentile(timings, 99));
+    const measured = await measureCase(c, WARM_UP);
+    Object.assign(figures, caseFigures(c, measured));
     rows.push([
       c.label,
       c.calls,
-      percentile(timings, 50),
-      percentile(timings, 99),
-      Math.max(...timings),
-      Math.round(size / 1024),
+      measured.p50,
+      measured.p95,
+      measured.p99,
+      Math.max(...measured.timings),
+      Math.round(measured.size / 1024),
     ]);
-    if (c.key === 'overview' || c.key === 'connection') {
-      const { statements } = await observer.capture(() => call(c));
-      for (const statement of statements)
-        plans.push({
-          label: `${c.label}: ${statement.text.replace(/\s+/g, ' ').slice(0, 100)}...`,
-          lines: await explainAnalyze(client, statement),
-        });
-    }
+    if (PLANS_OF.includes(c.key)) plans.push(...(await casePlans(bench, c)));
   }
   figures['overview.ratio_to_baseline'] = round(
     figures['overview.p50_ms'] / figures['baseline_list_connections.p50_ms'],
@@ -178,31 +156,17 @@ try {
       `tasks, ${EXECUTIONS.toLocaleString('en')} executions)`,
   );
   printTable(rows);
+  const p50 = figures['overview.p50_ms'];
+  const p95 = figures['overview.p95_ms'];
   console.log(
-    `\noverview p50 ${figures['overview.p50_ms']} ms (goal under ${GOAL_OVERVIEW_MS}: ${figures['overview.p50_ms'] < GOAL_OVERVIEW_MS ? 'yes' : 'NO'}), ${figures['overview.ratio_to_baseline']}x ` +
-      'the plain connection list',
+    `\noverview p50 ${p50} ms, p95 ${p95} ms (goal: both under ${GOAL_OVERVIEW_MS}: ` +
+      `${p50 < GOAL_OVERVIEW_MS && p95 < GOAL_OVERVIEW_MS ? 'yes' : 'NO'}), ` +
+      `${figures['overview.ratio_to_baseline']}x the plain connection list`,
   );
-  heading('Plans (EXPLAIN ANALYZE of the statements the overview and a connection page send)');
-  for (const plan of plans) {
-    console.log(`\n-- ${plan.label}`);
-    for (const line of plan.lines) console.log(`   ${line}`);
-  }
+  heading('Plans (EXPLAIN ANALYZE of the statements the overview, a connection page and a tasks page send)');
+  printPlans(plans);
   recordResults('dashboard', { ...figures, measured_at: new Date().toISOString() });
-} finally {
-  await closeDb();
-  await database.drop();
-}
-
-async function call(c: Case): Promise<void> {
-  expectAnswer(c, await c.handler(c.event(), {}));
-}
-
-function expectAnswer(c: Case, response: APIGatewayProxyResultV2): number {
-  const body = response.body ?? '';
-  if (response.statusCode !== 200 || !c.check(body))
-    throw new Error(`${c.label} answered ${response.statusCode}: ${body.slice(0, 300)}`);
-  return body.length;
-}
+});
 
 /**
  * 1,000 connections with three tasks each and 1,000,000 executions over the retention period (333

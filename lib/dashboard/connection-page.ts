@@ -21,7 +21,7 @@ export async function connectionPage(access: Access, connectionId: number): Prom
   const [open, resolved, tasks] = await Promise.all([
     openFindings(db, connectionId),
     resolvedFindings(db, connectionId),
-    taskListRows(db, connectionId),
+    taskListRows(db, { connectionId }),
   ]);
   const back = `/dashboard/connections/${connectionId}`;
   return page(

@@ -49,7 +49,7 @@ export function summarizeConnections(rows: readonly OverviewRow[]): ConnectionOv
     }
     if (row.task_id === null) continue;
     item.entry.tasks += 1;
-    if (row.trend) item.trends.push(row.trend);
+    if (row.trend) item.trends.push(row.trend.split(',').map(Number));
     if (row.run_id === null || row.task_type === null) continue;
     const review: LatestReview = {
       taskType: row.task_type,
@@ -75,12 +75,18 @@ export function summarizeConnections(rows: readonly OverviewRow[]): ConnectionOv
   });
 }
 
-/** The connection's open findings run by run: each task's n-th latest run added up, newest aligned on the right. */
+/**
+ * The connection's open findings run by run: each task's n-th latest run added up, oldest first (each task's
+ * trend comes newest first, so the tasks' runs line up on the newest).
+ */
 function combineTrends(trends: number[][]): number[] {
-  const length = Math.max(0, ...trends.map((t) => t.length));
+  let length = 0;
+  for (const t of trends) length = Math.max(length, t.length);
   const points: number[] = [];
   for (let back = length - 1; back >= 0; back--) {
-    points.push(trends.reduce((sum, t) => sum + (t[t.length - 1 - back] ?? 0), 0));
+    let sum = 0;
+    for (const t of trends) sum += t[back] ?? 0;
+    points.push(sum);
   }
   return points;
 }
@@ -122,27 +128,30 @@ function table(connections: ConnectionOverview[]): SafeHtml {
   </div>`;
 }
 
+// One short line per cell and per review type: a page of a thousand connections stays small to build and to send.
 function row(c: ConnectionOverview): SafeHtml {
+  const open = c.reviews.length > 0 ? severityPills(c.open) : html`<span class="muted">no reviews yet</span>`;
+  const reviews = c.tasks === 0 ? html`<span class="muted">no tasks</span>` : c.reviews.map(review);
+  const lastRun = c.lastRun
+    ? html`${timeTag(c.lastRun.finishedAt)}<br /><span class="status-${c.lastRun.status}">${c.lastRun.status}</span>`
+    : '—';
   return html`<tr data-connection-id="${c.id}">
     <td><a href="/dashboard/connections/${c.id}">${c.name}</a><br /><span class="muted">${c.where}</span></td>
-    <td class="nowrap" data-label="Open findings">
-      ${c.reviews.length > 0 ? severityPills(c.open) : html`<span class="muted">no reviews yet</span>`}
-    </td>
-    <td data-label="Latest reviews">
-      ${c.tasks === 0 ? html`<span class="muted">no tasks</span>` : c.reviews.map(review)}
-    </td>
-    <td class="nowrap" data-label="Last run">
-      ${c.lastRun ? html`${timeTag(c.lastRun.finishedAt)}<br /><span class="status-${c.lastRun.status}">${c.lastRun.status}</span>` : '—'}
-    </td>
+    <td class="nowrap" data-label="Open findings">${open}</td>
+    <td data-label="Latest reviews">${reviews}</td>
+    <td class="nowrap" data-label="Last run">${lastRun}</td>
     <td data-label="Trend">${sparkline(c.trend, 'open findings per run')}</td>
   </tr>`;
 }
 
-// One short line per review type: a page of a thousand connections stays small to build and to send.
 function review(r: LatestReview): SafeHtml {
   const open = (r.summary?.critical ?? 0) + (r.summary?.warning ?? 0) + (r.summary?.info ?? 0);
+  const state =
+    r.status === 'failed'
+      ? html`<span class="status-failed">failed</span>`
+      : html`<span class="muted">${open} open</span>`;
   return html`<a class="review" href="/dashboard/executions/${r.runId}/report" data-task-type="${r.taskType}"
       >${r.taskType}</a
     >
-    ${r.status === 'failed' ? html`<span class="status-failed">failed</span>` : html`<span class="muted">${open} open</span>`}<br />`;
+    ${state}<br />`;
 }

@@ -15,7 +15,7 @@ import { page } from './layout.js';
 import { overviewPage } from './overview.js';
 import { expiredSessionCookie, issueSession, sessionCookie } from './session.js';
 import { signInPage } from './sign-in-page.js';
-import { tasksPage } from './tasks-page.js';
+import { tasksPage, tasksPageQuery } from './tasks-page.js';
 
 const ID = '(\\d{1,10})';
 const routes = {
@@ -53,8 +53,8 @@ export async function serveDashboard(event: DashboardEvent): Promise<DashboardRe
 
 async function showPage(path: string, event: DashboardEvent, access: Access): Promise<DashboardResult> {
   if (path === '/dashboard') return overviewPage(access);
-  if (path === '/dashboard/tasks') return tasksPage(access);
-  if (path === '/dashboard/executions') return executionsPage(access, parseQuery(event));
+  if (path === '/dashboard/tasks') return tasksPage(access, parseQuery(event, tasksPageQuery));
+  if (path === '/dashboard/executions') return executionsPage(access, parseQuery(event, executionsPageQuery));
   const connection = routes.connection.exec(path);
   if (connection) return connectionPage(access, Number(connection[1]));
   const report = routes.report.exec(path);
@@ -72,12 +72,12 @@ async function submit(path: string, event: DashboardEvent, access: Access): Prom
   return redirect(safeReturnPath(fields.get('back'), '/dashboard/tasks'));
 }
 
-function parseQuery(event: DashboardEvent) {
+function parseQuery<Schema extends z.ZodType>(event: DashboardEvent, schema: Schema): z.infer<Schema> {
   // An empty field of the filter form means "any".
   const given = Object.fromEntries(
     Object.entries(event.queryStringParameters ?? {}).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = executionsPageQuery.safeParse(given);
+  const parsed = schema.safeParse(given);
   if (!parsed.success) throw invalidFields('filter', fieldErrors(parsed.error as z.ZodError));
   return parsed.data;
 }

@@ -235,6 +235,46 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('pages through the tasks with a cursor, by keyboard, keeping the filters', async () => {
+    const page = await open(`/dashboard/tasks?connection_id=${connectionId}&limit=1`);
+    const shownIds = () =>
+      page.locator('#tasks tr[data-task-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id')));
+    expect(await shownIds()).toEqual([String(tablesTaskId)]);
+    expect(await text(page, '.subtitle')).toContain('2 tasks match');
+
+    // The next page by keyboard alone: tab to the link, press Enter.
+    const next = page.getByRole('link', { name: 'Next →' });
+    for (let i = 0; i < 40 && !(await next.evaluate((link) => link === document.activeElement)); i++)
+      await page.keyboard.press('Tab');
+    expect(await next.evaluate((link) => link === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/after_id=/);
+    expect(await shownIds()).toEqual([String(configTaskId)]);
+    const url = new URL(page.url());
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      connection_id: String(connectionId),
+      limit: '1',
+      after_id: String(tablesTaskId),
+    });
+    expect(await page.locator('input[name=connection_id]').inputValue()).toBe(String(connectionId));
+    expect(await page.getByRole('link', { name: 'Next →' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'First page' }).getAttribute('href')).toBe(
+      `/dashboard/tasks?connection_id=${connectionId}&limit=1`,
+    );
+    // A button on the second page comes back to the second page.
+    expect(await page.locator('#tasks input[name=back]').first().inputValue()).toBe(`${url.pathname}${url.search}`);
+
+    // Readable at 375 px: nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 800 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await shoot(page, 'dashboard-tasks-page-2-375');
+
+    const bad = await page.request.get(`${server.url}/dashboard/tasks?limit=0`);
+    expect(bad.status()).toBe(400);
+    expect(await bad.text()).toContain('limit must be between 1 and 1000');
+    await page.close();
+  });
+
   it('pages through the executions with the API filters and a cursor, linking to each report', async () => {
     const page = await open(`/dashboard/executions?connection_id=${connectionId}&task_type=table_analysis&limit=2`);
     const ids = await page

@@ -9,7 +9,6 @@ const row = (over: Partial<OverviewRow>): OverviewRow => ({
   connection_id: 1,
   task_id: null,
   task_type: null,
-  task_name: null,
   run_id: null,
   run_status: null,
   run_finished_at: null,
@@ -28,7 +27,7 @@ describe('the overview of a connection', () => {
         run_status: 'completed',
         run_finished_at: '2026-01-01 00:00:00+00',
         run_summary: { critical: 1, warning: 2, info: 3 },
-        trend: [4, 6],
+        trend: '6,4',
       }),
       row({
         task_id: 2,
@@ -37,7 +36,7 @@ describe('the overview of a connection', () => {
         run_status: 'completed',
         run_finished_at: '2026-01-01 01:00:00+00',
         run_summary: { critical: 0, warning: 1, info: 0 },
-        trend: [1],
+        trend: '1',
       }),
       row({
         task_id: 3,
@@ -46,7 +45,7 @@ describe('the overview of a connection', () => {
         run_status: 'failed',
         run_finished_at: '2026-01-01 00:30:00+00',
         run_summary: null,
-        trend: [2, 2, 5],
+        trend: '5,2,2',
       }),
     ]);
     expect(shop.tasks).toBe(3);
@@ -56,7 +55,7 @@ describe('the overview of a connection', () => {
     ]);
     expect(shop.open).toEqual({ critical: 0, warning: 1, info: 0 });
     expect(shop.lastRun?.runId).toBe(12);
-    // Each task's runs aligned on the newest: [_, 4, 6] + [_, _, 1] + [2, 2, 5].
+    // Each task's runs (newest first) aligned on the newest: [_, 4, 6] + [_, _, 1] + [2, 2, 5].
     expect(shop.trend).toEqual([2, 6, 12]);
   });
 
