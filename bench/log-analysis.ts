@@ -8,8 +8,9 @@
  * log directory as postgresql-bench-*.log, owned by postgres, and deletes it afterwards. Then:
  * - end to end: chained log_analysis runs over SQL (each run reads at most the per-run cap and
  *   continues from the previous run's position), as a scheduled task would;
- * - SQL read alone: pg_read_file in 4 MB chunks, nothing parsed;
- * - parser alone: the same file read with fs and fed to the parser and aggregates in 4 MB chunks,
+ * - SQL read alone: pg_read_file in 4 MB chunks, decoded as the reader decodes, nothing parsed;
+ * - parser alone: the same file read with fs, decoded as the reader decodes (decodeLogText) and
+ *   fed to the parser and aggregates in 4 MB chunks,
  *   with heap and RSS sampled at 100 MB and at the end to show memory is flat in log size;
  * - pgBadger (when installed) on the first PGBADGER_MB (64) of the same file, one job, JSON output,
  *   and our parser on the same bytes in the same run: the ratio is what to compare across runs
@@ -25,6 +26,7 @@ import postgres from 'postgres';
 import { runAnalysis } from '../lib/analyses/index.js';
 import { LogAggregate } from '../lib/analyses/logs/log-aggregate.js';
 import { createParser } from '../lib/analyses/logs/log-format.js';
+import { decodeLogText } from '../lib/analyses/logs/log-reader.js';
 import { CHUNK_BYTES } from '../lib/analyses/logs/thresholds.js';
 import type { PreviousRun, ReviewResult } from '../lib/analyses/types.js';
 
@@ -226,8 +228,9 @@ function parserAlone(path: string): { mbPerS: number; at100: MemorySample; atEnd
       n = readSync(fd, buffer, 0, CHUNK_BYTES, position)
     ) {
       // Cut at the last newline, so no character is split; the next read starts right after it.
+      // Decoded as the reader decodes what pg_read_file sends.
       const end = n === CHUNK_BYTES ? buffer.lastIndexOf(10, n - 1) + 1 : n;
-      parser.push(buffer.toString('utf8', 0, end));
+      parser.push(decodeLogText(buffer.subarray(0, end)));
       position += end;
       if (!at100 && position >= 100 * MB) at100 = gcAndSample();
     }
@@ -267,7 +270,9 @@ async function sqlReadAlone(name: string, size: number): Promise<number> {
   const started = performance.now();
   try {
     for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
-      await sql`select pg_read_file(${`log/${name}`}::text, ${offset}::bigint, ${Math.min(CHUNK_BYTES, size - offset)}::bigint) as text`;
+      const [[bytes]] =
+        await sql`select pg_read_file(${`log/${name}`}::text, ${offset}::bigint, ${Math.min(CHUNK_BYTES, size - offset)}::bigint) as text`.raw();
+      decodeLogText(bytes);
     }
   } finally {
     await sql.end();

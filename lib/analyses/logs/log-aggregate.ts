@@ -116,6 +116,7 @@ export class LogAggregate {
     lastTime: null,
   };
   private normalizedCache = new Map<string, string>();
+  private lastKeptTime: string | null = null;
 
   add(e: LogEntry): void {
     this.entries++;
@@ -268,8 +269,9 @@ export class LogAggregate {
     t.count++;
     t.bytes += bytes;
     t.maxBytes = Math.max(t.maxBytes, bytes);
-    t.firstTime ??= detach(time);
-    t.lastTime = detach(time) ?? t.lastTime;
+    const kept = this.keptTime(time);
+    t.firstTime ??= kept;
+    t.lastTime = kept ?? t.lastTime;
   }
 
   private onCheckpointWarning(e: LogEntry): void {
@@ -304,11 +306,21 @@ export class LogAggregate {
 
   private touch(t: Occurrences, database: string | null, e: LogEntry): void {
     t.count++;
-    t.firstTime ??= detach(e.time);
-    t.lastTime = detach(e.time) ?? t.lastTime;
+    const time = this.keptTime(e.time);
+    t.firstTime ??= time;
+    t.lastTime = time ?? t.lastTime;
     if (database) bumpKey(t.databases, database);
     if (t.statement === null && e.statement)
       t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
+  }
+
+  /**
+   * A time to keep in a tally, as a string of its own (detach): one copy serves every tally an
+   * entry touches and the entries after it with the same time, instead of a copy per tally.
+   */
+  private keptTime(time: string | null): string | null {
+    if (time !== this.lastKeptTime) this.lastKeptTime = detach(time);
+    return this.lastKeptTime;
   }
 
   private normalize(text: string): string {
@@ -328,6 +340,9 @@ function occurrences(): Occurrences {
 
 /** Counts into a small breakdown; a key beyond the first few is folded into "(other)". */
 function bumpKey(breakdown: Record<string, number>, key: string): void {
-  if (key in breakdown || Object.keys(breakdown).length < BREAKDOWN_KEYS) breakdown[key] = (breakdown[key] ?? 0) + 1;
+  // A key already counted is the common case: it is found without listing the keys.
+  const n = breakdown[key];
+  if (n !== undefined) breakdown[key] = n + 1;
+  else if (Object.keys(breakdown).length < BREAKDOWN_KEYS) breakdown[key] = 1;
   else breakdown['(other)'] = (breakdown['(other)'] ?? 0) + 1;
 }

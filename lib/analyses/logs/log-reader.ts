@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type postgres from 'postgres';
 import { sqlState } from '../../../db/errors.js';
 import type { LogSettings } from './log-settings.js';
@@ -21,6 +22,17 @@ export interface Chunk {
   bytes: number;
   /** Bytes that could not be read as text with no fallback allowed: skipped, not parsed. */
   unreadableBytes: number;
+}
+
+/**
+ * Text of a chunk the server sent as text (valid UTF-8, the driver's client_encoding). A log is
+ * mostly ASCII, and ASCII decodes the same as Latin-1, which Node copies about ten times faster
+ * than it decodes UTF-8 (3 GB against 0.27 GB per CPU second on 4 MB chunks). Reading 64 MB of log
+ * over SQL cost the client 0.45–0.73 CPU seconds with the driver decoding, 0.27–0.35 this way.
+ * isAscii checks a chunk in a small fraction of either.
+ */
+export function decodeLogText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 export async function listLogFiles(sql: postgres.Sql): Promise<LogFile[]> {
@@ -88,9 +100,10 @@ export class LogFileReader {
   }
 
   private async readText(offset: number, length: number): Promise<string> {
-    const [row] = await this.sql<{ text: string | null }[]>`
-      select pg_read_file(${this.path}::text, ${offset}::bigint, ${length}::bigint) as text`;
-    return row.text ?? '';
+    // The bytes as sent, decoded here rather than by the driver: see decodeLogText.
+    const [[bytes]] = await this.sql`
+      select pg_read_file(${this.path}::text, ${offset}::bigint, ${length}::bigint) as text`.raw();
+    return bytes ? decodeLogText(bytes) : '';
   }
 
   private async readBinary(offset: number, length: number, decoder: TextDecoder): Promise<Chunk> {

@@ -44,6 +44,11 @@ const isLiteralPrefix = (c: number) => {
 };
 /** Inside an identifier: letters, digits, _ and $. */
 const continuesWord = (c: number) => c >= 128 || CLASS[c] === WORD || CLASS[c] === DIGIT || c === DOLLAR;
+const FNV_PRIME = 0x01000193;
+// For an ASCII character that continues an identifier, the character hashed for it (folded to
+// lower case); 0 for one that ends it. One lookup per character of the hot loop.
+const WORD_FOLDED = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (continuesWord(c)) WORD_FOLDED[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
 /**
  * A 53-bit fingerprint of a logged statement's normalized form, computed in one pass without
@@ -56,14 +61,35 @@ const continuesWord = (c: number) => c >= 128 || CLASS[c] === WORD || CLASS[c] =
  * share a fingerprint by accident with a probability of about n² / 2^54 for n distinct statements.
  */
 export function statementFingerprint(text: string): number {
-  h1 = 0x811c9dc5;
-  h2 = 0x9747b28c;
-  // Separators (space, ; and ,) not yet hashed: dropped at the end, or when a list of literals continues.
-  let held = '';
+  return fingerprintFrom(text, 0);
+}
+
+/**
+ * Whether the text fingerprintFrom read last is likely to be logged again verbatim: it has bind
+ * parameters (the extended protocol sends values apart from the text) or no literal values at
+ * all. A text with values written into it rarely recurs, so it is not worth remembering.
+ */
+export let lastTextRecurs = false;
+
+/** The fingerprint of text.slice(from), without making that slice. */
+export function fingerprintFrom(text: string, from: number): number {
+  // Two hash lanes, FNV-1a and Java's String.hashCode (31h + c), in locals: this loop is the
+  // costliest per-character work of the log parse.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  // Separators (space, ; and ,) seen but not yet part of the hash: dropped at the end, or when a
+  // list of literals continues; p1 and p2 are the lanes as they would be with them hashed.
+  let p1 = h1;
+  let p2 = h2;
+  let heldLength = 0;
+  let heldFirst = 0;
+  let heldLast = 0;
   let emitted = false;
   let lastWasLiteral = false;
+  let values = false;
+  let parameters = false;
   const n = text.length;
-  let i = 0;
+  let i = from;
   while (i < n) {
     const c = text.charCodeAt(i);
     const k = classOf(c);
@@ -78,13 +104,20 @@ export function statementFingerprint(text: string): number {
         const close = k === COMMENT_DASH ? text.indexOf('\n', i) : text.indexOf('*/', i + 2);
         i = close === -1 ? n : k === COMMENT_DASH ? close : close + 2;
       }
-      if (held === '') {
-        if (emitted) held = ' ';
-      } else if (held.charCodeAt(held.length - 1) !== SPACE) held += ' ';
+      // One space for a run of whitespace and comments; none before the first token.
+      if (heldLength === 0 ? emitted : heldLast !== SPACE) {
+        p1 = Math.imul(p1 ^ SPACE, FNV_PRIME);
+        p2 = (Math.imul(p2, 31) + SPACE) | 0;
+        if (heldLength++ === 0) heldFirst = SPACE;
+        heldLast = SPACE;
+      }
       continue;
     }
     if (k === HELD) {
-      held += c === SEMICOLON ? ';' : ',';
+      p1 = Math.imul(p1 ^ c, FNV_PRIME);
+      p2 = (Math.imul(p2, 31) + c) | 0;
+      if (heldLength++ === 0) heldFirst = c;
+      heldLast = c;
       i++;
       continue;
     }
@@ -93,64 +126,72 @@ export function statementFingerprint(text: string): number {
       k === WORD &&
       isLiteralPrefix(c) &&
       (text.charCodeAt(i + 1) === QUOTE || (text.charCodeAt(i + 1) === 38 && text.charCodeAt(i + 2) === QUOTE)) &&
-      (i === 0 || !continuesWord(text.charCodeAt(i - 1)))
+      (i === from || !continuesWord(text.charCodeAt(i - 1)))
     ) {
       i += text.charCodeAt(i + 1) === QUOTE ? 1 : 2;
       continue;
     }
-    let literal = true;
-    if (k === DIGIT) i = numberEnd(text, i + 1);
-    else if (k === LITERAL_QUOTE) i = skipQuoted(text, i + 1, QUOTE, true);
-    else if (k === DOLLAR_SIGN && dollarLiteralEnd(text, i) > i) i = dollarLiteralEnd(text, i);
-    else literal = false;
-    if (literal) {
+    let literalEnd = -1;
+    if (k === DIGIT) literalEnd = numberEnd(text, i + 1);
+    else if (k === LITERAL_QUOTE) literalEnd = skipQuoted(text, i + 1, QUOTE, true);
+    else if (k === DOLLAR_SIGN) {
+      const end = dollarLiteralEnd(text, i);
+      if (end > i) literalEnd = end;
+    }
+    if (literalEnd !== -1) {
+      if (k === DOLLAR_SIGN && isDigit(text.charCodeAt(i + 1))) parameters = true;
+      else values = true;
+      i = literalEnd;
       // "?, ?" (and "?,?") continue a list of literals: the separator and the literal are not hashed.
-      if (lastWasLiteral && (held === ',' || held === ', ')) held = '';
-      else {
-        if (held !== '') flushHeld(held);
-        held = '';
-        hash(QUESTION);
+      if (lastWasLiteral && heldFirst === COMMA && (heldLength === 1 || (heldLength === 2 && heldLast === SPACE))) {
+        p1 = h1;
+        p2 = h2;
+        heldLength = 0;
+      } else {
+        h1 = Math.imul(p1 ^ QUESTION, FNV_PRIME);
+        h2 = (Math.imul(p2, 31) + QUESTION) | 0;
+        p1 = h1;
+        p2 = h2;
+        heldLength = 0;
       }
       lastWasLiteral = true;
       emitted = true;
       continue;
     }
-    if (held !== '') flushHeld(held);
-    held = '';
+    // A token: the separators before it are part of the statement.
+    h1 = p1;
+    h2 = p2;
+    heldLength = 0;
     lastWasLiteral = false;
     emitted = true;
     if (k === WORD) {
-      hash(c >= 65 && c <= 90 ? c + 32 : c);
-      i++;
-      for (let d = text.charCodeAt(i); i < n && continuesWord(d); d = text.charCodeAt(++i))
-        hash(d >= 65 && d <= 90 ? d + 32 : d);
+      h1 = Math.imul(h1 ^ (c >= 65 && c <= 90 ? c + 32 : c), FNV_PRIME);
+      h2 = (Math.imul(h2, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        const folded = d < 128 ? WORD_FOLDED[d] : d;
+        if (folded === 0) break;
+        h1 = Math.imul(h1 ^ folded, FNV_PRIME);
+        h2 = (Math.imul(h2, 31) + folded) | 0;
+      }
     } else if (k === IDENTIFIER_QUOTE) {
       const end = skipQuoted(text, i + 1, DOUBLE_QUOTE, false);
       for (; i < end; i++) {
         const d = text.charCodeAt(i);
-        hash(d >= 65 && d <= 90 ? d + 32 : d);
+        const folded = d >= 65 && d <= 90 ? d + 32 : d;
+        h1 = Math.imul(h1 ^ folded, FNV_PRIME);
+        h2 = (Math.imul(h2, 31) + folded) | 0;
       }
     } else {
-      hash(c);
+      h1 = Math.imul(h1 ^ c, FNV_PRIME);
+      h2 = (Math.imul(h2, 31) + c) | 0;
       i++;
     }
+    p1 = h1;
+    p2 = h2;
   }
+  lastTextRecurs = parameters || !values;
   return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
-}
-
-// The two hash lanes (FNV-1a and Java's String.hashCode, 31h + c) of the fingerprint being
-// computed: module state rather than closures, since this runs once per logged statement.
-let h1 = 0;
-let h2 = 0;
-
-function hash(c: number): void {
-  h1 = Math.imul(h1 ^ c, 0x01000193);
-  h2 = ((h2 << 5) - h2 + c) | 0;
-}
-
-function flushHeld(held: string): void {
-  if (held === ' ') hash(SPACE);
-  else for (let j = 0; j < held.length; j++) hash(held.charCodeAt(j));
 }
 
 /** The index after the digits, decimal point and exponent of a number whose first digit is before `from`. */

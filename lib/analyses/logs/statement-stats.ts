@@ -1,6 +1,6 @@
 import { detach, type LogEntry } from './log-entry.js';
 import { normalizeQuery, truncate } from './normalize.js';
-import { statementFingerprint } from './statement-key.js';
+import { fingerprintFrom, lastTextRecurs } from './statement-key.js';
 import { STATEMENT_KEYS } from './thresholds.js';
 import { QUERY_TEXT_CHARS } from '../query-text.js';
 
@@ -8,6 +8,15 @@ import { QUERY_TEXT_CHARS } from '../query-text.js';
 // microseconds, so a percentile is known within 19% (2^(1/4)) at 136 counters per statement.
 const BUCKETS_PER_DOUBLING = 4;
 const BUCKETS = 136;
+
+// Statement texts that recur verbatim (see lastTextRecurs) are remembered with their fingerprint,
+// so a statement an application runs again and again is fingerprinted once, not at every run.
+// Bounded like the error-message cache: at most this many texts of at most this many characters,
+// forgotten all at once when full. A text is first checked against the lengths remembered, so a
+// log of texts that never recur pays one array read per line for the cache, not a lookup.
+const RECURRING_TEXTS = 2_000;
+const RECURRING_TEXT_CHARS = 2_000;
+const LENGTH_SLOTS = 4096;
 
 export interface StatementStats {
   /** Normalized text as shown (normalizeQuery, cut at QUERY_TEXT_CHARS). */
@@ -101,6 +110,8 @@ export class StatementStatsSketch {
   readonly bind: PhaseTotals = { count: 0, totalMs: 0, maxMs: 0 };
   evictions = 0;
   private readonly byKey = new Map<number, StatementStats & { key: number }>();
+  private readonly keyByText = new Map<string, number>();
+  private readonly textsByLength = new Uint16Array(LENGTH_SLOTS);
   private readonly heap: Array<StatementStats & { key: number }> = [];
 
   constructor(private readonly capacity = STATEMENT_KEYS) {}
@@ -120,11 +131,10 @@ export class StatementStatsSketch {
     }
     this.runs++;
     this.totalMs += d.ms;
-    const raw = e.message.slice(d.textAt);
-    const key = statementFingerprint(raw);
+    const key = this.keyOf(e.message, d.textAt);
     let s = this.byKey.get(key);
     if (!s) {
-      s = this.admit(key, raw);
+      s = this.admit(key, e.message.slice(d.textAt));
       s.user = detach(e.user);
     }
     s.count++;
@@ -136,6 +146,25 @@ export class StatementStatsSketch {
     s.histogram[bucketOf(d.ms)]++;
     if (e.database) bump(s.databases, e.database);
     this.siftDown(s.heapIndex);
+    return key;
+  }
+
+  /** The fingerprint of message.slice(from): remembered for a recurring text, else computed. */
+  private keyOf(message: string, from: number): number {
+    const length = message.length - from;
+    if (this.textsByLength[length % LENGTH_SLOTS] > 0) {
+      const known = this.keyByText.get(message.slice(from));
+      if (known !== undefined) return known;
+    }
+    const key = fingerprintFrom(message, from);
+    if (lastTextRecurs && length <= RECURRING_TEXT_CHARS) {
+      if (this.keyByText.size >= RECURRING_TEXTS) {
+        this.keyByText.clear();
+        this.textsByLength.fill(0);
+      }
+      this.keyByText.set(detach(message.slice(from)), key);
+      this.textsByLength[length % LENGTH_SLOTS]++;
+    }
     return key;
   }
 

@@ -1,5 +1,13 @@
-import { buildLinePattern, fallbackLinePattern, type LinePattern } from './line-prefix.js';
-import { capField, emptyEntry, orNull, type EntrySink, type LogEntry } from './log-entry.js';
+import { buildLinePattern, fallbackLinePattern, type LinePattern, type PrefixField } from './line-prefix.js';
+import {
+  ATTACHED_LABELS,
+  capField,
+  emptyEntry,
+  ENTRY_SEVERITIES,
+  orNull,
+  type EntrySink,
+  type LogEntry,
+} from './log-entry.js';
 import { LineSplitter } from './line-splitter.js';
 import { FIELD_CHARS } from './thresholds.js';
 
@@ -13,6 +21,40 @@ const ATTACHED_FIELD = new Map<string, TextField | null>([
   ['QUERY', null], // the internal query of a PL/pgSQL error: not needed, and may hold literals
   ['LOCATION', null],
 ]);
+
+interface Label {
+  /** The label as a constant string, so lookups by it (severity counts, known severities) hash no new copy. */
+  text: string;
+  /** The field an attached line fills (null: read and dropped); undefined for a severity, which starts an entry. */
+  attached: TextField | null | undefined;
+}
+
+// Labels by length, first and last letter, which tell every label apart: finding one costs no
+// string hashing, while a Map keyed by the captured text would hash a fresh copy at every line.
+const shapeOf = (label: string) =>
+  (label.length << 16) | (label.charCodeAt(0) << 8) | label.charCodeAt(label.length - 1);
+const LABEL_BY_SHAPE = new Map<number, Label>();
+for (const text of [...ENTRY_SEVERITIES, ...ATTACHED_LABELS]) {
+  if (LABEL_BY_SHAPE.has(shapeOf(text))) throw new Error(`two log labels share a shape: ${text}`);
+  LABEL_BY_SHAPE.set(shapeOf(text), { text, attached: ATTACHED_FIELD.get(text) });
+}
+
+function labelOf(captured: string): Label {
+  const known = LABEL_BY_SHAPE.get(shapeOf(captured));
+  return known && known.text === captured ? known : { text: captured, attached: ATTACHED_FIELD.get(captured) };
+}
+
+// The prefix fields as numbers, so an entry is filled with one switch of plain property stores.
+const FIELD_CODE: Record<PrefixField, number> = {
+  time: 0,
+  user: 1,
+  database: 2,
+  host: 3,
+  application: 4,
+  sqlstate: 5,
+  severity: 6,
+  pid: 7,
+};
 
 // After this many lines in a row that do not match the current prefix, the file was written with
 // another log_line_prefix; from then on (and for the lines held until then) the severity label
@@ -31,6 +73,8 @@ const HELD_LINE_CHARS = FIELD_CHARS + 1024;
  */
 export class StderrLogParser {
   private readonly pattern: LinePattern;
+  private readonly fieldCodes: number[];
+  private fallbackCodes: number[] = [];
   private readonly lines: LineSplitter;
   private fallback: LinePattern | null = null;
   private pending: LogEntry | null = null;
@@ -45,6 +89,7 @@ export class StderrLogParser {
     dropFirstLine = false,
   ) {
     this.pattern = buildLinePattern(logLinePrefix);
+    this.fieldCodes = fieldCodesOf(this.pattern);
     this.lines = new LineSplitter((line) => this.line(line), dropFirstLine);
   }
 
@@ -82,9 +127,9 @@ export class StderrLogParser {
 
   /** A line that starts with a prefix and a severity label: a new entry, or a field of the one before. */
   private entryLine(line: string, match: RegExpExecArray, pattern: LinePattern): void {
-    const label = match[pattern.labelGroup];
+    const label = labelOf(match[pattern.labelGroup]);
     const text = capField(line.slice(match[0].length));
-    const attached = ATTACHED_FIELD.get(label);
+    const attached = label.attached;
     if (attached !== undefined) {
       this.openField = this.pending ? attached : null;
       if (this.pending && attached) this.pending[attached] = text;
@@ -92,15 +137,34 @@ export class StderrLogParser {
     }
     this.flush();
     const entry = emptyEntry();
-    entry.severity = label;
+    entry.severity = label.text;
     entry.message = text;
-    const fields = pattern.fields;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i];
+    const codes = pattern === this.pattern ? this.fieldCodes : this.fallbackCodes;
+    for (let i = 0; i < codes.length; i++) {
       const value = match[i + 1];
-      if (field === 'severity' || value === undefined) continue;
-      if (field === 'sqlstate') entry.sqlstate = entry.sqlstate ?? orNull(value);
-      else entry[field] = orNull(value);
+      if (value === undefined) continue;
+      switch (codes[i]) {
+        case 0:
+          entry.time = orNull(value);
+          break;
+        case 1:
+          entry.user = orNull(value);
+          break;
+        case 2:
+          entry.database = orNull(value);
+          break;
+        case 3:
+          entry.host = orNull(value);
+          break;
+        case 4:
+          entry.application = orNull(value);
+          break;
+        case 5:
+          entry.sqlstate = entry.sqlstate ?? orNull(value);
+          break;
+        case 7:
+          entry.pid = orNull(value);
+      }
     }
     this.pending = entry;
     this.openField = 'message';
@@ -122,6 +186,7 @@ export class StderrLogParser {
   /** The prefix changed: the held lines are read again with the severity label alone. */
   private engageFallback(): void {
     this.fallback = fallbackLinePattern();
+    this.fallbackCodes = fieldCodesOf(this.fallback);
     const held = this.held;
     this.held = [];
     for (const line of held) {
@@ -148,4 +213,8 @@ export class StderrLogParser {
     this.pending = null;
     this.openField = null;
   }
+}
+
+function fieldCodesOf(pattern: LinePattern): number[] {
+  return pattern.fields.map((field) => FIELD_CODE[field]);
 }

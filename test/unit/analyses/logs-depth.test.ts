@@ -73,6 +73,21 @@ describe('per-statement aggregates', () => {
     expect(sketch.bind).toMatchObject({ count: 1, totalMs: 0.25 });
   });
 
+  it('group a text that recurs verbatim the same whether its fingerprint is remembered or computed', () => {
+    // More recurring texts than are remembered at once, each run three times: every run is
+    // counted under its own statement, across the point where the remembered texts are forgotten.
+    const sketch = new StatementStatsSketch(3_000);
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < 2_500; i++)
+        add(sketch, `duration: 1.000 ms  execute S_${i}: select * from t${i} where id = $1`);
+    // The same text with a value written in (not remembered) and with another spacing (another text).
+    add(sketch, 'duration: 1.000 ms  statement: select * from t7 where id = 42');
+    add(sketch, 'duration: 1.000 ms  execute S_7: SELECT *  FROM t7 WHERE id = $1');
+    expect(sketch.distinct).toBe(2_500);
+    expect(sketch.ranked().every((s) => s.count === (s.text === 'select * from t7 where id = ?' ? 5 : 3))).toBe(true);
+    expect(sketch.runs).toBe(7_502);
+  });
+
   it('keep the heaviest statements past capacity, with an error bound no larger than the lightest slot', () => {
     const sketch = new StatementStatsSketch(5);
     for (let round = 0; round < 20; round++) {
