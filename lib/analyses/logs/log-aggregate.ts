@@ -1,4 +1,5 @@
 import { BoundedTally, type Counted } from './bounded-tally.js';
+import { countInto, emptyBreakdown, type Breakdown } from './breakdown.js';
 import { detach, ENTRY_SEVERITIES, type LogEntry } from './log-entry.js';
 import { normalizeError, normalizeQuery, truncate } from './normalize.js';
 import {
@@ -30,7 +31,7 @@ const BREAKDOWN_KEYS = 20;
 export interface Occurrences extends Counted {
   firstTime: string | null;
   lastTime: string | null;
-  databases: Record<string, number>;
+  databases: Breakdown;
   /** Normalized statement of the first occurrence that had one. */
   statement: string | null;
 }
@@ -51,14 +52,14 @@ export interface TempFileTally extends Occurrences {
 export interface ConnectionFailureTally extends Occurrences {
   user: string | null;
   host: string | null;
-  kinds: Record<string, number>;
-  reasons: Record<string, number>;
+  kinds: Breakdown;
+  reasons: Breakdown;
 }
 
 /** Failed logins from one host, or for one role, whatever the other side: what a password-guessing run looks like. */
 export interface LoginAttempts extends Occurrences {
-  users: Record<string, number>;
-  hosts: Record<string, number>;
+  users: Breakdown;
+  hosts: Breakdown;
 }
 
 // Temporary files whose statement was never logged (no STATEMENT line, no duration line).
@@ -214,24 +215,33 @@ export class LogAggregate {
       ...occurrences(),
       user: detach(failure.user),
       host: detach(failure.host),
-      kinds: {},
-      reasons: {},
+      kinds: emptyBreakdown(),
+      reasons: emptyBreakdown(),
     }));
     this.touch(t, failure.database, e);
-    bumpKey(
+    countInto(
       t.kinds,
       failure.method ? `${failure.method} authentication failed` : CONNECTION_FAILURE_LABELS[failure.kind],
+      BREAKDOWN_KEYS,
     );
-    if (e.detail) bumpKey(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS));
+    if (e.detail) countInto(t.reasons, truncate(this.normalize(e.detail), MESSAGE_TEXT_CHARS), BREAKDOWN_KEYS);
     if (tally === this.authFailures) {
       const user = failure.user ?? '?';
       const host = failure.host ?? '';
-      const byHost = this.loginFailuresByHost.upsert(host, () => ({ ...occurrences(), users: {}, hosts: {} }));
+      const byHost = this.loginFailuresByHost.upsert(host, () => ({
+        ...occurrences(),
+        users: emptyBreakdown(),
+        hosts: emptyBreakdown(),
+      }));
       this.touch(byHost, failure.database, e);
-      bumpKey(byHost.users, user);
-      const byUser = this.loginFailuresByUser.upsert(user, () => ({ ...occurrences(), users: {}, hosts: {} }));
+      countInto(byHost.users, user, BREAKDOWN_KEYS);
+      const byUser = this.loginFailuresByUser.upsert(user, () => ({
+        ...occurrences(),
+        users: emptyBreakdown(),
+        hosts: emptyBreakdown(),
+      }));
       this.touch(byUser, failure.database, e);
-      if (host) bumpKey(byUser.hosts, host);
+      if (host) countInto(byUser.hosts, host, BREAKDOWN_KEYS);
     }
   }
 
@@ -309,7 +319,7 @@ export class LogAggregate {
     const time = this.keptTime(e.time);
     t.firstTime ??= time;
     t.lastTime = time ?? t.lastTime;
-    if (database) bumpKey(t.databases, database);
+    if (database) countInto(t.databases, database, BREAKDOWN_KEYS);
     if (t.statement === null && e.statement)
       t.statement = detach(truncate(normalizeQuery(e.statement), QUERY_TEXT_CHARS));
   }
@@ -335,14 +345,5 @@ export class LogAggregate {
 }
 
 function occurrences(): Occurrences {
-  return { count: 0, firstTime: null, lastTime: null, databases: {}, statement: null };
-}
-
-/** Counts into a small breakdown; a key beyond the first few is folded into "(other)". */
-function bumpKey(breakdown: Record<string, number>, key: string): void {
-  // A key already counted is the common case: it is found without listing the keys.
-  const n = breakdown[key];
-  if (n !== undefined) breakdown[key] = n + 1;
-  else if (Object.keys(breakdown).length < BREAKDOWN_KEYS) breakdown[key] = 1;
-  else breakdown['(other)'] = (breakdown['(other)'] ?? 0) + 1;
+  return { count: 0, firstTime: null, lastTime: null, databases: emptyBreakdown(), statement: null };
 }

@@ -1,3 +1,4 @@
+import { countInto, emptyBreakdown, type Breakdown } from './breakdown.js';
 import { detach, type LogEntry } from './log-entry.js';
 import { normalizeQuery, truncate } from './normalize.js';
 import { fingerprintFrom, lastTextRecurs } from './statement-key.js';
@@ -31,7 +32,7 @@ export interface StatementStats {
   maxMs: number;
   maxAt: string | null;
   histogram: Uint32Array;
-  databases: Record<string, number>;
+  databases: Breakdown;
   /** The role of its first logged run: statements are rarely shared between roles. */
   user: string | null;
   heapIndex: number;
@@ -144,7 +145,7 @@ export class StatementStatsSketch {
       s.maxAt = detach(e.time);
     }
     s.histogram[bucketOf(d.ms)]++;
-    if (e.database) bump(s.databases, e.database);
+    if (e.database) countInto(s.databases, e.database, BREAKDOWN_KEYS);
     this.siftDown(s.heapIndex);
     return key;
   }
@@ -193,7 +194,7 @@ export class StatementStatsSketch {
       maxMs: 0,
       maxAt: null,
       histogram: new Uint32Array(BUCKETS),
-      databases: {},
+      databases: emptyBreakdown(),
       user: null as string | null,
       heapIndex: 0,
     };
@@ -268,10 +269,3 @@ export function percentileMs(s: StatementStats, fraction: number): number | null
 
 // Breakdowns by database and user keep their largest few keys only.
 const BREAKDOWN_KEYS = 10;
-
-function bump(breakdown: Record<string, number>, key: string): void {
-  const n = breakdown[key];
-  if (n !== undefined) breakdown[key] = n + 1;
-  else if (Object.keys(breakdown).length < BREAKDOWN_KEYS) breakdown[detach(key)] = 1;
-  else breakdown['(other)'] = (breakdown['(other)'] ?? 0) + 1;
-}

@@ -10,7 +10,7 @@
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 
 // A run reads at most 256 MB of new log; the rest is left for the next run, and the coverage
-// finding says how much is left. At the measured ≥ 50 MB/s that is a few seconds of work.
+// finding says how much is left. Reading and parsing run at tens of MB/s (bench/README.md): seconds of work.
 export const MAX_BYTES_PER_RUN = 256 * 1024 * 1024;
 
 // A first run has no position to continue from: it reads only the newest 64 MB (counted back

@@ -176,3 +176,20 @@ describe('log checks on a clean log', () => {
     expect(find(findings, 'logs.coverage')).toMatchObject({ evidence: { entries: 7 } });
   });
 });
+
+describe('breakdowns keyed by names from the log', () => {
+  it('counts databases and users named like built-in object properties as any other name', () => {
+    const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+    const text = names
+      .flatMap((name, i) => [
+        `${P('00:00.000', 100 + i, `${name}@${name}`)}ERROR:  division by zero`,
+        `${P('00:01.000', 100 + i, `${name}@${name}`)}ERROR:  division by zero`,
+      ])
+      .concat('')
+      .join('\n');
+    const finding = find(report(text, 'logs'), 'logs.frequent_errors');
+    expect(finding?.evidence.count).toBe(8);
+    const databases = JSON.parse(JSON.stringify(finding?.evidence.databases)) as object;
+    expect(Object.entries(databases).sort()).toEqual(names.map((name) => [name, 2]).sort());
+  });
+});
