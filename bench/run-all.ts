@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { heading, printTable } from './support/figures.js';
 import { resultsPath } from './support/results-file.js';
 
-const benchmarks = ['cold-start', 'tick', 'api', 'throughput', 'dashboard'];
+const benchmarks = ['cold-start', 'tick', 'midnight', 'api', 'history', 'throughput', 'dashboard'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : benchmarks;
 const unknown = chosen.filter((name) => !benchmarks.includes(name));
 if (unknown.length > 0)
@@ -34,15 +34,35 @@ const goals: Array<[string, string]> = [
   ['tick.empty_ms_100k', 'about the same as at 1k'],
   ['tick.due_10k_ms', 'under 2000'],
   ['tick.baseline_ms', ''],
+  ['midnight.due_100k_ms', 'under 60000 (one tick)'],
+  ['midnight.ms_per_1k_due_at_10k', ''],
+  ['midnight.ms_per_1k_due_at_100k', 'about the same as at 10k'],
+  ['midnight.max_rss_mb', ''],
+  ['midnight.overlap_exactly_once', 'true'],
+  ['midnight.cut_short_complete', 'true'],
+  ['midnight.killed_waiting_for_lease', 'at most one batch (5000), never REQUEUE_AFTER'],
   ['throughput.per_s', ''],
   ['throughput.graphile_worker_per_s', ''],
   ['throughput.ratio', 'at least 0.5'],
+  ['throughput.ratio_same_review', 'at least 0.95'],
+  ['throughput.consumers_1.per_s', ''],
+  ['throughput.consumers_2.per_s', ''],
+  ['throughput.consumers_4.per_s', ''],
+  ['throughput.pg_statements_per_execution', ''],
+  ['throughput.redis_requests_per_execution', ''],
   ['throughput.latency_p50_ms', ''],
   ['throughput.latency_p99_ms', ''],
   ...['get_task', 'list_tasks', 'list_executions', 'stats'].flatMap((endpoint): Array<[string, string]> => [
     [`api.${endpoint}.p50_ms`, ''],
     [`api.${endpoint}.p99_ms`, 'under 20'],
   ]),
+  ...['list', 'task_runs', 'failed', 'connection', 'stats'].map((name): [string, string] => [
+    `history.${name}.p99_ms`,
+    'under 20 (10,000,000 executions)',
+  ]),
+  ['history.dead_tuples_after_retention', ''],
+  ['history.vacuum_s', ''],
+  ['history.retention_longest_statement_ms', ''],
   ['api.list_tasks_after_change.p50_ms', ''],
   ['api.list_tasks_after_change.p99_ms', ''],
   ['dashboard.overview.p50_ms', 'under 200'],

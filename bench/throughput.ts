@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/throughput.ts          (THROUGHPUT_EXECUTIONS=5000 for a quicker run)
  */
+import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { closeDb, getDb } from '../db/client.js';
 import { handler as consumer } from '../functions/scheduler/consumer.js';
@@ -33,6 +34,9 @@ import { runGraphileWorker } from './support/graphile-worker-run.js';
 
 const EXECUTIONS = Number(process.env.THROUGHPUT_EXECUTIONS ?? 20_000);
 const TASKS = 1_000;
+const FAN_OUT = [1, 2, 4];
+const FAN_OUT_CONCURRENCY = 4;
+const consumerScript = new URL('support/consumer-process.ts', import.meta.url).pathname;
 const PARAMS = {
   custom_sql: 'select 1',
   max_rows: 1000,
@@ -66,13 +70,17 @@ try {
       from generate_series(1, ${TASKS}::int) g`);
 
   // Enqueued as `POST .../queue` does it: a queued row, then its id pushed (here all at once).
-  const rows = await run(sql`
-    insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, enqueued_at)
-    select t.id, t.connection_id, t.task_type, t.task_params, 'queue', now()
-      from generate_series(1, ${EXECUTIONS}::int) g join scheduled_tasks t on t.id = 1 + g % ${TASKS}
-    returning id`);
+  const enqueue = async () =>
+    (
+      await run(sql`
+        insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, enqueued_at)
+        select t.id, t.connection_id, t.task_type, t.task_params, 'queue', now()
+          from generate_series(1, ${EXECUTIONS}::int) g join scheduled_tasks t on t.id = 1 + g % ${TASKS}
+        returning id`)
+    ).map((r) => Number(r.id));
+  const ids = await enqueue();
   await run(sql`vacuum analyze`);
-  await pushExecutionIds(rows.map((r) => Number(r.id)));
+  await pushExecutionIds(ids);
 
   const pgBefore = observer.count();
   const redisBefore = redis.requests();
@@ -101,6 +109,21 @@ try {
     );
   }
   const perSecond = EXECUTIONS / (drainMs / 1000);
+
+  // Fan-out: 1, 2 and 4 consumer processes draining one list at once, each with CONSUMER_CONCURRENCY workers.
+  const fanOut: FanOut[] = [];
+  for (const consumers of FAN_OUT) {
+    await run(sql`truncate task_executions`);
+    const queued = await enqueue();
+    await run(sql`vacuum analyze task_executions`);
+    await pushExecutionIds(queued);
+    fanOut.push(await drainWithProcesses(consumers));
+    const [{ completed }] = await run(
+      sql`select (count(*) filter (where status = 'completed'))::int as completed from task_executions`,
+    );
+    if (Number(completed) !== EXECUTIONS)
+      throw new Error(`${consumers} consumers completed ${completed} of ${EXECUTIONS}`);
+  }
 
   const graphile = await runGraphileWorker({ jobs: EXECUTIONS, concurrency });
   const targets = new TargetPool(configuredSessionLimit());
@@ -158,6 +181,23 @@ try {
       '-',
     ],
   ]);
+  heading(
+    `Fan-out: ${EXECUTIONS.toLocaleString('en')} executions drained by 1, 2 and 4 consumer processes at once ` +
+      `(concurrency ${FAN_OUT_CONCURRENCY} each, one list, the target's session cap ${FAN_OUT_CONCURRENCY} per consumer)`,
+  );
+  printTable([
+    ['consumers', 'drain s', 'per s', 'vs 1 consumer', 'service stmts / exec', 'Redis reqs / exec', 'CPU ms / exec'],
+    ...fanOut.map((f) => [
+      String(f.consumers),
+      f.drainMs / 1000,
+      f.perSecond,
+      f.perSecond / fanOut[0].perSecond,
+      f.pgPerExecution,
+      f.redisPerExecution,
+      f.cpuMsPerExecution,
+    ]),
+  ]);
+
   const ratio = perSecond / graphile.perSecond;
   const sameWorkRatio = perSecond / graphileReviewing.perSecond;
   console.log(
@@ -191,6 +231,13 @@ try {
     ratio: round(ratio),
     graphile_worker_same_review_per_s: round(graphileReviewing.perSecond),
     ratio_same_review: round(sameWorkRatio),
+    ...Object.fromEntries(
+      fanOut.flatMap((f) => [
+        [`consumers_${f.consumers}.per_s`, round(f.perSecond)],
+        [`consumers_${f.consumers}.pg_statements_per_execution`, round(f.pgPerExecution)],
+        [`consumers_${f.consumers}.redis_requests_per_execution`, round(f.redisPerExecution)],
+      ]),
+    ),
     measured_at: new Date().toISOString(),
   });
 } finally {
@@ -200,6 +247,75 @@ try {
   await closeDb();
   await redis.close();
   await database.drop();
+}
+
+interface FanOut {
+  consumers: number;
+  drainMs: number;
+  perSecond: number;
+  pgPerExecution: number;
+  redisPerExecution: number;
+  cpuMsPerExecution: number;
+}
+
+/** Starts `consumers` consumer processes, lets them go at the same moment and times until the last is done. */
+async function drainWithProcesses(consumers: number): Promise<FanOut> {
+  const children = Array.from({ length: consumers }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', consumerScript], {
+      // Each consumer runs FAN_OUT_CONCURRENCY workers and the cap on sessions to the one target database
+      // is that times the consumers, so no review waits for a session and what is measured is the queue's
+      // scaling. With the default cap below the workers of several consumers, the first consumer keeps
+      // its leased sessions busy while it has work and the others' reviews of that database wait, then
+      // fail saying so (README, TARGET_SESSIONS_PER_DATABASE).
+      env: {
+        ...process.env,
+        CONSUMER_CONCURRENCY: String(FAN_OUT_CONCURRENCY),
+        TARGET_SESSIONS_PER_DATABASE: String(FAN_OUT_CONCURRENCY * consumers),
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const ready = new Promise<void>((resolve) => {
+      const onData = () => {
+        if (output.includes('ready')) {
+          child.stdout.off('data', onData);
+          resolve();
+        }
+      };
+      child.stdout.on('data', onData);
+    });
+    const closed = new Promise<ConsumerProcessReport>((resolve, reject) =>
+      child.once('close', (code) => {
+        const line = output.trim().split('\n').pop() ?? '';
+        if (code !== 0 || !line.startsWith('{'))
+          reject(new Error(`consumer process ended with ${code}: ${output.slice(-300)}`));
+        else resolve(JSON.parse(line) as ConsumerProcessReport);
+      }),
+    );
+    return { child, ready, closed };
+  });
+  await Promise.all(children.map((c) => c.ready));
+  const started = performance.now();
+  for (const c of children) c.child.stdin.end('go\n');
+  const reports = await Promise.all(children.map((c) => c.closed));
+  const drainMs = performance.now() - started;
+  const total = (pick: (r: ConsumerProcessReport) => number) => reports.reduce((sum, r) => sum + pick(r), 0);
+  return {
+    consumers,
+    drainMs,
+    perSecond: EXECUTIONS / (drainMs / 1000),
+    pgPerExecution: total((r) => r.pgStatements) / EXECUTIONS,
+    redisPerExecution: total((r) => r.redisRequests) / EXECUTIONS,
+    cpuMsPerExecution: total((r) => r.cpuMs) / EXECUTIONS,
+  };
+}
+
+interface ConsumerProcessReport {
+  report: { completed: number };
+  pgStatements: number;
+  redisRequests: number;
+  cpuMs: number;
 }
 
 /** The review each of our executions runs, as a graphile-worker job: same code, same pooled connections. */

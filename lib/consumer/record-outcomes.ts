@@ -95,9 +95,11 @@ async function recordAlone(
  */
 async function writeOutcomes(db: Db, outcomes: readonly StoredOutcome[]): Promise<Set<number>> {
   const { recorded, notificationsPending } = await finishExecutions(db, outcomes);
+  // The outcome statement marks its rows pending exactly when an active channel exists: with none
+  // marked there is nothing to queue, and asking for the channels again would cost a statement a batch.
+  if (notificationsPending.length === 0) return recorded;
   try {
     await queueNotificationEvents(db, [...recorded]);
-    // Without an active channel nothing was marked, and this costs nothing.
     await clearNotificationsPending(db, notificationsPending);
   } catch (error) {
     log.error('notification events of recorded outcomes could not be queued now; the next tick queues them', {

@@ -16,16 +16,21 @@ const PENDING_EVENTS_BATCH = 1000;
  * The tick's part: queue the events of outcomes a consumer recorded but could not queue events for,
  * send what is due (retries, events a consumer left) and trim old delivery history.
  */
-export async function runNotificationTick(): Promise<
-  DeliveryReport & { expiredDeleted: number; eventsQueued: number }
-> {
+export async function runNotificationTick(
+  remainingMs?: () => number,
+): Promise<DeliveryReport & { expiredDeleted: number; eventsQueued: number }> {
   const eventsQueued = await queuePendingEvents(getDb()).catch((error: Error) => {
     log.warn('pending notification events could not be queued now; the next tick tries again', {
       error: error.message,
     });
     return 0;
   });
-  const report = await deliverNotifications({ budgetMs: TICK_SENDING_BUDGET_MS });
+  // A tick whose scheduling took long (a midnight with 100,000 due) leaves sending less time, not none of its own.
+  const budgetMs = remainingMs
+    ? // A delivery started at the end of the budget may take its whole timeout to answer.
+      Math.max(0, Math.min(TICK_SENDING_BUDGET_MS, remainingMs() - (env().NOTIFICATION_TIMEOUT_SECONDS + 2) * 1000))
+    : TICK_SENDING_BUDGET_MS;
+  const report = await deliverNotifications({ budgetMs });
   // Housekeeping: a failure leaves the rows for the next tick.
   const expiredDeleted = await deleteExpiredDeliveries(getDb(), env().EXECUTION_RETENTION_DAYS, RETENTION_BATCH).catch(
     (error: Error) => {

@@ -14,6 +14,14 @@ import { nextRunAfter } from './cron.js';
 // the next is claimed, so a tick with a huge backlog that is cut short has lost nothing it claimed.
 const CLAIM_BATCH = 5000;
 
+/**
+ * Claiming stops when less than this is left of the tick's invocation: what follows (pushing up to
+ * 20,000 ids found unpushed, retention's 10 s, the notifications' share) must finish before Lambda
+ * ends the tick. Stopping between batches leaves nothing half done: every batch claimed is pushed and
+ * marked, and the tasks not reached are still due, so the next tick claims them at once.
+ */
+export const CLAIM_RESERVE_MS = 30_000;
+
 export interface ClaimReport {
   claimed: number;
   skipped: number;
@@ -22,13 +30,27 @@ export interface ClaimReport {
   deactivated: number;
   /** Why a push failed (Redis unreachable); those runs are pushed by a later tick. */
   pushFailed: string | null;
+  /** Claiming stopped on the time budget with due tasks possibly left: the next tick claims them. */
+  dueLeft: boolean;
 }
 
-/** Claims every slot due at `now`, batch by batch, pushing each batch's queued runs as soon as it commits. */
-export async function claimDueRuns(db: Db, now: Date, requeueAfterSeconds: number): Promise<ClaimReport> {
-  const report: ClaimReport = { claimed: 0, skipped: 0, pushed: 0, deactivated: 0, pushFailed: null };
+/**
+ * Claims every slot due at `now`, batch by batch, pushing each batch's queued runs as soon as it
+ * commits, until none is left or `timeIsUp` says so (asked before each batch).
+ */
+export async function claimDueRuns(
+  db: Db,
+  now: Date,
+  requeueAfterSeconds: number,
+  timeIsUp: () => boolean = () => false,
+): Promise<ClaimReport> {
+  const report: ClaimReport = { claimed: 0, skipped: 0, pushed: 0, deactivated: 0, pushFailed: null, dueLeft: false };
   const nextSlot = memoizedNextSlot(now);
   for (;;) {
+    if (timeIsUp()) {
+      report.dueLeft = true;
+      break;
+    }
     const batch = await db.transaction(async (tx) => {
       const due = await lockDueTasks(tx, now, CLAIM_BATCH);
       const { schedulable, unschedulable } = nextSlots(due, nextSlot);

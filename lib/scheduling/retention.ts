@@ -3,9 +3,9 @@ import { countExpiredExecutions, deleteExpiredExecutions } from '../../db/querie
 
 // Rows per delete statement: small enough to hold locks briefly, large enough that a few statements
 // a tick outpace the rate history grows (10,000 every-minute tasks write 10,000 rows a minute).
-const RETENTION_BATCH = 5000;
+export const RETENTION_BATCH = 5000;
 // The tick's share for retention; the rest of a busy tick's minute is for scheduling.
-const RETENTION_BUDGET_MS = 10_000;
+export const RETENTION_BUDGET_MS = 10_000;
 const REMAINING_COUNT_CAP = 100_000;
 
 export interface RetentionReport {

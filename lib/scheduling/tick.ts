@@ -9,8 +9,11 @@ import { driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
 import { acknowledgeExecutionIds, peekProcessing } from '../queue/execution-queue.js';
-import { claimDueRuns, pushClaimed } from './claim-due-runs.js';
-import { deleteExpiredHistory } from './retention.js';
+import { CLAIM_RESERVE_MS, claimDueRuns, pushClaimed } from './claim-due-runs.js';
+import { deleteExpiredHistory, RETENTION_BUDGET_MS } from './retention.js';
+
+// Left after retention for the rest of the tick and the notifications it sends (functions/scheduler/tick.ts).
+const RETENTION_RESERVE_MS = 20_000;
 
 export interface TickReport {
   now: string;
@@ -21,9 +24,18 @@ export interface TickReport {
   recovered: { requeued: number; failed: number };
   pushed: number;
   pushFailed: string | null;
+  /** Claiming stopped on the invocation's time budget with due tasks possibly left; the next tick claims them. */
+  dueLeft: boolean;
   expiredDeleted: number;
   expiredRemaining: number;
   durationMs: number;
+}
+
+export interface TickOptions {
+  now?: Date;
+  db?: Db;
+  /** Milliseconds left of the invocation (Lambda's getRemainingTimeInMillis): claiming stops in time. */
+  remainingMs?: () => number;
 }
 
 /**
@@ -32,7 +44,7 @@ export interface TickReport {
  * list, and trim old history. `now` decides which slots are due and is an input so tests pin it; by
  * default it is the database's clock.
  */
-export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<TickReport> {
+export async function runTick(options: TickOptions = {}): Promise<TickReport> {
   try {
     // A pooled session the server ended (failover, pg_terminate_backend) answers its next statement
     // with that error once: every step of a tick is idempotent, so it is run again once.
@@ -47,13 +59,19 @@ export async function runTick(options: { now?: Date; db?: Db } = {}): Promise<Ti
   }
 }
 
-async function tick(options: { now?: Date; db?: Db }): Promise<TickReport> {
+async function tick(options: TickOptions): Promise<TickReport> {
   const started = performance.now();
   const db = options.db ?? getDb();
   const now = options.now ?? (await databaseNow(db));
   const { MAX_ATTEMPTS, REQUEUE_AFTER_SECONDS, EXECUTION_RETENTION_DAYS } = env();
 
-  const claim = await claimDueRuns(db, now, REQUEUE_AFTER_SECONDS);
+  const remainingMs = options.remainingMs;
+  const claim = await claimDueRuns(
+    db,
+    now,
+    REQUEUE_AFTER_SECONDS,
+    remainingMs ? () => remainingMs() < CLAIM_RESERVE_MS : undefined,
+  );
   const recovered = await recoverUnlessOutcomesWait(db, MAX_ATTEMPTS);
 
   // The claim here finds the rest: pushes that failed earlier, runs of a tick that died before its
@@ -63,7 +81,12 @@ async function tick(options: { now?: Date; db?: Db }): Promise<TickReport> {
   // Trimming is housekeeping: a failure leaves stale entries for the next tick, never loses a run.
   if (!pushFailed) await trimProcessingList(db).catch(() => undefined);
 
-  const expired = await deleteExpiredHistory(db, EXECUTION_RETENTION_DAYS);
+  // Retention gets what is left of its share, if anything: scheduling and pushing come first.
+  const expired = await deleteExpiredHistory(
+    db,
+    EXECUTION_RETENTION_DAYS,
+    remainingMs ? Math.min(RETENTION_BUDGET_MS, remainingMs() - RETENTION_RESERVE_MS) : RETENTION_BUDGET_MS,
+  );
 
   const report: TickReport = {
     now: now.toISOString(),
@@ -76,6 +99,7 @@ async function tick(options: { now?: Date; db?: Db }): Promise<TickReport> {
     },
     pushed: claim.pushed + (pushFailed ? 0 : toPush.length),
     pushFailed,
+    dueLeft: claim.dueLeft,
     expiredDeleted: expired.deleted,
     expiredRemaining: expired.remaining,
     durationMs: Math.round(performance.now() - started),

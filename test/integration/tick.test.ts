@@ -152,4 +152,32 @@ describe('the tick', () => {
     expect(next.pushed).toBeGreaterThanOrEqual(1);
     expect(await queuedIds()).toContain(run.id);
   });
+
+  it('stops claiming between batches when its invocation runs short, and the next tick claims the rest at once', async () => {
+    await clearQueue();
+    await bulkCreateTasks(connectionId, 6000);
+    const now = new Date('2031-01-01T00:00:30Z');
+    const [{ due }] = await query<{ due: number }>(
+      sql`select count(*)::int as due from scheduled_tasks where is_active and next_run_at <= ${now.toISOString()}::timestamptz`,
+    );
+    // Plenty of time for the first batch of 5,000; then less than the reserve the rest of the tick needs.
+    let asked = 0;
+    const cutShort = await runTick({ now, remainingMs: () => (asked++ === 0 ? 60_000 : 1_000) });
+
+    expect(cutShort).toMatchObject({ dueLeft: true, pushFailed: null });
+    expect(cutShort.claimed + cutShort.skipped).toBe(5000);
+    expect(await queuedIds()).toHaveLength(cutShort.claimed);
+
+    // Nothing it claimed waits for a lease: the next tick, at once, claims the rest and pushes nothing twice.
+    const next = await runTick({ now });
+    expect(next).toMatchObject({ dueLeft: false, pushFailed: null });
+    expect(cutShort.claimed + cutShort.skipped + next.claimed + next.skipped).toBe(due);
+    const [left] = await query<{ n: number }>(
+      sql`select count(*)::int as n from scheduled_tasks where is_active and next_run_at <= ${now.toISOString()}::timestamptz`,
+    );
+    expect(left.n).toBe(0);
+    const pushed = await queuedIds();
+    expect(new Set(pushed).size).toBe(pushed.length);
+    expect(pushed).toHaveLength(cutShort.claimed + next.claimed);
+  });
 });

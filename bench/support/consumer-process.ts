@@ -1,0 +1,31 @@
+/**
+ * One consumer in a process of its own, as each Lambda invocation is: loads, says "ready", waits for
+ * a line on stdin (so the parent starts several at the same moment), drains the queue with
+ * CONSUMER_CONCURRENCY workers, and prints one JSON line: its drain report, the statements it sent
+ * to the service database, its Redis requests and its CPU time.
+ */
+import { once } from 'node:events';
+import { closeDb, getDb } from '../../db/client.js';
+import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { observeQueries, serviceClient } from './query-observer.js';
+
+const redisUrl = process.env.UPSTASH_REDIS_REST_URL ?? '';
+let redisRequests = 0;
+const originalFetch = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  if (target.startsWith(redisUrl)) redisRequests++;
+  return originalFetch(input, init);
+};
+const observer = observeQueries(serviceClient(getDb()));
+
+console.log('ready');
+await once(process.stdin, 'data');
+const cpu = process.cpuUsage();
+const report = await drainQueue({});
+const used = process.cpuUsage(cpu);
+await closeDb();
+console.log(
+  JSON.stringify({ report, pgStatements: observer.count(), redisRequests, cpuMs: (used.user + used.system) / 1000 }),
+);
+process.exit(0);
