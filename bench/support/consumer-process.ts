@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { closeDb, getDb } from '../../db/client.js';
-import { drainQueue } from '../../lib/executions/drain-queue.js';
+import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { observeQueries, serviceClient } from './query-observer.js';
 
 const redisUrl = process.env.UPSTASH_REDIS_REST_URL ?? '';
