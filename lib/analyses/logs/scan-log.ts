@@ -13,7 +13,7 @@ import {
 } from './log-position.js';
 import { listLogFiles, LogFileReader } from './log-reader.js';
 import { readLogSettings, type LogSettings } from './log-settings.js';
-import { CHUNK_BYTES, MAX_BYTES_PER_RUN, READ_TIME_SHARE } from './thresholds.js';
+import { CHUNK_BYTES, MAX_BYTES_PER_RUN, PARSE_SLICE_CHARS, READ_TIME_SHARE } from './thresholds.js';
 import { perReview } from '../per-review.js';
 
 export interface FileCoverage {
@@ -134,7 +134,12 @@ async function readFile(
     next = more ? reader.read(position, Math.min(CHUNK_BYTES, end - position)) : null;
     coverage.bytesRead += chunk.bytes;
     coverage.unreadableBytes += chunk.unreadableBytes;
-    parser.push(chunk.text);
+    // Parsed in slices with a turn of the event loop between them, so the next chunk's bytes are taken off
+    // the socket while this one is parsed: otherwise the server stalls on a full socket and reading waits for parsing.
+    for (let at = 0; at < chunk.text.length; at += PARSE_SLICE_CHARS) {
+      parser.push(chunk.text.slice(at, at + PARSE_SLICE_CHARS));
+      await new Promise(setImmediate);
+    }
   }
   const offset = position - parser.finish();
   if (position < file.size) {

@@ -9,6 +9,9 @@
 // half as fast; 4 MB keeps the round trips few with two chunks in memory (one parsed, one prefetched).
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 
+// A chunk is parsed this much at a time, the socket read between slices (scan-log.ts).
+export const PARSE_SLICE_CHARS = 256 * 1024;
+
 // A run reads at most 256 MB of new log; the rest is left for the next run, and the coverage
 // finding says how much is left. Reading and parsing run at tens of MB/s (bench/README.md): seconds of work.
 export const MAX_BYTES_PER_RUN = 256 * 1024 * 1024;
