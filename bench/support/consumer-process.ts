@@ -7,16 +7,10 @@
 import { once } from 'node:events';
 import { closeDb, getDb } from '../../db/client.js';
 import { drainQueue } from '../../lib/consumer/drain-queue.js';
+import { countRequestsTo } from './counted-redis.js';
 import { observeQueries, serviceClient } from './query-observer.js';
 
-const redisUrl = process.env.UPSTASH_REDIS_REST_URL ?? '';
-let redisRequests = 0;
-const originalFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  if (target.startsWith(redisUrl)) redisRequests++;
-  return originalFetch(input, init);
-};
+const redis = countRequestsTo(process.env.UPSTASH_REDIS_REST_URL ?? '');
 const observer = observeQueries(serviceClient(getDb()));
 
 console.log('ready');
@@ -26,6 +20,11 @@ const report = await drainQueue({});
 const used = process.cpuUsage(cpu);
 await closeDb();
 console.log(
-  JSON.stringify({ report, pgStatements: observer.count(), redisRequests, cpuMs: (used.user + used.system) / 1000 }),
+  JSON.stringify({
+    report,
+    pgStatements: observer.count(),
+    redisRequests: redis.requests(),
+    cpuMs: (used.user + used.system) / 1000,
+  }),
 );
 process.exit(0);

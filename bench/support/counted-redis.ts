@@ -16,8 +16,6 @@ const serverScript = new URL('../../scripts/redis-rest/server.ts', import.meta.u
  * An Upstash-compatible REST endpoint of the benchmark's own (scripts/redis-rest/server.ts) in
  * front of the machine's Redis. It runs in a process of its own, as Upstash is a service of its
  * own: in the benchmark's process its work would be charged to the code being measured.
- * @upstash/redis calls the global fetch for every request, so wrapping fetch counts round trips
- * without a proxy hop that would add latency of its own.
  */
 export async function startCountedRedisEndpoint(): Promise<CountedRedisEndpoint> {
   const token = randomBytes(8).toString('hex');
@@ -29,6 +27,23 @@ export async function startCountedRedisEndpoint(): Promise<CountedRedisEndpoint>
   await waitForPort(port, 20_000);
   const url = `http://127.0.0.1:${port}`;
 
+  const counter = countRequestsTo(url);
+  return {
+    url,
+    token,
+    requests: counter.requests,
+    async close() {
+      counter.stop();
+      if (child.exitCode === null) await new Promise<void>((done) => child.once('exit', () => done()).kill('SIGTERM'));
+    },
+  };
+}
+
+/**
+ * Counts the HTTP requests this process sends to `url` from now on: @upstash/redis calls the global
+ * fetch for every request, so wrapping fetch counts round trips without a proxy hop of its own.
+ */
+export function countRequestsTo(url: string): { requests(): number; stop(): void } {
   let count = 0;
   const originalFetch = globalThis.fetch;
   globalThis.fetch = (input, init) => {
@@ -37,12 +52,9 @@ export async function startCountedRedisEndpoint(): Promise<CountedRedisEndpoint>
     return originalFetch(input, init);
   };
   return {
-    url,
-    token,
     requests: () => count,
-    async close() {
+    stop: () => {
       globalThis.fetch = originalFetch;
-      if (child.exitCode === null) await new Promise<void>((done) => child.once('exit', () => done()).kill('SIGTERM'));
     },
   };
 }

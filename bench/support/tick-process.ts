@@ -8,18 +8,12 @@
  */
 import { closeDb, getDb } from '../../db/client.js';
 import { runTick } from '../../lib/scheduling/tick.js';
+import { countRequestsTo } from './counted-redis.js';
 import { observeQueries, serviceClient } from './query-observer.js';
 
 const timeLeft = process.env.TICK_TIME_LEFT_MS ? Number(process.env.TICK_TIME_LEFT_MS) : undefined;
-const redisUrl = process.env.UPSTASH_REDIS_REST_URL ?? '';
 
-let redisRequests = 0;
-const originalFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  if (target.startsWith(redisUrl)) redisRequests++;
-  return originalFetch(input, init);
-};
+const redis = countRequestsTo(process.env.UPSTASH_REDIS_REST_URL ?? '');
 
 const observer = observeQueries(serviceClient(getDb()));
 let peakHeap = process.memoryUsage().heapUsed;
@@ -39,7 +33,7 @@ console.log(
     report,
     ms,
     pgStatements: observer.count(),
-    redisRequests,
+    redisRequests: redis.requests(),
     peakHeapMb: peakHeap / 2 ** 20,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   }),
