@@ -1,6 +1,7 @@
 import { handler as createConnectionHandler } from '../../functions/connections/create.js';
 import { handler as createTaskHandler } from '../../functions/tasks/create.js';
 import { apiEvent, call } from './api.js';
+import { targetPort } from './target-db.js';
 
 /** A connection to the test's own service database on the local PostgreSQL: a real, reachable target. */
 export async function createLocalConnection(overrides: Record<string, unknown> = {}) {
@@ -21,6 +22,11 @@ export async function createLocalConnection(overrides: Record<string, unknown> =
   );
   if (response.status !== 201) throw new Error(`connection factory failed: ${JSON.stringify(response.body)}`);
   return response.body as { id: number; name: string };
+}
+
+/** A connection to a database of the dedicated target cluster (target-db.ts), as its superuser unless told. */
+export function createTargetConnection(database: string, overrides: Record<string, unknown> = {}) {
+  return createLocalConnection({ host: '127.0.0.1', port: targetPort, database, username: 'postgres', ...overrides });
 }
 
 export async function createTaskVia(body: Record<string, unknown>) {

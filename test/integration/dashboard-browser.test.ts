@@ -1,15 +1,14 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as dashboard } from '../../functions/dashboard/page.js';
 import { handler as listExecutions } from '../../functions/executions/list.js';
 import { handler as getTask } from '../../functions/tasks/get.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { serveHandlerOverHttp } from '../helpers/dashboard-server.js';
-import { createTaskVia } from '../helpers/factories.js';
+import { createTargetConnection, createTaskVia } from '../helpers/factories.js';
 import { reviewNow } from '../helpers/review-now.js';
-import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { createTargetDatabase, type TargetDatabase } from '../helpers/target-db.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
 
@@ -69,20 +68,7 @@ beforeAll(async () => {
     create index customers_email on customers (email);
     create index customers_email_dup on customers (email);
     create table "${HOSTILE_TABLE}" (v text);`);
-  const connection = await call(
-    createConnection,
-    apiEvent('POST', '/api/v1/connections', {
-      body: {
-        name: `shop-${db.name}`,
-        host: '127.0.0.1',
-        port: targetPort,
-        database: db.name,
-        username: 'postgres',
-        sslmode: 'disable',
-      },
-    }),
-  );
-  connectionId = connection.body.id;
+  connectionId = (await createTargetConnection(db.name, { name: `shop-${db.name}` })).id;
   tablesTaskId = (
     await createTaskVia({
       name: 'Nightly tables',

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as connectionFindings } from '../../functions/connections/findings.js';
 import { apiEvent, call } from '../helpers/api.js';
-import { createTaskVia } from '../helpers/factories.js';
+import { createTargetConnection, createTaskVia } from '../helpers/factories.js';
 import { reviewNow } from '../helpers/review-now.js';
-import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { createTargetDatabase, type TargetDatabase } from '../helpers/target-db.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
 
 // Four table reviews of one database: clean, a table without a primary key appears, it is still
@@ -34,20 +33,7 @@ beforeAll(async () => {
   await db.admin`create table customers (id int primary key)`;
   // Here from the first run to the last.
   await db.admin`create table legacy_no_pk (id int)`;
-  const connection = await call(
-    createConnection,
-    apiEvent('POST', '/api/v1/connections', {
-      body: {
-        name: `history-${db.name}`,
-        host: '127.0.0.1',
-        port: targetPort,
-        database: db.name,
-        username: 'postgres',
-        sslmode: 'disable',
-      },
-    }),
-  );
-  connectionId = connection.body.id;
+  connectionId = (await createTargetConnection(db.name, { name: `history-${db.name}` })).id;
   taskId = (
     await createTaskVia({
       name: 'Tables nightly',

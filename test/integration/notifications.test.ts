@@ -8,11 +8,11 @@ import { handler as listDeliveries } from '../../functions/notifications/list-de
 import { handler as tick } from '../../functions/scheduler/tick.js';
 import { handler as runTask } from '../../functions/tasks/run.js';
 import { apiEvent, call } from '../helpers/api.js';
-import { createLocalConnection, createTaskVia } from '../helpers/factories.js';
+import { createLocalConnection, createTargetConnection, createTaskVia } from '../helpers/factories.js';
 import { startLambdaEndpoint } from '../helpers/lambda-endpoint.js';
 import { query } from '../helpers/service-db.js';
 import { blockKitProblems } from '../helpers/slack-block-kit.js';
-import { createTargetDatabase, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { createTargetDatabase, type TargetDatabase } from '../helpers/target-db.js';
 import { verifyPgReviewerSignature } from '../helpers/verify-signature.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 async function targetConnection() {
-  return createLocalConnection({ host: '127.0.0.1', port: targetPort, database: target.name, username: 'postgres' });
+  return createTargetConnection(target.name);
 }
 
 // The secret a receiver was set up with; webhook channels here use it unless a test brings its own.

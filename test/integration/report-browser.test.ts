@@ -2,15 +2,14 @@ import { mkdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as createConnection } from '../../functions/connections/create.js';
 import { handler as getExecution } from '../../functions/executions/get.js';
 import { handler as report } from '../../functions/executions/report.js';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
 import type { ReviewResult } from '../../lib/analyses/types.js';
 import { apiEvent, call } from '../helpers/api.js';
-import { createTaskVia } from '../helpers/factories.js';
-import { createTargetDatabase, targetAdmin, targetPort, type TargetDatabase } from '../helpers/target-db.js';
+import { createTargetConnection, createTaskVia } from '../helpers/factories.js';
+import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../helpers/target-db.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
 import { clearQueue } from '../helpers/queue.js';
@@ -94,22 +93,13 @@ beforeAll(async () => {
   await root.unsafe(`create role "${role.username}" login password '${role.password}' in role pg_monitor`);
   await root.end();
 
-  const connection = await call(
-    createConnection,
-    apiEvent('POST', '/api/v1/connections', {
-      body: {
-        name: `report-target-${db.name}`,
-        host: '127.0.0.1',
-        port: targetPort,
-        database: db.name,
-        username: role.username,
-        password: role.password,
-        sslmode: 'disable',
-      },
-    }),
-  );
-  expect(connection.status).toBe(201);
-  connectionId = connection.body.id;
+  connectionId = (
+    await createTargetConnection(db.name, {
+      name: `report-target-${db.name}`,
+      username: role.username,
+      password: role.password,
+    })
+  ).id;
 }, 120_000);
 
 afterAll(async () => {
