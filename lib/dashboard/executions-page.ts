@@ -8,6 +8,7 @@ import { html, type SafeHtml } from '../report/html.js';
 import type { Access, DashboardResult } from './access.js';
 import { page, severityPills } from './layout.js';
 import { timeTag } from './time.js';
+import { pageLinks } from './page-link.js';
 
 /** The API's filters, plus the cursor: the id the next page starts below. */
 export const executionsPageQuery = listExecutionsQuery.extend({
@@ -38,14 +39,7 @@ export async function executionsPage(access: Access, query: ExecutionsPageQuery)
     status_filter: query.status_filter,
     limit: query.limit === 50 ? undefined : query.limit,
   };
-  const link = (extra: Record<string, unknown>) => {
-    const params = new URLSearchParams(
-      Object.entries({ ...filters, ...extra })
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, String(v)]),
-    );
-    return `/dashboard/executions${params.size ? `?${params}` : ''}`;
-  };
+  const link = pageLinks('/dashboard/executions', filters);
   return page(
     { title: 'Executions', section: 'executions', access },
     html`<h1>Executions</h1>

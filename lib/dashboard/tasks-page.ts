@@ -8,6 +8,7 @@ import { listTasksQuery } from '../tasks/task-list-query.js';
 import type { Access, DashboardResult } from './access.js';
 import { page } from './layout.js';
 import { taskTable } from './task-table.js';
+import { pageLinks } from './page-link.js';
 
 const PER_PAGE = 50;
 
@@ -39,14 +40,7 @@ export async function tasksPage(access: Access, query: TasksPageQuery): Promise<
     is_active: query.is_active,
     limit: query.limit === PER_PAGE ? undefined : query.limit,
   };
-  const link = (extra: Record<string, unknown>) => {
-    const params = new URLSearchParams(
-      Object.entries({ ...filters, ...extra })
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, String(v)]),
-    );
-    return `/dashboard/tasks${params.size ? `?${params}` : ''}`;
-  };
+  const link = pageLinks('/dashboard/tasks', filters);
   const filtered = filter.connectionId !== undefined || filter.taskType !== undefined || filter.isActive !== undefined;
   const range =
     shown.length === 0 || shown.length === counts.total
