@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { executionStatuses } from '../../db/schema/index.js';
 import { taskTypes } from '../analyses/types.js';
+import { listLimit } from '../http/params.js';
 
 const positiveInt = (name: string) =>
   z.coerce
@@ -16,11 +17,6 @@ export const listExecutionsQuery = z.object({
   status_filter: z
     .enum(executionStatuses, { message: `status_filter must be one of ${executionStatuses.join(', ')}` })
     .optional(),
-  limit: z.coerce
-    .number({ message: 'limit must be an integer' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be between 1 and 1000')
-    .max(1000, 'limit must be between 1 and 1000')
-    .default(100),
+  limit: listLimit.default(100),
 });
 export type ListExecutionsQuery = z.infer<typeof listExecutionsQuery>;

@@ -9,3 +9,10 @@ export function idPath<K extends string>(key: K) {
     .refine((n) => n > 0 && n <= 2_147_483_647, `${key} must be a positive integer`);
   return z.object({ [key]: id } as { [P in K]: typeof id });
 }
+
+/** `limit` of a list in the query string: 1 to 1000 rows. */
+export const listLimit = z.coerce
+  .number({ message: 'limit must be an integer' })
+  .int('limit must be an integer')
+  .min(1, 'limit must be between 1 and 1000')
+  .max(1000, 'limit must be between 1 and 1000');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listLimit } from '../http/params.js';
 
 // Apart from the body schemas, which validate cron expressions: the list function then starts without the cron parser.
 export const listTasksQuery = z.object({
@@ -7,12 +8,7 @@ export const listTasksQuery = z.object({
     .transform((v) => v === 'true')
     .optional(),
   // Optional paging beyond the spec: without it every task is listed, as the spec shows.
-  limit: z.coerce
-    .number({ message: 'limit must be an integer' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be between 1 and 1000')
-    .max(1000, 'limit must be between 1 and 1000')
-    .optional(),
+  limit: listLimit.optional(),
   after_id: z.coerce
     .number({ message: 'after_id must be an integer' })
     .int('after_id must be an integer')
