@@ -9,6 +9,7 @@
  *   npx tsx bench/api.ts
  */
 import { sql } from 'drizzle-orm';
+import { insertFleetConnections } from './support/bench-database.js';
 import { getDb } from '../db/client.js';
 import { handler as listExecutionsHandler } from '../functions/executions/list.js';
 import { handler as statsHandler } from '../functions/stats/get.js';
@@ -177,9 +178,7 @@ await runHandlerBench('api', async (bench) => {
  */
 async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>): Promise<void> {
   const started = performance.now();
-  await run(sql`
-    insert into connections (name, host, port, database, username, sslmode)
-    select 'db-' || g, 'db' || g || '.internal', 5432, 'app', 'reviewer', 'require' from generate_series(1, ${RARE_CONNECTION}::int) g`);
+  await run(insertFleetConnections(RARE_CONNECTION));
   await run(sql`
     insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, is_active, next_run_at, description)
     select 'task ' || g, ${sql.raw(TASK_TYPE_BY_PERCENT)},

@@ -10,6 +10,7 @@
  *   npx tsx bench/dashboard.ts
  */
 import { sql } from 'drizzle-orm';
+import { insertFleetConnections } from './support/bench-database.js';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { handler as listConnectionsHandler } from '../functions/connections/list.js';
@@ -177,9 +178,7 @@ await runHandlerBench('dashboard', async (bench) => {
  */
 async function seed(run: (statement: ReturnType<typeof sql>) => Promise<unknown>): Promise<void> {
   const started = performance.now();
-  await run(sql`
-    insert into connections (name, host, port, database, username, sslmode)
-    select 'db-' || g, 'db' || g || '.internal', 5432, 'app', 'reviewer', 'require' from generate_series(1, ${CONNECTIONS}::int) g`);
+  await run(insertFleetConnections(CONNECTIONS));
   await run(sql`
     insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, is_active, next_run_at)
     select 'review ' || g, (${`{${TASK_TYPES.join(',')}}`}::text[])[1 + g % ${TASK_TYPES.length}], 1 + (g - 1) / ${TASK_TYPES.length}, '0 */6 * * *',

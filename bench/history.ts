@@ -18,7 +18,7 @@ import type { Handler } from '../lib/http/handler.js';
 import { deleteExpiredExecutions } from '../db/queries/recovery.js';
 import { RETENTION_BATCH, RETENTION_BUDGET_MS } from '../lib/scheduling/retention.js';
 import { apiEvent } from '../test/helpers/api.js';
-import { createBenchDatabase } from './support/bench-database.js';
+import { createBenchDatabase, insertFleetConnections } from './support/bench-database.js';
 import { heading, percentile, printTable, round } from './support/figures.js';
 import { explainAnalyze, observeQueries, serviceClient } from './support/query-observer.js';
 import { recordResults } from './support/results-file.js';
@@ -219,9 +219,7 @@ try {
  */
 async function seed(run: (statement: ReturnType<typeof sql>) => Promise<Array<Record<string, unknown>>>) {
   const started = performance.now();
-  await run(sql`
-    insert into connections (name, host, port, database, username, sslmode)
-    select 'db-' || g, 'db' || g || '.internal', 5432, 'app', 'reviewer', 'require' from generate_series(1, ${CONNECTIONS}::int) g`);
+  await run(insertFleetConnections(CONNECTIONS));
   await run(sql`
     insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, is_active, next_run_at)
     select 'task ' || g, 'custom_sql', 1 + g % ${CONNECTIONS}, '*/15 * * * *', ${TASK_PARAMS}::jsonb, true,

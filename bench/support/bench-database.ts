@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
 
 const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const migrationsFolder = new URL('../../db/migrations', import.meta.url).pathname;
@@ -66,3 +67,8 @@ async function withAdmin<T>(work: (admin: postgres.Sql) => Promise<T>): Promise<
     await admin.end();
   }
 }
+
+/** `count` connections to made-up hosts (never reached: the benchmarks that seed them run no review). */
+export const insertFleetConnections = (count: number) => sql`
+  insert into connections (name, host, port, database, username, sslmode)
+  select 'db-' || g, 'db' || g || '.internal', 5432, 'app', 'reviewer', 'require' from generate_series(1, ${count}::int) g`;
