@@ -2,17 +2,14 @@ import { mkdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as getExecution } from '../../functions/executions/get.js';
 import { handler as report } from '../../functions/executions/report.js';
-import { handler as consumer } from '../../functions/scheduler/consumer.js';
-import { handler as queueTask } from '../../functions/tasks/queue.js';
 import type { ReviewResult } from '../../lib/analyses/types.js';
-import { apiEvent, call } from '../helpers/api.js';
+import { apiEvent } from '../helpers/api.js';
 import { createTargetConnection, createTaskVia } from '../helpers/factories.js';
+import { reviewNow } from '../helpers/review-now.js';
 import { createTargetDatabase, targetAdmin, type TargetDatabase } from '../helpers/target-db.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
-import { clearQueue } from '../helpers/queue.js';
 
 // A planted-problem database on the target cluster, reviewed through the API by a monitoring role
 // that cannot read sequences (so one check is not assessable), and the report rendered in
@@ -27,22 +24,6 @@ let db: TargetDatabase;
 let browser: Browser;
 const role = { username: `report_${randomBytes(4).toString('hex')}`, password: randomBytes(12).toString('hex') };
 let connectionId: number;
-
-async function reviewNow(taskId: number): Promise<{ id: number; result: ReviewResult }> {
-  await clearQueue();
-  const queued = await call(
-    queueTask,
-    apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }),
-  );
-  expect(await consumer({})).toMatchObject({ completed: 1 });
-  const id = queued.body.execution_id as number;
-  const execution = await call(
-    getExecution,
-    apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
-  );
-  expect(execution.body.status).toBe('completed');
-  return { id, result: execution.body.result };
-}
 
 async function fetchReport(id: number, format: 'html' | 'md'): Promise<string> {
   const response = await report(
