@@ -15,10 +15,16 @@ export async function reviewNow(taskId: number): Promise<{ id: number; completed
   );
   expect(await consumer({})).toMatchObject({ completed: 1 });
   const id = queued.body.execution_id as number;
-  const execution = await call(
+  const execution = await fetchExecution(id);
+  expect(execution.status).toBe('completed');
+  return { id, completed_at: execution.completed_at, result: execution.result };
+}
+
+/** The execution as `GET /scheduler/executions/{id}` answers it. */
+export async function fetchExecution(id: number) {
+  const response = await call(
     getExecution,
     apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
   );
-  expect(execution.body.status).toBe('completed');
-  return { id, completed_at: execution.body.completed_at, result: execution.body.result };
+  return response.body;
 }

@@ -9,6 +9,7 @@ import { runTick } from '../../lib/scheduling/tick.js';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
+import { fetchExecution } from '../helpers/review-now.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
 import { clearQueue, processingKey, queueName, queuedIds } from '../helpers/queue.js';
@@ -24,13 +25,7 @@ beforeAll(async () => {
 
 const taskPath = (id: number | string, action: string) =>
   apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
-const execution = async (id: number) =>
-  (
-    await call(
-      getExecution,
-      apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
-    )
-  ).body;
+const execution = fetchExecution;
 
 describe('POST /scheduler/tasks/{id}/run when the consumer cannot be started', () => {
   it('still answers, keeps the execution queued, and the next tick puts it on the queue', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as getExecution } from '../../functions/executions/get.js';
 import { handler as runTask } from '../../functions/tasks/run.js';
 import { apiEvent, call } from '../helpers/api.js';
+import { fetchExecution } from '../helpers/review-now.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { startLambdaEndpoint } from '../helpers/lambda-endpoint.js';
 import { TEST_CONSUMER_FUNCTION } from '../helpers/environment.js';
@@ -20,13 +20,7 @@ afterAll(async () => {
 
 const taskPath = (id: number | string, action: string) =>
   apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
-const execution = async (id: number) =>
-  (
-    await call(
-      getExecution,
-      apiEvent('GET', `/api/v1/scheduler/executions/${id}`, { path: { execution_id: String(id) } }),
-    )
-  ).body;
+const execution = fetchExecution;
 
 describe('POST /scheduler/tasks/{id}/run', () => {
   it('starts the task at once and records a completed execution with the rows of its SQL', async () => {
