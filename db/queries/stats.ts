@@ -7,16 +7,29 @@ export interface SchedulerStats {
   timestamp: string;
 }
 
-/** One round trip; the 24-hour window uses the created_at index. */
+/**
+ * One round trip. The window's buckets are read from execution_counts; only the part of its first bucket
+ * inside the window (under five minutes of runs) is counted from the executions themselves.
+ */
 export async function readSchedulerStats(db: DbOrTx): Promise<SchedulerStats> {
   const [row] = await db.execute<Record<string, string | number>>(sql`
+    with window_start as (
+      select now() - interval '24 hours' as at,
+             execution_count_bucket(now() - interval '24 hours') + make_interval(secs => execution_count_bucket_seconds())
+               as first_whole_bucket)
     select t.total, t.active, e.total as executions, e.completed, e.failed, e.running, now() as now
       from (select count(*)::int as total, (count(*) filter (where is_active))::int as active from scheduled_tasks) t,
-           (select count(*)::int as total,
-                   (count(*) filter (where status = 'completed'))::int as completed,
-                   (count(*) filter (where status = 'failed'))::int as failed,
-                   (count(*) filter (where status = 'running'))::int as running
-              from task_executions where created_at >= now() - interval '24 hours') e`);
+           (select coalesce(sum(total), 0)::int as total, coalesce(sum(completed), 0)::int as completed,
+                   coalesce(sum(failed), 0)::int as failed, coalesce(sum(running), 0)::int as running
+              from (select count(*) as total, count(*) filter (where status = 'completed') as completed,
+                           count(*) filter (where status = 'failed') as failed,
+                           count(*) filter (where status = 'running') as running
+                      from task_executions, window_start w
+                     where created_at >= w.at and created_at < w.first_whole_bucket
+                    union all
+                    select sum(total), sum(completed), sum(failed), sum(running)
+                      from execution_counts, window_start w
+                     where bucket >= w.first_whole_bucket) parts) e`);
   const n = (k: string) => Number(row[k]);
   return {
     tasks: { total_tasks: n('total'), active_tasks: n('active'), inactive_tasks: n('total') - n('active') },

@@ -4,3 +4,4 @@ export * from './task-executions.js';
 export * from './notification-channels.js';
 export * from './notification-deliveries.js';
 export * from './notification-attempts.js';
+export * from './execution-counts.js';
