@@ -36,6 +36,8 @@ beforeAll(async () => {
     create function doc_count() returns bigint language sql stable as $$ select count(*) from docs $$;
     create view doc_stats as select count(*) as docs, max(at) as newest from docs;
     create view xid_view as select txid_current() as xid;
+    create view "it's\\sneaky" as select * from sneaky;
+    create view "o'clock\\docs" as select count(*) as docs from docs;
   `);
 });
 
@@ -69,6 +71,13 @@ describe('the custom_sql fence', () => {
       'Function public.dblink_exec is not allowed: it opens another connection that is not read-only',
     );
     await expect(run('select * from sneakier')).rejects.toThrow(/dblink_exec is not allowed/);
+    expect(await leakedTables()).toEqual([]);
+  });
+
+  it('looks up names with quotes and backslashes as they are written', async () => {
+    await expect(run(`select * from "it's\\sneaky"`)).rejects.toThrow(/dblink_exec is not allowed/);
+    const accepted = await run(`select docs from "o'clock\\docs"`);
+    expect(accepted.data?.rows).toEqual([['100']]);
     expect(await leakedTables()).toEqual([]);
   });
 
