@@ -6,11 +6,13 @@ CREATE TABLE "execution_counts" (
 	"running" integer NOT NULL
 );
 --> statement-breakpoint
--- The buckets' width, in one place: the bucket function and the stats query both read it.
-CREATE FUNCTION "execution_count_bucket_seconds"() RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 300 $$;--> statement-breakpoint
+-- Five-minute buckets; date_part is float8 on every version (extract is numeric from 14 on, and slower).
 CREATE FUNCTION "execution_count_bucket"("at" timestamp with time zone) RETURNS timestamp with time zone
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$ SELECT to_timestamp((floor(extract(epoch FROM "at") / execution_count_bucket_seconds()) * execution_count_bucket_seconds())::float8) $$;--> statement-breakpoint
+  AS $$ SELECT to_timestamp(floor(date_part('epoch', "at") / 300) * 300) $$;--> statement-breakpoint
+CREATE FUNCTION "execution_count_bucket_end"("at" timestamp with time zone) RETURNS timestamp with time zone
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT to_timestamp(floor(date_part('epoch', "at") / 300) * 300 + 300) $$;--> statement-breakpoint
 -- One row per statement and bucket touched, with what the statement added (+) and took away (-).
 CREATE FUNCTION "count_task_executions"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -14,9 +14,7 @@ export interface SchedulerStats {
 export async function readSchedulerStats(db: DbOrTx): Promise<SchedulerStats> {
   const [row] = await db.execute<Record<string, string | number>>(sql`
     with window_start as (
-      select now() - interval '24 hours' as at,
-             execution_count_bucket(now() - interval '24 hours') + make_interval(secs => execution_count_bucket_seconds())
-               as first_whole_bucket)
+      select now() - interval '24 hours' as at, execution_count_bucket_end(now() - interval '24 hours') as first_whole_bucket)
     select t.total, t.active, e.total as executions, e.completed, e.failed, e.running, now() as now
       from (select count(*)::int as total, (count(*) filter (where is_active))::int as active from scheduled_tasks) t,
            (select coalesce(sum(total), 0)::int as total, coalesce(sum(completed), 0)::int as completed,
