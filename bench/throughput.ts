@@ -1,15 +1,18 @@
 /**
  * Throughput end to end: 20,000 executions of a trivial custom_sql task (`select 1`) against a
- * local target (the benchmark's own database on the local PostgreSQL), queued and pushed to Redis,
- * then drained by one consumer invocation with its configured concurrency (CONSUMER_CONCURRENCY).
- * Reports executions per second and the latency from enqueue to `completed` (p50, p99), and, in
- * the same run on the same PostgreSQL, graphile-worker draining 20,000 no-op jobs with the same
- * concurrency: our rate as a ratio of its rate. A second graphile-worker run whose jobs do the
- * same review (runAnalysis of the same custom_sql over the same pooled target connections) tells
- * the queue's share of the cost from the review's.
+ * local target (a database of the benchmark's own on the local PostgreSQL), queued and pushed to
+ * Redis, then drained by one consumer invocation with its configured concurrency
+ * (CONSUMER_CONCURRENCY). Reports executions per second and the latency from enqueue to `completed`
+ * (p50, p99). In the same run on the same PostgreSQL, graphile-worker drains the same number of jobs
+ * with the same concurrency, each running our same review (runAnalysis of the same custom_sql over
+ * the same pooled target sessions): the queue's share of the cost against the review's. Ours and
+ * graphile-worker's take turns, THROUGHPUT_ROUNDS times (2), so load from other work falls on both,
+ * and every process's CPU is sampled from /proc while each drains: CPU per execution for the
+ * consumer, the service database's backends, the target's, the REST endpoint and PostgreSQL's
+ * background processes, which other work on this shared machine disturbs far less than a rate.
+ * Then graphile-worker with no-op jobs, and fan-out over 1, 2 and 4 consumer processes.
  *
- *   npx tsx bench/throughput.ts          (THROUGHPUT_EXECUTIONS=5000 for a quicker run)
- */
+ *   npx tsx bench/throughput.ts          (THROUGHPUT_EXECUTIONS=5000 for a quicker run) */
 import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { closeDb, getDb } from '../db/client.js';
@@ -30,12 +33,19 @@ import { heading, printTable, round } from './support/figures.js';
 import { observeQueries, serviceClient } from './support/query-observer.js';
 import { recordResults } from './support/results-file.js';
 import { useServiceEnvironment } from './support/service-environment.js';
+import { cpuByGroup, measureMachineCpu, type ProcessCpu } from './support/machine-cpu.js';
 import { runGraphileWorker } from './support/graphile-worker-run.js';
 
 const EXECUTIONS = Number(process.env.THROUGHPUT_EXECUTIONS ?? 20_000);
 const TASKS = 1_000;
 const FAN_OUT = [1, 2, 4];
 const FAN_OUT_CONCURRENCY = 4;
+const ROUNDS = Number(process.env.THROUGHPUT_ROUNDS ?? 2);
+const SAME_REVIEW_GOAL = 0.95;
+// cpuByGroup's name for every process no group claims: other work on the machine.
+const OTHER_WORK = 'other';
+// graphile-worker's databases are named by createBenchDatabase('graphile').
+const GRAPHILE_DATABASE_PREFIX = 'pgr_bench_graphile_';
 const consumerScript = new URL('support/consumer-process.ts', import.meta.url).pathname;
 const PARAMS = {
   custom_sql: 'select 1',
@@ -55,86 +65,113 @@ const { queueName } = useServiceEnvironment({
   redisToken: redis.token,
 });
 
+const target = await createBenchDatabase('target', { migrated: false });
+
 try {
   const db = getDb();
   const observer = observeQueries(serviceClient(db));
   const run = (statement: ReturnType<typeof sql>) => db.execute(statement);
   const concurrency = env().CONSUMER_CONCURRENCY;
 
+  // The reviewed database is a database of its own, so the CPU of its backends is told from the service's.
   const [connection] = await run(sql`
     insert into connections (name, host, port, database, username, sslmode)
-    values ('local target', '127.0.0.1', 5432, ${database.name}, 'postgres', 'disable') returning id`);
+    values ('local target', '127.0.0.1', 5432, ${target.name}, 'postgres', 'disable') returning id`);
   await run(sql`
     insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, is_active)
     select 'select one ' || g, 'custom_sql', ${connection.id}, '0 2 * * *', ${JSON.stringify(PARAMS)}::jsonb, false
       from generate_series(1, ${TASKS}::int) g`);
 
   // Enqueued as `POST .../queue` does it: a queued row, then its id pushed (here all at once).
-  const enqueue = async () =>
-    (
+  const enqueueAndPush = async () => {
+    await run(sql`truncate task_executions`);
+    const ids = (
       await run(sql`
         insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, enqueued_at)
         select t.id, t.connection_id, t.task_type, t.task_params, 'queue', now()
           from generate_series(1, ${EXECUTIONS}::int) g join scheduled_tasks t on t.id = 1 + g % ${TASKS}
         returning id`)
     ).map((r) => Number(r.id));
-  const ids = await enqueue();
-  await run(sql`vacuum analyze`);
-  await pushExecutionIds(ids);
+    await run(sql`vacuum analyze`);
+    await pushExecutionIds(ids);
+  };
+  const completedOrThrow = async (what: string) => {
+    const [row] = await run(sql`
+      select (count(*) filter (where status = 'completed'))::int as completed, min(error_message) as an_error
+        from task_executions`);
+    if (Number(row.completed) !== EXECUTIONS)
+      throw new Error(`${what} completed ${row.completed} of ${EXECUTIONS} (${row.an_error ?? 'no error message'})`);
+  };
 
-  const pgBefore = observer.count();
-  const redisBefore = redis.requests();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const report = await consumer({});
-  const drainMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMsPerExecution = (cpu.user + cpu.system) / 1000 / EXECUTIONS;
-  const pgPerExecution = (observer.count() - pgBefore) / EXECUTIONS;
-  const redisPerExecution = (redis.requests() - redisBefore) / EXECUTIONS;
+  /** One consumer invocation (functions/scheduler/consumer.ts) drains the list. */
+  const ourDrain = async (): Promise<OurDrain> => {
+    await enqueueAndPush();
+    const pgBefore = observer.count();
+    const redisBefore = redis.requests();
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const { processes } = await measureMachineCpu(() => consumer({}));
+    const drainMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    await completedOrThrow('the consumer');
+    const [outcome] = await run(sql`
+      select percentile_cont(0.5) within group (order by extract(epoch from completed_at - created_at) * 1000) as latency_p50,
+             percentile_cont(0.99) within group (order by extract(epoch from completed_at - created_at) * 1000) as latency_p99,
+             percentile_cont(0.5) within group (order by extract(epoch from completed_at - started_at) * 1000) as run_p50,
+             percentile_cont(0.99) within group (order by extract(epoch from completed_at - started_at) * 1000) as run_p99
+        from task_executions`);
+    return {
+      drainMs,
+      perSecond: EXECUTIONS / (drainMs / 1000),
+      latencyP50Ms: Number(outcome.latency_p50),
+      latencyP99Ms: Number(outcome.latency_p99),
+      runP50Ms: Number(outcome.run_p50),
+      runP99Ms: Number(outcome.run_p99),
+      cpuMsPerExecution: (cpu.user + cpu.system) / 1000 / EXECUTIONS,
+      pgPerExecution: (observer.count() - pgBefore) / EXECUTIONS,
+      redisPerExecution: (redis.requests() - redisBefore) / EXECUTIONS,
+      machineCpu: cpuByGroup(processes, cpuGroups(database.name)),
+    };
+  };
 
-  const [outcome] = await run(sql`
-    select count(*) filter (where status = 'completed')::int as completed,
-           count(*)::int as total,
-           percentile_cont(0.5) within group (order by extract(epoch from completed_at - created_at) * 1000) as latency_p50,
-           percentile_cont(0.99) within group (order by extract(epoch from completed_at - created_at) * 1000) as latency_p99,
-           percentile_cont(0.5) within group (order by extract(epoch from completed_at - started_at) * 1000) as run_p50,
-           percentile_cont(0.99) within group (order by extract(epoch from completed_at - started_at) * 1000) as run_p99,
-           min(error_message) as an_error
-      from task_executions`);
-  if (report.completed !== EXECUTIONS || Number(outcome.completed) !== EXECUTIONS) {
-    throw new Error(
-      `expected ${EXECUTIONS} completed executions, consumer reported ${JSON.stringify(report)}, database has ${outcome.completed} ` +
-        `(${outcome.an_error ?? 'no error message'})`,
-    );
-  }
-  const perSecond = EXECUTIONS / (drainMs / 1000);
-
-  // Fan-out: 1, 2 and 4 consumer processes draining one list at once, each with CONSUMER_CONCURRENCY workers.
-  const fanOut: FanOut[] = [];
-  for (const consumers of FAN_OUT) {
-    await run(sql`truncate task_executions`);
-    const queued = await enqueue();
-    await run(sql`vacuum analyze task_executions`);
-    await pushExecutionIds(queued);
-    fanOut.push(await drainWithProcesses(consumers));
-    const [{ completed }] = await run(
-      sql`select (count(*) filter (where status = 'completed'))::int as completed from task_executions`,
-    );
-    if (Number(completed) !== EXECUTIONS)
-      throw new Error(`${consumers} consumers completed ${completed} of ${EXECUTIONS}`);
-  }
-
-  const graphile = await runGraphileWorker({ jobs: EXECUTIONS, concurrency });
   const targets = new TargetPool(configuredSessionLimit());
   const reviewConnection = (await findConnection(db, Number(connection.id)))!;
-  const graphileReviewing = await runGraphileWorker({
-    jobs: EXECUTIONS,
-    concurrency,
-    work: () => sameReview(targets, reviewConnection),
-  }).finally(() => targets.close());
+  /** graphile-worker's jobs run our same review over the same kind of pooled sessions. */
+  const graphileReviewing = async () => {
+    const { result, processes } = await measureMachineCpu(() =>
+      runGraphileWorker({ jobs: EXECUTIONS, concurrency, work: () => sameReview(targets, reviewConnection) }),
+    );
+    return { ...result, machineCpu: cpuByGroup(processes, cpuGroups(GRAPHILE_DATABASE_PREFIX)) };
+  };
 
-  heading(`Throughput: ${EXECUTIONS.toLocaleString('en')} executions, one consumer, concurrency ${concurrency}`);
+  // Ours and graphile-worker's in turn, ROUNDS times: load from other work on the machine then falls on both.
+  const ours: OurDrain[] = [];
+  const theirs: Array<Awaited<ReturnType<typeof graphileReviewing>>> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ours.push(await ourDrain());
+    theirs.push(await graphileReviewing());
+  }
+  await targets.close();
+  const graphile = await runGraphileWorker({ jobs: EXECUTIONS, concurrency });
+
+  // Fan-out: 1, 2 and 4 consumer processes draining one list at once, each with FAN_OUT_CONCURRENCY workers.
+  const fanOut: FanOut[] = [];
+  for (const consumers of FAN_OUT) {
+    await enqueueAndPush();
+    fanOut.push(await drainWithProcesses(consumers));
+    await completedOrThrow(`${consumers} consumers`);
+  }
+
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const totalRate = (drains: Array<{ drainMs: number }>) =>
+    (EXECUTIONS * drains.length) / (drains.reduce((sum, d) => sum + d.drainMs, 0) / 1000);
+  const perSecond = totalRate(ours);
+  const sameReviewPerSecond = totalRate(theirs);
+
+  heading(
+    `Throughput: ${EXECUTIONS.toLocaleString('en')} executions, one consumer, concurrency ${concurrency}, ` +
+      `${ROUNDS} rounds of ours then graphile-worker's`,
+  );
   printTable([
     [
       'queue',
@@ -147,17 +184,30 @@ try {
       'service stmts / exec',
       'Redis reqs / exec',
     ],
-    [
-      'pg-reviewer: custom_sql select 1',
-      drainMs / 1000,
-      perSecond,
-      Number(outcome.latency_p50),
-      Number(outcome.latency_p99),
-      Number(outcome.run_p50),
-      cpuMsPerExecution,
-      pgPerExecution,
-      redisPerExecution,
-    ],
+    ...ours.flatMap((o, i) => [
+      [
+        `pg-reviewer: custom_sql select 1 (round ${i + 1})`,
+        o.drainMs / 1000,
+        o.perSecond,
+        o.latencyP50Ms,
+        o.latencyP99Ms,
+        o.runP50Ms,
+        o.cpuMsPerExecution,
+        o.pgPerExecution,
+        o.redisPerExecution,
+      ],
+      [
+        `graphile-worker: the same review (round ${i + 1})`,
+        theirs[i].drainMs / 1000,
+        theirs[i].perSecond,
+        theirs[i].latencyP50Ms,
+        theirs[i].latencyP99Ms,
+        '-',
+        theirs[i].cpuMsPerJob,
+        '-',
+        '-',
+      ],
+    ]),
     [
       'graphile-worker: no-op job',
       graphile.drainMs / 1000,
@@ -169,18 +219,20 @@ try {
       '-',
       '-',
     ],
-    [
-      'graphile-worker: the same review',
-      graphileReviewing.drainMs / 1000,
-      graphileReviewing.perSecond,
-      graphileReviewing.latencyP50Ms,
-      graphileReviewing.latencyP99Ms,
-      '-',
-      graphileReviewing.cpuMsPerJob,
-      '-',
-      '-',
-    ],
   ]);
+
+  const groupNames = Object.keys(ours[0].machineCpu);
+  const cpuPerExecution = (drains: Array<{ machineCpu: Record<string, number> }>, group: string) =>
+    mean(drains.map((d) => d.machineCpu[group])) / EXECUTIONS;
+  const cpuTotal = (drains: Array<{ machineCpu: Record<string, number> }>) =>
+    groupNames.filter((g) => g !== OTHER_WORK).reduce((sum, g) => sum + cpuPerExecution(drains, g), 0);
+  heading('CPU per execution on this machine, ms (all processes, sampled from /proc; mean of the rounds)');
+  printTable([
+    ['queue', ...groupNames, 'total without other work'],
+    ['pg-reviewer', ...groupNames.map((g) => cpuPerExecution(ours, g)), cpuTotal(ours)],
+    ['graphile-worker, the same review', ...groupNames.map((g) => cpuPerExecution(theirs, g)), cpuTotal(theirs)],
+  ]);
+
   heading(
     `Fan-out: ${EXECUTIONS.toLocaleString('en')} executions drained by 1, 2 and 4 consumer processes at once ` +
       `(concurrency ${FAN_OUT_CONCURRENCY} each, one list, the target's session cap ${FAN_OUT_CONCURRENCY} per consumer)`,
@@ -199,11 +251,20 @@ try {
   ]);
 
   const ratio = perSecond / graphile.perSecond;
-  const sameWorkRatio = perSecond / graphileReviewing.perSecond;
+  const sameWorkRatio = perSecond / sameReviewPerSecond;
+  const cpuRatio = cpuTotal(theirs) / cpuTotal(ours);
   console.log(
     `\nour rate / graphile-worker's: ${ratio.toFixed(3)}x (goal at least 0.5x: ${ratio >= 0.5 ? 'met' : 'MISSED'})`,
   );
-  console.log(`our rate / graphile-worker's running the same review: ${round(sameWorkRatio)}x`);
+  console.log(
+    `our rate / graphile-worker's running the same review: ${round(sameWorkRatio)}x over the rounds ` +
+      `(${ours.map((o, i) => round(o.perSecond / theirs[i].perSecond)).join(', ')} round by round; goal at least ` +
+      `${SAME_REVIEW_GOAL}x: ${sameWorkRatio >= SAME_REVIEW_GOAL ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `graphile-worker's CPU per execution / ours, the same review, other work left out: ${round(cpuRatio)}x ` +
+      `(goal at least ${SAME_REVIEW_GOAL}x: ${cpuRatio >= SAME_REVIEW_GOAL ? 'met' : 'MISSED'})`,
+  );
   console.log(
     'latency is from the row being queued to `completed`; all ids are pushed at once, so it is mostly time ' +
       'spent waiting on the list;',
@@ -213,24 +274,29 @@ try {
       "Redis's not included",
   );
 
+  const mean2 = (pick: (o: OurDrain) => number) => round(mean(ours.map(pick)));
   recordResults('throughput', {
     executions: EXECUTIONS,
     concurrency,
+    rounds: ROUNDS,
     per_s: round(perSecond),
-    latency_p50_ms: round(Number(outcome.latency_p50)),
-    latency_p99_ms: round(Number(outcome.latency_p99)),
-    run_p50_ms: round(Number(outcome.run_p50)),
-    run_p99_ms: round(Number(outcome.run_p99)),
-    consumer_cpu_ms_per_execution: round(cpuMsPerExecution),
+    latency_p50_ms: mean2((o) => o.latencyP50Ms),
+    latency_p99_ms: mean2((o) => o.latencyP99Ms),
+    run_p50_ms: mean2((o) => o.runP50Ms),
+    run_p99_ms: mean2((o) => o.runP99Ms),
+    consumer_cpu_ms_per_execution: mean2((o) => o.cpuMsPerExecution),
     graphile_worker_cpu_ms_per_job: round(graphile.cpuMsPerJob),
-    pg_statements_per_execution: round(pgPerExecution),
-    redis_requests_per_execution: round(redisPerExecution),
+    pg_statements_per_execution: mean2((o) => o.pgPerExecution),
+    redis_requests_per_execution: mean2((o) => o.redisPerExecution),
     graphile_worker_per_s: round(graphile.perSecond),
     graphile_worker_latency_p50_ms: round(graphile.latencyP50Ms),
     graphile_worker_latency_p99_ms: round(graphile.latencyP99Ms),
     ratio: round(ratio),
-    graphile_worker_same_review_per_s: round(graphileReviewing.perSecond),
+    graphile_worker_same_review_per_s: round(sameReviewPerSecond),
     ratio_same_review: round(sameWorkRatio),
+    machine_cpu_ms_per_execution: round(cpuTotal(ours)),
+    graphile_worker_same_review_machine_cpu_ms_per_job: round(cpuTotal(theirs)),
+    cpu_ratio_same_review: round(cpuRatio),
     ...Object.fromEntries(
       fanOut.flatMap((f) => [
         [`consumers_${f.consumers}.per_s`, round(f.perSecond)],
@@ -247,6 +313,33 @@ try {
   await closeDb();
   await redis.close();
   await database.drop();
+  await target.drop();
+}
+
+interface OurDrain {
+  drainMs: number;
+  perSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  runP50Ms: number;
+  runP99Ms: number;
+  cpuMsPerExecution: number;
+  pgPerExecution: number;
+  redisPerExecution: number;
+  machineCpu: Record<string, number>;
+}
+
+/** Processes by what they do for a queue whose own database's name starts with `queueDatabase`. */
+function cpuGroups(queueDatabase: string): Array<[string, (p: ProcessCpu) => boolean]> {
+  return [
+    ['consumer', (p) => p.pid === process.pid],
+    ['queue database', (p) => p.cmdline.includes(queueDatabase) && !p.cmdline.includes('autovacuum')],
+    ['target database', (p) => p.cmdline.includes(target.name)],
+    // The REST endpoint of the benchmark's own; the Redis server behind it serves every other user of the machine too.
+    ['Redis REST endpoint', (p) => p.pid === redis.pid],
+    // WAL writer, checkpointer, background writer, autovacuum: work the writes cause, later or elsewhere.
+    ['PostgreSQL background', (p) => p.cmdline.startsWith('postgres: ') && !/\d\(\d+\)/.test(p.cmdline)],
+  ];
 }
 
 interface FanOut {

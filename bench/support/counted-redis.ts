@@ -7,6 +7,8 @@ export interface CountedRedisEndpoint {
   token: string;
   /** HTTP requests sent to this endpoint so far: one per Upstash round trip, a pipeline counts once. */
   requests(): number;
+  /** The endpoint's process, whose CPU a benchmark may count. */
+  pid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startCountedRedisEndpoint(): Promise<CountedRedisEndpoint>
     url,
     token,
     requests: counter.requests,
+    pid: child.pid,
     async close() {
       counter.stop();
       if (child.exitCode === null) await new Promise<void>((done) => child.once('exit', () => done()).kill('SIGTERM'));

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+export interface ProcessCpu {
+  pid: number;
+  cmdline: string;
+  cpuMs: number;
+}
+
+/**
+ * The CPU every process of this machine uses while `work` runs (bench/support/cpu-sampler.ts), so a
+ * benchmark can say where an execution's cost goes (the consumer, the service database's backends,
+ * the target's, Redis) and compare queues by CPU per job, which another job on the same machine
+ * slows down far less than it slows a rate.
+ */
+export async function measureMachineCpu<T>(work: () => Promise<T>): Promise<{ result: T; processes: ProcessCpu[] }> {
+  const sampler = spawn('npx', ['tsx', new URL('./cpu-sampler.ts', import.meta.url).pathname], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let output = '';
+  sampler.stdout.on('data', (chunk) => (output += chunk));
+  while (!output.includes('ready\n')) await once(sampler.stdout, 'data');
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    sampler.stdin.write('stop\n');
+    await once(sampler, 'exit');
+  }
+  return { result, processes: JSON.parse(output.split('\n')[1]) as ProcessCpu[] };
+}
+
+/** CPU milliseconds by group: the first group whose test a process passes takes it; the rest is `other`. */
+export function cpuByGroup(
+  processes: ProcessCpu[],
+  groups: Array<[string, (p: ProcessCpu) => boolean]>,
+): Record<string, number> {
+  const totals: Record<string, number> = Object.fromEntries([...groups.map(([name]) => [name, 0]), ['other', 0]]);
+  for (const p of processes) {
+    const group = groups.find(([, test]) => test(p))?.[0] ?? 'other';
+    totals[group] += p.cpuMs;
+  }
+  return totals;
+}
