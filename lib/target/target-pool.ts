@@ -14,7 +14,14 @@ interface Session {
   idleTimer?: NodeJS.Timeout;
 }
 
-// An idle session gives back its place under the cap after this long, as openTarget's idle_timeout ends its backend.
+/** When a review began waiting for a session, and until when it may (epoch ms). */
+interface Wait {
+  since: number;
+  deadline: number;
+}
+
+// An idle session gives back its place under the cap after this long, as openTarget's idle_timeout ends its backend;
+// sooner when other consumers wait for it (see #review).
 const IDLE_SESSION_MS = 5_000;
 
 export interface SessionLimit {
@@ -47,7 +54,8 @@ export const configuredSessionLimit = (): SessionLimit => ({
  * last updated (a changed host or password opens a new one) and the task's query_timeout, which is
  * the session's statement_timeout. Read-only, the timeouts and application_name are openTarget's own.
  * However many workers the consumer runs, one database sees at most `perDatabase` reviews at once; with
- * `leases`, at most `perDatabase` sessions across all running consumers, each held from open to close.
+ * `leases`, at most `perDatabase` sessions across all running consumers, each held from open to close, and
+ * handed over in turn while other consumers wait for them.
  */
 export class TargetPool {
   readonly #idle = new Map<string, Session[]>();
@@ -60,10 +68,10 @@ export class TargetPool {
   }
 
   async use<T>(connection: ConnectionRow, options: TargetOptions, review: (sql: TargetSql) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.#limit.maxWaitMs;
+    const since = Date.now();
     await this.#acquire(connection.id);
     try {
-      return await this.#review(connection, options, review, deadline);
+      return await this.#review(connection, options, review, { since, deadline: since + this.#limit.maxWaitMs });
     } finally {
       this.#release(connection.id);
     }
@@ -79,11 +87,12 @@ export class TargetPool {
     connection: ConnectionRow,
     options: TargetOptions,
     review: (sql: TargetSql) => Promise<T>,
-    deadline: number,
+    wait: Wait,
   ): Promise<T> {
     const key = `${connection.id}/${connection.updatedAt.getTime()}/${options.statementTimeoutSeconds}`;
-    const session = this.#idle.get(key)?.pop() ?? (await this.#open(options, deadline));
+    const session = this.#idle.get(key)?.pop() ?? (await this.#open(options, wait));
     clearTimeout(session.idleTimer);
+    session.lease?.whenOthersWait(undefined);
     let result: T;
     try {
       result = await review(session.sql);
@@ -91,17 +100,26 @@ export class TargetPool {
       await this.#end(session);
       throw error;
     }
+    // Other consumers wait for this database: after its turn the session's place goes to them, and this
+    // consumer's next review of it queues behind theirs (session-leases.ts).
+    if (session.lease?.turnIsOver()) {
+      await this.#end(session);
+      return result;
+    }
     const idle = this.#idle.get(key) ?? [];
     idle.push(session);
     this.#idle.set(key, idle);
-    session.idleTimer = setTimeout(() => {
+    const giveBack = () => {
       if (idle.includes(session)) idle.splice(idle.indexOf(session), 1);
       void this.#end(session);
-    }, IDLE_SESSION_MS).unref();
+    };
+    session.idleTimer = setTimeout(giveBack, IDLE_SESSION_MS).unref();
+    // Idle, it holds a place other consumers may be waiting for: it goes as soon as a renewal says they are.
+    session.lease?.whenOthersWait(giveBack);
     return result;
   }
 
-  async #open(options: TargetOptions, deadline: number): Promise<Session> {
+  async #open(options: TargetOptions, wait: Wait): Promise<Session> {
     const target = sessionTarget(options);
     if (!this.#limit.leases) return { sql: openTarget(options), target, lease: undefined };
     // Sessions this consumer keeps idle for another connection row or timeout to the same database hold
@@ -112,12 +130,13 @@ export class TargetPool {
         await this.#end(session);
       }
     }
-    const lease = await this.#limit.leases.acquire(target, deadline);
+    const lease = await this.#limit.leases.acquire(target, wait.deadline, wait.since);
     return { sql: openTarget(options), target, lease };
   }
 
   async #end(session: Session): Promise<void> {
     clearTimeout(session.idleTimer);
+    session.lease?.whenOthersWait(undefined);
     await session.sql.end({ timeout: 0 });
     await session.lease?.release();
   }

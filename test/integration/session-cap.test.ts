@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionRow } from '../../db/schema/index.js';
 import { handler as queueTask } from '../../functions/tasks/queue.js';
-import { SessionLeases } from '../../lib/target/session-leases.js';
+import { SessionLeases, sessionTarget, type SessionLease } from '../../lib/target/session-leases.js';
 import { TargetPool } from '../../lib/target/target-pool.js';
 import { getRedis } from '../../lib/queue/redis.js';
 import { apiEvent, call } from '../helpers/api.js';
@@ -18,6 +18,8 @@ import { clearQueue, queueName } from '../helpers/queue.js';
 // The queue handler would start a consumer through Lambda: here the test starts its own consumers.
 withoutConsumerStarts();
 const CAP = 2;
+// Each review keeps its session busy for a while (~0.2 s), so the consumers' drains overlap.
+const BUSY_SQL = 'select count(*) from generate_series(1, 1500000)';
 
 let connectionId: number;
 let admin: postgres.Sql;
@@ -30,22 +32,39 @@ afterAll(async () => {
   await admin.end();
 });
 
-/** A consumer process, loaded and waiting; go() starts its drain and resolves to its report. */
-async function startConsumer(settings: Record<string, string>) {
-  const child = spawn('npx', ['tsx', 'test/helpers/consumer-drain-process.ts', '4'], {
-    env: { ...process.env, ...settings },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+interface ConsumerReport {
+  completed: number;
+  failed: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/**
+ * A consumer process, loaded and waiting; go() starts its drain and resolves to its report. `runningGraceSeconds`
+ * below the minimum a stage accepts makes a review's longest wait for a session (half the grace) short.
+ */
+async function startConsumer(
+  settings: Record<string, string>,
+  { concurrency = 4, runningGraceSeconds }: { concurrency?: number; runningGraceSeconds?: number } = {},
+) {
+  const grace = runningGraceSeconds === undefined ? [] : [String(runningGraceSeconds)];
+  // Node itself, not npx, so that the process killed is the consumer.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/helpers/consumer-drain-process.ts', String(concurrency), ...grace],
+    { env: { ...process.env, ...settings }, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   while (!output.includes('ready')) await once(child.stdout, 'data');
   return {
-    go: async () => {
+    go: async (): Promise<ConsumerReport> => {
       child.stdin.write('go\n');
       const [code] = await once(child, 'exit');
       if (code !== 0) throw new Error(`consumer exited with ${code}: ${output}`);
       return JSON.parse(output.trim().split('\n').at(-1)!);
     },
+    kill: () => child.kill('SIGKILL'),
   };
 }
 
@@ -58,16 +77,70 @@ const ourSessions = async () =>
     )[0].n,
   );
 
+async function queueExecutions(taskId: number, count: number) {
+  for (let i = 0; i < count; i++)
+    expect(
+      (await call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }))).status,
+    ).toBe(200);
+}
+
+/** Starts the consumers' drains at the same moment; the most of our sessions seen open until the last one ended. */
+async function drainTogether(consumers: Array<{ go: () => Promise<ConsumerReport> }>) {
+  let most = 0;
+  let done = false;
+  const all = Promise.all(consumers.map((c) => c.go())).finally(() => (done = true));
+  while (!done) {
+    most = Math.max(most, await ourSessions());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { reports: await all, most };
+}
+
+const statusesOf = (taskId: number) =>
+  query<{ status: string; n: string }>(
+    sql`select status, count(*) as n from task_executions where scheduled_task_id = ${taskId} group by status`,
+  );
+
+const localDatabase = () => {
+  const url = new URL(process.env.DATABASE_URL!);
+  return sessionTarget({ host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) });
+};
+
+/**
+ * What the session leases of a database hold in Redis: leases, requests in line and their last polls. Read from
+ * Redis itself, as the REST endpoint serves only what the application sends.
+ */
+async function inRedis(keyPrefix: string, target = localDatabase()) {
+  const redis = new IORedis('redis://127.0.0.1:6379');
+  try {
+    return {
+      leases: await redis.zcard(`${keyPrefix}:sessions:${target}`),
+      waiting: await redis.zcard(`${keyPrefix}:session-waiters:${target}`),
+      polled: await redis.zcard(`${keyPrefix}:session-polls:${target}`),
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function localReviews() {
+  const url = new URL(process.env.DATABASE_URL!);
+  const options = {
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    database: url.pathname.slice(1),
+    username: 'postgres',
+    sslmode: 'disable' as const,
+    statementTimeoutSeconds: 30,
+  };
+  const connection = { id: connectionId, updatedAt: new Date(0) } as ConnectionRow;
+  return { options, connection };
+}
+
 describe('the cap on sessions to one reviewed database, across consumers', () => {
   it('keeps three consumers running at once within TARGET_SESSIONS_PER_DATABASE sessions to the database', async () => {
-    // Each review keeps its session busy for a while, so the consumers' drains overlap.
-    const task = await createTaskVia(
-      customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from generate_series(1, 1500000)' } }),
-    );
-    for (let i = 0; i < 36; i++)
-      expect(
-        (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).status,
-      ).toBe(200);
+    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql: BUSY_SQL } }));
+    await queueExecutions(task.id, 36);
 
     // Each consumer alone would allow CAP sessions, so three without a shared cap would reach 3 * CAP. Reviews
     // here queue up for sessions for longer than the default wait on a busy machine: the grace is raised so
@@ -77,19 +150,9 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
         startConsumer({ TARGET_SESSIONS_PER_DATABASE: String(CAP), RUNNING_GRACE_SECONDS: '600' }),
       ),
     );
-    let most = 0;
-    let done = false;
-    const all = Promise.all(consumers.map((c) => c.go())).finally(() => (done = true));
-    while (!done) {
-      most = Math.max(most, await ourSessions());
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const reports = await all;
+    const { reports, most } = await drainTogether(consumers);
 
-    const statuses = await query<{ status: string; n: string }>(
-      sql`select status, count(*) as n from task_executions where scheduled_task_id = ${task.id} group by status`,
-    );
-    expect(statuses).toEqual([{ status: 'completed', n: '36' }]);
+    expect(await statusesOf(task.id)).toEqual([{ status: 'completed', n: '36' }]);
     // Every consumer did reviews (each takes at most two ids per worker from the queue at once),
     // and their drains overlapped in time.
     expect(
@@ -99,24 +162,102 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
     expect(Math.max(...reports.map((r) => r.startedAt))).toBeLessThan(Math.min(...reports.map((r) => r.endedAt)));
     expect(most).toBe(CAP);
     expect(await ourSessions()).toBe(0);
-    // Read from Redis itself: the REST endpoint serves only what the application sends.
-    const redis = new IORedis('redis://127.0.0.1:6379');
-    const database = new URL(process.env.DATABASE_URL!);
-    const leases = `${queueName()}:sessions:${database.hostname}:5432/${database.pathname.slice(1)}`;
-    expect(await redis.zcard(leases).finally(() => redis.disconnect())).toBe(0);
+    expect(await inRedis(queueName())).toEqual({ leases: 0, waiting: 0, polled: 0 });
   }, 180_000);
 
+  it('hands the sessions of a busy database to both consumers in turn, so no review waits out its deadline', async () => {
+    // Twice as long a review as BUSY_SQL's: ~0.3 s.
+    const custom_sql = 'select count(*) from generate_series(1, 3000000)';
+    const task = await createTaskVia(customSqlTask(connectionId, { task_params: { custom_sql } }));
+    await queueExecutions(task.id, 80);
+
+    // A review waits at most half the running grace for a session: 8 s here. Two sessions take half as long again
+    // to run the 80 reviews, so a consumer that kept its sessions while it had work would leave the other's
+    // reviews waiting until they failed.
+    const consumers = await Promise.all(
+      Array.from({ length: 2 }, () =>
+        startConsumer({ TARGET_SESSIONS_PER_DATABASE: String(CAP) }, { concurrency: CAP, runningGraceSeconds: 16 }),
+      ),
+    );
+    const { reports, most } = await drainTogether(consumers);
+
+    expect(await statusesOf(task.id), JSON.stringify(reports)).toEqual([{ status: 'completed', n: '80' }]);
+    expect(
+      reports.map((r) => r.completed),
+      JSON.stringify(reports),
+    ).not.toContain(0);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(CAP);
+    expect(await ourSessions()).toBe(0);
+    expect(await inRedis(queueName())).toEqual({ leases: 0, waiting: 0, polled: 0 });
+  }, 180_000);
+
+  it('gives a freed place to the request that has waited longest, not to a newer one that asks first', async () => {
+    const keyPrefix = `${queueName()}-order`;
+    const target = 'reviewed.example:5432/orders';
+    const consumer = () => new SessionLeases(getRedis(), { keyPrefix, cap: 1 });
+    const deadline = Date.now() + 30_000;
+    const granted: string[] = [];
+    const grant = (name: string, lease: Promise<SessionLease>) =>
+      lease.then((held) => {
+        granted.push(name);
+        return held;
+      });
+
+    const holder = await consumer().acquire(target, deadline);
+    const longest = grant('longest waiter', consumer().acquire(target, deadline));
+    await expect.poll(async () => (await inRedis(keyPrefix, target)).waiting).toBe(1);
+    await holder.release();
+    // Asked right after the release, before the waiter polls again: it queues behind it.
+    const newer = grant('newer request', consumer().acquire(target, deadline));
+    await (await longest).release();
+    await (await newer).release();
+
+    expect(granted).toEqual(['longest waiter', 'newer request']);
+    expect(await inRedis(keyPrefix, target)).toEqual({ leases: 0, waiting: 0, polled: 0 });
+  });
+
+  it('gives an idle session back as soon as another consumer waits for it, not after its idle time', async () => {
+    const { options, connection } = localReviews();
+    const leases = () => new SessionLeases(getRedis(), { keyPrefix: `${queueName()}-idle`, cap: 1 });
+    const first = new TargetPool({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });
+    // Shorter than the 5 s a session stays idle before it closes by itself.
+    const second = new TargetPool({ perDatabase: 1, maxWaitMs: 4_000, leases: leases() });
+
+    await first.use(connection, options, async (sql) => sql`select 1`);
+    expect(await ourSessions()).toBe(1);
+    await expect(second.use(connection, options, async (sql) => (await sql`select 1 as one`)[0].one)).resolves.toBe(1);
+    expect(await ourSessions()).toBe(1);
+    await Promise.all([first.close(), second.close()]);
+    expect(await ourSessions()).toBe(0);
+  });
+
+  it('lets a consumer that died waiting for a session hold up the others only briefly', async () => {
+    const holder = await new SessionLeases(getRedis(), { keyPrefix: queueName(), cap: 1 }).acquire(
+      localDatabase(),
+      Date.now() + 30_000,
+    );
+    const task = await createTaskVia(customSqlTask(connectionId));
+    await queueExecutions(task.id, 1);
+    const doomed = await startConsumer({ TARGET_SESSIONS_PER_DATABASE: '1' }, { concurrency: 1 });
+    const draining = doomed.go().catch(() => 'killed');
+    await expect.poll(async () => (await inRedis(queueName())).waiting, { timeout: 20_000 }).toBe(1);
+    doomed.kill();
+    expect(await draining).toBe('killed');
+    await holder.release();
+
+    // Its request, first in line, stops polling: the place goes to the next one once it has been silent a few
+    // seconds, well before this one's deadline.
+    const next = await new SessionLeases(getRedis(), { keyPrefix: queueName(), cap: 1 }).acquire(
+      localDatabase(),
+      Date.now() + 10_000,
+    );
+    await next.release();
+    expect(await inRedis(queueName())).toEqual({ leases: 0, waiting: 0, polled: 0 });
+  }, 60_000);
+
   it('fails a review that waited its longest for a session, saying why, instead of opening one over the cap', async () => {
-    const url = new URL(process.env.DATABASE_URL!);
-    const options = {
-      host: url.hostname,
-      port: Number(url.port || 5432),
-      database: url.pathname.slice(1),
-      username: 'postgres',
-      sslmode: 'disable' as const,
-      statementTimeoutSeconds: 30,
-    };
-    const connection = { id: connectionId, updatedAt: new Date(0) } as ConnectionRow;
+    const { options, connection } = localReviews();
     const leases = () => new SessionLeases(getRedis(), { keyPrefix: `${queueName()}-wait`, cap: 1 });
     const first = new TargetPool({ perDatabase: 1, maxWaitMs: 60_000, leases: leases() });
     const second = new TargetPool({ perDatabase: 1, maxWaitMs: 300, leases: leases() });
