@@ -158,9 +158,15 @@ try {
   const fanOut: FanOut[] = [];
   for (const consumers of FAN_OUT) {
     await enqueueAndPush();
-    fanOut.push(await drainWithProcesses(consumers));
+    fanOut.push(await drainWithProcesses(consumers, FAN_OUT_CONCURRENCY, FAN_OUT_CONCURRENCY * consumers));
     await completedOrThrow(`${consumers} consumers`);
   }
+  // Two consumers at the default concurrency sharing the default cap on one database: more reviews want a
+  // session than there are places, so the consumers must take them in turn; every execution must complete.
+  const sharedCap = env().TARGET_SESSIONS_PER_DATABASE;
+  await enqueueAndPush();
+  const contended = await drainWithProcesses(2, concurrency, sharedCap);
+  await completedOrThrow(`2 consumers sharing ${sharedCap} sessions`);
 
   const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
   const totalRate = (drains: Array<{ drainMs: number }>) =>
@@ -249,6 +255,10 @@ try {
       f.cpuMsPerExecution,
     ]),
   ]);
+  console.log(
+    `2 consumers of concurrency ${concurrency} sharing the default cap of ${sharedCap} sessions to the target: ` +
+      `${round(contended.perSecond)} per s, all ${EXECUTIONS.toLocaleString('en')} completed`,
+  );
 
   const ratio = perSecond / graphile.perSecond;
   const sameWorkRatio = perSecond / sameReviewPerSecond;
@@ -304,6 +314,7 @@ try {
         [`consumers_${f.consumers}.redis_requests_per_execution`, round(f.redisPerExecution)],
       ]),
     ),
+    two_consumers_sharing_default_cap_per_s: round(contended.perSecond),
     measured_at: new Date().toISOString(),
   });
 } finally {
@@ -352,18 +363,15 @@ interface FanOut {
 }
 
 /** Starts `consumers` consumer processes, lets them go at the same moment and times until the last is done. */
-async function drainWithProcesses(consumers: number): Promise<FanOut> {
+async function drainWithProcesses(consumers: number, concurrency: number, sessionCap: number): Promise<FanOut> {
   const children = Array.from({ length: consumers }, () => {
     const child = spawn(process.execPath, ['--import', 'tsx', consumerScript], {
-      // Each consumer runs FAN_OUT_CONCURRENCY workers and the cap on sessions to the one target database
-      // is that times the consumers, so no review waits for a session and what is measured is the queue's
-      // scaling. With the default cap below the workers of several consumers, the first consumer keeps
-      // its leased sessions busy while it has work and the others' reviews of that database wait, then
-      // fail saying so (README, TARGET_SESSIONS_PER_DATABASE).
+      // With a cap of the workers times the consumers no review waits for a session, and what is measured is
+      // the queue's scaling; with a lower one the consumers take the sessions in turn (lib/target/session-leases.ts).
       env: {
         ...process.env,
-        CONSUMER_CONCURRENCY: String(FAN_OUT_CONCURRENCY),
-        TARGET_SESSIONS_PER_DATABASE: String(FAN_OUT_CONCURRENCY * consumers),
+        CONSUMER_CONCURRENCY: String(concurrency),
+        TARGET_SESSIONS_PER_DATABASE: String(sessionCap),
       },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
