@@ -13,8 +13,6 @@ export interface SchedulerStats {
  */
 export async function readSchedulerStats(db: DbOrTx): Promise<SchedulerStats> {
   const [row] = await db.execute<Record<string, string | number>>(sql`
-    with window_start as (
-      select now() - interval '24 hours' as at, execution_count_bucket_end(now() - interval '24 hours') as first_whole_bucket)
     select t.total, t.active, e.total as executions, e.completed, e.failed, e.running, now() as now
       from (select count(*)::int as total, (count(*) filter (where is_active))::int as active from scheduled_tasks) t,
            (select coalesce(sum(total), 0)::int as total, coalesce(sum(completed), 0)::int as completed,
@@ -22,12 +20,13 @@ export async function readSchedulerStats(db: DbOrTx): Promise<SchedulerStats> {
               from (select count(*) as total, count(*) filter (where status = 'completed') as completed,
                            count(*) filter (where status = 'failed') as failed,
                            count(*) filter (where status = 'running') as running
-                      from task_executions, window_start w
-                     where created_at >= w.at and created_at < w.first_whole_bucket
+                      from task_executions
+                     where created_at >= now() - interval '24 hours'
+                       and created_at < execution_count_bucket_end(now() - interval '24 hours')
                     union all
                     select sum(total), sum(completed), sum(failed), sum(running)
-                      from execution_counts, window_start w
-                     where bucket >= w.first_whole_bucket) parts) e`);
+                      from execution_counts
+                     where bucket >= execution_count_bucket_end(now() - interval '24 hours')) parts) e`);
   const n = (k: string) => Number(row[k]);
   return {
     tasks: { total_tasks: n('total'), active_tasks: n('active'), inactive_tasks: n('total') - n('active') },
