@@ -17,28 +17,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { Redis as IORedis } from 'ioredis';
-import { closeDb, getDb } from '../db/client.js';
+import { getDb } from '../db/client.js';
 import { PUSH_LEASE_SECONDS } from '../db/queries/due-runs.js';
 import { CLAIM_RESERVE_MS } from '../lib/scheduling/claim-due-runs.js';
 import type { TickReport } from '../lib/scheduling/tick.js';
-import { createBenchDatabase } from './support/bench-database.js';
-import { startCountedRedisEndpoint } from './support/counted-redis.js';
 import { heading, printTable, round } from './support/figures.js';
 import { recordResults } from './support/results-file.js';
-import { useServiceEnvironment } from './support/service-environment.js';
+import { SELECT_ONE_PARAMS, startQueueBench } from './support/queue-bench.js';
 
 const TASKS = Number(process.env.MIDNIGHT_TASKS ?? 1_000_000);
 const DUE = Number(process.env.MIDNIGHT_DUE ?? 100_000);
 const SMALL_DUE = Math.round(DUE / 10);
 const OVERLAPPING = 3;
-const PARAMS = {
-  custom_sql: 'select 1',
-  max_rows: 1000,
-  query_timeout: 300,
-  output_format: 'json',
-  analysis_target: 'queries',
-  detailed_analysis: true,
-};
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
 
 interface TickRun {
@@ -50,13 +40,8 @@ interface TickRun {
   maxRssMb: number;
 }
 
-const database = await createBenchDatabase('midnight');
-const redis = await startCountedRedisEndpoint();
-const { queueName } = useServiceEnvironment({
-  databaseUrl: database.url,
-  redisUrl: redis.url,
-  redisToken: redis.token,
-});
+const bench = await startQueueBench('midnight');
+const { database, queueName } = bench;
 // The checks read the list from Redis itself, not through the endpoint being measured.
 const direct = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const tickScript = new URL('support/tick-process.ts', import.meta.url).pathname;
@@ -76,7 +61,7 @@ try {
     select 'task ' || g, 'custom_sql', ${connection.id},
            case when g % ${step} = 0 then '0 0 * * *' else (g % 60) || ' ' || (g % 24) || ' * * *' end,
            case when g % ${step} = 0 then 'UTC' else (${`{${ZONES.join(',')}}`}::text[])[1 + g % ${ZONES.length}] end,
-           ${JSON.stringify(PARAMS)}::jsonb, true, now() + interval '1 day' + (g % 1440) * interval '1 minute'
+           ${JSON.stringify(SELECT_ONE_PARAMS)}::jsonb, true, now() + interval '1 day' + (g % 1440) * interval '1 minute'
       from generate_series(1, ${TASKS}::int) g`);
   await run(sql`vacuum analyze scheduled_tasks`);
   const seedSeconds = (performance.now() - seeded) / 1000;
@@ -277,11 +262,8 @@ try {
     measured_at: new Date().toISOString(),
   });
 } finally {
-  await direct.del(queueName, `${queueName}:processing`).catch(() => undefined);
   direct.disconnect();
-  await closeDb();
-  await redis.close();
-  await database.drop();
+  await bench.close();
 }
 
 function tickProcess(options: { timeLeftMs?: number } = {}): {

@@ -15,7 +15,7 @@
  *   npx tsx bench/throughput.ts          (THROUGHPUT_EXECUTIONS=5000 for a quicker run) */
 import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
-import { closeDb, getDb } from '../db/client.js';
+import { getDb } from '../db/client.js';
 import { handler as consumer } from '../functions/scheduler/consumer.js';
 import { findConnection } from '../db/queries/connections.js';
 import type { ConnectionRow } from '../db/schema/index.js';
@@ -25,15 +25,13 @@ import { targetOptionsFor } from '../lib/target/target-options.js';
 import { env } from '../lib/env.js';
 import { configuredSessionLimit, TargetPool } from '../lib/target/target-pool.js';
 import { pushExecutionIds } from '../lib/queue/execution-queue.js';
-import { getRedis } from '../lib/queue/redis.js';
 import { createBenchDatabase } from './support/bench-database.js';
 import { ensureBenchDependencies } from './support/bench-dependencies.js';
-import { startCountedRedisEndpoint } from './support/counted-redis.js';
 import { heading, printTable, round } from './support/figures.js';
 import { observeQueries, serviceClient } from './support/query-observer.js';
 import { recordResults } from './support/results-file.js';
-import { useServiceEnvironment } from './support/service-environment.js';
-import { cpuByGroup, measureMachineCpu, type ProcessCpu } from './support/machine-cpu.js';
+import { SELECT_ONE_PARAMS, startQueueBench } from './support/queue-bench.js';
+import { cpuByGroup, measureMachineCpu, OTHER_WORK, type ProcessCpu } from './support/machine-cpu.js';
 import { runGraphileWorker } from './support/graphile-worker-run.js';
 
 const EXECUTIONS = Number(process.env.THROUGHPUT_EXECUTIONS ?? 20_000);
@@ -42,28 +40,13 @@ const FAN_OUT = [1, 2, 4];
 const FAN_OUT_CONCURRENCY = 4;
 const ROUNDS = Number(process.env.THROUGHPUT_ROUNDS ?? 2);
 const SAME_REVIEW_GOAL = 0.95;
-// cpuByGroup's name for every process no group claims: other work on the machine.
-const OTHER_WORK = 'other';
 // graphile-worker's databases are named by createBenchDatabase('graphile').
 const GRAPHILE_DATABASE_PREFIX = 'pgr_bench_graphile_';
 const consumerScript = new URL('support/consumer-process.ts', import.meta.url).pathname;
-const PARAMS = {
-  custom_sql: 'select 1',
-  max_rows: 1000,
-  query_timeout: 300,
-  output_format: 'json',
-  analysis_target: 'queries',
-  detailed_analysis: true,
-};
 
 ensureBenchDependencies();
-const database = await createBenchDatabase('throughput');
-const redis = await startCountedRedisEndpoint();
-const { queueName } = useServiceEnvironment({
-  databaseUrl: database.url,
-  redisUrl: redis.url,
-  redisToken: redis.token,
-});
+const bench = await startQueueBench('throughput');
+const { database, redis } = bench;
 
 const target = await createBenchDatabase('target', { migrated: false });
 
@@ -79,7 +62,7 @@ try {
     values ('local target', '127.0.0.1', 5432, ${target.name}, 'postgres', 'disable') returning id`);
   await run(sql`
     insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, task_params, is_active)
-    select 'select one ' || g, 'custom_sql', ${connection.id}, '0 2 * * *', ${JSON.stringify(PARAMS)}::jsonb, false
+    select 'select one ' || g, 'custom_sql', ${connection.id}, '0 2 * * *', ${JSON.stringify(SELECT_ONE_PARAMS)}::jsonb, false
       from generate_series(1, ${TASKS}::int) g`);
 
   // Enqueued as `POST .../queue` does it: a queued row, then its id pushed (here all at once).
@@ -147,7 +130,7 @@ try {
   // Ours and graphile-worker's in turn, ROUNDS times: load from other work on the machine then falls on both.
   const ours: OurDrain[] = [];
   const theirs: Array<Awaited<ReturnType<typeof graphileReviewing>>> = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let i = 0; i < ROUNDS; i++) {
     ours.push(await ourDrain());
     theirs.push(await graphileReviewing());
   }
@@ -284,20 +267,20 @@ try {
       "Redis's not included",
   );
 
-  const mean2 = (pick: (o: OurDrain) => number) => round(mean(ours.map(pick)));
+  const ourMean = (pick: (o: OurDrain) => number) => round(mean(ours.map(pick)));
   recordResults('throughput', {
     executions: EXECUTIONS,
     concurrency,
     rounds: ROUNDS,
     per_s: round(perSecond),
-    latency_p50_ms: mean2((o) => o.latencyP50Ms),
-    latency_p99_ms: mean2((o) => o.latencyP99Ms),
-    run_p50_ms: mean2((o) => o.runP50Ms),
-    run_p99_ms: mean2((o) => o.runP99Ms),
-    consumer_cpu_ms_per_execution: mean2((o) => o.cpuMsPerExecution),
+    latency_p50_ms: ourMean((o) => o.latencyP50Ms),
+    latency_p99_ms: ourMean((o) => o.latencyP99Ms),
+    run_p50_ms: ourMean((o) => o.runP50Ms),
+    run_p99_ms: ourMean((o) => o.runP99Ms),
+    consumer_cpu_ms_per_execution: ourMean((o) => o.cpuMsPerExecution),
     graphile_worker_cpu_ms_per_job: round(graphile.cpuMsPerJob),
-    pg_statements_per_execution: mean2((o) => o.pgPerExecution),
-    redis_requests_per_execution: mean2((o) => o.redisPerExecution),
+    pg_statements_per_execution: ourMean((o) => o.pgPerExecution),
+    redis_requests_per_execution: ourMean((o) => o.redisPerExecution),
     graphile_worker_per_s: round(graphile.perSecond),
     graphile_worker_latency_p50_ms: round(graphile.latencyP50Ms),
     graphile_worker_latency_p99_ms: round(graphile.latencyP99Ms),
@@ -318,12 +301,7 @@ try {
     measured_at: new Date().toISOString(),
   });
 } finally {
-  await getRedis()
-    .del(queueName, `${queueName}:processing`)
-    .catch(() => undefined);
-  await closeDb();
-  await redis.close();
-  await database.drop();
+  await bench.close();
   await target.drop();
 }
 
@@ -421,8 +399,8 @@ interface ConsumerProcessReport {
 
 /** The review each of our executions runs, as a graphile-worker job: same code, same pooled connections. */
 async function sameReview(targets: TargetPool, connection: ConnectionRow): Promise<void> {
-  const target = targetOptionsFor(connection, PARAMS.query_timeout);
+  const target = targetOptionsFor(connection, SELECT_ONE_PARAMS.query_timeout);
   await targets.use(connection, target, (sql) =>
-    runAnalysis({ taskType: 'custom_sql', params: PARAMS as TaskParams, target, previous: null, sql }),
+    runAnalysis({ taskType: 'custom_sql', params: SELECT_ONE_PARAMS as TaskParams, target, previous: null, sql }),
   );
 }

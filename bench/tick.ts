@@ -12,15 +12,13 @@
  */
 import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
-import { closeDb, getDb } from '../db/client.js';
+import { getDb } from '../db/client.js';
 import { getRedis } from '../lib/queue/redis.js';
 import { runTick, type TickReport } from '../lib/scheduling/tick.js';
-import { createBenchDatabase } from './support/bench-database.js';
-import { startCountedRedisEndpoint } from './support/counted-redis.js';
 import { heading, median, printTable, round } from './support/figures.js';
 import { explain, observeQueries, serviceClient, type CapturedStatement } from './support/query-observer.js';
 import { recordResults } from './support/results-file.js';
-import { useServiceEnvironment } from './support/service-environment.js';
+import { SELECT_ONE_PARAMS, startQueueBench } from './support/queue-bench.js';
 
 const SMALL = 1_000;
 const LARGE = 100_000;
@@ -34,14 +32,6 @@ const DUE_TICKS = 3;
 // A realistic mix: a few schedules and zones shared by many tasks, a tenth of the tasks paused.
 const SCHEDULES = ['*/5 * * * *', '0 * * * *', '0 2 * * *', '*/15 * * * *', '30 6 * * 1-5'];
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
-const PARAMS = {
-  custom_sql: 'select 1',
-  max_rows: 1000,
-  query_timeout: 300,
-  output_format: 'json',
-  analysis_target: 'queries',
-  detailed_analysis: true,
-};
 
 interface Measured {
   ms: number;
@@ -49,13 +39,8 @@ interface Measured {
   redis: number;
 }
 
-const database = await createBenchDatabase('tick');
-const redis = await startCountedRedisEndpoint();
-const { queueName } = useServiceEnvironment({
-  databaseUrl: database.url,
-  redisUrl: redis.url,
-  redisToken: redis.token,
-});
+const bench = await startQueueBench('tick');
+const { database, redis, queueName } = bench;
 
 try {
   const db = getDb();
@@ -72,7 +57,7 @@ try {
       insert into scheduled_tasks (name, task_type, connection_id, cron_schedule, timezone, task_params, is_active, next_run_at)
       select 'bench task ' || g, 'custom_sql', ${connectionId},
              (${textArray(SCHEDULES)}::text[])[1 + g % ${SCHEDULES.length}], (${textArray(ZONES)}::text[])[1 + g % ${ZONES.length}],
-             ${JSON.stringify(PARAMS)}::jsonb, g % 10 <> 0,
+             ${JSON.stringify(SELECT_ONE_PARAMS)}::jsonb, g % 10 <> 0,
              case when g % 10 <> 0 then now() + interval '1 hour' + (g % 1440) * interval '1 minute' end
         from generate_series(${from}::int, ${to}::int) g`);
     await run(sql`vacuum analyze scheduled_tasks`);
@@ -96,7 +81,7 @@ try {
   await seedTasks(1, SMALL);
   await run(sql`
     insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, status, scheduled_for, created_at, enqueued_at, started_at, completed_at, attempts, result)
-    select 1 + g % ${SMALL}, ${connectionId}, 'custom_sql', ${JSON.stringify(PARAMS)}::jsonb, 'schedule',
+    select 1 + g % ${SMALL}, ${connectionId}, 'custom_sql', ${JSON.stringify(SELECT_ONE_PARAMS)}::jsonb, 'schedule',
            case when g % 50 = 0 then 'failed' else 'completed' end, at, at, at, at, at + interval '40 ms', 1,
            case when g % 50 <> 0 then '{"task_type":"custom_sql","summary":{"critical":0,"warning":0,"info":0},"data":{"row_count":1}}'::jsonb end
       from generate_series(1, ${HISTORY}::int) g, lateral (select now() - interval '89 days' + g * interval '25 seconds' as at) t`);
@@ -215,12 +200,7 @@ try {
     measured_at: new Date().toISOString(),
   });
 } finally {
-  await getRedis()
-    .del(queueName, `${queueName}:processing`)
-    .catch(() => undefined);
-  await closeDb();
-  await redis.close();
-  await database.drop();
+  await bench.close();
 }
 
 // One array parameter: drizzle would expand a JavaScript array into a row of parameters.

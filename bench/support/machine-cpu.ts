@@ -14,7 +14,7 @@ export interface ProcessCpu {
  * slows down far less than it slows a rate.
  */
 export async function measureMachineCpu<T>(work: () => Promise<T>): Promise<{ result: T; processes: ProcessCpu[] }> {
-  const sampler = spawn('npx', ['tsx', new URL('./cpu-sampler.ts', import.meta.url).pathname], {
+  const sampler = spawn(process.execPath, ['--import', 'tsx', new URL('./cpu-sampler.ts', import.meta.url).pathname], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let output = '';
@@ -30,14 +30,17 @@ export async function measureMachineCpu<T>(work: () => Promise<T>): Promise<{ re
   return { result, processes: JSON.parse(output.split('\n')[1]) as ProcessCpu[] };
 }
 
-/** CPU milliseconds by group: the first group whose test a process passes takes it; the rest is `other`. */
+/** The group of every process no other group claims: other work on the machine. */
+export const OTHER_WORK = 'other';
+
+/** CPU milliseconds by group: the first group whose test a process passes takes it; the rest is OTHER_WORK. */
 export function cpuByGroup(
   processes: ProcessCpu[],
   groups: Array<[string, (p: ProcessCpu) => boolean]>,
 ): Record<string, number> {
-  const totals: Record<string, number> = Object.fromEntries([...groups.map(([name]) => [name, 0]), ['other', 0]]);
+  const totals: Record<string, number> = Object.fromEntries([...groups.map(([name]) => [name, 0]), [OTHER_WORK, 0]]);
   for (const p of processes) {
-    const group = groups.find(([, test]) => test(p))?.[0] ?? 'other';
+    const group = groups.find(([, test]) => test(p))?.[0] ?? OTHER_WORK;
     totals[group] += p.cpuMs;
   }
   return totals;
