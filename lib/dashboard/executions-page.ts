@@ -8,11 +8,11 @@ import { html, type SafeHtml } from '../report/html.js';
 import type { Access, DashboardResult } from './access.js';
 import { page, severityPills } from './layout.js';
 import { timeTag } from './time.js';
-import { pageLinks } from './page-link.js';
+import { PER_PAGE, pageLinks } from './page-link.js';
 
 /** The API's filters, plus the cursor: the id the next page starts below. */
 export const executionsPageQuery = listExecutionsQuery.extend({
-  limit: listExecutionsQuery.shape.limit.removeDefault().default(50),
+  limit: listExecutionsQuery.shape.limit.removeDefault().default(PER_PAGE),
   before_id: z.coerce
     .number({ message: 'before_id must be an integer' })
     .int('before_id must be an integer')
@@ -37,7 +37,7 @@ export async function executionsPage(access: Access, query: ExecutionsPageQuery)
     task_id: query.task_id,
     task_type: query.task_type,
     status_filter: query.status_filter,
-    limit: query.limit === 50 ? undefined : query.limit,
+    limit: query.limit === PER_PAGE ? undefined : query.limit,
   };
   const link = pageLinks('/dashboard/executions', filters);
   return page(

@@ -1,3 +1,6 @@
+/** Rows a dashboard list page shows unless its `limit` says otherwise; links leave that default out. */
+export const PER_PAGE = 50;
+
 /**
  * Links to one dashboard page that keep its filters: `extra` (a cursor) is added to them, and what is
  * undefined is left out of the query string.

@@ -8,9 +8,7 @@ import { listTasksQuery } from '../tasks/task-list-query.js';
 import type { Access, DashboardResult } from './access.js';
 import { page } from './layout.js';
 import { taskTable } from './task-table.js';
-import { pageLinks } from './page-link.js';
-
-const PER_PAGE = 50;
+import { PER_PAGE, pageLinks } from './page-link.js';
 
 /** The API's list filter and paging (`is_active`, `limit`, `after_id`), plus a connection and a task type. */
 export const tasksPageQuery = listTasksQuery.extend({
