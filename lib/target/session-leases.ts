@@ -200,21 +200,26 @@ export class SessionLeases {
     };
   }
 
-  // One request for all targets: the client pipelines the scripts sent in the same tick.
+  // One request for every database this consumer holds sessions to: the renewals go as one pipeline.
   async #renewAll(): Promise<void> {
-    await Promise.all([...this.#held].map(([target, held]) => this.#renew(target, held)));
-  }
-
-  async #renew(target: string, held: HeldTarget): Promise<void> {
-    const ids = [...held.leases.keys()];
-    const keys = this.#keys(target);
+    const renewals = [...this.#held].map(([target, held]) => ({ target, held, ids: [...held.leases.keys()] }));
+    const pipeline = this.#redis.pipeline();
+    for (const { target, ids } of renewals) {
+      const keys = this.#keys(target);
+      pipeline.eval(RENEW, [keys.leases, keys.polls], [LEASE_TTL_MS, WAITER_TTL_MS, this.#consumer, ...ids]);
+    }
+    let replies: Array<[number, number]>;
     try {
-      const reply = (await this.#redis.eval(
-        RENEW,
-        [keys.leases, keys.polls],
-        [LEASE_TTL_MS, WAITER_TTL_MS, this.#consumer, ...ids],
-      )) as [number, number];
-      const [renewed, othersWaiting] = reply.map(Number);
+      replies = await pipeline.exec<Array<[number, number]>>();
+    } catch (error) {
+      log.warn('session leases could not be renewed', {
+        targets: renewals.map((r) => r.target),
+        error: (error as Error).message,
+      });
+      return;
+    }
+    renewals.forEach(({ target, held, ids }, i) => {
+      const [renewed, othersWaiting] = replies[i].map(Number);
       // Leases released while the renewal was on its way were not renewed, and rightly so.
       const lapsed = ids.filter((id) => held.leases.has(id)).length - renewed;
       if (lapsed > 0)
@@ -226,9 +231,7 @@ export class SessionLeases {
       // Idle sessions go back at once, as many as others wait for (each release counts one off).
       const idle = [...held.leases.values()].filter((giveBack) => giveBack !== undefined);
       for (const giveBack of idle.slice(0, othersWaiting)) giveBack();
-    } catch (error) {
-      log.warn('session leases could not be renewed', { target, error: (error as Error).message });
-    }
+    });
   }
 
   #keys(target: string) {
