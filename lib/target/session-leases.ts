@@ -163,7 +163,12 @@ export class SessionLeases {
       const pause = Math.min(POLL_STEP_MS * (count + 1), MAX_POLL_MS);
       if (Date.now() + pause > deadline) {
         // Out of line at once, rather than keep a freed place from the waiters behind until WAITER_TTL_MS.
-        await Promise.all([this.#redis.zrem(keys.waiters, id), this.#redis.zrem(keys.polls, id)]).catch(() => {});
+        await this.#redis
+          .pipeline()
+          .zrem(keys.waiters, id)
+          .zrem(keys.polls, id)
+          .exec()
+          .catch(() => {});
         throw new SessionCapReached(target, this.#cap, Date.now() - waitingSince);
       }
       await new Promise((resolve) => setTimeout(resolve, pause));

@@ -271,6 +271,8 @@ describe('the cap on sessions to one reviewed database, across consumers', () =>
       `1 pg-reviewer session is already open to ${options.host}:${options.port}/${options.database} ` +
         '(TARGET_SESSIONS_PER_DATABASE, across all consumers); the review waited 0 s for one to close',
     );
+    // The refused request left the line at once: it holds no place back from the requests after it.
+    expect(await inRedis(`${queueName()}-wait`)).toEqual({ leases: 1, waiting: 0, polled: 0 });
     releaseFirst();
     await holding;
     await first.close();
