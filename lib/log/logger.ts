@@ -11,12 +11,12 @@ type Fields = Record<string, unknown>;
 export const logger = new Logger({ serviceName: 'pg-reviewer' });
 
 // The level is read at the first line rather than at import, so the configuration is read once it is complete.
-let levelSet = false;
+// It is set again whenever it differs: at every warm invocation Powertools puts back the level it read at
+// start-up (its debug sampling's refresh), which is INFO for our lower-case LOG_LEVEL values.
+let level: ReturnType<typeof configuredLevel> | undefined;
 function configured(): Logger {
-  if (!levelSet) {
-    logger.setLogLevel(configuredLevel());
-    levelSet = true;
-  }
+  level ??= configuredLevel();
+  if (logger.getLevelName() !== level) logger.setLogLevel(level);
   return logger;
 }
 
