@@ -15,7 +15,7 @@
  *   npx tsx bench/throughput.ts          (THROUGHPUT_EXECUTIONS=5000 for a quicker run) */
 import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
-import { getDb } from '../db/client.js';
+import { getDb, getDrainDb } from '../db/client.js';
 import { handler as consumer } from '../functions/scheduler/consumer.js';
 import { findConnection } from '../db/queries/connections.js';
 import type { ConnectionRow } from '../db/schema/index.js';
@@ -52,7 +52,7 @@ const target = await createBenchDatabase('target', { migrated: false });
 
 try {
   const db = getDb();
-  const observer = observeQueries(serviceClient(db));
+  const observer = observeQueries(serviceClient(db), serviceClient(getDrainDb()));
   const run = (statement: ReturnType<typeof sql>) => db.execute(statement);
   const concurrency = env().CONSUMER_CONCURRENCY;
 

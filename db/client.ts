@@ -7,35 +7,59 @@ export type Db = PostgresJsDatabase<typeof schema>;
 /** A database handle or an open transaction: every query function in db/queries accepts either. */
 export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
-let client: postgres.Sql | undefined;
-let db: Db | undefined;
+interface ServiceDatabase {
+  client: postgres.Sql;
+  db: Db;
+}
+
+let service: ServiceDatabase | undefined;
+let drain: ServiceDatabase | undefined;
 
 export function getDb(): Db {
-  if (!db) ({ client, db } = openServiceDatabase(env().DATABASE_URL));
-  return db;
+  service ??= openServiceDatabase(env().DATABASE_URL);
+  return service.db;
+}
+
+/**
+ * The consumer's drain: its claims and outcomes find executions by primary key whatever their values, so
+ * they are planned once per connection instead of at every call, as are the statements of the triggers
+ * they fire. A claim of one or two executions spent as long in the planner as in execution. Two
+ * connections: one claim batch and one outcome batch are in flight at a time.
+ */
+export function getDrainDb(): Db {
+  drain ??= openServiceDatabase(env().DATABASE_URL, { plans: 'generic', max: 2 });
+  return drain.db;
 }
 
 export async function closeDb(): Promise<void> {
-  const open = client;
-  client = undefined;
-  db = undefined;
-  await open?.end({ timeout: 5 });
+  const open = [service, drain].filter((d) => d !== undefined);
+  service = undefined;
+  drain = undefined;
+  await Promise.all(open.map((d) => d.client.end({ timeout: 5 })));
+}
+
+export interface ServiceDatabaseOptions {
+  /**
+   * `custom` (the default): prepared once per connection, but planned for each call's own values, since a
+   * generic plan cannot use the partial indexes whose predicate a parameter decides (status <> 'completed').
+   * `generic`: planned once per connection, for statements whose plan no value changes.
+   */
+  plans?: 'custom' | 'generic';
+  max?: number;
 }
 
 // One small pool per Lambda container: a few connections are plenty for one request at a time,
 // and idle ones are closed so frozen containers do not hold server slots.
-export function openServiceDatabase(url: string): { client: postgres.Sql; db: Db } {
+export function openServiceDatabase(url: string, options: ServiceDatabaseOptions = {}): ServiceDatabase {
   const prepare = preparesStatements(url);
   const sql = postgres(url, {
-    max: 5,
+    max: options.max ?? 5,
     idle_timeout: 20,
     connect_timeout: 10,
     onnotice: () => {},
     connection: {
       application_name: 'pg-reviewer-service',
-      // Prepared once per connection, but planned for each call's own values: a generic plan cannot
-      // use the partial indexes whose predicate a parameter decides (status <> 'completed').
-      ...(prepare ? { plan_cache_mode: 'force_custom_plan' } : {}),
+      ...(prepare ? { plan_cache_mode: `force_${options.plans ?? 'custom'}_plan` } : {}),
     },
   });
   return { client: sql, db: drizzle(withPreparedStatements(sql, prepare), { schema }) };

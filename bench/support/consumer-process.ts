@@ -5,13 +5,13 @@
  * to the service database, its Redis requests and its CPU time.
  */
 import { once } from 'node:events';
-import { closeDb, getDb } from '../../db/client.js';
+import { closeDb, getDb, getDrainDb } from '../../db/client.js';
 import { drainQueue } from '../../lib/consumer/drain-queue.js';
 import { countRequestsTo } from './counted-redis.js';
 import { observeQueries, serviceClient } from './query-observer.js';
 
 const redis = countRequestsTo(process.env.UPSTASH_REDIS_REST_URL ?? '');
-const observer = observeQueries(serviceClient(getDb()));
+const observer = observeQueries(serviceClient(getDb()), serviceClient(getDrainDb()));
 
 console.log('ready');
 await once(process.stdin, 'data');

@@ -13,17 +13,18 @@ export interface QueryObserver {
 }
 
 /**
- * Counts and records what a postgres.js client sends, through its `debug` hook. The hook is read
- * from the client's shared options on every query, so it can be attached to a client that already
- * exists (the service's own lazy singleton) without changing how that client is built.
+ * Counts and records what postgres.js clients send, through their `debug` hook. The hook is read
+ * from a client's shared options on every query, so it can be attached to a client that already
+ * exists (the service's own lazy singletons) without changing how that client is built.
  */
-export function observeQueries(client: postgres.Sql): QueryObserver {
+export function observeQueries(...clients: postgres.Sql[]): QueryObserver {
   let count = 0;
   let recording: CapturedStatement[] | undefined;
-  (client.options as { debug?: unknown }).debug = (_connection: number, text: string, parameters: unknown[]) => {
-    count++;
-    recording?.push({ text, parameters: [...parameters] });
-  };
+  for (const client of clients)
+    (client.options as { debug?: unknown }).debug = (_connection: number, text: string, parameters: unknown[]) => {
+      count++;
+      recording?.push({ text, parameters: [...parameters] });
+    };
   return {
     count: () => count,
     async capture(work) {
@@ -56,7 +57,7 @@ export async function explainAnalyze(client: postgres.Sql, statement: CapturedSt
   return rows.map((r) => String(r['QUERY PLAN']));
 }
 
-/** The postgres.js client under the service's drizzle singleton (drizzle keeps it as `$client`). */
+/** The postgres.js client under one of the service's drizzle singletons (drizzle keeps it as `$client`). */
 export function serviceClient(db: object): postgres.Sql {
   return (db as { $client: postgres.Sql }).$client;
 }

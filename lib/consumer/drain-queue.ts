@@ -1,4 +1,4 @@
-import { getDb } from '../../db/client.js';
+import { getDrainDb } from '../../db/client.js';
 import { claimExecutions, type ClaimedExecution, type ExecutionOutcome } from '../../db/queries/executions.js';
 import { errorMessageForLog } from '../../db/transient-errors.js';
 import { env } from '../env.js';
@@ -69,7 +69,7 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   const remainingMs = options.remainingMs;
   const invocationEnds = () => (remainingMs ? Date.now() + remainingMs() : Number.POSITIVE_INFINITY);
   // Outcomes a previous consumer could not record go in before anything is claimed.
-  await writeBackStashedOutcomes(getDb()).catch((error: unknown) =>
+  await writeBackStashedOutcomes(getDrainDb()).catch((error: unknown) =>
     log.warn('could not write back stashed outcomes; the next consumer or tick will', {
       error: errorMessageForLog(error),
     }),
@@ -86,7 +86,7 @@ export async function drainQueue(options: DrainOptions = {}): Promise<DrainRepor
   );
   // What the drain holds for its workers: the batcher every outcome is recorded through (settleOutcomes),
   // and the pool of target sessions the reviews borrow from.
-  const db = getDb();
+  const db = getDrainDb();
   const outcomes: OutcomeBatcher = new Batcher((pending) => settleOutcomes(db, pending, invocationEnds));
   const targets = new TargetPool(configuredSessionLimit());
   let queueEmpty = false;
@@ -189,7 +189,12 @@ class QueueReader {
     if (this.#buffer.length < waiting.length) await this.#refill(waiting.length - this.#buffer.length + this.#prefetch);
     const entries = this.#buffer.splice(0, waiting.length);
     const ids = entries.filter(isExecutionId).map(Number);
-    const { claimed, deferred } = await claimExecutions(getDb(), ids, this.#graceSeconds, this.#longestQueryTimeout());
+    const { claimed, deferred } = await claimExecutions(
+      getDrainDb(),
+      ids,
+      this.#graceSeconds,
+      this.#longestQueryTimeout(),
+    );
     return waiting.map((_, i) => {
       const entry = entries[i];
       if (entry === undefined) return null;

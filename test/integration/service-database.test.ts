@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Db, getDb, openServiceDatabase } from '../../db/client.js';
+import { type Db, getDb, getDrainDb, openServiceDatabase } from '../../db/client.js';
+import { claimExecutions } from '../../db/queries/executions.js';
 import { scheduledTasks } from '../../db/schema/index.js';
 
 const preparedStatements = async (db: Db) =>
@@ -28,6 +29,20 @@ describe('the service database client', () => {
     });
     expect(inside).toContain('select "id" from "scheduled_tasks" where "scheduled_tasks"."id" = $1');
     expect(mode).toBe('force_custom_plan');
+  });
+
+  it("plans the drain's claims once per connection, and the API's statements for each call's values", async () => {
+    const plansOfClaims = async (db: Db) => {
+      // One query at a time: the pool hands back the same connection, whose prepared statements the view lists.
+      await claimExecutions(db, [-1], 60);
+      await claimExecutions(db, [-2], 60);
+      const [plans] = await db.execute<{ generic: number; custom: number }>(sql`
+        select generic_plans::int as generic, custom_plans::int as custom
+          from pg_prepared_statements where statement like '%with candidates as%'`);
+      return plans;
+    };
+    expect(await plansOfClaims(getDrainDb())).toEqual({ generic: 2, custom: 0 });
+    expect(await plansOfClaims(getDb())).toEqual({ generic: 0, custom: 2 });
   });
 
   it('prepares nothing with ?prepare=false in DATABASE_URL, for transaction-mode poolers', async () => {
