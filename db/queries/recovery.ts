@@ -38,12 +38,19 @@ export async function recoverOverdueExecutions(
 
 /**
  * Claims queued executions whose id never reached Redis (it was down) or was pushed long ago and
- * not taken (Redis lost its list), marking them pushed. SKIP LOCKED lets concurrent ticks split
- * them, so each id is pushed by one tick; the caller un-marks them if the push fails.
+ * not taken, marking them pushed. SKIP LOCKED lets concurrent ticks split them, so each id is
+ * pushed by one tick; the caller un-marks them if the push fails.
+ *
+ * One pushed long ago is pushed again only when the Redis lists (`listedEntries`, the queue and the
+ * processing list) hold fewer entries than there are queued executions marked pushed: Redis lost
+ * some. A midnight backlog that keeps ids waiting their turn longer than `requeueAfterSeconds` is
+ * then not pushed a second time. A claim whose tick died before its push counts as pushed but is
+ * not listed, so its runs are pushed once their lease is over.
  */
 export async function claimExecutionsToPush(
   db: DbOrTx,
   requeueAfterSeconds: number,
+  listedEntries: number,
   limit = 20_000,
 ): Promise<number[]> {
   const rows = await db.execute<{ id: string }>(sql`
@@ -51,7 +58,10 @@ export async function claimExecutionsToPush(
      where id in (
        select id from task_executions
         where status = 'queued'
-          and (enqueued_at is null or enqueued_at < now() - make_interval(secs => ${requeueAfterSeconds}))
+          and (enqueued_at is null
+               or (enqueued_at < now() - make_interval(secs => ${requeueAfterSeconds})
+                   and (select count(*) from task_executions where status = 'queued' and enqueued_at is not null)
+                       > ${listedEntries}))
         order by id
         limit ${limit}
           for update skip locked)

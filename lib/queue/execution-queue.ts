@@ -63,6 +63,14 @@ export async function acknowledgeExecutionIds(
   });
 }
 
+/** Entries on the queue and on the processing list together, in one request. */
+export async function listedEntryCount(): Promise<number> {
+  return withRedis(async (redis) => {
+    const [waiting, taken] = await redis.pipeline().llen(queueKey()).llen(processingKey()).exec<[number, number]>();
+    return waiting + taken;
+  });
+}
+
 export async function queueLength(): Promise<number> {
   return withRedis((redis) => redis.llen(queueKey()));
 }

@@ -8,7 +8,7 @@ import { errorMessageForLog, isTransientDatabaseError } from '../../db/transient
 import { driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
-import { acknowledgeExecutionIds, peekProcessing } from '../queue/execution-queue.js';
+import { acknowledgeExecutionIds, listedEntryCount, peekProcessing } from '../queue/execution-queue.js';
 import { CLAIM_RESERVE_MS, claimDueRuns, pushClaimed } from './claim-due-runs.js';
 import { foldExecutionCounts } from '../../db/queries/execution-counts.js';
 import { deleteExpiredHistory, RETENTION_BUDGET_MS } from './retention.js';
@@ -77,8 +77,10 @@ async function tick(options: TickOptions): Promise<TickReport> {
 
   // The claim here finds the rest: pushes that failed earlier, runs of a tick that died before its
   // push, ids Redis lost.
-  const toPush = claim.pushFailed ? [] : await claimExecutionsToPush(db, REQUEUE_AFTER_SECONDS);
-  const pushFailed = claim.pushFailed ?? (await pushClaimed(db, toPush));
+  const rest = claim.pushFailed
+    ? { pushed: 0, pushFailed: claim.pushFailed }
+    : await pushTheRest(db, REQUEUE_AFTER_SECONDS);
+  const pushFailed = rest.pushFailed;
   // Trimming is housekeeping: a failure leaves stale entries for the next tick, never loses a run.
   if (!pushFailed) await trimProcessingList(db).catch(() => undefined);
 
@@ -103,7 +105,7 @@ async function tick(options: TickOptions): Promise<TickReport> {
       requeued: recovered.filter((r) => r.status === 'queued').length,
       failed: recovered.filter((r) => r.status === 'failed').length,
     },
-    pushed: claim.pushed + (pushFailed ? 0 : toPush.length),
+    pushed: claim.pushed + rest.pushed,
     pushFailed,
     dueLeft: claim.dueLeft,
     expiredDeleted: expired.deleted,
@@ -112,6 +114,25 @@ async function tick(options: TickOptions): Promise<TickReport> {
   };
   log.info('tick', { ...report });
   return report;
+}
+
+/** Pushes the queued executions the claim did not push; says how many, or why Redis could not take them. */
+async function pushTheRest(
+  db: Db,
+  requeueAfterSeconds: number,
+): Promise<{ pushed: number; pushFailed: string | null }> {
+  let listed: number;
+  try {
+    listed = await listedEntryCount();
+  } catch (error) {
+    log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', {
+      error: (error as Error).message,
+    });
+    return { pushed: 0, pushFailed: (error as Error).message };
+  }
+  const toPush = await claimExecutionsToPush(db, requeueAfterSeconds, listed);
+  const pushFailed = await pushClaimed(db, toPush);
+  return { pushed: pushFailed ? 0 : toPush.length, pushFailed };
 }
 
 /**

@@ -4,6 +4,7 @@ import { captureLogLines } from '../helpers/log-lines.js';
 import { getDb } from '../../db/client.js';
 import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
 import { handler as getTask } from '../../functions/tasks/get.js';
+import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { runTick } from '../../lib/scheduling/tick.js';
@@ -151,6 +152,34 @@ describe('the tick', () => {
 
     expect(next.pushed).toBeGreaterThanOrEqual(1);
     expect(await queuedIds()).toContain(run.id);
+  });
+
+  it('does not push again runs that wait their turn on a long list, and pushes them once Redis has lost them', async () => {
+    // Only this test's runs wait in the queue: earlier tests' leftovers would count as lost ids.
+    await clearQueue();
+    await query(sql`update task_executions set status = 'cancelled' where status = 'queued'`);
+    const task = await createTaskVia(customSqlTask(connectionId));
+    const queued: number[] = [];
+    for (let i = 0; i < 3; i++)
+      queued.push(
+        (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).body
+          .execution_id,
+      );
+    const waitedLong = () =>
+      query(
+        sql`update task_executions set enqueued_at = now() - interval '1 hour' where id = any(${bigintArray(queued)})`,
+      );
+
+    // A backlog longer than REQUEUE_AFTER_SECONDS: the runs are still on the list.
+    await waitedLong();
+    expect((await runTick()).pushed).toBe(0);
+    expect((await queuedIds()).map(Number)).toEqual(queued);
+
+    // Redis restarted without its data.
+    await clearQueue();
+    await waitedLong();
+    expect((await runTick()).pushed).toBe(3);
+    expect((await queuedIds()).map(Number)).toEqual(queued);
   });
 
   it('stops claiming between batches when its invocation runs short, and the next tick claims the rest at once', async () => {
