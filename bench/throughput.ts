@@ -5,11 +5,12 @@
  * (CONSUMER_CONCURRENCY). Reports executions per second and the latency from enqueue to `completed`
  * (p50, p99). In the same run on the same PostgreSQL, graphile-worker drains the same number of jobs
  * with the same concurrency, each running our same review (runAnalysis of the same custom_sql over
- * the same pooled target sessions): the queue's share of the cost against the review's. Ours and
- * graphile-worker's take turns, THROUGHPUT_ROUNDS times (2), so load from other work falls on both,
- * and every process's CPU is sampled from /proc while each drains: CPU per execution for the
- * consumer, the service database's backends, the target's, the REST endpoint and PostgreSQL's
- * background processes, which other work on this shared machine disturbs far less than a rate.
+ * the same pooled target sessions): the queue's share of the cost against the review's. Each first
+ * drains 1,000 unmeasured, to warm up; then ours and graphile-worker's take turns, THROUGHPUT_ROUNDS
+ * times (2), so load from other work falls on both, and every process's CPU is sampled from /proc
+ * while each drains: CPU per execution for the consumer, the service database's backends, the
+ * target's, the REST endpoint and PostgreSQL's background processes, and the whole machine's busy
+ * time, which other work on this shared machine disturbs far less than a rate.
  * Then graphile-worker with no-op jobs, and fan-out over 1, 2 and 4 consumer processes.
  *
  *   npx tsx bench/throughput.ts          (THROUGHPUT_EXECUTIONS=5000 for a quicker run) */
@@ -39,6 +40,7 @@ const TASKS = 1_000;
 const FAN_OUT = [1, 2, 4];
 const FAN_OUT_CONCURRENCY = 4;
 const ROUNDS = Number(process.env.THROUGHPUT_ROUNDS ?? 2);
+const WARM_UP = 1_000;
 const SAME_REVIEW_GOAL = 0.95;
 // graphile-worker's databases are named by createBenchDatabase('graphile').
 const GRAPHILE_DATABASE_PREFIX = 'pgr_bench_graphile_';
@@ -66,37 +68,37 @@ try {
       from generate_series(1, ${TASKS}::int) g`);
 
   // Enqueued as `POST .../queue` does it: a queued row, then its id pushed (here all at once).
-  const enqueueAndPush = async () => {
+  const enqueueAndPush = async (count = EXECUTIONS) => {
     await run(sql`truncate task_executions`);
     const ids = (
       await run(sql`
         insert into task_executions (scheduled_task_id, connection_id, task_type, task_params, trigger, enqueued_at)
         select t.id, t.connection_id, t.task_type, t.task_params, 'queue', now()
-          from generate_series(1, ${EXECUTIONS}::int) g join scheduled_tasks t on t.id = 1 + g % ${TASKS}
+          from generate_series(1, ${count}::int) g join scheduled_tasks t on t.id = 1 + g % ${TASKS}
         returning id`)
     ).map((r) => Number(r.id));
     await run(sql`vacuum analyze`);
     await pushExecutionIds(ids);
   };
-  const completedOrThrow = async (what: string) => {
+  const completedOrThrow = async (what: string, count = EXECUTIONS) => {
     const [row] = await run(sql`
       select (count(*) filter (where status = 'completed'))::int as completed, min(error_message) as an_error
         from task_executions`);
-    if (Number(row.completed) !== EXECUTIONS)
-      throw new Error(`${what} completed ${row.completed} of ${EXECUTIONS} (${row.an_error ?? 'no error message'})`);
+    if (Number(row.completed) !== count)
+      throw new Error(`${what} completed ${row.completed} of ${count} (${row.an_error ?? 'no error message'})`);
   };
 
   /** One consumer invocation (functions/scheduler/consumer.ts) drains the list. */
-  const ourDrain = async (): Promise<OurDrain> => {
-    await enqueueAndPush();
+  const ourDrain = async (count = EXECUTIONS): Promise<OurDrain> => {
+    await enqueueAndPush(count);
     const pgBefore = observer.count();
     const redisBefore = redis.requests();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const { processes } = await measureMachineCpu(() => consumer({}));
+    const { processes, machineBusyMs } = await measureMachineCpu(() => consumer({}));
     const drainMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    await completedOrThrow('the consumer');
+    await completedOrThrow('the consumer', count);
     const [outcome] = await run(sql`
       select percentile_cont(0.5) within group (order by extract(epoch from completed_at - created_at) * 1000) as latency_p50,
              percentile_cont(0.99) within group (order by extract(epoch from completed_at - created_at) * 1000) as latency_p99,
@@ -105,28 +107,32 @@ try {
         from task_executions`);
     return {
       drainMs,
-      perSecond: EXECUTIONS / (drainMs / 1000),
+      perSecond: count / (drainMs / 1000),
       latencyP50Ms: Number(outcome.latency_p50),
       latencyP99Ms: Number(outcome.latency_p99),
       runP50Ms: Number(outcome.run_p50),
       runP99Ms: Number(outcome.run_p99),
-      cpuMsPerExecution: (cpu.user + cpu.system) / 1000 / EXECUTIONS,
-      pgPerExecution: (observer.count() - pgBefore) / EXECUTIONS,
-      redisPerExecution: (redis.requests() - redisBefore) / EXECUTIONS,
+      cpuMsPerExecution: (cpu.user + cpu.system) / 1000 / count,
+      pgPerExecution: (observer.count() - pgBefore) / count,
+      redisPerExecution: (redis.requests() - redisBefore) / count,
       machineCpu: cpuByGroup(processes, cpuGroups(database.name)),
+      machineBusyMs,
     };
   };
 
   const targets = new TargetPool(configuredSessionLimit());
   const reviewConnection = (await findConnection(db, Number(connection.id)))!;
   /** graphile-worker's jobs run our same review over the same kind of pooled sessions. */
-  const graphileReviewing = async () => {
-    const { result, processes } = await measureMachineCpu(() =>
-      runGraphileWorker({ jobs: EXECUTIONS, concurrency, work: () => sameReview(targets, reviewConnection) }),
+  const graphileReviewing = async (count = EXECUTIONS) => {
+    const { result, processes, machineBusyMs } = await measureMachineCpu(() =>
+      runGraphileWorker({ jobs: count, concurrency, work: () => sameReview(targets, reviewConnection) }),
     );
-    return { ...result, machineCpu: cpuByGroup(processes, cpuGroups(GRAPHILE_DATABASE_PREFIX)) };
+    return { ...result, machineCpu: cpuByGroup(processes, cpuGroups(GRAPHILE_DATABASE_PREFIX)), machineBusyMs };
   };
 
+  // A short drain of each first, not measured: code compiled and caches warm, as in a warm Lambda container.
+  await ourDrain(WARM_UP);
+  await graphileReviewing(WARM_UP);
   // Ours and graphile-worker's in turn, ROUNDS times: load from other work on the machine then falls on both.
   const ours: OurDrain[] = [];
   const theirs: Array<Awaited<ReturnType<typeof graphileReviewing>>> = [];
@@ -215,11 +221,23 @@ try {
     mean(drains.map((d) => d.machineCpu[group])) / EXECUTIONS;
   const cpuTotal = (drains: Array<{ machineCpu: Record<string, number> }>) =>
     groupNames.filter((g) => g !== OTHER_WORK).reduce((sum, g) => sum + cpuPerExecution(drains, g), 0);
-  heading('CPU per execution on this machine, ms (all processes, sampled from /proc; mean of the rounds)');
+  type Measured = { machineCpu: Record<string, number>; machineBusyMs: number };
+  const machineBusy = (drains: Measured[]) => mean(drains.map((d) => d.machineBusyMs)) / EXECUTIONS;
+  const cpuRow = (name: string, drains: Measured[]) => [
+    name,
+    ...groupNames.map((g) => cpuPerExecution(drains, g)),
+    cpuTotal(drains),
+    machineBusy(drains),
+  ];
+  heading('CPU per execution on this machine, ms (every process, sampled from /proc)');
   printTable([
-    ['queue', ...groupNames, 'total without other work'],
-    ['pg-reviewer', ...groupNames.map((g) => cpuPerExecution(ours, g)), cpuTotal(ours)],
-    ['graphile-worker, the same review', ...groupNames.map((g) => cpuPerExecution(theirs, g)), cpuTotal(theirs)],
+    ['queue', ...groupNames, 'total without other work', 'machine busy'],
+    ...ours.flatMap((o, i) => [
+      cpuRow(`pg-reviewer (round ${i + 1})`, [o]),
+      cpuRow(`graphile-worker, the same review (round ${i + 1})`, [theirs[i]]),
+    ]),
+    cpuRow('pg-reviewer, mean of the rounds', ours),
+    cpuRow('graphile-worker, the same review, mean of the rounds', theirs),
   ]);
 
   heading(
@@ -246,6 +264,7 @@ try {
   const ratio = perSecond / graphile.perSecond;
   const sameWorkRatio = perSecond / sameReviewPerSecond;
   const cpuRatio = cpuTotal(theirs) / cpuTotal(ours);
+  const busyRatio = machineBusy(theirs) / machineBusy(ours);
   console.log(
     `\nour rate / graphile-worker's: ${ratio.toFixed(3)}x (goal at least 0.5x: ${ratio >= 0.5 ? 'met' : 'MISSED'})`,
   );
@@ -257,6 +276,10 @@ try {
   console.log(
     `graphile-worker's CPU per execution / ours, the same review, other work left out: ${round(cpuRatio)}x ` +
       `(goal at least ${SAME_REVIEW_GOAL}x: ${cpuRatio >= SAME_REVIEW_GOAL ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `graphile-worker's machine busy time per execution / ours, the same review: ${round(busyRatio)}x ` +
+      "(counts the kernel's loopback network work no process is charged with, and other work on the machine)",
   );
   console.log(
     'latency is from the row being queued to `completed`; all ids are pushed at once, so it is mostly time ' +
@@ -290,6 +313,9 @@ try {
     machine_cpu_ms_per_execution: round(cpuTotal(ours)),
     graphile_worker_same_review_machine_cpu_ms_per_job: round(cpuTotal(theirs)),
     cpu_ratio_same_review: round(cpuRatio),
+    machine_busy_ms_per_execution: round(machineBusy(ours)),
+    graphile_worker_same_review_machine_busy_ms_per_job: round(machineBusy(theirs)),
+    machine_busy_ratio_same_review: round(busyRatio),
     ...Object.fromEntries(
       fanOut.flatMap((f) => [
         [`consumers_${f.consumers}.per_s`, round(f.perSecond)],
@@ -316,6 +342,8 @@ interface OurDrain {
   pgPerExecution: number;
   redisPerExecution: number;
   machineCpu: Record<string, number>;
+  /** The whole machine's busy CPU while it drained, other work included (see cpu-sampler.ts). */
+  machineBusyMs: number;
 }
 
 /** Processes by what they do for a queue whose own database's name starts with `queueDatabase`. */

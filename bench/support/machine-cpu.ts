@@ -13,7 +13,9 @@ export interface ProcessCpu {
  * the target's, Redis) and compare queues by CPU per job, which another job on the same machine
  * slows down far less than it slows a rate.
  */
-export async function measureMachineCpu<T>(work: () => Promise<T>): Promise<{ result: T; processes: ProcessCpu[] }> {
+export async function measureMachineCpu<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; processes: ProcessCpu[]; machineBusyMs: number }> {
   const sampler = spawn(process.execPath, ['--import', 'tsx', new URL('./cpu-sampler.ts', import.meta.url).pathname], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -27,7 +29,8 @@ export async function measureMachineCpu<T>(work: () => Promise<T>): Promise<{ re
     sampler.stdin.write('stop\n');
     await once(sampler, 'exit');
   }
-  return { result, processes: JSON.parse(output.split('\n')[1]) as ProcessCpu[] };
+  const measured = JSON.parse(output.split('\n')[1]) as { processes: ProcessCpu[]; machineBusyMs: number };
+  return { result, ...measured };
 }
 
 /** The group of every process no other group claims: other work on the machine. */
