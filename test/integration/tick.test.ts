@@ -12,6 +12,7 @@ import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/
 import { bulkCreateTasks, executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
 import { bigintArray } from '../../db/queries/arrays.js';
 import { clearQueue, queuedIds } from '../helpers/queue.js';
+import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 
 let connectionId: number;
 beforeAll(async () => {
@@ -152,6 +153,31 @@ describe('the tick', () => {
 
     expect(next.pushed).toBeGreaterThanOrEqual(1);
     expect(await queuedIds()).toContain(run.id);
+  });
+
+  it('does not push again the runs of a tick that died after its push but before marking them pushed', async () => {
+    await clearQueue();
+    await query(sql`update task_executions set status = 'cancelled' where status = 'queued'`);
+    const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '* * * * *' }));
+    await makeTasksDue([task.id], new Date('2030-06-01T00:00:00Z'));
+    await getDb().transaction(async (tx) => {
+      const due = await lockDueTasks(tx, new Date('2030-06-01T00:00:30Z'), 100_000);
+      await advanceAndRecordRuns(
+        tx,
+        due
+          .filter((t) => t.id === task.id)
+          .map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-06-01T00:01:00Z') })),
+        300,
+      );
+    });
+    const [run] = await executionsOf(task.id);
+    // Its push reached Redis; the tick was killed before it marked the run pushed.
+    await pushExecutionIds([Number(run.id)]);
+    await query(sql`update task_executions set enqueued_at = enqueued_at - interval '1 minute' where id = ${run.id}`); // its push lease is over
+
+    // Earlier tests' every-minute tasks come due at this tick too: only this run's entries are counted.
+    await runTick({ now: new Date('2030-06-01T00:00:50Z') });
+    expect((await queuedIds()).filter((id) => Number(id) === Number(run.id))).toHaveLength(1);
   });
 
   it('does not push again runs that wait their turn on a long list, and pushes them once Redis has lost them', async () => {
