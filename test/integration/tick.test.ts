@@ -129,20 +129,8 @@ describe('the tick', () => {
 
   it('pushes the runs of a tick that died between its claim and its push on the next tick', async () => {
     await clearQueue();
-    const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '* * * * *' }));
-    await makeTasksDue([task.id], new Date('2030-05-01T00:00:00Z'));
     // The claim commits; the tick that made it is killed before it reaches Redis.
-    await getDb().transaction(async (tx) => {
-      const due = await lockDueTasks(tx, new Date('2030-05-01T00:00:30Z'), 100_000);
-      await advanceAndRecordRuns(
-        tx,
-        due
-          .filter((t) => t.id === task.id)
-          .map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-05-01T00:01:00Z') })),
-        300,
-      );
-    });
-    const [run] = await executionsOf(task.id);
+    const run = await claimedByATickThatDied('2030-05-01T00:00');
     expect(await queuedIds()).not.toContain(run.id);
 
     // A tick at once leaves it to the live claimer; the next minute's tick pushes it.
@@ -158,19 +146,7 @@ describe('the tick', () => {
   it('does not push again the runs of a tick that died after its push but before marking them pushed', async () => {
     await clearQueue();
     await query(sql`update task_executions set status = 'cancelled' where status = 'queued'`);
-    const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '* * * * *' }));
-    await makeTasksDue([task.id], new Date('2030-06-01T00:00:00Z'));
-    await getDb().transaction(async (tx) => {
-      const due = await lockDueTasks(tx, new Date('2030-06-01T00:00:30Z'), 100_000);
-      await advanceAndRecordRuns(
-        tx,
-        due
-          .filter((t) => t.id === task.id)
-          .map((t) => ({ id: t.id, slot: t.nextRunAt, next: new Date('2030-06-01T00:01:00Z') })),
-        300,
-      );
-    });
-    const [run] = await executionsOf(task.id);
+    const run = await claimedByATickThatDied('2030-06-01T00:00');
     // Its push reached Redis; the tick was killed before it marked the run pushed.
     await pushExecutionIds([Number(run.id)]);
     await query(sql`update task_executions set enqueued_at = enqueued_at - interval '1 minute' where id = ${run.id}`); // its push lease is over
@@ -236,3 +212,23 @@ describe('the tick', () => {
     expect(pushed).toHaveLength(cutShort.claimed + next.claimed);
   });
 });
+
+/**
+ * The run of an every-minute task due at `minute`:00, claimed at :30 as a tick claims it (its push lease
+ * taken), by a tick that then died: nothing else of that tick happened.
+ */
+async function claimedByATickThatDied(minute: string) {
+  const task = await createTaskVia(customSqlTask(connectionId, { cron_schedule: '* * * * *' }));
+  await makeTasksDue([task.id], new Date(`${minute}:00Z`));
+  await getDb().transaction(async (tx) => {
+    const due = await lockDueTasks(tx, new Date(`${minute}:30Z`), 100_000);
+    const next = new Date(new Date(`${minute}:00Z`).getTime() + 60_000);
+    await advanceAndRecordRuns(
+      tx,
+      due.filter((t) => t.id === task.id).map((t) => ({ id: t.id, slot: t.nextRunAt, next })),
+      300,
+    );
+  });
+  const [run] = await executionsOf(task.id);
+  return run;
+}
