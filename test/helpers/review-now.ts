@@ -6,13 +6,14 @@ import type { ReviewResult } from '../../lib/analyses/types.js';
 import { apiEvent, call } from './api.js';
 import { clearQueue } from './queue.js';
 
+/** `POST /scheduler/tasks/{id}/queue`, as a client sends it. */
+export const queueViaApi = (taskId: number) =>
+  call(queueTask, apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }));
+
 /** Queues one run of the task through the API, drains it with the consumer and returns the completed execution. */
 export async function reviewNow(taskId: number): Promise<{ id: number; completed_at: string; result: ReviewResult }> {
   await clearQueue();
-  const queued = await call(
-    queueTask,
-    apiEvent('POST', `/api/v1/scheduler/tasks/${taskId}/queue`, { path: { task_id: String(taskId) } }),
-  );
+  const queued = await queueViaApi(taskId);
   expect(await consumer({})).toMatchObject({ completed: 1 });
   const id = queued.body.execution_id as number;
   const execution = await fetchExecution(id);

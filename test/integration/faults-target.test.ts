@@ -2,11 +2,11 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
-import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
 import { handler as deleteTask } from '../../functions/tasks/delete.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { apiEvent, call } from '../helpers/api.js';
+import { queueViaApi } from '../helpers/review-now.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
 import { targetPort } from '../helpers/target-db.js';
@@ -26,9 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin.end();
 });
-
-const queue = (taskId: number) =>
-  call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }));
 
 /** Holds an exclusive lock on `held` so an execution reading it is mid-flight for as long as the test wants. */
 async function holdLock() {
@@ -60,7 +57,7 @@ describe('faults on the reviewed database', () => {
       customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 30 } }),
     );
     const release = await holdLock();
-    await queue(task.id);
+    await queueViaApi(task.id);
     const drain = consumer({});
     await untilRunning(task.id);
     const [backend] = await reviewerBackends();
@@ -79,7 +76,7 @@ describe('faults on the reviewed database', () => {
       customSqlTask(connectionId, { task_params: { custom_sql: 'select count(*) from held', query_timeout: 2 } }),
     );
     const release = await holdLock();
-    await queue(task.id);
+    await queueViaApi(task.id);
     const started = Date.now();
     await consumer({});
     const elapsed = Date.now() - started;
@@ -108,8 +105,8 @@ describe('faults on the reviewed database', () => {
     });
     const refused = await createTaskVia(customSqlTask(wrong.id));
     const fine = await createTaskVia(customSqlTask(connectionId));
-    await queue(refused.id);
-    await queue(fine.id);
+    await queueViaApi(refused.id);
+    await queueViaApi(fine.id);
     const report = await consumer({});
     expect(report).toMatchObject({ completed: 1, failed: 1 });
     const [failed] = await executionsOf(refused.id);
@@ -125,7 +122,7 @@ describe('tasks changed while an execution waits', () => {
     const task = await createTaskVia(
       customSqlTask(connectionId, { task_params: { custom_sql: "select 'before' as v" } }),
     );
-    await queue(task.id);
+    await queueViaApi(task.id);
     const edited = await call(
       updateTask,
       apiEvent('PUT', `/x/${task.id}`, {

@@ -4,11 +4,11 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as getTask } from '../../functions/tasks/get.js';
 import { handler as queueStatus } from '../../functions/queue/status.js';
-import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { handler as consumer } from '../../functions/scheduler/consumer.js';
 import { runTick } from '../../lib/scheduling/tick.js';
 import { startRedisRestServer } from '../../scripts/redis-rest/server.js';
 import { apiEvent, call } from '../helpers/api.js';
+import { queueViaApi } from '../helpers/review-now.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { PrivateRedis } from '../helpers/private-redis.js';
 import { bulkCreateTasks, executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
@@ -82,11 +82,7 @@ describe('Redis stopped', () => {
   it('keeps taken executions recoverable when Redis stops during a drain', async () => {
     const task = await createTaskVia(customSqlTask(connectionId));
     const queued = [];
-    for (let i = 0; i < 5; i++)
-      queued.push(
-        (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).body
-          .execution_id,
-      );
+    for (let i = 0; i < 5; i++) queued.push((await queueViaApi(task.id)).body.execution_id);
     await redis.stop();
     // The drain stops and says why instead of throwing into Lambda's retry of the invocation.
     expect((await consumer({})).stoppedBy).toMatch(/Redis is unavailable/);
@@ -116,7 +112,7 @@ describe('a consumer killed mid-execution', () => {
     const holder = await target.reserve();
     await holder`begin`;
     await holder`lock table held in access exclusive mode`;
-    await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }));
+    await queueViaApi(task.id);
 
     // Node itself (not npx) so SIGKILL reaches the process that holds the execution.
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/consumer-process.ts'], {
@@ -145,7 +141,7 @@ describe('a consumer killed mid-execution', () => {
 
   it('is failed, not left running, once its attempts are used up', async () => {
     const task = await createTaskVia(customSqlTask(connectionId));
-    await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }));
+    await queueViaApi(task.id);
     // A consumer that took its second attempt and vanished.
     await query(
       sql`update task_executions set status = 'running', attempts = 2, started_at = now() - interval '10 minutes', deadline_at = now() - interval '1 minute' where scheduled_task_id = ${task.id}`,

@@ -25,7 +25,6 @@ beforeAll(async () => {
 
 const taskPath = (id: number | string, action: string) =>
   apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
-const execution = fetchExecution;
 
 describe('POST /scheduler/tasks/{id}/run when the consumer cannot be started', () => {
   it('still answers, keeps the execution queued, and the next tick puts it on the queue', async () => {
@@ -33,11 +32,11 @@ describe('POST /scheduler/tasks/{id}/run when the consumer cannot be started', (
     const task = await createTaskVia(customSqlTask(connectionId));
     const response = await call(runTask, taskPath(task.id, 'run'));
     expect(response.status).toBe(200);
-    expect((await execution(response.body.execution_id)).status).toBe('queued');
+    expect((await fetchExecution(response.body.execution_id)).status).toBe('queued');
     await runTick();
     expect(await queuedIds()).toContain(String(response.body.execution_id));
     await consumer({});
-    expect((await execution(response.body.execution_id)).status).toBe('completed');
+    expect((await fetchExecution(response.body.execution_id)).status).toBe('completed');
   });
 });
 
@@ -59,7 +58,7 @@ describe('POST /scheduler/tasks/{id}/queue and the consumer', () => {
 
     const report = await consumer({});
     expect(report).toMatchObject({ completed: 1, failed: 0 });
-    expect((await execution(response.body.execution_id)).status).toBe('completed');
+    expect((await fetchExecution(response.body.execution_id)).status).toBe('completed');
     expect(await queuedIds()).toEqual([]);
   });
 
@@ -70,7 +69,7 @@ describe('POST /scheduler/tasks/{id}/queue and the consumer', () => {
     const queued = await call(queueTask, taskPath(task.id, 'queue'));
     const report = await consumer({});
     expect(report).toMatchObject({ completed: 1, dropped: 1, notClaimed: 1 });
-    expect((await execution(queued.body.execution_id)).status).toBe('completed');
+    expect((await fetchExecution(queued.body.execution_id)).status).toBe('completed');
     expect(await getRedis().llen(processingKey())).toBe(0);
   });
 
@@ -81,7 +80,7 @@ describe('POST /scheduler/tasks/{id}/queue and the consumer', () => {
     await getRedis().rpush(queueName(), String(queued.body.execution_id));
     const report = await consumer({});
     expect(report).toMatchObject({ completed: 1, notClaimed: 1 });
-    expect((await execution(queued.body.execution_id)).attempts).toBe(1);
+    expect((await fetchExecution(queued.body.execution_id)).attempts).toBe(1);
   });
 });
 

@@ -20,7 +20,6 @@ afterAll(async () => {
 
 const taskPath = (id: number | string, action: string) =>
   apiEvent('POST', `/api/v1/scheduler/tasks/${id}/${action}`, { path: { task_id: String(id) } });
-const execution = fetchExecution;
 
 describe('POST /scheduler/tasks/{id}/run', () => {
   it('starts the task at once and records a completed execution with the rows of its SQL', async () => {
@@ -32,7 +31,7 @@ describe('POST /scheduler/tasks/{id}/run', () => {
     expect(response.body).toEqual({ message: 'Задача запущена', execution_id: expect.any(Number) });
 
     await lambda.idle();
-    const done = await execution(response.body.execution_id);
+    const done = await fetchExecution(response.body.execution_id);
     expect(done).toMatchObject({
       id: response.body.execution_id,
       scheduled_task_id: task.id,
@@ -66,7 +65,7 @@ describe('POST /scheduler/tasks/{id}/run', () => {
     const task = await createTaskVia(customSqlTask(unreachable.id));
     const response = await call(runTask, taskPath(task.id, 'run'));
     await lambda.idle();
-    const failed = await execution(response.body.execution_id);
+    const failed = await fetchExecution(response.body.execution_id);
     expect(failed.status).toBe('failed');
     expect(failed.error_message).toMatch(/connection refused/i);
     expect(failed.result).toBeNull();
@@ -77,7 +76,7 @@ describe('POST /scheduler/tasks/{id}/run', () => {
     const task = await createTaskVia(customSqlTask(missing.id));
     const response = await call(runTask, taskPath(task.id, 'run'));
     await lambda.idle();
-    const failed = await execution(response.body.execution_id);
+    const failed = await fetchExecution(response.body.execution_id);
     expect(failed).toMatchObject({
       status: 'failed',
       error_message: expect.stringContaining('"no_such_database_here" does not exist'),

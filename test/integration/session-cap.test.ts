@@ -5,11 +5,10 @@ import { Redis as IORedis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionRow } from '../../db/schema/index.js';
-import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { SessionLeases, sessionTarget, type SessionLease } from '../../lib/target/session-leases.js';
 import { TargetPool } from '../../lib/target/target-pool.js';
 import { getRedis } from '../../lib/queue/redis.js';
-import { apiEvent, call } from '../helpers/api.js';
+import { queueViaApi } from '../helpers/review-now.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query } from '../helpers/service-db.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
@@ -78,10 +77,7 @@ const ourSessions = async () =>
   );
 
 async function queueExecutions(taskId: number, count: number) {
-  for (let i = 0; i < count; i++)
-    expect(
-      (await call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }))).status,
-    ).toBe(200);
+  for (let i = 0; i < count; i++) expect((await queueViaApi(taskId)).status).toBe(200);
 }
 
 /** Starts the consumers' drains at the same moment; the most of our sessions seen open until the last one ended. */
@@ -101,10 +97,12 @@ const statusesOf = (taskId: number) =>
     sql`select status, count(*) as n from task_executions where scheduled_task_id = ${taskId} group by status`,
   );
 
-const localDatabase = () => {
+/** Where the service database is: the database these tests review. */
+const localAddress = () => {
   const url = new URL(process.env.DATABASE_URL!);
-  return sessionTarget({ host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) });
+  return { host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) };
 };
+const localDatabase = () => sessionTarget(localAddress());
 
 /**
  * What the session leases of a database hold in Redis: leases, requests in line and their last polls. Read from
@@ -124,11 +122,8 @@ async function inRedis(keyPrefix: string, target = localDatabase()) {
 }
 
 function localReviews() {
-  const url = new URL(process.env.DATABASE_URL!);
   const options = {
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    database: url.pathname.slice(1),
+    ...localAddress(),
     username: 'postgres',
     sslmode: 'disable' as const,
     statementTimeoutSeconds: 30,

@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { drainQueue } from '../../lib/consumer/drain-queue.js';
-import { apiEvent, call } from '../helpers/api.js';
+import { queueViaApi } from '../helpers/review-now.js';
 import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/factories.js';
 import { query } from '../helpers/service-db.js';
 import { withoutConsumerStarts } from '../helpers/environment.js';
@@ -22,8 +21,6 @@ afterAll(async () => {
   await admin.end();
 });
 
-const queue = (taskId: number) =>
-  call(queueTask, apiEvent('POST', `/x/${taskId}/queue`, { path: { task_id: String(taskId) } }));
 const backendPids = async (taskId: number) =>
   (
     await query<{ status: string; pid: string | null }>(sql`
@@ -42,7 +39,7 @@ describe('connections to the reviewed database during a drain', () => {
       const task = await createTaskVia(
         customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }),
       );
-      for (let i = 0; i < 3; i++) await queue(task.id);
+      for (let i = 0; i < 3; i++) await queueViaApi(task.id);
       await drainQueue({ concurrency: 1 });
       const pids = await backendPids(task.id);
       expect(pids.map(([status]) => status)).toEqual(['completed', 'completed', 'completed']);
@@ -55,7 +52,7 @@ describe('connections to the reviewed database during a drain', () => {
     const task = await createTaskVia(
       customSqlTask(connectionId, { task_params: { custom_sql: 'select pg_backend_pid()' } }),
     );
-    for (let i = 0; i < 16; i++) await queue(task.id);
+    for (let i = 0; i < 16; i++) await queueViaApi(task.id);
     await drainQueue({ concurrency: 8 });
     const pids = await backendPids(task.id);
     expect(pids.map(([status]) => status)).toEqual(Array(16).fill('completed'));
@@ -75,9 +72,9 @@ describe('connections to the reviewed database during a drain', () => {
     const holder = await admin.reserve();
     await holder`begin`;
     await holder`lock table locked in access exclusive mode`;
-    await queue(pid.id);
-    await queue(slow.id);
-    await queue(pid.id);
+    await queueViaApi(pid.id);
+    await queueViaApi(slow.id);
+    await queueViaApi(pid.id);
     await drainQueue({ concurrency: 1 });
     await holder`rollback`;
     holder.release();

@@ -4,7 +4,6 @@ import { captureLogLines } from '../helpers/log-lines.js';
 import { getDb } from '../../db/client.js';
 import { advanceAndRecordRuns, lockDueTasks } from '../../db/queries/due-runs.js';
 import { handler as getTask } from '../../functions/tasks/get.js';
-import { handler as queueTask } from '../../functions/tasks/queue.js';
 import { handler as updateTask } from '../../functions/tasks/update.js';
 import { apiEvent, call } from '../helpers/api.js';
 import { runTick } from '../../lib/scheduling/tick.js';
@@ -12,6 +11,7 @@ import { createLocalConnection, createTaskVia, customSqlTask } from '../helpers/
 import { bulkCreateTasks, executionsOf, makeTasksDue, query } from '../helpers/service-db.js';
 import { bigintArray } from '../../db/queries/arrays.js';
 import { clearQueue, queuedIds } from '../helpers/queue.js';
+import { queueViaApi } from '../helpers/review-now.js';
 import { pushExecutionIds } from '../../lib/queue/execution-queue.js';
 
 let connectionId: number;
@@ -162,11 +162,7 @@ describe('the tick', () => {
     await query(sql`update task_executions set status = 'cancelled' where status = 'queued'`);
     const task = await createTaskVia(customSqlTask(connectionId));
     const queued: number[] = [];
-    for (let i = 0; i < 3; i++)
-      queued.push(
-        (await call(queueTask, apiEvent('POST', `/x/${task.id}/queue`, { path: { task_id: String(task.id) } }))).body
-          .execution_id,
-      );
+    for (let i = 0; i < 3; i++) queued.push((await queueViaApi(task.id)).body.execution_id);
     const waitedLong = () =>
       query(
         sql`update task_executions set enqueued_at = now() - interval '1 hour' where id = any(${bigintArray(queued)})`,
