@@ -14,12 +14,6 @@ interface Session {
   idleTimer?: NodeJS.Timeout;
 }
 
-/** When a review began waiting for a session, and until when it may (epoch ms). */
-interface Wait {
-  since: number;
-  deadline: number;
-}
-
 // An idle session gives back its place under the cap after this long, as openTarget's idle_timeout ends its backend;
 // sooner when other consumers wait for it (see #review).
 const IDLE_SESSION_MS = 5_000;
@@ -71,7 +65,7 @@ export class TargetPool {
     const since = Date.now();
     await this.#acquire(connection.id);
     try {
-      return await this.#review(connection, options, review, { since, deadline: since + this.#limit.maxWaitMs });
+      return await this.#review(connection, options, review, since);
     } finally {
       this.#release(connection.id);
     }
@@ -87,10 +81,10 @@ export class TargetPool {
     connection: ConnectionRow,
     options: TargetOptions,
     review: (sql: TargetSql) => Promise<T>,
-    wait: Wait,
+    waitingSince: number,
   ): Promise<T> {
     const key = `${connection.id}/${connection.updatedAt.getTime()}/${options.statementTimeoutSeconds}`;
-    const session = this.#idle.get(key)?.pop() ?? (await this.#open(options, wait));
+    const session = this.#idle.get(key)?.pop() ?? (await this.#open(options, waitingSince));
     clearTimeout(session.idleTimer);
     session.lease?.whenOthersWait(undefined);
     let result: T;
@@ -119,7 +113,8 @@ export class TargetPool {
     return result;
   }
 
-  async #open(options: TargetOptions, wait: Wait): Promise<Session> {
+  /** `waitingSince`: when the review began waiting for a session (epoch ms); it waits at most `maxWaitMs` from then. */
+  async #open(options: TargetOptions, waitingSince: number): Promise<Session> {
     const target = sessionTarget(options);
     if (!this.#limit.leases) return { sql: openTarget(options), target, lease: undefined };
     // Sessions this consumer keeps idle for another connection row or timeout to the same database hold
@@ -130,7 +125,7 @@ export class TargetPool {
         await this.#end(session);
       }
     }
-    const lease = await this.#limit.leases.acquire(target, wait.deadline, wait.since);
+    const lease = await this.#limit.leases.acquire(target, waitingSince + this.#limit.maxWaitMs, waitingSince);
     return { sql: openTarget(options), target, lease };
   }
 
