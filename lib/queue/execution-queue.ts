@@ -63,19 +63,22 @@ export async function acknowledgeExecutionIds(
   });
 }
 
-/** Entries on the queue and on the processing list together, in one request. */
-export async function listedEntryCount(): Promise<number> {
+/**
+ * In one request: how many entries the queue and the processing list hold together, and the oldest
+ * entries of the processing list (at most `limit`: the tick inspects no more per run).
+ */
+export async function readQueueLists(limit = 1000): Promise<{ listed: number; processing: string[] }> {
   return withRedis(async (redis) => {
-    const [waiting, taken] = await redis.pipeline().llen(queueKey()).llen(processingKey()).exec<[number, number]>();
-    return waiting + taken;
+    const [waiting, taken, processing] = await redis
+      .pipeline()
+      .llen(queueKey())
+      .llen(processingKey())
+      .lrange<string>(processingKey(), 0, limit - 1)
+      .exec<[number, number, string[]]>();
+    return { listed: waiting + taken, processing };
   });
 }
 
 export async function queueLength(): Promise<number> {
   return withRedis((redis) => redis.llen(queueKey()));
-}
-
-/** The oldest entries of the processing list (bounded: the tick inspects at most this many per run). */
-export async function peekProcessing(limit = 1000): Promise<string[]> {
-  return withRedis((redis) => redis.lrange<string>(processingKey(), 0, limit - 1));
 }

@@ -8,7 +8,7 @@ import { errorMessageForLog, isTransientDatabaseError } from '../../db/transient
 import { driverError } from '../../db/errors.js';
 import { log } from '../log/logger.js';
 import { queueNotificationEvents } from '../notifications/queue-events.js';
-import { acknowledgeExecutionIds, listedEntryCount, peekProcessing } from '../queue/execution-queue.js';
+import { acknowledgeExecutionIds, readQueueLists } from '../queue/execution-queue.js';
 import { CLAIM_RESERVE_MS, claimDueRuns, pushClaimed } from './claim-due-runs.js';
 import { foldExecutionCounts } from '../../db/queries/execution-counts.js';
 import { deleteExpiredHistory, RETENTION_BUDGET_MS } from './retention.js';
@@ -78,11 +78,11 @@ async function tick(options: TickOptions): Promise<TickReport> {
   // The claim here finds the rest: pushes that failed earlier, runs of a tick that died before its
   // push, ids Redis lost.
   const rest = claim.pushFailed
-    ? { pushed: 0, pushFailed: claim.pushFailed }
+    ? { pushed: 0, pushFailed: claim.pushFailed, processing: [] }
     : await pushTheRest(db, REQUEUE_AFTER_SECONDS);
   const pushFailed = rest.pushFailed;
   // Trimming is housekeeping: a failure leaves stale entries for the next tick, never loses a run.
-  if (!pushFailed) await trimProcessingList(db).catch(() => undefined);
+  if (!pushFailed) await trimProcessingList(db, rest.processing).catch(() => undefined);
 
   // Retention gets what is left of its share, if anything: scheduling and pushing come first.
   const expired = await deleteExpiredHistory(
@@ -116,23 +116,26 @@ async function tick(options: TickOptions): Promise<TickReport> {
   return report;
 }
 
-/** Pushes the queued executions the claim did not push; says how many, or why Redis could not take them. */
+/**
+ * Pushes the queued executions the claim did not push; says how many, or why Redis could not take them, and
+ * what the processing list held, read in the same request as the lists' lengths the push depends on.
+ */
 async function pushTheRest(
   db: Db,
   requeueAfterSeconds: number,
-): Promise<{ pushed: number; pushFailed: string | null }> {
-  let listed: number;
+): Promise<{ pushed: number; pushFailed: string | null; processing: string[] }> {
+  let lists: Awaited<ReturnType<typeof readQueueLists>>;
   try {
-    listed = await listedEntryCount();
+    lists = await readQueueLists();
   } catch (error) {
     log.warn('tick could not reach Redis; queued executions will be pushed on a later tick', {
       error: (error as Error).message,
     });
-    return { pushed: 0, pushFailed: (error as Error).message };
+    return { pushed: 0, pushFailed: (error as Error).message, processing: [] };
   }
-  const toPush = await claimExecutionsToPush(db, requeueAfterSeconds, listed);
+  const toPush = await claimExecutionsToPush(db, requeueAfterSeconds, lists.listed);
   const pushFailed = await pushClaimed(db, toPush);
-  return { pushed: pushFailed ? 0 : toPush.length, pushFailed };
+  return { pushed: pushFailed ? 0 : toPush.length, pushFailed, processing: lists.processing };
 }
 
 /**
@@ -167,8 +170,7 @@ async function recoverUnlessOutcomesWait(db: Db, maxAttempts: number): Promise<R
  * never reached a consumer. Pushing one that a consumer is just about to claim is harmless (the
  * second copy is not claimed).
  */
-async function trimProcessingList(db: Db): Promise<void> {
-  const entries = await peekProcessing();
+async function trimProcessingList(db: Db, entries: string[]): Promise<void> {
   if (entries.length === 0) return;
   const ids = entries.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
   const statuses = await readExecutionStatuses(db, ids);
