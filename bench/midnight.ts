@@ -223,8 +223,8 @@ try {
   );
   console.log(
     `killed: ${killedClaimed} runs recorded before SIGKILL; the next tick pushed ${afterKill.report.pushed} at once ` +
-      `(${listedAtOnce} listed), ${lease.waiting} waited for the dead tick's push lease` +
-      (afterLease ? ` and were pushed by the tick after it (${afterLease.report.pushed})` : '') +
+      `(${listedAtOnce} listed); ${lease.waiting} the dead tick had claimed but not marked pushed waited for its push lease` +
+      (afterLease ? `, and the tick after it pushed ${afterLease.report.pushed} of them (those not on the list)` : '') +
       `; in the end ${killed.listed} listed, ${killed.duplicates} twice, ${killed.notListed} not listed`,
   );
   const tickTimeout = 60_000;
